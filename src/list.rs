@@ -1,0 +1,234 @@
+//! `gob list` output: the `go list -json` schema, field names and order as cmd/go prints them.
+//!
+//! This is an output schema of its own, filled from the package graph; internal
+//! types are never serialized directly.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::load::{PackageGraph, PkgId};
+
+/// `go list -json`'s Module object (the fields gob knows).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct JsonModule {
+    path: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    version: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    main: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    dir: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    go_mod: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    go_version: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct JsonError {
+    import_stack: Vec<String>,
+    pos: String,
+    err: String,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// One package as `go list -json` prints it.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct JsonPackage {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    dir: String,
+    import_path: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    root: String,
+    #[serde(skip_serializing_if = "is_false")]
+    goroot: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    standard: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    module: Option<JsonModule>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "Match")]
+    matched: Vec<String>,
+    #[serde(skip_serializing_if = "is_false")]
+    dep_only: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    go_files: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    cgo_files: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ignored_go_files: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ignored_other_files: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    h_files: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "SFiles")]
+    s_files: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    syso_files: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    embed_patterns: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    embed_files: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    imports: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    import_map: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    deps: Vec<String>,
+    #[serde(skip_serializing_if = "is_false")]
+    incomplete: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<JsonError>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    deps_errors: Vec<JsonError>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    test_go_files: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    test_imports: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    test_embed_patterns: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    x_test_go_files: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    x_test_imports: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    x_test_embed_patterns: Vec<String>,
+}
+
+/// What `gob list` prints.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ListOptions {
+    /// `-deps`: every dependency too, in post-order.
+    pub deps: bool,
+    /// `-json`: JSON objects instead of import paths.
+    pub json: bool,
+}
+
+/// The packages to print, in cmd/go's order.
+pub fn listed(g: &PackageGraph, opts: ListOptions) -> Vec<PkgId> {
+    if opts.deps {
+        g.post_order(&g.roots)
+    } else {
+        g.roots.clone()
+    }
+}
+
+fn json_error(g: &PackageGraph, e: crate::load::ErrId) -> JsonError {
+    let e = &g.errors[e.0 as usize];
+    JsonError {
+        import_stack: e.import_stack.clone(),
+        pos: e.pos.clone(),
+        err: e.err.clone(),
+    }
+}
+
+fn to_json(g: &PackageGraph, id: PkgId) -> JsonPackage {
+    let p = g.pkg(id);
+    let f = &p.files;
+    let mut import_map = BTreeMap::new();
+    for (raw, res) in p.raw_imports.iter().zip(&p.imports) {
+        if raw != res {
+            import_map.insert(raw.clone(), res.clone());
+        }
+    }
+    let path_str = |p: &std::path::Path| p.to_string_lossy().into_owned();
+    JsonPackage {
+        dir: path_str(&p.dir),
+        import_path: p.import_path.clone(),
+        name: p.name.clone(),
+        root: path_str(&p.root),
+        goroot: p.goroot,
+        standard: p.standard,
+        module: p.module.as_ref().map(|m| JsonModule {
+            path: m.path.clone(),
+            version: m.version.clone(),
+            main: m.main,
+            dir: path_str(&m.dir),
+            go_mod: m.gomod.as_deref().map(path_str).unwrap_or_default(),
+            go_version: m.go_version.clone().unwrap_or_default(),
+        }),
+        matched: p.matched.clone(),
+        dep_only: !p.cmdline,
+        go_files: f.go_files.clone(),
+        cgo_files: f.cgo_files.clone(),
+        ignored_go_files: f.ignored_go_files.clone(),
+        ignored_other_files: f.ignored_other_files.clone(),
+        h_files: f.h_files.clone(),
+        s_files: f.s_files.clone(),
+        syso_files: f.syso_files.clone(),
+        embed_patterns: f.embed_patterns.clone(),
+        embed_files: p.embed_files.clone(),
+        imports: p.imports.clone(),
+        import_map,
+        deps: p.deps.clone(),
+        incomplete: p.incomplete,
+        error: p.error.map(|e| json_error(g, e)),
+        deps_errors: p.deps_errors.iter().map(|&e| json_error(g, e)).collect(),
+        test_go_files: f.test_go_files.clone(),
+        test_imports: f.test_imports.clone(),
+        test_embed_patterns: f.test_embed_patterns.clone(),
+        x_test_go_files: f.xtest_go_files.clone(),
+        x_test_imports: f.xtest_imports.clone(),
+        x_test_embed_patterns: f.xtest_embed_patterns.clone(),
+    }
+}
+
+/// Writes the listing; returns whether any listed package has an error.
+pub fn write_list(
+    g: &PackageGraph,
+    opts: ListOptions,
+    out: &mut dyn Write,
+) -> std::io::Result<bool> {
+    let mut any_err = false;
+    for id in listed(g, opts) {
+        let p = g.pkg(id);
+        any_err |= p.error.is_some();
+        if opts.json {
+            let v = to_json(g, id);
+            let mut buf = Vec::new();
+            let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+            let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+            v.serialize(&mut ser).map_err(std::io::Error::other)?;
+            buf.push(b'\n');
+            out.write_all(&buf)?;
+        } else {
+            writeln!(out, "{}", p.import_path)?;
+        }
+    }
+    Ok(any_err)
+}
+
+/// The one-line form of a package error, as `go list` prints it without -e.
+pub fn error_line(g: &PackageGraph, e: crate::load::ErrId) -> String {
+    let e = &g.errors[e.0 as usize];
+    if !e.pos.is_empty()
+        && (e.import_stack.is_empty() || !e.err.starts_with("use of internal package"))
+    {
+        return format!("{}: {}", e.pos, e.err);
+    }
+    if e.import_stack.is_empty() {
+        return e.err.clone();
+    }
+    let pos = if e.pos.is_empty() {
+        String::new()
+    } else {
+        format!("\n\t{}", e.pos)
+    };
+    format!(
+        "package {}{}: {}",
+        e.import_stack.join("\n\timports "),
+        pos,
+        e.err
+    )
+}

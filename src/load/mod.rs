@@ -1,0 +1,59 @@
+//! Package loading: from patterns to an immutable graph of packages, without running `go`.
+//!
+//! Submodules by phase: `gobuild` classifies one directory's files for the target
+//! (build constraints, file names, the source header scan); `modfile`/`modhash`
+//! read go.mod, go.work, modules.txt and go.sum and verify module hashes;
+//! `modules` is the module context (main modules, vendor mode, build list);
+//! `patterns` expands `std`, `./...` and friends; `packages` resolves imports and
+//! builds the graph; `embed` resolves `//go:embed` patterns to files.
+
+pub mod embed;
+pub mod gobuild;
+pub mod modfile;
+pub mod modhash;
+pub mod modules;
+pub mod packages;
+pub mod patterns;
+
+use crate::toolchain::Toolchain;
+
+pub use packages::{ErrId, ModuleInfo, Package, PackageError, PackageGraph, PkgId};
+
+/// Everything a load depends on, passed explicitly: no environment is read below here.
+#[derive(Clone, Debug)]
+pub struct LoadConfig {
+    /// The Go toolchain whose std and cmd are loaded.
+    pub toolchain: Toolchain,
+    /// The target platform and tags.
+    pub target: gobuild::TargetConfig,
+    /// Module-mode inputs.
+    pub modules: modules::ModuleConfig,
+    /// `-pgo=auto`: main packages with a `default.pgo` get PGO variants of their deps.
+    pub pgo_auto: bool,
+}
+
+/// Errors that stop a load as a whole (per-package problems are [`PackageError`]s).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The target configuration is invalid (unknown GOOS, bad GOAMD64, …).
+    #[error(transparent)]
+    Context(#[from] gobuild::ContextError),
+    /// go.mod, go.work or vendor/modules.txt is broken.
+    #[error(transparent)]
+    Modules(#[from] modules::ModContextError),
+    /// A pattern cannot be expanded at all.
+    #[error("pattern {pattern}: {msg}")]
+    Pattern {
+        /// The pattern.
+        pattern: String,
+        /// Why.
+        msg: String,
+    },
+}
+
+/// Loads the packages matching `patterns` and everything they import.
+pub fn load(cfg: &LoadConfig, patterns: &[String]) -> Result<PackageGraph, LoadError> {
+    let ctx = gobuild::BuildContext::new(&cfg.target)?;
+    let mods = modules::ModuleContext::new(&cfg.modules)?;
+    packages::load_packages(cfg, &ctx, &mods, patterns)
+}

@@ -1,0 +1,910 @@
+//! The module context of a load: main modules, workspace, vendor mode, build list, lookups.
+//!
+//! This is the reading half of cmd/go's modload: gob never downloads or edits
+//! go.mod. A module that is not in the module cache is an error telling the user
+//! to run `go mod download`; every module taken from the cache is checked against
+//! go.sum's `h1:` hash first.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::modfile::{self, ModFile, ReplaceTarget};
+use super::modhash;
+
+/// `-mod=` as given or as defaulted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModMode {
+    /// Use the module cache, never change go.mod (the default without vendor/).
+    Readonly,
+    /// Everything comes from the main module's vendor directory.
+    Vendor,
+    /// Like readonly for gob: gob never edits go.mod; missing modules are still errors.
+    Mod,
+}
+
+impl ModMode {
+    /// Parses the value of `-mod=`.
+    pub fn parse(s: &str) -> Option<ModMode> {
+        match s {
+            "readonly" => Some(ModMode::Readonly),
+            "vendor" => Some(ModMode::Vendor),
+            "mod" => Some(ModMode::Mod),
+            _ => None,
+        }
+    }
+}
+
+/// Errors setting up the module context (bad go.mod, go.work, modules.txt).
+#[derive(Debug, thiserror::Error)]
+pub enum ModContextError {
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A go.mod, go.work, modules.txt or go.sum did not parse.
+    #[error(transparent)]
+    Parse(#[from] modfile::ModFileError),
+    /// go.mod without a module line.
+    #[error("{path}: no module declaration in go.mod. To specify the module path:\n\tgo mod edit -module=example.com/mod")]
+    NoModuleLine {
+        /// The go.mod.
+        path: PathBuf,
+    },
+    /// -mod=vendor with no vendor directory.
+    #[error("-mod=vendor: {dir} does not exist; run 'go mod vendor'")]
+    NoVendorDir {
+        /// The missing vendor dir.
+        dir: PathBuf,
+    },
+    /// `-mod=vendor` inconsistent with go.mod.
+    #[error("{path}: inconsistent vendoring: {detail}\n\n\tTo ignore the vendor directory, use -mod=readonly or -mod=mod.\n\tTo sync the vendor directory, run:\n\t\tgo mod vendor")]
+    InconsistentVendor {
+        /// modules.txt.
+        path: PathBuf,
+        /// What is inconsistent.
+        detail: String,
+    },
+}
+
+/// One main module (the module in the current directory, or each `use` of go.work).
+#[derive(Debug)]
+pub struct MainModule {
+    /// Module path from the `module` line.
+    pub path: String,
+    /// Directory holding go.mod.
+    pub dir: PathBuf,
+    /// The go.mod file.
+    pub gomod: PathBuf,
+    /// Parsed go.mod.
+    pub file: ModFile,
+}
+
+/// A module of the build list that is not a main module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DepModule {
+    /// Module path.
+    pub path: String,
+    /// Selected version.
+    pub version: String,
+    /// Where its files come from.
+    pub source: ModSource,
+}
+
+/// Where a dependency module's files live.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModSource {
+    /// `$GOMODCACHE/<escaped path>@<version>` of the module itself.
+    Cache,
+    /// A `replace` with a local directory (absolute after resolution).
+    LocalReplace(PathBuf),
+    /// A `replace` with another module version, from the cache.
+    ModuleReplace {
+        /// Replacement path.
+        path: String,
+        /// Replacement version.
+        version: String,
+    },
+}
+
+/// Identifies the module a package belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModuleRef {
+    /// Index into [`ModuleContext::mains`].
+    Main(usize),
+    /// A dependency, by path.
+    Dep(String),
+}
+
+/// How a non-standard import path was resolved.
+#[derive(Clone, Debug)]
+pub struct ModImport {
+    /// The providing module.
+    pub module: ModuleRef,
+    /// The module's root directory.
+    pub root: PathBuf,
+    /// The package directory.
+    pub dir: PathBuf,
+}
+
+/// Why a non-standard import path could not be resolved; texts follow cmd/go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModImportError {
+    /// No module in the build list provides the package.
+    Missing {
+        /// The import path.
+        path: String,
+        /// There is no main module at all.
+        no_main: bool,
+    },
+    /// Several modules provide it.
+    Ambiguous {
+        /// The import path.
+        path: String,
+        /// `(module path, version, dir)` from shortest to longest module path.
+        found: Vec<(String, String, PathBuf)>,
+        /// Vendor mode: directories only.
+        dirs_only: bool,
+    },
+    /// go.sum has no `h1:` for a module that could provide it.
+    MissingSum {
+        /// The import path.
+        path: String,
+        /// The module paths lacking sums.
+        modules: Vec<String>,
+    },
+    /// The module is required but not in the module cache.
+    NotDownloaded {
+        /// Module path.
+        module: String,
+        /// Version.
+        version: String,
+        /// Where gob looked.
+        dir: PathBuf,
+    },
+    /// go.sum's hash differs from the module's content.
+    ChecksumMismatch {
+        /// Module path.
+        module: String,
+        /// Version.
+        version: String,
+        /// What was computed.
+        downloaded: String,
+        /// What go.sum says.
+        gosum: String,
+    },
+    /// A local replacement directory is missing.
+    ReplacementMissing {
+        /// Module path.
+        module: String,
+        /// Version.
+        version: String,
+        /// The replacement as written.
+        replacement: String,
+    },
+    /// Anything else, with the message ready.
+    Other(String),
+}
+
+impl std::fmt::Display for ModImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ModImportError::Missing { path, no_main: true } => write!(
+                f,
+                "cannot find module providing package {path}: go.mod file not found in current directory or any parent directory; see 'go help modules'"
+            ),
+            ModImportError::Missing { path, .. } => write!(
+                f,
+                "no required module provides package {path}; to add it:\n\tgo get {path}"
+            ),
+            ModImportError::Ambiguous {
+                path,
+                found,
+                dirs_only,
+            } => {
+                let kind = if *dirs_only { "directories" } else { "modules" };
+                write!(f, "ambiguous import: found package {path} in multiple {kind}:")?;
+                for (m, v, d) in found {
+                    if *dirs_only {
+                        write!(f, "\n\t{}", d.display())?;
+                    } else if v.is_empty() {
+                        write!(f, "\n\t{m} ({})", d.display())?;
+                    } else {
+                        write!(f, "\n\t{m} {v} ({})", d.display())?;
+                    }
+                }
+                Ok(())
+            }
+            ModImportError::MissingSum { path, modules } => write!(
+                f,
+                "missing go.sum entry for module providing package {path}; to add:\n\tgo mod download {}",
+                modules.join(" ")
+            ),
+            ModImportError::NotDownloaded {
+                module,
+                version,
+                dir,
+            } => write!(
+                f,
+                "{module}@{version}: module not in the module cache ({}); gob does not download: run 'go mod download {module}'",
+                dir.display()
+            ),
+            ModImportError::ChecksumMismatch {
+                module,
+                version,
+                downloaded,
+                gosum,
+            } => write!(
+                f,
+                "{module}@{version}: verifying module: checksum mismatch\n\tdownloaded: {downloaded}\n\tgo.sum:     {gosum}\n\nSECURITY ERROR\nThe module cache does not match go.sum; remove the module from the cache and run 'go mod download {module}'"
+            ),
+            ModImportError::ReplacementMissing {
+                module,
+                version,
+                replacement,
+            } => {
+                if version.is_empty() {
+                    write!(f, "{module}: replacement directory {replacement} does not exist")
+                } else {
+                    write!(f, "{module}@{version}: replacement directory {replacement} does not exist")
+                }
+            }
+            ModImportError::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+/// The module side of a load.
+#[derive(Debug)]
+pub struct ModuleContext {
+    /// Main modules; empty when outside any module.
+    pub mains: Vec<MainModule>,
+    /// The go.work in use, if any.
+    pub work_file: Option<PathBuf>,
+    /// Effective -mod mode.
+    pub mode: ModMode,
+    /// The main module's vendor directory in vendor mode.
+    pub vendor_dir: Option<PathBuf>,
+    /// Vendored package path → providing module path (from modules.txt).
+    vendor_pkgs: HashMap<String, String>,
+    /// Whether modules.txt must list every vendored package (main go ≥ 1.23).
+    vendor_strict: bool,
+    /// Build list: module path → selected dependency module.
+    pub deps: BTreeMap<String, DepModule>,
+    /// `$GOMODCACHE`.
+    pub gomodcache: PathBuf,
+    /// go.sum lines of all main modules (and go.work.sum).
+    sums: Vec<modfile::GoSum>,
+    /// Modules whose hash was verified (or failed), so each is hashed once.
+    verified: Mutex<HashMap<(String, String), Result<(), ModImportError>>>,
+}
+
+/// Inputs to [`ModuleContext::new`]; no environment is read inside.
+#[derive(Clone, Debug)]
+pub struct ModuleConfig {
+    /// The directory gob runs in.
+    pub cwd: PathBuf,
+    /// `-mod=` if given.
+    pub mod_flag: Option<ModMode>,
+    /// `$GOMODCACHE` (else `$GOPATH/pkg/mod`) as resolved by the caller.
+    pub gomodcache: PathBuf,
+    /// `$GOWORK`: None = search, Some("off") = disabled, Some(path).
+    pub gowork: Option<String>,
+    /// `$GOROOT/src`: a go.mod found there is std's, not a user module.
+    pub goroot_src: PathBuf,
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, ModContextError> {
+    std::fs::read(path).map_err(|source| ModContextError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Compares Go language versions such as `1.21`, `1.22.3`.
+pub fn go_version_at_least(v: &str, min_minor: u32) -> bool {
+    let mut it = v.split('.');
+    let major: u32 = it.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let minor: u32 = it
+        .next()
+        .map(|s| s.bytes().take_while(u8::is_ascii_digit).collect::<Vec<_>>())
+        .and_then(|b| std::str::from_utf8(&b).ok()?.parse().ok())
+        .unwrap_or(0);
+    major > 1 || (major == 1 && minor >= min_minor)
+}
+
+fn find_upward(start: &Path, name: &str, stop: Option<&Path>) -> Option<PathBuf> {
+    let mut d = Some(start);
+    while let Some(dir) = d {
+        let cand = dir.join(name);
+        if cand.is_file() {
+            return Some(cand);
+        }
+        if Some(dir) == stop {
+            break;
+        }
+        d = dir.parent();
+    }
+    None
+}
+
+impl ModuleContext {
+    /// Finds and reads the main module(s) for `cfg.cwd`.
+    pub fn new(cfg: &ModuleConfig) -> Result<ModuleContext, ModContextError> {
+        let mut ctx = ModuleContext {
+            mains: Vec::new(),
+            work_file: None,
+            mode: ModMode::Readonly,
+            vendor_dir: None,
+            vendor_pkgs: HashMap::new(),
+            vendor_strict: false,
+            deps: BTreeMap::new(),
+            gomodcache: cfg.gomodcache.clone(),
+            sums: Vec::new(),
+            verified: Mutex::new(HashMap::new()),
+        };
+
+        let work = match cfg.gowork.as_deref() {
+            Some("off") => None,
+            Some(p) if !p.is_empty() => Some(PathBuf::from(p)),
+            _ => find_upward(&cfg.cwd, "go.work", None),
+        };
+        let mut replaces: Vec<modfile::Replace> = Vec::new();
+        let mut replace_base: Vec<PathBuf> = Vec::new();
+        if let Some(work) = work {
+            let data = read(&work)?;
+            let wf = modfile::parse_go_work(&work, &data)?;
+            let wdir = work.parent().unwrap_or(Path::new("/")).to_path_buf();
+            for u in &wf.use_ {
+                let dir = wdir.join(&u.dir);
+                ctx.add_main(&dir.join("go.mod"))?;
+            }
+            for r in &wf.replace {
+                replaces.push(r.clone());
+                replace_base.push(wdir.clone());
+            }
+            ctx.load_sum(&wdir.join("go.work.sum"))?;
+            ctx.work_file = Some(work);
+        } else if let Some(gomod) = find_upward(&cfg.cwd, "go.mod", None) {
+            // A go.mod in GOROOT/src (std) or GOROOT/src/cmd makes std/cmd the
+            // main module; gob treats those trees as the standard library instead.
+            let dir = gomod.parent().unwrap_or(Path::new("/"));
+            if !dir.starts_with(&cfg.goroot_src) {
+                ctx.add_main(&gomod)?;
+            }
+        }
+
+        for m in &ctx.mains {
+            // In workspace mode, go.work replaces override the modules' own.
+            if ctx.work_file.is_none() {
+                for r in &m.file.replace {
+                    replaces.push(r.clone());
+                    replace_base.push(m.dir.clone());
+                }
+            }
+        }
+        let main_sums: Vec<PathBuf> = ctx.mains.iter().map(|m| m.dir.join("go.sum")).collect();
+        for s in main_sums {
+            ctx.load_sum(&s)?;
+        }
+
+        // -mod default: vendor when a single main module has vendor/ and go ≥ 1.14.
+        ctx.mode = match cfg.mod_flag {
+            Some(m) => m,
+            None => {
+                let vendor_default = ctx.work_file.is_none()
+                    && ctx.mains.len() == 1
+                    && ctx.mains[0].dir.join("vendor").is_dir()
+                    && ctx.mains[0]
+                        .file
+                        .go
+                        .as_deref()
+                        .is_some_and(|g| go_version_at_least(g, 14));
+                if vendor_default {
+                    ModMode::Vendor
+                } else {
+                    ModMode::Readonly
+                }
+            }
+        };
+
+        if ctx.mode == ModMode::Vendor && !ctx.mains.is_empty() {
+            ctx.init_vendor()?;
+        } else {
+            ctx.init_build_list(&replaces, &replace_base);
+        }
+        Ok(ctx)
+    }
+
+    fn add_main(&mut self, gomod: &Path) -> Result<(), ModContextError> {
+        let data = read(gomod)?;
+        let file = modfile::parse_go_mod(gomod, &data)?;
+        let Some(module) = file.module.as_ref() else {
+            return Err(ModContextError::NoModuleLine {
+                path: gomod.to_path_buf(),
+            });
+        };
+        self.mains.push(MainModule {
+            path: module.path.clone(),
+            dir: gomod.parent().unwrap_or(Path::new("/")).to_path_buf(),
+            gomod: gomod.to_path_buf(),
+            file,
+        });
+        Ok(())
+    }
+
+    fn load_sum(&mut self, path: &Path) -> Result<(), ModContextError> {
+        match std::fs::read(path) {
+            Ok(data) => {
+                self.sums.push(modfile::parse_go_sum(path, &data)?);
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(ModContextError::Read {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    fn init_vendor(&mut self) -> Result<(), ModContextError> {
+        let main = &self.mains[0];
+        let vdir = main.dir.join("vendor");
+        if !vdir.is_dir() {
+            return Err(ModContextError::NoVendorDir { dir: vdir });
+        }
+        let txt = vdir.join("modules.txt");
+        let list = match std::fs::read(&txt) {
+            Ok(data) => modfile::parse_modules_txt(&txt, &data)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => modfile::VendorList::default(),
+            Err(source) => return Err(ModContextError::Read { path: txt, source }),
+        };
+        // Every explicit requirement of go.mod must be recorded in modules.txt.
+        let go = main.file.go.clone().unwrap_or_default();
+        if go_version_at_least(&go, 17) {
+            for r in &main.file.require {
+                let listed = list
+                    .modules
+                    .iter()
+                    .any(|m| m.path == r.path && m.version == r.version && m.explicit);
+                if !listed {
+                    return Err(ModContextError::InconsistentVendor {
+                        path: txt,
+                        detail: format!(
+                            "{}@{}: is explicitly required in go.mod, but not marked as explicit in vendor/modules.txt",
+                            r.path, r.version
+                        ),
+                    });
+                }
+            }
+        }
+        self.vendor_strict = go_version_at_least(&go, 23);
+        for m in &list.modules {
+            for p in &m.packages {
+                self.vendor_pkgs.insert(p.clone(), m.path.clone());
+            }
+            self.deps.insert(
+                m.path.clone(),
+                DepModule {
+                    path: m.path.clone(),
+                    version: m.version.clone(),
+                    source: ModSource::Cache,
+                },
+            );
+        }
+        self.vendor_dir = Some(vdir);
+        Ok(())
+    }
+
+    /// The build list from the main modules' requirements (graph pruning: since
+    /// go 1.17 the main go.mod lists every module that provides a package).
+    fn init_build_list(&mut self, replaces: &[modfile::Replace], bases: &[PathBuf]) {
+        let excluded = |path: &str, version: &str| {
+            self.mains.iter().any(|m| {
+                m.file
+                    .exclude
+                    .iter()
+                    .any(|e| e.path == path && e.version == version)
+            })
+        };
+        let mut deps: BTreeMap<String, DepModule> = BTreeMap::new();
+        for m in &self.mains {
+            for r in &m.file.require {
+                if excluded(&r.path, &r.version) || self.mains.iter().any(|mm| mm.path == r.path) {
+                    continue;
+                }
+                let newer = deps
+                    .get(&r.path)
+                    .is_none_or(|d| semver_less(&d.version, &r.version));
+                if newer {
+                    deps.insert(
+                        r.path.clone(),
+                        DepModule {
+                            path: r.path.clone(),
+                            version: r.version.clone(),
+                            source: ModSource::Cache,
+                        },
+                    );
+                }
+            }
+        }
+        for d in deps.values_mut() {
+            // A versioned replace wins over an unversioned one for the same path.
+            let mut chosen: Option<(usize, &modfile::Replace)> = None;
+            for (i, r) in replaces.iter().enumerate() {
+                if r.old_path != d.path {
+                    continue;
+                }
+                match &r.old_version {
+                    Some(v) if *v == d.version => chosen = Some((i, r)),
+                    None if chosen.is_none_or(|(_, c)| c.old_version.is_none()) => {
+                        chosen = Some((i, r))
+                    }
+                    _ => {}
+                }
+            }
+            if let Some((i, r)) = chosen {
+                d.source = match &r.new {
+                    ReplaceTarget::Local(dir) => {
+                        let p = Path::new(dir);
+                        ModSource::LocalReplace(clean_path(&if p.is_absolute() {
+                            p.to_path_buf()
+                        } else {
+                            bases[i].join(p)
+                        }))
+                    }
+                    ReplaceTarget::Module { path, version } => ModSource::ModuleReplace {
+                        path: path.clone(),
+                        version: version.clone(),
+                    },
+                };
+            }
+        }
+        self.deps = deps;
+    }
+
+    /// Whether there is at least one main module.
+    pub fn has_main(&self) -> bool {
+        !self.mains.is_empty()
+    }
+
+    /// The main module whose tree holds `dir` (the innermost one), if any.
+    pub fn main_for_dir(&self, dir: &Path) -> Option<usize> {
+        self.mains
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| dir.starts_with(&m.dir))
+            .max_by_key(|(_, m)| m.dir.as_os_str().len())
+            .map(|(i, _)| i)
+    }
+
+    /// The directory of a dependency module's files and whether it is local.
+    fn dep_root(&self, d: &DepModule) -> Result<(PathBuf, bool), ModImportError> {
+        match &d.source {
+            ModSource::LocalReplace(dir) => {
+                if dir.is_dir() {
+                    Ok((dir.clone(), true))
+                } else {
+                    Err(ModImportError::ReplacementMissing {
+                        module: d.path.clone(),
+                        version: d.version.clone(),
+                        replacement: dir.display().to_string(),
+                    })
+                }
+            }
+            ModSource::Cache => self.cache_dir(&d.path, &d.version).map(|p| (p, false)),
+            ModSource::ModuleReplace { path, version } => {
+                self.cache_dir(path, version).map(|p| (p, false))
+            }
+        }
+    }
+
+    /// `$GOMODCACHE/<escaped>@<version>`, verified against go.sum.
+    fn cache_dir(&self, path: &str, version: &str) -> Result<PathBuf, ModImportError> {
+        let esc = modfile::escape_module_path(path)
+            .map_err(|e| ModImportError::Other(format!("{path}: {e}")))?;
+        let escv = modfile::escape_version(version)
+            .map_err(|e| ModImportError::Other(format!("{path}@{version}: {e}")))?;
+        let dir = self.gomodcache.join(format!("{esc}@{escv}"));
+        let want = self.sums.iter().find_map(|s| s.lookup(path, version).0);
+        let Some(want) = want else {
+            return Err(ModImportError::MissingSum {
+                path: String::new(),
+                modules: vec![path.to_string()],
+            });
+        };
+        if !dir.is_dir() {
+            return Err(ModImportError::NotDownloaded {
+                module: path.to_string(),
+                version: version.to_string(),
+                dir,
+            });
+        }
+        let key = (path.to_string(), version.to_string());
+        if let Some(r) = self
+            .verified
+            .lock()
+            .map(|m| m.get(&key).cloned())
+            .ok()
+            .flatten()
+        {
+            return r.map(|()| dir);
+        }
+        let result = self.verify(path, version, &esc, &escv, &dir, want);
+        if let Ok(mut m) = self.verified.lock() {
+            m.insert(key, result.clone());
+        }
+        result.map(|()| dir)
+    }
+
+    /// Checks a cached module against go.sum: cmd/go trusts the `.ziphash`
+    /// recorded at download time; gob does too, and hashes the extracted tree
+    /// when there is none.
+    fn verify(
+        &self,
+        path: &str,
+        version: &str,
+        esc: &str,
+        escv: &str,
+        dir: &Path,
+        want: &str,
+    ) -> Result<(), ModImportError> {
+        let ziphash = self
+            .gomodcache
+            .join("cache/download")
+            .join(esc)
+            .join("@v")
+            .join(format!("{escv}.ziphash"));
+        let got = match std::fs::read_to_string(&ziphash) {
+            Ok(s) => s.trim().to_string(),
+            Err(_) => modhash::hash_dir(dir, &format!("{path}@{version}")).map_err(|e| {
+                ModImportError::Other(format!("{path}@{version}: hashing {}: {e}", dir.display()))
+            })?,
+        };
+        if got == want {
+            Ok(())
+        } else {
+            Err(ModImportError::ChecksumMismatch {
+                module: path.to_string(),
+                version: version.to_string(),
+                downloaded: got,
+                gosum: want.to_string(),
+            })
+        }
+    }
+
+    /// Resolves a non-standard import path to the module and directory providing it
+    /// (cmd/go's importFromModules).
+    pub fn import(&self, path: &str) -> Result<ModImport, ModImportError> {
+        if self.mains.is_empty() {
+            return Err(ModImportError::Missing {
+                path: path.to_string(),
+                no_main: true,
+            });
+        }
+        if self.mode == ModMode::Vendor {
+            return self.import_vendor(path);
+        }
+        let mut found: Vec<(ModuleRef, String, PathBuf, PathBuf)> = Vec::new();
+        let mut missing_sum = Vec::new();
+        let mut prefix = path;
+        loop {
+            if let Some(i) = self.mains.iter().position(|m| m.path == prefix) {
+                let m = &self.mains[i];
+                if let Some(dir) = dir_in_module(path, &m.path, &m.dir, true) {
+                    found.push((ModuleRef::Main(i), String::new(), m.dir.clone(), dir));
+                }
+            } else if let Some(d) = self.deps.get(prefix) {
+                match self.dep_root(d) {
+                    Ok((root, local)) => {
+                        if let Some(dir) = dir_in_module(path, &d.path, &root, local) {
+                            found.push((
+                                ModuleRef::Dep(d.path.clone()),
+                                d.version.clone(),
+                                root,
+                                dir,
+                            ));
+                        }
+                    }
+                    Err(ModImportError::MissingSum { .. }) => missing_sum.push(d.path.clone()),
+                    Err(e) => return Err(e),
+                }
+            }
+            match prefix.rfind('/') {
+                Some(i) => prefix = &prefix[..i],
+                None => break,
+            }
+        }
+        if found.len() > 1 {
+            found.reverse();
+            return Err(ModImportError::Ambiguous {
+                path: path.to_string(),
+                found: found
+                    .into_iter()
+                    .map(|(m, v, _, d)| (self.module_path(&m).to_string(), v, d))
+                    .collect(),
+                dirs_only: false,
+            });
+        }
+        if !missing_sum.is_empty() {
+            missing_sum.reverse();
+            return Err(ModImportError::MissingSum {
+                path: path.to_string(),
+                modules: missing_sum,
+            });
+        }
+        match found.pop() {
+            Some((module, _, root, dir)) => Ok(ModImport { module, root, dir }),
+            None => Err(ModImportError::Missing {
+                path: path.to_string(),
+                no_main: false,
+            }),
+        }
+    }
+
+    fn import_vendor(&self, path: &str) -> Result<ModImport, ModImportError> {
+        let mut found = Vec::new();
+        for (i, m) in self.mains.iter().enumerate() {
+            if let Some(dir) = dir_in_module(path, &m.path, &m.dir, true) {
+                found.push((ModuleRef::Main(i), m.dir.clone(), dir));
+            }
+        }
+        if let Some(vdir) = &self.vendor_dir {
+            let dir = vdir.join(path);
+            if has_go_files(&dir) {
+                match self.vendor_pkgs.get(path) {
+                    Some(m) => found.push((ModuleRef::Dep(m.clone()), vdir.clone(), dir)),
+                    None if !self.vendor_strict => {
+                        found.push((ModuleRef::Dep(String::new()), vdir.clone(), dir))
+                    }
+                    None => {}
+                }
+            }
+        }
+        if found.len() > 1 {
+            return Err(ModImportError::Ambiguous {
+                path: path.to_string(),
+                found: found
+                    .into_iter()
+                    .map(|(_, _, d)| (String::new(), String::new(), d))
+                    .collect(),
+                dirs_only: true,
+            });
+        }
+        match found.pop() {
+            Some((module, root, dir)) => Ok(ModImport { module, root, dir }),
+            None => Err(ModImportError::Missing {
+                path: path.to_string(),
+                no_main: false,
+            }),
+        }
+    }
+
+    /// The module path a [`ModuleRef`] names.
+    pub fn module_path<'a>(&'a self, m: &'a ModuleRef) -> &'a str {
+        match m {
+            ModuleRef::Main(i) => &self.mains[*i].path,
+            ModuleRef::Dep(p) => p,
+        }
+    }
+}
+
+/// Lexically cleans a path (`a/./b/../c` → `a/c`), as Go's filepath.Join does.
+pub fn clean_path(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// cmd/go's dirInModule: the directory for `path` inside module `mpath` at `mdir`,
+/// if that directory exists, holds .go files and (for local modules) is not
+/// inside a nested module.
+fn dir_in_module(path: &str, mpath: &str, mdir: &Path, is_local: bool) -> Option<PathBuf> {
+    let dir = if path == mpath {
+        mdir.to_path_buf()
+    } else if path.len() > mpath.len()
+        && path.as_bytes()[mpath.len()] == b'/'
+        && path.starts_with(mpath)
+    {
+        mdir.join(&path[mpath.len() + 1..])
+    } else {
+        return None;
+    };
+    if is_local {
+        let mut d = dir.as_path();
+        while d != mdir && d.as_os_str().len() > mdir.as_os_str().len() {
+            if d.join("go.mod").is_file() {
+                return None;
+            }
+            d = d.parent()?;
+        }
+    }
+    has_go_files(&dir).then_some(dir)
+}
+
+/// Whether `dir` holds at least one regular `.go` file (fsys.IsGoDir).
+pub fn has_go_files(dir: &Path) -> bool {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    rd.flatten().any(|e| {
+        e.file_name().to_string_lossy().ends_with(".go")
+            && e.file_type().map(|t| t.is_file()).unwrap_or(false)
+    })
+}
+
+/// Orders two module versions (`v1.2.3`, `v1.2.3-pre`, pseudo-versions) as semver does.
+pub fn semver_less(a: &str, b: &str) -> bool {
+    fn parts(v: &str) -> (Vec<u64>, Option<&str>) {
+        let v = v.trim_start_matches('v');
+        let v = v.split('+').next().unwrap_or("");
+        let (core, pre) = match v.find('-') {
+            Some(i) => (&v[..i], Some(&v[i + 1..])),
+            None => (v, None),
+        };
+        (
+            core.split('.').map(|n| n.parse().unwrap_or(0)).collect(),
+            pre,
+        )
+    }
+    let (ca, pa) = parts(a);
+    let (cb, pb) = parts(b);
+    if ca != cb {
+        return ca < cb;
+    }
+    match (pa, pb) {
+        (None, None) | (None, Some(_)) => false,
+        (Some(_), None) => true,
+        (Some(x), Some(y)) => {
+            for (p, q) in x.split('.').zip(y.split('.')) {
+                if p == q {
+                    continue;
+                }
+                return match (p.parse::<u64>(), q.parse::<u64>()) {
+                    (Ok(m), Ok(n)) => m < n,
+                    (Ok(_), Err(_)) => true,
+                    (Err(_), Ok(_)) => false,
+                    _ => p < q,
+                };
+            }
+            x.split('.').count() < y.split('.').count()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn semver_order() {
+        assert!(semver_less("v1.2.3", "v1.10.0"));
+        assert!(semver_less("v1.2.3-pre", "v1.2.3"));
+        assert!(!semver_less("v1.2.3", "v1.2.3"));
+        assert!(semver_less(
+            "v0.0.0-20200101000000-abc",
+            "v0.0.0-20210101000000-abc"
+        ));
+    }
+
+    #[test]
+    fn go_versions() {
+        assert!(go_version_at_least("1.21", 17));
+        assert!(go_version_at_least("1.23.4", 23));
+        assert!(!go_version_at_least("1.13", 14));
+    }
+}

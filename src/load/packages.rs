@@ -1,0 +1,1182 @@
+//! Package graph loading: resolve imports, read directories, build the immutable package arena.
+//!
+//! Overview
+//! 1. Expand the command-line patterns to root import paths (`patterns.rs`).
+//! 2. Preload: resolve every reachable import and read every package directory,
+//!    a breadth-first wave at a time, each wave spread over all cores. This is the
+//!    only phase that touches the file system for package contents.
+//! 3. Walk: a sequential depth-first walk over the preloaded data that builds
+//!    [`Package`]s in exactly the order cmd/go does, so import stacks, cycle
+//!    errors and "first error wins" decisions match `go list` byte for byte.
+//! 4. Post-process: PGO variants (`X [cmd/compile]`), `Deps`, `DepsErrors`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::embed;
+use super::gobuild::{self, BuildContext, DirPackage};
+use super::modules::{ModImportError, ModuleContext, ModuleRef};
+use super::patterns::{self, Match};
+use super::{LoadConfig, LoadError};
+
+/// Index of a package in [`PackageGraph::packages`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PkgId(pub u32);
+
+/// Index of an error in [`PackageGraph::errors`]; errors are shared between a
+/// package and the `DepsErrors` of its importers, as in cmd/go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ErrId(pub u32);
+
+/// An error attached to a package, shaped like cmd/go's PackageError.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackageError {
+    /// Import paths from a command-line package down to the failing one.
+    pub import_stack: Vec<String>,
+    /// `file:line:col` of the offending import or directive, relative to the cwd when shorter.
+    pub pos: String,
+    /// The message.
+    pub err: String,
+    /// The error is an import cycle.
+    pub is_import_cycle: bool,
+}
+
+/// The module a package belongs to, as `go list` reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModuleInfo {
+    /// Module path.
+    pub path: String,
+    /// Version; empty for main modules.
+    pub version: String,
+    /// Whether it is a main module.
+    pub main: bool,
+    /// Directory holding the module's files.
+    pub dir: PathBuf,
+    /// Its go.mod, if known.
+    pub gomod: Option<PathBuf>,
+    /// The go directive.
+    pub go_version: Option<String>,
+}
+
+/// One loaded package. Immutable once the graph is built.
+#[derive(Clone, Debug)]
+pub struct Package {
+    /// Canonical import path; PGO variants carry a ` [main/pkg]` suffix.
+    pub import_path: String,
+    /// The package directory; empty when it could not be resolved.
+    pub dir: PathBuf,
+    /// The root: GOROOT for std, the module directory otherwise.
+    pub root: PathBuf,
+    /// Package name from the package clause.
+    pub name: String,
+    /// In GOROOT.
+    pub goroot: bool,
+    /// Part of std or cmd.
+    pub standard: bool,
+    /// The owning module, outside std.
+    pub module: Option<ModuleInfo>,
+    /// The directory's classification (files, imports, embeds).
+    pub files: Arc<DirPackage>,
+    /// Resolved import paths, 1:1 with `raw_imports`.
+    pub imports: Vec<String>,
+    /// Imports as written in the source, sorted.
+    pub raw_imports: Vec<String>,
+    /// Resolved imports including implicit ones (linker deps, simd bridge): what the build depends on.
+    pub internal_imports: Vec<PkgId>,
+    /// Files matched by the `//go:embed` patterns, relative to `dir`.
+    pub embed_files: Vec<String>,
+    /// Pattern → files, for `-embedcfg`.
+    pub embed_map: BTreeMap<String, Vec<String>>,
+    /// This package's error.
+    pub error: Option<ErrId>,
+    /// Errors of its dependencies, sorted like cmd/go sorts them.
+    pub deps_errors: Vec<ErrId>,
+    /// All transitive dependencies' import paths, sorted.
+    pub deps: Vec<String>,
+    /// Whether this package or a dependency has an error.
+    pub incomplete: bool,
+    /// Patterns that matched it on the command line.
+    pub matched: Vec<String>,
+    /// Named on the command line.
+    pub cmdline: bool,
+    /// For PGO variants: the main package it is built for.
+    pub for_main: Option<String>,
+    /// The `default.pgo` applied, for main packages with -pgo=auto and their deps.
+    pub pgo_profile: Option<PathBuf>,
+}
+
+/// The result of a load.
+#[derive(Debug)]
+pub struct PackageGraph {
+    /// The arena.
+    pub packages: Vec<Package>,
+    /// Errors, referenced by index.
+    pub errors: Vec<PackageError>,
+    /// Command-line packages in cmd/go's order.
+    pub roots: Vec<PkgId>,
+}
+
+impl PackageGraph {
+    /// The package with this id.
+    pub fn pkg(&self, id: PkgId) -> &Package {
+        &self.packages[id.0 as usize]
+    }
+
+    /// Depth-first post-order over `internal_imports` from `roots` (cmd/go's PackageList).
+    pub fn post_order(&self, roots: &[PkgId]) -> Vec<PkgId> {
+        let mut seen = vec![false; self.packages.len()];
+        let mut out = Vec::new();
+        // Iterative DFS with an explicit stack to survive deep graphs.
+        for &r in roots {
+            if seen[r.0 as usize] {
+                continue;
+            }
+            seen[r.0 as usize] = true;
+            let mut stack: Vec<(PkgId, usize)> = vec![(r, 0)];
+            while let Some((id, next)) = stack.pop() {
+                let imps = &self.packages[id.0 as usize].internal_imports;
+                if next < imps.len() {
+                    stack.push((id, next + 1));
+                    let c = imps[next];
+                    if !seen[c.0 as usize] {
+                        seen[c.0 as usize] = true;
+                        stack.push((c, 0));
+                    }
+                } else {
+                    out.push(id);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Which vendor directory a standard-library importer resolves through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Importer {
+    /// Command line, or a package outside std.
+    Module,
+    /// A std package outside cmd: `GOROOT/src/vendor`.
+    Std,
+    /// A package under cmd: `GOROOT/src/cmd/vendor`.
+    Cmd,
+}
+
+/// What an import path resolves to, before the directory is read.
+#[derive(Clone, Debug)]
+struct Resolved {
+    path: String,
+    dir: Option<PathBuf>,
+    root: PathBuf,
+    module: Option<ModuleRef>,
+    standard: bool,
+    err: Option<String>,
+}
+
+/// The directory read of one package.
+#[derive(Debug)]
+struct DirData {
+    pkg: Arc<DirPackage>,
+    err: Option<DirFail>,
+}
+
+#[derive(Debug, Clone)]
+enum DirFail {
+    /// go/build's NoGoError: the message depends on the package's lists.
+    NoGo,
+    /// A parse error with its position.
+    Scan {
+        file: String,
+        line: u32,
+        col: u32,
+        msg: String,
+    },
+    /// Anything else, message ready.
+    Other(String),
+}
+
+pub(super) struct Loader<'a> {
+    cfg: &'a LoadConfig,
+    ctx: &'a BuildContext,
+    mods: &'a ModuleContext,
+    goroot_src: PathBuf,
+    resolved: HashMap<(String, Importer), Resolved>,
+    dirs: HashMap<String, DirData>,
+}
+
+fn is_standard_import_path(path: &str) -> bool {
+    let first = path.split('/').next().unwrap_or("");
+    !first.contains('.')
+}
+
+fn has_path_prefix(s: &str, prefix: &str) -> bool {
+    s == prefix || (s.starts_with(prefix) && s.as_bytes().get(prefix.len()) == Some(&b'/'))
+}
+
+fn importer_of(path: &str, standard: bool) -> Importer {
+    if !standard {
+        Importer::Module
+    } else if has_path_prefix(path, "cmd") {
+        Importer::Cmd
+    } else {
+        Importer::Std
+    }
+}
+
+impl<'a> Loader<'a> {
+    pub(super) fn new(cfg: &'a LoadConfig, ctx: &'a BuildContext, mods: &'a ModuleContext) -> Self {
+        Loader {
+            cfg,
+            ctx,
+            mods,
+            goroot_src: cfg.toolchain.src_dir(),
+            resolved: HashMap::new(),
+            dirs: HashMap::new(),
+        }
+    }
+
+    /// cmd/go's stdVendor: a std importer sees GOROOT/src/vendor (or cmd/vendor).
+    fn std_vendor(&self, importer: Importer, path: &str) -> String {
+        if is_standard_import_path(path) {
+            return path.to_string();
+        }
+        let vpath = match importer {
+            Importer::Module => return path.to_string(),
+            Importer::Cmd => format!("cmd/vendor/{path}"),
+            Importer::Std => format!("vendor/{path}"),
+        };
+        if self.goroot_src.join(&vpath).exists() {
+            vpath
+        } else {
+            path.to_string()
+        }
+    }
+
+    fn resolve_uncached(&self, path: &str, importer: Importer) -> Resolved {
+        let path = self.std_vendor(importer, path);
+        let fail = |p: &str, e: String| Resolved {
+            path: p.to_string(),
+            dir: None,
+            root: PathBuf::new(),
+            module: None,
+            standard: false,
+            err: Some(e),
+        };
+        if path.contains('@') {
+            return fail(
+                &path,
+                format!("import path {path:?} should not have @version"),
+            );
+        }
+        if path == "." || path == ".." || path.starts_with("./") || path.starts_with("../") {
+            return fail(
+                &path,
+                format!("{path:?} is relative, but relative import paths are not supported in module mode"),
+            );
+        }
+        if path.starts_with('/') {
+            return fail(
+                &path,
+                format!("{path:?} is not a package path; see 'go help packages'"),
+            );
+        }
+        if let Some(e) = check_import_path(&path) {
+            return fail(&path, format!("malformed import path {path:?}: {e}"));
+        }
+        if is_standard_import_path(&path) {
+            let dir = self.goroot_src.join(&path);
+            if super::modules::has_go_files(&dir) {
+                return Resolved {
+                    path,
+                    dir: Some(dir),
+                    root: self.cfg.toolchain.goroot.clone(),
+                    module: None,
+                    standard: true,
+                    err: None,
+                };
+            }
+            // Not in std: cmd/go reports it as such when no module provides it either.
+            return match self.mods.import(&path) {
+                Ok(m) => Resolved {
+                    path,
+                    dir: Some(m.dir),
+                    root: m.root,
+                    module: Some(m.module),
+                    standard: false,
+                    err: None,
+                },
+                Err(_) => {
+                    let e = format!("package {path} is not in std ({})", dir.display());
+                    fail(&path, e)
+                }
+            };
+        }
+        match self.mods.import(&path) {
+            Ok(m) => Resolved {
+                path,
+                dir: Some(m.dir),
+                root: m.root,
+                module: Some(m.module),
+                standard: false,
+                err: None,
+            },
+            Err(e) => fail(&path, mod_import_message(&e)),
+        }
+    }
+
+    fn read_dir(&self, dir: &Path) -> DirData {
+        let (pkg, err) = gobuild::import_dir(self.ctx, dir);
+        let err = err.map(|e| match e {
+            gobuild::DirError::NoGoFiles { .. }
+            | gobuild::DirError::ConstraintsExcludeAll { .. } => DirFail::NoGo,
+            // A syntax error is reported at its position, like a scanner.ErrorList.
+            gobuild::DirError::BadFile(gobuild::FileError {
+                kind: gobuild::FileErrorKind::Scan(gobuild::ScanError::Syntax { path, errors }),
+                ..
+            }) if !errors.is_empty() && !errors[0].msg.starts_with("invalid import path") => {
+                DirFail::Scan {
+                    file: path.to_string_lossy().into_owned(),
+                    line: errors[0].pos.line,
+                    col: errors[0].pos.col,
+                    msg: errors[0].msg.clone(),
+                }
+            }
+            other => DirFail::Other(other.to_string()),
+        });
+        DirData {
+            pkg: Arc::new(pkg),
+            err,
+        }
+    }
+
+    /// Phase 2: resolve and read everything reachable from `roots`, in parallel waves.
+    pub(super) fn preload(&mut self, roots: &[(String, Importer)]) {
+        let mut frontier: Vec<(String, Importer)> = roots.to_vec();
+        while !frontier.is_empty() {
+            frontier.sort_by(|a, b| a.0.cmp(&b.0));
+            frontier.dedup();
+            frontier.retain(|k| !self.resolved.contains_key(k));
+            let this = &*self;
+            let resolved: Vec<((String, Importer), Resolved)> = frontier
+                .par_iter()
+                .map(|(p, i)| ((p.clone(), *i), this.resolve_uncached(p, *i)))
+                .collect();
+            let mut to_read: Vec<(String, PathBuf)> = Vec::new();
+            for (k, r) in resolved {
+                if let Some(d) = &r.dir {
+                    if !self.dirs.contains_key(&r.path)
+                        && !to_read.iter().any(|(p, _)| *p == r.path)
+                    {
+                        to_read.push((r.path.clone(), d.clone()));
+                    }
+                }
+                self.resolved.insert(k, r);
+            }
+            let this = &*self;
+            let read: Vec<(String, DirData)> = to_read
+                .par_iter()
+                .map(|(p, d)| (p.clone(), this.read_dir(d)))
+                .collect();
+            let mut next = Vec::new();
+            for (path, data) in read {
+                let standard = self
+                    .resolved
+                    .values()
+                    .find(|r| r.path == path)
+                    .is_some_and(|r| r.standard);
+                let imp = importer_of(&path, standard);
+                for i in &data.pkg.imports {
+                    if i != "C" {
+                        next.push((i.clone(), imp));
+                    }
+                }
+                for i in self.implicit_imports(&data.pkg) {
+                    next.push((i.to_string(), imp));
+                }
+                self.dirs.insert(path, data);
+            }
+            frontier = next;
+        }
+    }
+
+    /// Imports the build adds beyond the source's: the linker's (runtime, …)
+    /// for main packages, and the simd bridge.
+    fn implicit_imports(&self, p: &DirPackage) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        let arch = self.ctx.goarch.as_str();
+        if matches!(arch, "wasm" | "amd64" | "arm64") && p.imports.iter().any(|i| i == "simd") {
+            v.push(SIMD_BRIDGE);
+        }
+        if p.name == "main" {
+            v.push("runtime");
+            if arch == "arm" {
+                v.push("math");
+            }
+        }
+        v
+    }
+}
+
+const SIMD_BRIDGE: &str = "simd/internal/bridge";
+
+/// Renders a module resolution error the way cmd/go words it.
+fn mod_import_message(e: &ModImportError) -> String {
+    e.to_string()
+}
+
+/// module.CheckImportPath, reduced to the checks that matter for reading.
+fn check_import_path(path: &str) -> Option<String> {
+    if path.is_empty() {
+        return Some("empty string".into());
+    }
+    for elem in path.split('/') {
+        if elem.is_empty() {
+            return Some("double slash".into());
+        }
+        if elem.starts_with('.') && elem != "." {
+            return Some(format!("leading dot in path element"));
+        }
+        if elem.ends_with('.') {
+            return Some("trailing dot in path element".into());
+        }
+    }
+    for c in path.chars() {
+        let ok = c.is_ascii_alphanumeric()
+            || "-._~+/".contains(c)
+            || (!c.is_ascii() && c.is_alphanumeric());
+        if !ok {
+            return Some(format!("invalid char {c:?}"));
+        }
+    }
+    None
+}
+
+/// One frame of the import stack.
+#[derive(Clone)]
+struct Frame {
+    pkg: String,
+}
+
+/// Phase 3 state: the depth-first walk that mirrors cmd/go's loadImport/load.
+struct Walk<'l, 'a> {
+    ld: &'l Loader<'a>,
+    cwd: PathBuf,
+    packages: Vec<Package>,
+    errors: Vec<PackageError>,
+    by_path: HashMap<String, PkgId>,
+    /// Packages whose load has not returned yet (cycle detection).
+    in_progress: HashSet<PkgId>,
+    stk: Vec<Frame>,
+    empty: Arc<DirPackage>,
+}
+
+impl Walk<'_, '_> {
+    fn new_error(&mut self, e: PackageError) -> ErrId {
+        self.errors.push(e);
+        ErrId(self.errors.len() as u32 - 1)
+    }
+
+    fn stack(&self) -> Vec<String> {
+        self.stk.iter().map(|f| f.pkg.clone()).collect()
+    }
+
+    fn short_pos(&self, p: &Path, line: u32, col: u32) -> String {
+        let shown = match p.strip_prefix(&self.cwd) {
+            Ok(rel) if !rel.as_os_str().is_empty() => rel.display().to_string(),
+            _ => p.display().to_string(),
+        };
+        format!("{shown}:{line}:{col}")
+    }
+
+    fn import_pos(&self, parent: Option<PkgId>, path: &str) -> Option<String> {
+        let parent = parent?;
+        let p = &self.packages[parent.0 as usize];
+        let pos = p.files.import_pos.get(path)?.first()?;
+        Some(self.short_pos(&pos.file, pos.pos.line, pos.pos.col))
+    }
+
+    /// cmd/go's loadImport: returns the package and, separately, an error that
+    /// belongs to the importer (internal/vendor visibility, importing a program).
+    fn load_import(&mut self, path: &str, parent: Option<PkgId>) -> (PkgId, Option<PackageError>) {
+        let importer = match parent {
+            None => Importer::Module,
+            Some(p) => {
+                let pk = &self.packages[p.0 as usize];
+                importer_of(&pk.import_path, pk.standard)
+            }
+        };
+        let import_pos = self.import_pos(parent, path);
+        let r = self
+            .ld
+            .resolved
+            .get(&(path.to_string(), importer))
+            .cloned()
+            .unwrap_or_else(|| self.ld.resolve_uncached(path, importer));
+
+        let id = if let Some(&id) = self.by_path.get(&r.path) {
+            self.stk.push(Frame {
+                pkg: path.to_string(),
+            });
+            self.reuse(id);
+            self.stk.pop();
+            id
+        } else {
+            let id = PkgId(self.packages.len() as u32);
+            self.packages.push(self.skeleton(&r));
+            self.by_path.insert(r.path.clone(), id);
+            self.load(id, path, &r, import_pos.clone());
+            id
+        };
+
+        let Some(parent) = parent else {
+            return (id, None);
+        };
+        let mk = |w: &Self, err: String| PackageError {
+            import_stack: w.stack(),
+            pos: import_pos.clone().unwrap_or_default(),
+            err,
+            is_import_cycle: false,
+        };
+        let p = &self.packages[id.0 as usize];
+        let importer_pkg = &self.packages[parent.0 as usize];
+        if let Some(e) = self.disallow_internal(importer_pkg, p, path) {
+            return (id, Some(mk(self, e)));
+        }
+        if let Some(e) = disallow_vendor(&importer_pkg.dir, path, p) {
+            return (id, Some(mk(self, e)));
+        }
+        if p.name == "main" && importer_pkg.dir != p.dir {
+            let e = format!("import {path:?} is a program, not an importable package");
+            return (id, Some(mk(self, e)));
+        }
+        // Relative imports are never allowed from a package named by import path.
+        if is_local_import(path) {
+            let e = if path == "." {
+                format!("{path}: cannot import current directory")
+            } else {
+                format!("local import {path:?} in non-local package")
+            };
+            return (id, Some(mk(self, e)));
+        }
+        (id, None)
+    }
+
+    fn skeleton(&self, r: &Resolved) -> Package {
+        let module = r
+            .module
+            .as_ref()
+            .map(|m| module_info(self.ld.mods, m, &r.root));
+        Package {
+            import_path: r.path.clone(),
+            dir: r.dir.clone().unwrap_or_default(),
+            root: if r.standard {
+                self.ld.cfg.toolchain.goroot.clone()
+            } else {
+                r.root.clone()
+            },
+            name: String::new(),
+            goroot: r.standard,
+            standard: r.standard,
+            module,
+            files: self.empty.clone(),
+            imports: Vec::new(),
+            raw_imports: Vec::new(),
+            internal_imports: Vec::new(),
+            embed_files: Vec::new(),
+            embed_map: BTreeMap::new(),
+            error: None,
+            deps_errors: Vec::new(),
+            deps: Vec::new(),
+            incomplete: false,
+            matched: Vec::new(),
+            cmdline: false,
+            for_main: None,
+            pgo_profile: None,
+        }
+    }
+
+    fn reuse(&mut self, id: PkgId) {
+        let stack = self.stack();
+        let in_progress = self.in_progress.contains(&id);
+        let p = &mut self.packages[id.0 as usize];
+        if in_progress {
+            match p.error {
+                None => {
+                    let e = PackageError {
+                        import_stack: stack.clone(),
+                        pos: String::new(),
+                        err: "import cycle not allowed".into(),
+                        is_import_cycle: true,
+                    };
+                    self.errors.push(e);
+                    p.error = Some(ErrId(self.errors.len() as u32 - 1));
+                }
+                Some(e) => self.errors[e.0 as usize].is_import_cycle = true,
+            }
+            p.incomplete = true;
+        }
+        if let Some(e) = p.error {
+            let err = &mut self.errors[e.0 as usize];
+            if !err.import_stack.is_empty()
+                && !err.is_import_cycle
+                && shorter_than(&stack, &err.import_stack)
+            {
+                err.import_stack = stack;
+            }
+        }
+    }
+
+    /// cmd/go's Package.load.
+    fn load(&mut self, id: PkgId, path: &str, r: &Resolved, import_pos: Option<String>) {
+        self.in_progress.insert(id);
+        let data = self.ld.dirs.get(&r.path);
+        if let Some(d) = data {
+            let p = &mut self.packages[id.0 as usize];
+            p.files = d.pkg.clone();
+            p.name = d.pkg.name.clone();
+            p.raw_imports = d
+                .pkg
+                .imports
+                .iter()
+                .filter(|i| *i != "C")
+                .cloned()
+                .collect();
+            p.raw_imports = d.pkg.imports.clone();
+            p.imports = p.raw_imports.clone();
+        }
+        // The directory-level error: resolution first, then go/build's.
+        let fail = match (&r.err, data.and_then(|d| d.err.clone())) {
+            (_, Some(f)) => Some(f),
+            (Some(e), None) => Some(DirFail::Other(e.clone())),
+            (None, None) => None,
+        };
+        if let Some(f) = fail {
+            self.set_load_data_error(id, path, f, import_pos.clone());
+        }
+
+        // Linker dependencies of a main package may themselves be an error.
+        let mut import_list: Vec<String> = self.packages[id.0 as usize].raw_imports.clone();
+        if data.is_some() {
+            let extra = self
+                .ld
+                .implicit_imports(&self.packages[id.0 as usize].files.clone());
+            let p = &self.packages[id.0 as usize];
+            if p.name == "main" {
+                if let Some(what) = must_link_external(&self.ld.ctx.goos, &self.ld.ctx.goarch) {
+                    if !self.ld.ctx.cgo_enabled {
+                        let e = format!(
+                            "{what} requires external (cgo) linking, but cgo is not enabled"
+                        );
+                        self.set_error(id, path, e, None, import_pos.clone());
+                        self.in_progress.remove(&id);
+                        return;
+                    }
+                }
+            }
+            for x in extra {
+                if !import_list.iter().any(|i| i == x) {
+                    import_list.push(x.to_string());
+                }
+            }
+        }
+
+        self.stk.push(Frame {
+            pkg: path.to_string(),
+        });
+
+        // Embeds.
+        let patterns = self.packages[id.0 as usize].files.embed_patterns.clone();
+        if !patterns.is_empty() && data.is_some() {
+            let dir = self.packages[id.0 as usize].dir.clone();
+            match embed::resolve_embed(&dir, &patterns) {
+                Ok(res) => {
+                    let p = &mut self.packages[id.0 as usize];
+                    p.embed_files = res.files;
+                    p.embed_map = res.pattern_files;
+                }
+                Err(e) => {
+                    let pos = self.packages[id.0 as usize]
+                        .files
+                        .embed_pattern_pos
+                        .get(&e.pattern)
+                        .and_then(|v| v.first())
+                        .map(|p| self.short_pos(&p.file, p.pos.line, p.pos.col));
+                    self.set_error(id, path, e.to_string(), pos, None);
+                }
+            }
+        }
+
+        let n_raw = self.packages[id.0 as usize].raw_imports.len();
+        let mut internal = Vec::with_capacity(import_list.len());
+        for (i, imp) in import_list.iter().enumerate() {
+            if imp == "C" {
+                continue;
+            }
+            let (p1, err) = self.load_import(imp, Some(id));
+            if let Some(e) = err {
+                if self.packages[id.0 as usize].error.is_none() {
+                    let eid = self.new_error(e);
+                    let p = &mut self.packages[id.0 as usize];
+                    p.error = Some(eid);
+                    p.incomplete = true;
+                }
+            }
+            let resolved = self.packages[p1.0 as usize].import_path.clone();
+            let inc = self.packages[p1.0 as usize].incomplete;
+            let p = &mut self.packages[id.0 as usize];
+            if i < n_raw {
+                p.imports[i] = resolved;
+            }
+            if inc {
+                p.incomplete = true;
+            }
+            internal.push(p1);
+        }
+        self.stk.pop();
+        self.packages[id.0 as usize].internal_imports = internal;
+        self.in_progress.remove(&id);
+    }
+
+    /// setError: the first error wins; positions only when the error sits on the importer side.
+    fn set_error(
+        &mut self,
+        id: PkgId,
+        path: &str,
+        err: String,
+        pos: Option<String>,
+        import_pos: Option<String>,
+    ) {
+        if self.packages[id.0 as usize].error.is_some() {
+            return;
+        }
+        let top_is_self = self.stk.last().is_some_and(|f| f.pkg == path);
+        let pos = match (pos, import_pos) {
+            (Some(p), _) => p,
+            (None, Some(ip)) if !self.stk.is_empty() && !top_is_self => ip,
+            _ => String::new(),
+        };
+        let e = PackageError {
+            import_stack: self.stack(),
+            pos,
+            err,
+            is_import_cycle: false,
+        };
+        let eid = self.new_error(e);
+        let p = &mut self.packages[id.0 as usize];
+        p.error = Some(eid);
+        p.incomplete = true;
+    }
+
+    /// setLoadPackageDataError: NoGo and scan errors are the package's own (the
+    /// package is pushed on the stack); other errors sit at the importer's import.
+    fn set_load_data_error(
+        &mut self,
+        id: PkgId,
+        path: &str,
+        f: DirFail,
+        import_pos: Option<String>,
+    ) {
+        let (msg, pos, push) = match f {
+            DirFail::NoGo => {
+                let p = &self.packages[id.0 as usize];
+                let dir = p.dir.display();
+                let m = if !p.files.ignored_go_files.is_empty() {
+                    format!("build constraints exclude all Go files in {dir}")
+                } else if !p.files.test_go_files.is_empty() || !p.files.xtest_go_files.is_empty() {
+                    format!("no non-test Go files in {dir}")
+                } else {
+                    format!("no Go files in {dir}")
+                };
+                (m, String::new(), true)
+            }
+            DirFail::Scan {
+                file,
+                line,
+                col,
+                msg,
+            } => (msg, self.short_pos(Path::new(&file), line, col), true),
+            DirFail::Other(m) => (m, String::new(), false),
+        };
+        if push {
+            self.stk.push(Frame {
+                pkg: path.to_string(),
+            });
+        }
+        let top_is_self = self.stk.last().is_some_and(|f| f.pkg == path);
+        let pos = if !pos.is_empty() {
+            pos
+        } else if !self.stk.is_empty() && !top_is_self {
+            import_pos.unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let e = PackageError {
+            import_stack: self.stack(),
+            pos,
+            err: msg,
+            is_import_cycle: false,
+        };
+        if push {
+            self.stk.pop();
+        }
+        let eid = self.new_error(e);
+        let p = &mut self.packages[id.0 as usize];
+        p.error = Some(eid);
+        p.incomplete = true;
+    }
+
+    /// The internal-package rule (golang.org/s/go14internal).
+    fn disallow_internal(&self, importer: &Package, p: &Package, _path: &str) -> Option<String> {
+        if p.error.is_some() {
+            return None;
+        }
+        let ip = &p.import_path;
+        let i = find_internal(ip)?;
+        let i = i.saturating_sub(1);
+        let importer_path = &importer.import_path;
+        let denied = || Some(format!("use of internal package {ip} not allowed"));
+        if has_path_prefix(importer_path, "crypto")
+            && has_path_prefix(ip, "crypto/internal/fips140")
+        {
+            return None;
+        }
+        if has_path_prefix(importer_path, "crypto/internal/fips140") {
+            return if has_path_prefix(ip, "crypto/internal") {
+                None
+            } else {
+                denied()
+            };
+        }
+        if p.module.is_none() {
+            let dir = p.dir.to_string_lossy();
+            let cut = (i + dir.len()).checked_sub(ip.len())?;
+            let parent = Path::new(&dir[..cut.min(dir.len())]);
+            if importer.dir.starts_with(parent) {
+                return None;
+            }
+            denied()
+        } else if has_path_prefix(importer_path, &ip[..i]) {
+            None
+        } else {
+            denied()
+        }
+    }
+}
+
+fn is_local_import(p: &str) -> bool {
+    p == "." || p == ".." || p.starts_with("./") || p.starts_with("../")
+}
+
+fn shorter_than(s: &[String], t: &[String]) -> bool {
+    if s.len() != t.len() {
+        return s.len() < t.len();
+    }
+    for (a, b) in s.iter().zip(t) {
+        if a != b {
+            return a < b;
+        }
+    }
+    false
+}
+
+/// Index of the final "internal" element of an import path.
+fn find_internal(path: &str) -> Option<usize> {
+    if path.ends_with("/internal") {
+        Some(path.len() - "internal".len())
+    } else if let Some(i) = path.rfind("/internal/") {
+        Some(i + 1)
+    } else if path == "internal" || path.starts_with("internal/") {
+        Some(0)
+    } else {
+        None
+    }
+}
+
+/// Index of the last non-terminal "vendor" element.
+fn find_vendor(path: &str) -> Option<usize> {
+    if let Some(i) = path.rfind("/vendor/") {
+        Some(i + 1)
+    } else if path.starts_with("vendor/") {
+        Some(0)
+    } else {
+        None
+    }
+}
+
+fn disallow_vendor(importer_dir: &Path, path: &str, p: &Package) -> Option<String> {
+    if let Some(i) = find_vendor(&p.import_path) {
+        let i = i.saturating_sub(1);
+        let dir = p.dir.to_string_lossy();
+        if let Some(cut) = (i + dir.len()).checked_sub(p.import_path.len()) {
+            if cut <= dir.len() && !importer_dir.starts_with(Path::new(&dir[..cut])) {
+                return Some("use of vendored package not allowed".into());
+            }
+        }
+    }
+    if let Some(i) = find_vendor(path) {
+        return Some(format!(
+            "{path} must be imported as {}",
+            &path[i + "vendor/".len()..]
+        ));
+    }
+    None
+}
+
+/// internal/platform.MustLinkExternal for a build without cgo.
+fn must_link_external(goos: &str, goarch: &str) -> Option<String> {
+    let must = match goos {
+        "android" => goarch != "arm64",
+        "ios" => goarch == "arm64",
+        _ => false,
+    };
+    must.then(|| format!("{goos}/{goarch}"))
+}
+
+fn module_info(mods: &ModuleContext, m: &ModuleRef, root: &Path) -> ModuleInfo {
+    match m {
+        ModuleRef::Main(i) => {
+            let mm = &mods.mains[*i];
+            ModuleInfo {
+                path: mm.path.clone(),
+                version: String::new(),
+                main: true,
+                dir: mm.dir.clone(),
+                gomod: Some(mm.gomod.clone()),
+                go_version: mm.file.go.clone(),
+            }
+        }
+        ModuleRef::Dep(path) => {
+            let version = mods
+                .deps
+                .get(path)
+                .map(|d| d.version.clone())
+                .unwrap_or_default();
+            ModuleInfo {
+                path: path.clone(),
+                version,
+                main: false,
+                dir: root.to_path_buf(),
+                gomod: None,
+                go_version: None,
+            }
+        }
+    }
+}
+
+/// Loads the packages named by `patterns`: the whole pipeline.
+pub(super) fn load_packages(
+    cfg: &LoadConfig,
+    ctx: &BuildContext,
+    mods: &ModuleContext,
+    pattern_args: &[String],
+) -> Result<PackageGraph, LoadError> {
+    let matches: Vec<Match> = patterns::expand(cfg, ctx, mods, pattern_args)?;
+    let mut ld = Loader::new(cfg, ctx, mods);
+    let roots: Vec<(String, Importer)> = matches
+        .iter()
+        .flat_map(|m| m.pkgs.iter().map(|p| (p.clone(), Importer::Module)))
+        .collect();
+    ld.preload(&roots);
+
+    let mut w = Walk {
+        ld: &ld,
+        cwd: cfg.modules.cwd.clone(),
+        packages: Vec::new(),
+        errors: Vec::new(),
+        by_path: HashMap::new(),
+        in_progress: HashSet::new(),
+        stk: Vec::new(),
+        empty: Arc::new(DirPackage::default()),
+    };
+    let mut roots_out: Vec<PkgId> = Vec::new();
+    for m in &matches {
+        for p in &m.pkgs {
+            let (id, _) = w.load_import(p, None);
+            let pk = &mut w.packages[id.0 as usize];
+            pk.matched.push(m.pattern.clone());
+            pk.cmdline = true;
+            if !roots_out.contains(&id) {
+                roots_out.push(id);
+            }
+        }
+        if let Some(err) = &m.error {
+            // A pattern that failed to match is reported as a synthetic package.
+            let id = PkgId(w.packages.len() as u32);
+            let eid = w.new_error(PackageError {
+                import_stack: Vec::new(),
+                pos: String::new(),
+                err: err.clone(),
+                is_import_cycle: false,
+            });
+            let mut pk = w.skeleton(&Resolved {
+                path: m.pattern.clone(),
+                dir: None,
+                root: PathBuf::new(),
+                module: None,
+                standard: false,
+                err: None,
+            });
+            pk.error = Some(eid);
+            pk.incomplete = true;
+            pk.cmdline = true;
+            pk.matched.push(m.pattern.clone());
+            w.packages.push(pk);
+            roots_out.push(id);
+        }
+    }
+    let mut g = PackageGraph {
+        packages: w.packages,
+        errors: w.errors,
+        roots: roots_out,
+    };
+    if cfg.pgo_auto {
+        split_pgo(&mut g);
+    }
+    compute_deps(&mut g);
+    Ok(g)
+}
+
+/// -pgo=auto: a main package with `default.pgo` gets its own copy of its
+/// dependency graph when several packages are built (cmd/go's setPGOProfilePath).
+fn split_pgo(g: &mut PackageGraph) {
+    let several = g.roots.len() > 1;
+    let roots = g.roots.clone();
+    for &main in &roots {
+        let p = g.pkg(main);
+        if p.name != "main" {
+            continue;
+        }
+        let profile = p.dir.join("default.pgo");
+        if !profile.exists() {
+            continue;
+        }
+        let main_path = p.import_path.clone();
+        let mut visited: HashMap<PkgId, PkgId> = HashMap::new();
+        // Iterative version of cmd/go's recursive split, preserving its order.
+        fn split(
+            g: &mut PackageGraph,
+            id: PkgId,
+            main: PkgId,
+            main_path: &str,
+            several: bool,
+            profile: &Path,
+            visited: &mut HashMap<PkgId, PkgId>,
+        ) -> PkgId {
+            if let Some(&v) = visited.get(&id) {
+                return v;
+            }
+            let target = if several && id != main {
+                let mut copy = g.pkg(id).clone();
+                copy.for_main = Some(main_path.to_string());
+                copy.cmdline = false;
+                copy.matched.clear();
+                g.packages.push(copy);
+                PkgId(g.packages.len() as u32 - 1)
+            } else {
+                id
+            };
+            visited.insert(id, target);
+            g.packages[target.0 as usize].pgo_profile = Some(profile.to_path_buf());
+            let imps = g.packages[target.0 as usize].internal_imports.clone();
+            let mut new_imps = Vec::with_capacity(imps.len());
+            for c in imps {
+                new_imps.push(split(g, c, main, main_path, several, profile, visited));
+            }
+            g.packages[target.0 as usize].internal_imports = new_imps;
+            target
+        }
+        split(g, main, main, &main_path, several, &profile, &mut visited);
+    }
+    if !several {
+        return;
+    }
+    // Rename variants to `path [main]` and rewrite importers' Imports.
+    let mut renamed: HashMap<PkgId, String> = HashMap::new();
+    for (i, p) in g.packages.iter_mut().enumerate() {
+        if let Some(m) = &p.for_main {
+            p.import_path = format!("{} [{}]", p.import_path, m);
+            renamed.insert(PkgId(i as u32), p.import_path.clone());
+        }
+    }
+    for i in 0..g.packages.len() {
+        let imps = g.packages[i].internal_imports.clone();
+        let mut m: HashMap<String, String> = HashMap::new();
+        for c in imps {
+            if let Some(new) = renamed.get(&c) {
+                let old = new
+                    .rsplit_once(" [")
+                    .map(|(a, _)| a.to_string())
+                    .unwrap_or_default();
+                m.insert(old, new.clone());
+            }
+        }
+        for imp in &mut g.packages[i].imports {
+            if let Some(n) = m.get(imp) {
+                *imp = n.clone();
+            }
+        }
+    }
+}
+
+/// Deps and DepsErrors, computed in post-order (cmd/go's collectDeps/collectDepsErrors).
+fn compute_deps(g: &mut PackageGraph) {
+    let order = g.post_order(&g.roots.clone());
+    for id in order {
+        let imps = g.pkg(id).internal_imports.clone();
+        let mut deps: HashSet<String> = HashSet::new();
+        let mut errs: HashSet<ErrId> = HashSet::new();
+        for c in &imps {
+            let cp = g.pkg(*c);
+            deps.insert(cp.import_path.clone());
+            deps.extend(cp.deps.iter().cloned());
+            if let Some(e) = cp.error {
+                errs.insert(e);
+            }
+            errs.extend(cp.deps_errors.iter().copied());
+        }
+        let mut deps: Vec<String> = deps.into_iter().collect();
+        deps.sort();
+        let mut errs: Vec<ErrId> = errs.into_iter().collect();
+        let errors = &g.errors;
+        errs.sort_by(|a, b| {
+            let (ea, eb) = (&errors[a.0 as usize], &errors[b.0 as usize]);
+            match (ea.import_stack.last(), eb.import_stack.last()) {
+                (None, None) => ea.err.cmp(&eb.err),
+                (None, Some(_)) => std::cmp::Ordering::Less,
+                (Some(_), None) => std::cmp::Ordering::Greater,
+                (Some(x), Some(y)) => x.cmp(y),
+            }
+        });
+        let p = &mut g.packages[id.0 as usize];
+        p.deps = deps;
+        p.deps_errors = errs;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_and_vendor_elements() {
+        assert_eq!(find_internal("a/internal/b"), Some(2));
+        assert_eq!(find_internal("a/internal"), Some(2));
+        assert_eq!(find_internal("internal/x"), Some(0));
+        assert_eq!(find_internal("a/b"), None);
+        assert_eq!(find_vendor("vendor/x"), Some(0));
+        assert_eq!(find_vendor("a/vendor/x"), Some(2));
+        assert_eq!(find_vendor("a/vendor"), None);
+    }
+
+    #[test]
+    fn shorter_stacks_win() {
+        let a = vec!["x".to_string()];
+        let b = vec!["x".to_string(), "y".to_string()];
+        assert!(shorter_than(&a, &b));
+        assert!(!shorter_than(&b, &a));
+        assert!(shorter_than(&["a".to_string()], &["b".to_string()]));
+    }
+}

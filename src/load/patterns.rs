@@ -1,0 +1,415 @@
+//! Package patterns: `std`, `cmd`, `all`, `./...`, `.`, directories, import paths, `x/...`.
+//!
+//! `std` and `cmd` are matched with the target's build context (a directory whose
+//! files are all excluded is not a package); module trees are matched as cmd/go's
+//! modload does, with *any* tags, so a directory excluded on this platform is still
+//! listed and then reported as "build constraints exclude all Go files".
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::gobuild::{self, BuildContext};
+use super::modules::ModuleContext;
+use super::{LoadConfig, LoadError};
+
+/// The packages one command-line pattern matched.
+#[derive(Clone, Debug)]
+pub struct Match {
+    /// The pattern as written.
+    pub pattern: String,
+    /// Matched import paths, in cmd/go's order.
+    pub pkgs: Vec<String>,
+    /// An error matching the pattern itself (reported as a synthetic package).
+    pub error: Option<String>,
+}
+
+fn is_local(p: &str) -> bool {
+    p == "." || p == ".." || p.starts_with("./") || p.starts_with("../") || p.starts_with('/')
+}
+
+/// pkgpattern.MatchPattern: `...` matches any string; `x/...` also matches `x`.
+pub fn match_pattern(pattern: &str, name: &str) -> bool {
+    fn rec(p: &[u8], n: &[u8]) -> bool {
+        if p.is_empty() {
+            return n.is_empty();
+        }
+        if p.starts_with(b"/...") && p.len() == 4 && n.is_empty() {
+            return true;
+        }
+        if p.starts_with(b"...") {
+            let rest = &p[3..];
+            return (0..=n.len()).any(|i| rec(rest, &n[i..]));
+        }
+        !n.is_empty() && p[0] == n[0] && rec(&p[1..], &n[1..])
+    }
+    // A vendor element is only matched when the pattern names one.
+    if !pattern.contains("vendor") && (name.contains("/vendor/") || name.starts_with("vendor/")) {
+        let literal_prefix = pattern.split("...").next().unwrap_or("");
+        if !literal_prefix.contains("vendor") {
+            return false;
+        }
+    }
+    rec(pattern.as_bytes(), name.as_bytes())
+}
+
+/// Whether the subtree `name` could hold a match (pkgpattern.TreeCanMatchPattern).
+fn tree_can_match(pattern: &str, name: &str) -> bool {
+    match pattern.find("...") {
+        None => {
+            name == pattern
+                || pattern.starts_with(&format!("{name}/"))
+                || has_prefix_path(name, pattern)
+        }
+        Some(i) => {
+            let prefix = &pattern[..i];
+            name.starts_with(prefix)
+                || prefix.starts_with(name)
+                    && (prefix.len() == name.len() || prefix.as_bytes()[name.len()] == b'/')
+                || prefix.starts_with(&format!("{name}/"))
+        }
+    }
+}
+
+fn has_prefix_path(s: &str, prefix: &str) -> bool {
+    s == prefix || (s.starts_with(prefix) && s.as_bytes().get(prefix.len()) == Some(&b'/'))
+}
+
+/// Directories below `root` (excluding root itself when `skip_root`), pruned like cmd/go:
+/// names starting with `.` or `_`, `testdata`, and (when asked) nested modules and vendor.
+fn walk_dirs(
+    root: &Path,
+    prune_gomod: bool,
+    prune_vendor: bool,
+    include_root: bool,
+) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        if dir != root || include_root {
+            out.push(dir.clone());
+        }
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut subs: Vec<PathBuf> = Vec::new();
+        for e in rd.flatten() {
+            let Ok(ft) = e.file_type() else { continue };
+            if !ft.is_dir() {
+                continue;
+            }
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || name.starts_with('_') || name == "testdata" {
+                continue;
+            }
+            let path = e.path();
+            if prune_gomod && path.join("go.mod").is_file() {
+                continue;
+            }
+            if prune_vendor && name == "vendor" {
+                continue;
+            }
+            subs.push(path);
+        }
+        subs.sort();
+        stack.extend(subs.into_iter().rev());
+    }
+    out
+}
+
+fn rel_slash(root: &Path, dir: &Path) -> String {
+    dir.strip_prefix(root)
+        .map(|r| r.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default()
+}
+
+/// search.MatchPackages for `std`, `cmd` and std-rooted wildcards.
+fn match_goroot(ctx: &BuildContext, goroot_src: &Path, pattern: &str) -> Vec<String> {
+    let root = if pattern == "cmd" {
+        goroot_src.join("cmd")
+    } else {
+        goroot_src.to_path_buf()
+    };
+    let dirs: Vec<PathBuf> = {
+        let mut out = Vec::new();
+        let mut stack = vec![root.clone()];
+        while let Some(dir) = stack.pop() {
+            let name = rel_slash(goroot_src, &dir);
+            if dir != *goroot_src {
+                let elem = dir
+                    .file_name()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if elem.starts_with('.') || elem.starts_with('_') || elem == "testdata" {
+                    continue;
+                }
+                if pattern == "std"
+                    && (name == "cmd" || name.split('/').next().is_some_and(|f| f.contains('.')))
+                {
+                    continue;
+                }
+                let treeok = match pattern {
+                    "std" | "cmd" => true,
+                    p => tree_can_match(p, &name),
+                };
+                if !treeok {
+                    continue;
+                }
+                out.push(dir.clone());
+            }
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            let mut subs: Vec<PathBuf> = rd
+                .flatten()
+                .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+                .map(|e| e.path())
+                .collect();
+            subs.sort();
+            stack.extend(subs.into_iter().rev());
+        }
+        out
+    };
+    let mut pkgs: Vec<String> = dirs
+        .par_iter()
+        .filter_map(|dir| {
+            let name = rel_slash(goroot_src, dir);
+            if name == "builtin" || (name == "runtime/cgo" && !ctx.cgo_enabled) {
+                return None;
+            }
+            if !matches!(pattern, "std" | "cmd") && !match_pattern(pattern, &name) {
+                return None;
+            }
+            let (pkg, err) = gobuild::import_dir(ctx, dir);
+            if matches!(
+                err,
+                Some(
+                    gobuild::DirError::NoGoFiles { .. }
+                        | gobuild::DirError::ConstraintsExcludeAll { .. }
+                )
+            ) {
+                return None;
+            }
+            if pattern == "cmd" && name.starts_with("cmd/vendor") && pkg.name == "main" {
+                return None;
+            }
+            Some(name)
+        })
+        .collect();
+    pkgs.sort();
+    pkgs
+}
+
+/// modload's matchPackages over a module tree: any-tags scan, vendor and nested modules pruned.
+fn match_module_tree(root: &Path, prefix: &str, dir: &Path, pattern: Option<&str>) -> Vec<String> {
+    let dirs = walk_dirs(dir, true, true, true);
+    let mut pkgs: Vec<String> = dirs
+        .par_iter()
+        .filter_map(|d| {
+            let rel = rel_slash(root, d);
+            let name = if rel.is_empty() {
+                prefix.to_string()
+            } else {
+                format!("{prefix}/{rel}")
+            };
+            if let Some(p) = pattern {
+                if !match_pattern(p, &name) {
+                    return None;
+                }
+            }
+            gobuild::dir_has_go_any_tags(d).then_some(name)
+        })
+        .collect();
+    pkgs.sort();
+    pkgs
+}
+
+/// search.MatchDirs for `./...`: the target's build context decides, and a
+/// directory with no buildable files is skipped unless it has invalid files
+/// (so that parse errors are reported rather than silently skipped).
+fn match_local_dirs(ctx: &BuildContext, root: &Path, prefix: &str, dir: &Path) -> Vec<String> {
+    let dirs = walk_dirs(dir, true, true, true);
+    let mut pkgs: Vec<String> = dirs
+        .par_iter()
+        .filter_map(|d| {
+            let (pkg, err) = gobuild::import_dir(ctx, d);
+            let nogo = matches!(
+                err,
+                Some(
+                    gobuild::DirError::NoGoFiles { .. }
+                        | gobuild::DirError::ConstraintsExcludeAll { .. }
+                )
+            );
+            if nogo && pkg.invalid_go_files.is_empty() {
+                return None;
+            }
+            let rel = rel_slash(root, d);
+            Some(if rel.is_empty() {
+                prefix.to_string()
+            } else if prefix.is_empty() {
+                rel
+            } else {
+                format!("{prefix}/{rel}")
+            })
+        })
+        .collect();
+    pkgs.sort();
+    pkgs
+}
+
+/// Expands command-line patterns (an empty list means `.`).
+pub(super) fn expand(
+    cfg: &LoadConfig,
+    ctx: &BuildContext,
+    mods: &ModuleContext,
+    args: &[String],
+) -> Result<Vec<Match>, LoadError> {
+    let goroot_src = cfg.toolchain.src_dir();
+    let default = [".".to_string()];
+    let args = if args.is_empty() { &default[..] } else { args };
+    let mut out = Vec::new();
+    for a in args {
+        let mut m = Match {
+            pattern: a.clone(),
+            pkgs: Vec::new(),
+            error: None,
+        };
+        if a == "std" || a == "cmd" {
+            m.pkgs = match_goroot(ctx, &goroot_src, a);
+        } else if a == "all" {
+            if !mods.has_main() {
+                return Err(LoadError::Pattern {
+                    pattern: a.clone(),
+                    msg: "go.mod file not found in current directory or any parent directory; 'all' needs a main module".into(),
+                });
+            }
+            for mm in &mods.mains {
+                m.pkgs
+                    .extend(match_module_tree(&mm.dir, &mm.path, &mm.dir, None));
+            }
+        } else if is_local(a) {
+            let clean = a.trim_end_matches("/...");
+            let wildcard = a.ends_with("...") && a.contains("...");
+            let dir = normalize(&cfg.modules.cwd.join(clean));
+            let (root, prefix) = match dir_import_root(cfg, mods, &dir) {
+                Some(x) => x,
+                None => {
+                    m.error = Some(format!(
+                        "directory {} is outside main module or its selected dependencies",
+                        display_rel(&cfg.modules.cwd, &dir)
+                    ));
+                    out.push(m);
+                    continue;
+                }
+            };
+            if wildcard {
+                if root == goroot_src {
+                    let rel = rel_slash(&goroot_src, &dir);
+                    let pat = if rel.is_empty() {
+                        "...".to_string()
+                    } else {
+                        format!("{rel}/...")
+                    };
+                    m.pkgs = match_goroot(ctx, &goroot_src, &pat);
+                } else {
+                    m.pkgs = match_local_dirs(ctx, &root, &prefix, &dir);
+                }
+                if m.pkgs.is_empty() {
+                    eprintln!("gob: warning: {a:?} matched no packages");
+                }
+            } else {
+                if !dir.is_dir() {
+                    m.error = Some(format!(
+                        "directory {} does not exist",
+                        display_rel(&cfg.modules.cwd, &dir)
+                    ));
+                    out.push(m);
+                    continue;
+                }
+                let rel = rel_slash(&root, &dir);
+                m.pkgs.push(if rel.is_empty() {
+                    prefix
+                } else if prefix.is_empty() {
+                    rel
+                } else {
+                    format!("{prefix}/{rel}")
+                });
+            }
+        } else if a.contains("...") {
+            let first = a.split('/').next().unwrap_or("");
+            if !first.contains('.') && !first.contains("...") {
+                m.pkgs = match_goroot(ctx, &goroot_src, a);
+            }
+            for mm in &mods.mains {
+                if tree_can_match(a, &mm.path) || match_pattern(a, &mm.path) {
+                    m.pkgs
+                        .extend(match_module_tree(&mm.dir, &mm.path, &mm.dir, Some(a)));
+                }
+            }
+            m.pkgs.sort();
+            m.pkgs.dedup();
+            if m.pkgs.is_empty() {
+                eprintln!("gob: warning: {a:?} matched no packages");
+            }
+        } else {
+            m.pkgs.push(a.clone());
+        }
+        out.push(m);
+    }
+    Ok(out)
+}
+
+fn display_rel(cwd: &Path, dir: &Path) -> String {
+    match dir.strip_prefix(cwd) {
+        Ok(r) if r.as_os_str().is_empty() => ".".into(),
+        Ok(r) => r.display().to_string(),
+        Err(_) => dir.display().to_string(),
+    }
+}
+
+/// Lexically cleans `a/./b/../c` without touching the file system.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// The (root directory, import path prefix) a directory's packages are named under.
+fn dir_import_root(
+    cfg: &LoadConfig,
+    mods: &ModuleContext,
+    dir: &Path,
+) -> Option<(PathBuf, String)> {
+    let goroot_src = cfg.toolchain.src_dir();
+    if let Some(i) = mods.main_for_dir(dir) {
+        let m = &mods.mains[i];
+        return Some((m.dir.clone(), m.path.clone()));
+    }
+    if dir.starts_with(&goroot_src) {
+        return Some((goroot_src, String::new()));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_like_cmd_go() {
+        assert!(match_pattern("net/...", "net"));
+        assert!(match_pattern("net/...", "net/http"));
+        assert!(!match_pattern("net/...", "netx"));
+        assert!(match_pattern("...", "a/b"));
+        assert!(match_pattern("a/.../c", "a/b/c"));
+        assert!(!match_pattern("a/...", "a/vendor/x"));
+    }
+}
