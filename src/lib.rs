@@ -7,3 +7,30 @@ pub mod config;
 pub mod list;
 pub mod load;
 pub mod toolchain;
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    //! Shared helpers for tests that use the real Go toolchain as an oracle.
+    use std::path::PathBuf;
+
+    /// The pinned toolchain: `$GOB_TEST_GOROOT`, else the project-local install.
+    /// Missing is a failure, never a skip: `ci/test` installs it first.
+    pub fn goroot() -> PathBuf {
+        let p = match std::env::var_os("GOB_TEST_GOROOT") {
+            Some(p) => PathBuf::from(p),
+            None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join(".gob/toolchain/go1.27.3.linux-amd64/go"),
+        };
+        assert!(
+            p.join("bin/go").is_file(),
+            "no Go toolchain at {}: run ci/install-go (ci/test does) or set GOB_TEST_GOROOT",
+            p.display()
+        );
+        p
+    }
+
+    /// `$GOROOT/bin/go` of [`goroot`].
+    pub fn go_binary() -> PathBuf {
+        goroot().join("bin/go")
+    }
+}

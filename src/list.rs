@@ -208,27 +208,3 @@ pub fn write_list(
     }
     Ok(any_err)
 }
-
-/// The one-line form of a package error, as `go list` prints it without -e.
-pub fn error_line(g: &PackageGraph, e: crate::load::ErrId) -> String {
-    let e = &g.errors[e.0 as usize];
-    if !e.pos.is_empty()
-        && (e.import_stack.is_empty() || !e.err.starts_with("use of internal package"))
-    {
-        return format!("{}: {}", e.pos, e.err);
-    }
-    if e.import_stack.is_empty() {
-        return e.err.clone();
-    }
-    let pos = if e.pos.is_empty() {
-        String::new()
-    } else {
-        format!("\n\t{}", e.pos)
-    };
-    format!(
-        "package {}{}: {}",
-        e.import_stack.join("\n\timports "),
-        pos,
-        e.err
-    )
-}

@@ -157,22 +157,37 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
             };
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
+            let mut failed = false;
             if !a.e {
-                // Without -e, any error in a listed package is fatal, as in go list.
-                let mut failed = false;
-                for id in list::listed(&graph, opts) {
+                // As go list: an error on a named package is fatal before anything
+                // is listed; with -deps (or several roots under -pgo=auto, which
+                // expands the graph too) every error in the graph is reported, the
+                // listing still printed, and the exit status is 1.
+                for &id in &graph.roots {
                     if let Some(e) = graph.pkg(id).error {
-                        eprintln!("{}", list::error_line(&graph, e));
+                        eprintln!("{}", graph.errors[e.0 as usize]);
                         failed = true;
                     }
                 }
                 if failed {
                     return Ok(ExitCode::from(1));
                 }
+                if a.deps || (cfg.pgo_auto && graph.roots.len() > 1) {
+                    for id in graph.post_order(&graph.roots) {
+                        if let Some(e) = graph.pkg(id).error {
+                            eprintln!("{}", graph.errors[e.0 as usize]);
+                            failed = true;
+                        }
+                    }
+                }
             }
             list::write_list(&graph, opts, &mut out)?;
             out.flush()?;
-            Ok(ExitCode::SUCCESS)
+            Ok(if failed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
     }
 }

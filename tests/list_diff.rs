@@ -371,6 +371,28 @@ fn cases(goroot: &Path) -> Vec<Case> {
         fixture("missing", "missing", &[], &[], Errors),
         fixture("bad-import", "bad-import", &[], &[], Errors),
     ]);
+    // Patterns other than ./...: "all", workspace members, literal directories.
+    let with_patterns = |name: &str, dir: &str, patterns: &[&str], expect: Expect| Case {
+        patterns: patterns.iter().map(|s| s.to_string()).collect(),
+        ..fixture(name, dir, &[], &[], expect)
+    };
+    v.extend([
+        with_patterns("tags all", "tags", &["all"], Clean),
+        with_patterns("bad-import all", "bad-import", &["all"], Errors),
+        with_patterns("cycle all", "cycle", &["all"], Errors),
+        with_patterns("modcache all", "modcache", &["all"], Clean),
+        with_patterns("workspace ./...", "workspace", &["./..."], Errors),
+        with_patterns("workspace .", "workspace", &["."], Errors),
+        with_patterns("workspace app all", "workspace/app", &["all"], Clean),
+        with_patterns(
+            "workspace members",
+            "workspace",
+            &["./app", "./lib/util", "example.com/ws/..."],
+            Clean,
+        ),
+        with_patterns("hello ./nonexist", "hello", &["./nonexist"], Errors),
+        with_patterns("hello std pattern", "hello", &["net/...", "fmt"], Clean),
+    ]);
     v
 }
 
@@ -753,13 +775,21 @@ fn diff_platform(sb: &Sandbox, gob: &Path, goos: &str, goarch: &str) -> Vec<Diff
             });
         }
         match parse_stream(&gob_out) {
-            Ok(gob_pkgs) => diffs.extend(compare(
-                &platform,
-                &case.name,
-                &go_pkgs,
-                &gob_pkgs,
-                case.exact_errors,
-            )),
+            Ok(gob_pkgs) => {
+                println!(
+                    "{platform} {}: go listed {} packages, gob {}",
+                    case.name,
+                    go_pkgs.len(),
+                    gob_pkgs.len()
+                );
+                diffs.extend(compare(
+                    &platform,
+                    &case.name,
+                    &go_pkgs,
+                    &gob_pkgs,
+                    case.exact_errors,
+                ))
+            }
             Err(e) => diffs.push(Diff {
                 platform: platform.clone(),
                 case: case.name.clone(),
@@ -917,4 +947,58 @@ fn zip_and_escaping_helpers() {
     let z = stored_zip(&[("m@v1.0.0/go.mod".into(), b"module m\n".to_vec())]);
     assert_eq!(&z[..4], b"PK\x03\x04");
     assert_eq!(&z[z.len() - 22..z.len() - 18], b"PK\x05\x06");
+}
+
+/// Without -e, go list decides what is fatal: an error on a named package stops
+/// before anything is printed; with -deps (or several roots under -pgo=auto) every
+/// error in the graph is printed to stderr, the listing still happens, and the
+/// exit status is 1. gob must print the same stdout and stderr and exit the same.
+#[test]
+fn list_without_e_matches_go_list() {
+    let gob = PathBuf::from(env!("CARGO_BIN_EXE_gob"));
+    let sb = Sandbox::new("noe");
+    let fx = repo_root().join("fixtures");
+    let mut mismatches = Vec::new();
+    let mut compared = 0;
+    for fixture in [
+        "hello",
+        "missing",
+        "cycle",
+        "internal-violation",
+        "bad-import",
+        "bad-embed",
+        "tags",
+    ] {
+        for args in [&["./..."][..], &["-deps", "./..."], &["-deps", "."], &["."]] {
+            let run = |exe: &Path| {
+                let out = Command::new(exe)
+                    .arg("list")
+                    .args(args)
+                    .current_dir(fx.join(fixture))
+                    .env_clear()
+                    .envs(sb.env("linux", "amd64"))
+                    .output()
+                    .unwrap();
+                let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+                // Each tool prefixes its own name to whole-command errors.
+                let stderr = stderr.replace("\ngob: ", "\ngo: ");
+                let stderr = stderr
+                    .strip_prefix("gob: ")
+                    .map(|s| format!("go: {s}"))
+                    .unwrap_or(stderr);
+                (out.status.code(), out.stdout, stderr)
+            };
+            let go = run(&sb.go());
+            let ours = run(&gob);
+            compared += 1;
+            if go != ours {
+                mismatches.push(format!(
+                    "{fixture} {args:?}:\n  go : exit {:?}\n{}\n  gob: exit {:?}\n{}",
+                    go.0, go.2, ours.0, ours.2
+                ));
+            }
+        }
+    }
+    assert_eq!(compared, 28);
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }

@@ -561,20 +561,6 @@ mod tests {
     use std::process::Command;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// The pinned go binary, if present (oracle tests are skipped without it).
-    pub(crate) fn find_go() -> Option<PathBuf> {
-        if let Some(p) = std::env::var_os("GOB_TEST_GO") {
-            return Some(PathBuf::from(p));
-        }
-        let rel = ".gob/toolchain/go1.27.3.linux-amd64/go/bin/go";
-        [
-            Path::new(env!("CARGO_MANIFEST_DIR")).join(rel),
-            Path::new("/work/main").join(rel),
-        ]
-        .into_iter()
-        .find(|p| p.exists())
-    }
-
     pub(crate) fn temp_dir(tag: &str) -> PathBuf {
         static N: AtomicUsize = AtomicUsize::new(0);
         let d = std::env::temp_dir().join(format!(
@@ -1003,10 +989,7 @@ mod tests {
 
     #[test]
     fn oracle_embed_matches_go_list() {
-        let Some(go) = find_go() else {
-            eprintln!("skipping: go binary not found");
-            return;
-        };
+        let go = crate::testutil::go_binary();
         let root = temp_dir("embed-oracle");
         fs::write(root.join("go.mod"), "module example.com/m\n\ngo 1.22\n").unwrap();
         for c in CASES {

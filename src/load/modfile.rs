@@ -2686,19 +2686,6 @@ ignore ./node_modules
 
     // ---- oracle: `go mod edit -json` / `go work edit -json` ----
 
-    fn find_go() -> Option<PathBuf> {
-        if let Some(p) = std::env::var_os("GOB_TEST_GO") {
-            return Some(PathBuf::from(p));
-        }
-        let rel = ".gob/toolchain/go1.27.3.linux-amd64/go/bin/go";
-        [
-            Path::new(env!("CARGO_MANIFEST_DIR")).join(rel),
-            Path::new("/work/main").join(rel),
-        ]
-        .into_iter()
-        .find(|p| p.exists())
-    }
-
     fn js(s: &str) -> String {
         let mut o = String::from("\"");
         for c in s.chars() {
@@ -2968,10 +2955,7 @@ ignore ./node_modules
 
     #[test]
     fn oracle_go_mod_edit_json() {
-        let Some(go) = find_go() else {
-            eprintln!("skipping: go binary not found");
-            return;
-        };
+        let go = crate::testutil::go_binary();
         let dir = std::env::temp_dir().join(format!("gob-modfile-oracle-{}", std::process::id()));
         let _ = fs_remove(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -3022,10 +3006,7 @@ ignore ./node_modules
 
     #[test]
     fn oracle_go_work_edit_json() {
-        let Some(go) = find_go() else {
-            eprintln!("skipping: go binary not found");
-            return;
-        };
+        let go = crate::testutil::go_binary();
         let dir = std::env::temp_dir().join(format!("gob-workfile-oracle-{}", std::process::id()));
         let _ = fs_remove(&dir);
         std::fs::create_dir_all(&dir).unwrap();

@@ -225,19 +225,6 @@ mod tests {
     use std::process::Command;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    fn find_go() -> Option<PathBuf> {
-        if let Some(p) = std::env::var_os("GOB_TEST_GO") {
-            return Some(PathBuf::from(p));
-        }
-        let rel = ".gob/toolchain/go1.27.3.linux-amd64/go/bin/go";
-        [
-            Path::new(env!("CARGO_MANIFEST_DIR")).join(rel),
-            Path::new("/work/main").join(rel),
-        ]
-        .into_iter()
-        .find(|p| p.exists())
-    }
-
     fn temp_dir(tag: &str) -> PathBuf {
         static N: AtomicUsize = AtomicUsize::new(0);
         let d = std::env::temp_dir().join(format!(
@@ -338,10 +325,7 @@ mod tests {
 
     #[test]
     fn oracle_hash_matches_go_mod_download() {
-        let Some(go) = find_go() else {
-            eprintln!("skipping: go binary not found");
-            return;
-        };
+        let go = crate::testutil::go_binary();
         let root = temp_dir("modhash-oracle");
         let proxy = root.join("proxy");
         let cache = root.join("modcache");

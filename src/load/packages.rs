@@ -42,6 +42,33 @@ pub struct PackageError {
     pub err: String,
     /// The error is an import cycle.
     pub is_import_cycle: bool,
+    /// The stack as `pkg from file.go` entries (cmd/go prints these for cycles).
+    pub stack_with_pos: Vec<String>,
+    /// Print the stack even when there is a position (internal-package errors).
+    pub always_print_stack: bool,
+}
+
+impl std::fmt::Display for PackageError {
+    /// cmd/go's PackageError.Error: the position alone when it says enough,
+    /// else `package a\n\timports b…: err`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !self.pos.is_empty() && (self.import_stack.is_empty() || !self.always_print_stack) {
+            return write!(f, "{}: {}", self.pos, self.err);
+        }
+        if self.import_stack.is_empty() {
+            return f.write_str(&self.err);
+        }
+        let stack = if self.is_import_cycle {
+            &self.stack_with_pos
+        } else {
+            &self.import_stack
+        };
+        write!(f, "package {}", stack.join("\n\timports "))?;
+        if !self.pos.is_empty() {
+            write!(f, "\n\t{}", self.pos)?;
+        }
+        write!(f, ": {}", self.err)
+    }
 }
 
 /// The module a package belongs to, as `go list` reports it.
@@ -156,7 +183,7 @@ impl PackageGraph {
 
 /// Which vendor directory a standard-library importer resolves through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Importer {
+pub(super) enum Importer {
     /// Command line, or a package outside std.
     Module,
     /// A std package outside cmd: `GOROOT/src/vendor`.
@@ -174,6 +201,12 @@ struct Resolved {
     module: Option<ModuleRef>,
     standard: bool,
     err: Option<String>,
+    /// The import path itself is invalid (relative, `@version`, malformed):
+    /// cmd/go's module loader never admits such a path to "all".
+    invalid: bool,
+    /// go.sum lacks the hash of the module(s) that could provide the package:
+    /// the message names the importer, which is only known during the walk.
+    missing_sum: bool,
 }
 
 /// The directory read of one package.
@@ -264,6 +297,8 @@ impl<'a> Loader<'a> {
             module: None,
             standard: false,
             err: Some(e),
+            invalid: true,
+            missing_sum: false,
         };
         if path.contains('@') {
             return fail(
@@ -296,6 +331,8 @@ impl<'a> Loader<'a> {
                     module: None,
                     standard: true,
                     err: None,
+                    invalid: false,
+                    missing_sum: false,
                 };
             }
             // Not in std: cmd/go reports it as such when no module provides it either.
@@ -307,10 +344,16 @@ impl<'a> Loader<'a> {
                     module: Some(m.module),
                     standard: false,
                     err: None,
+                    invalid: false,
+                    missing_sum: false,
                 },
                 Err(_) => {
                     let e = format!("package {path} is not in std ({})", dir.display());
-                    fail(&path, e)
+                    Resolved {
+                        invalid: false,
+                        missing_sum: false,
+                        ..fail(&path, e)
+                    }
                 }
             };
         }
@@ -322,13 +365,27 @@ impl<'a> Loader<'a> {
                 module: Some(m.module),
                 standard: false,
                 err: None,
+                invalid: false,
+                missing_sum: false,
             },
-            Err(e) => fail(&path, mod_import_message(&e)),
+            Err(e) => Resolved {
+                invalid: false,
+                missing_sum: matches!(e, ModImportError::MissingSum { .. }),
+                ..fail(&path, mod_import_message(&e))
+            },
         }
     }
 
     fn read_dir(&self, dir: &Path) -> DirData {
-        let (pkg, err) = gobuild::import_dir(self.ctx, dir);
+        // cmd/go reads GOROOT and module-cache packages through its module index,
+        // whose treatment of malformed files differs from go/build's.
+        let flavor = if dir.starts_with(&self.goroot_src) || dir.starts_with(&self.mods.gomodcache)
+        {
+            gobuild::Flavor::ModIndex
+        } else {
+            gobuild::Flavor::GoBuild
+        };
+        let (pkg, err) = gobuild::import_dir_with(self.ctx, dir, flavor);
         let err = err.map(|e| match e {
             gobuild::DirError::NoGoFiles { .. }
             | gobuild::DirError::ConstraintsExcludeAll { .. } => DirFail::NoGo,
@@ -364,29 +421,24 @@ impl<'a> Loader<'a> {
                 .par_iter()
                 .map(|(p, i)| ((p.clone(), *i), this.resolve_uncached(p, *i)))
                 .collect();
-            let mut to_read: Vec<(String, PathBuf)> = Vec::new();
+            // Each canonical package is read once, whichever importer reached it.
+            let mut to_read: Vec<(String, PathBuf, bool)> = Vec::new();
+            let mut queued: HashSet<String> = HashSet::new();
             for (k, r) in resolved {
                 if let Some(d) = &r.dir {
-                    if !self.dirs.contains_key(&r.path)
-                        && !to_read.iter().any(|(p, _)| *p == r.path)
-                    {
-                        to_read.push((r.path.clone(), d.clone()));
+                    if !self.dirs.contains_key(&r.path) && queued.insert(r.path.clone()) {
+                        to_read.push((r.path.clone(), d.clone(), r.standard));
                     }
                 }
                 self.resolved.insert(k, r);
             }
             let this = &*self;
-            let read: Vec<(String, DirData)> = to_read
+            let read: Vec<(String, bool, DirData)> = to_read
                 .par_iter()
-                .map(|(p, d)| (p.clone(), this.read_dir(d)))
+                .map(|(p, d, std)| (p.clone(), *std, this.read_dir(d)))
                 .collect();
             let mut next = Vec::new();
-            for (path, data) in read {
-                let standard = self
-                    .resolved
-                    .values()
-                    .find(|r| r.path == path)
-                    .is_some_and(|r| r.standard);
+            for (path, standard, data) in read {
                 let imp = importer_of(&path, standard);
                 for i in &data.pkg.imports {
                     if i != "C" {
@@ -400,6 +452,65 @@ impl<'a> Loader<'a> {
             }
             frontier = next;
         }
+    }
+
+    /// The "all" pattern (Go ≥ 1.16): the main modules' packages, the imports of
+    /// their tests, and everything those import. Runs after `preload` of `mains`.
+    fn expand_all(&mut self, mains: &[String]) -> Vec<String> {
+        let mut roots: Vec<(String, Importer)> = mains
+            .iter()
+            .map(|p| (p.clone(), Importer::Module))
+            .collect();
+        for p in mains {
+            let Some(canon) = self
+                .resolved
+                .get(&(p.clone(), Importer::Module))
+                .map(|r| r.path.clone())
+            else {
+                continue;
+            };
+            if let Some(d) = self.dirs.get(&canon) {
+                for t in d.pkg.test_imports.iter().chain(&d.pkg.xtest_imports) {
+                    if t != "C" {
+                        roots.push((t.clone(), Importer::Module));
+                    }
+                }
+            }
+        }
+        self.preload(&roots);
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut members: Vec<String> = Vec::new();
+        let mut queue: Vec<(String, Importer)> = roots;
+        while let Some(k) = queue.pop() {
+            let Some(r) = self.resolved.get(&k) else {
+                continue;
+            };
+            if !seen.insert(r.path.clone()) {
+                continue;
+            }
+            // Packages that do not resolve, or have no files for this target, are
+            // reached through their importers but are not members of "all".
+            let excluded = match self.dirs.get(&r.path) {
+                Some(d) => {
+                    matches!(d.err, Some(DirFail::NoGo)) && d.pkg.invalid_go_files.is_empty()
+                }
+                None => r.invalid,
+            };
+            if !excluded {
+                members.push(r.path.clone());
+            }
+            if let Some(d) = self.dirs.get(&r.path) {
+                let imp = importer_of(&r.path, r.standard);
+                for i in d.pkg.imports.iter().filter(|i| *i != "C") {
+                    queue.push((i.clone(), imp));
+                }
+                for i in self.implicit_imports(&d.pkg) {
+                    queue.push((i.to_string(), imp));
+                }
+            }
+        }
+        members.sort();
+        members
     }
 
     /// Imports the build adds beyond the source's: the linker's (runtime, …)
@@ -437,7 +548,7 @@ fn check_import_path(path: &str) -> Option<String> {
             return Some("double slash".into());
         }
         if elem.starts_with('.') && elem != "." {
-            return Some(format!("leading dot in path element"));
+            return Some("leading dot in path element".into());
         }
         if elem.ends_with('.') {
             return Some("trailing dot in path element".into());
@@ -458,6 +569,22 @@ fn check_import_path(path: &str) -> Option<String> {
 #[derive(Clone)]
 struct Frame {
     pkg: String,
+    /// Base name of the importing file, for cycle messages.
+    from: Option<String>,
+}
+
+/// Where an import is written: shown relative to the cwd, and the file's base name.
+#[derive(Clone, Debug)]
+struct ImportAt {
+    shown: String,
+    file_base: String,
+}
+
+fn frame(pkg: &str, at: Option<&ImportAt>) -> Frame {
+    Frame {
+        pkg: pkg.to_string(),
+        from: at.map(|a| a.file_base.clone()),
+    }
 }
 
 /// Phase 3 state: the depth-first walk that mirrors cmd/go's loadImport/load.
@@ -491,11 +618,28 @@ impl Walk<'_, '_> {
         format!("{shown}:{line}:{col}")
     }
 
-    fn import_pos(&self, parent: Option<PkgId>, path: &str) -> Option<String> {
+    fn stack_with_pos(&self) -> Vec<String> {
+        self.stk
+            .iter()
+            .map(|f| match &f.from {
+                Some(file) => format!("{} from {file}", f.pkg),
+                None => f.pkg.clone(),
+            })
+            .collect()
+    }
+
+    fn import_pos(&self, parent: Option<PkgId>, path: &str) -> Option<ImportAt> {
         let parent = parent?;
         let p = &self.packages[parent.0 as usize];
         let pos = p.files.import_pos.get(path)?.first()?;
-        Some(self.short_pos(&pos.file, pos.pos.line, pos.pos.col))
+        Some(ImportAt {
+            shown: self.short_pos(&pos.file, pos.pos.line, pos.pos.col),
+            file_base: pos
+                .file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        })
     }
 
     /// cmd/go's loadImport: returns the package and, separately, an error that
@@ -517,9 +661,7 @@ impl Walk<'_, '_> {
             .unwrap_or_else(|| self.ld.resolve_uncached(path, importer));
 
         let id = if let Some(&id) = self.by_path.get(&r.path) {
-            self.stk.push(Frame {
-                pkg: path.to_string(),
-            });
+            self.stk.push(frame(path, import_pos.as_ref()));
             self.reuse(id);
             self.stk.pop();
             id
@@ -527,7 +669,7 @@ impl Walk<'_, '_> {
             let id = PkgId(self.packages.len() as u32);
             self.packages.push(self.skeleton(&r));
             self.by_path.insert(r.path.clone(), id);
-            self.load(id, path, &r, import_pos.clone());
+            self.load(id, path, &r, import_pos.as_ref());
             id
         };
 
@@ -536,9 +678,14 @@ impl Walk<'_, '_> {
         };
         let mk = |w: &Self, err: String| PackageError {
             import_stack: w.stack(),
-            pos: import_pos.clone().unwrap_or_default(),
+            pos: import_pos
+                .as_ref()
+                .map(|a| a.shown.clone())
+                .unwrap_or_default(),
+            always_print_stack: err.starts_with("use of internal package"),
             err,
             is_import_cycle: false,
+            stack_with_pos: Vec::new(),
         };
         let p = &self.packages[id.0 as usize];
         let importer_pkg = &self.packages[parent.0 as usize];
@@ -600,6 +747,7 @@ impl Walk<'_, '_> {
 
     fn reuse(&mut self, id: PkgId) {
         let stack = self.stack();
+        let with_pos = self.stack_with_pos();
         let in_progress = self.in_progress.contains(&id);
         let p = &mut self.packages[id.0 as usize];
         if in_progress {
@@ -610,11 +758,19 @@ impl Walk<'_, '_> {
                         pos: String::new(),
                         err: "import cycle not allowed".into(),
                         is_import_cycle: true,
+                        stack_with_pos: with_pos,
+                        always_print_stack: false,
                     };
                     self.errors.push(e);
                     p.error = Some(ErrId(self.errors.len() as u32 - 1));
                 }
-                Some(e) => self.errors[e.0 as usize].is_import_cycle = true,
+                Some(e) => {
+                    let err = &mut self.errors[e.0 as usize];
+                    err.is_import_cycle = true;
+                    if err.stack_with_pos.is_empty() {
+                        err.stack_with_pos = with_pos;
+                    }
+                }
             }
             p.incomplete = true;
         }
@@ -630,7 +786,7 @@ impl Walk<'_, '_> {
     }
 
     /// cmd/go's Package.load.
-    fn load(&mut self, id: PkgId, path: &str, r: &Resolved, import_pos: Option<String>) {
+    fn load(&mut self, id: PkgId, path: &str, r: &Resolved, import_pos: Option<&ImportAt>) {
         self.in_progress.insert(id);
         let data = self.ld.dirs.get(&r.path);
         if let Some(d) = data {
@@ -650,11 +806,19 @@ impl Walk<'_, '_> {
         // The directory-level error: resolution first, then go/build's.
         let fail = match (&r.err, data.and_then(|d| d.err.clone())) {
             (_, Some(f)) => Some(f),
+            (Some(_), None) if r.missing_sum && !self.stk.is_empty() => {
+                // cmd/go names the importer and suggests `go get` of it.
+                let importer = &self.stk[self.stk.len() - 1].pkg;
+                Some(DirFail::Other(format!(
+                    "missing go.sum entry for module providing package {} (imported by {importer}); to add:\n\tgo get {importer}",
+                    r.path
+                )))
+            }
             (Some(e), None) => Some(DirFail::Other(e.clone())),
             (None, None) => None,
         };
         if let Some(f) = fail {
-            self.set_load_data_error(id, path, f, import_pos.clone());
+            self.set_load_data_error(id, path, f, import_pos);
         }
 
         // Linker dependencies of a main package may themselves be an error.
@@ -670,7 +834,7 @@ impl Walk<'_, '_> {
                         let e = format!(
                             "{what} requires external (cgo) linking, but cgo is not enabled"
                         );
-                        self.set_error(id, path, e, None, import_pos.clone());
+                        self.set_error(id, path, e, None, import_pos);
                         self.in_progress.remove(&id);
                         return;
                     }
@@ -683,9 +847,7 @@ impl Walk<'_, '_> {
             }
         }
 
-        self.stk.push(Frame {
-            pkg: path.to_string(),
-        });
+        self.stk.push(frame(path, import_pos));
 
         // Embeds.
         let patterns = self.packages[id.0 as usize].files.embed_patterns.clone();
@@ -747,7 +909,7 @@ impl Walk<'_, '_> {
         path: &str,
         err: String,
         pos: Option<String>,
-        import_pos: Option<String>,
+        import_pos: Option<&ImportAt>,
     ) {
         if self.packages[id.0 as usize].error.is_some() {
             return;
@@ -755,7 +917,7 @@ impl Walk<'_, '_> {
         let top_is_self = self.stk.last().is_some_and(|f| f.pkg == path);
         let pos = match (pos, import_pos) {
             (Some(p), _) => p,
-            (None, Some(ip)) if !self.stk.is_empty() && !top_is_self => ip,
+            (None, Some(ip)) if !self.stk.is_empty() && !top_is_self => ip.shown.clone(),
             _ => String::new(),
         };
         let e = PackageError {
@@ -763,6 +925,8 @@ impl Walk<'_, '_> {
             pos,
             err,
             is_import_cycle: false,
+            stack_with_pos: Vec::new(),
+            always_print_stack: false,
         };
         let eid = self.new_error(e);
         let p = &mut self.packages[id.0 as usize];
@@ -777,7 +941,7 @@ impl Walk<'_, '_> {
         id: PkgId,
         path: &str,
         f: DirFail,
-        import_pos: Option<String>,
+        import_pos: Option<&ImportAt>,
     ) {
         let (msg, pos, push) = match f {
             DirFail::NoGo => {
@@ -801,15 +965,13 @@ impl Walk<'_, '_> {
             DirFail::Other(m) => (m, String::new(), false),
         };
         if push {
-            self.stk.push(Frame {
-                pkg: path.to_string(),
-            });
+            self.stk.push(frame(path, import_pos));
         }
         let top_is_self = self.stk.last().is_some_and(|f| f.pkg == path);
         let pos = if !pos.is_empty() {
             pos
         } else if !self.stk.is_empty() && !top_is_self {
-            import_pos.unwrap_or_default()
+            import_pos.map(|a| a.shown.clone()).unwrap_or_default()
         } else {
             String::new()
         };
@@ -818,6 +980,8 @@ impl Walk<'_, '_> {
             pos,
             err: msg,
             is_import_cycle: false,
+            stack_with_pos: Vec::new(),
+            always_print_stack: false,
         };
         if push {
             self.stk.pop();
@@ -973,13 +1137,16 @@ pub(super) fn load_packages(
     mods: &ModuleContext,
     pattern_args: &[String],
 ) -> Result<PackageGraph, LoadError> {
-    let matches: Vec<Match> = patterns::expand(cfg, ctx, mods, pattern_args)?;
+    let mut matches: Vec<Match> = patterns::expand(cfg, ctx, mods, pattern_args)?;
     let mut ld = Loader::new(cfg, ctx, mods);
     let roots: Vec<(String, Importer)> = matches
         .iter()
         .flat_map(|m| m.pkgs.iter().map(|p| (p.clone(), Importer::Module)))
         .collect();
     ld.preload(&roots);
+    for m in matches.iter_mut().filter(|m| m.pattern == "all") {
+        m.pkgs = ld.expand_all(&m.pkgs);
+    }
 
     let mut w = Walk {
         ld: &ld,
@@ -1010,6 +1177,8 @@ pub(super) fn load_packages(
                 pos: String::new(),
                 err: err.clone(),
                 is_import_cycle: false,
+                stack_with_pos: Vec::new(),
+                always_print_stack: false,
             });
             let mut pk = w.skeleton(&Resolved {
                 path: m.pattern.clone(),
@@ -1018,6 +1187,8 @@ pub(super) fn load_packages(
                 module: None,
                 standard: false,
                 err: None,
+                invalid: false,
+                missing_sum: false,
             });
             pk.error = Some(eid);
             pk.incomplete = true;

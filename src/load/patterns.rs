@@ -291,13 +291,47 @@ pub(super) fn expand(
             let clean = a.trim_end_matches("/...");
             let wildcard = a.ends_with("...") && a.contains("...");
             let dir = normalize(&cfg.modules.cwd.join(clean));
+            if !wildcard {
+                // cmd/go's resolveLocalPackage: a directory must exist and hold Go
+                // files (ignored ones count) before it is mapped to an import path.
+                if !dir.is_dir() {
+                    m.error = Some(format!("stat {}: directory not found", dir.display()));
+                    out.push(m);
+                    continue;
+                }
+                let (pkg, err) = gobuild::import_dir(ctx, &dir);
+                if let Some(gobuild::DirError::NoGoFiles { .. }) = err {
+                    if pkg.ignored_go_files.is_empty() {
+                        m.error = Some(format!("no Go files in {}", dir.display()));
+                        out.push(m);
+                        continue;
+                    }
+                }
+            }
             let (root, prefix) = match dir_import_root(cfg, mods, &dir) {
                 Some(x) => x,
                 None => {
-                    m.error = Some(format!(
-                        "directory {} is outside main module or its selected dependencies",
-                        display_rel(&cfg.modules.cwd, &dir)
-                    ));
+                    let shown = display_rel(&cfg.modules.cwd, &dir);
+                    let workspace = mods.work_file.is_some();
+                    m.error = Some(if wildcard {
+                        let scope = if workspace {
+                            "modules listed in go.work or their selected dependencies"
+                        } else {
+                            "main module or its selected dependencies"
+                        };
+                        format!("pattern {a}: directory prefix {shown} does not contain {scope}")
+                    } else {
+                        let d = if shown == "." {
+                            "current directory".to_string()
+                        } else {
+                            format!("directory {shown}")
+                        };
+                        if workspace {
+                            format!("{d} outside modules listed in go.work or their selected dependencies")
+                        } else {
+                            format!("{d} outside main module or its selected dependencies")
+                        }
+                    });
                     out.push(m);
                     continue;
                 }
