@@ -208,3 +208,74 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
         toolchain,
     })
 }
+
+/// The build cache directory: `$GOBCACHE`, else `$XDG_CACHE_HOME/gob`, else `$HOME/.cache/gob`.
+pub fn cache_dir(env: &Env) -> Result<PathBuf, ConfigError> {
+    if let Some(d) = env.get("GOBCACHE") {
+        let p = PathBuf::from(d);
+        if !p.is_absolute() {
+            return Err(ConfigError::Bad {
+                name: "GOBCACHE".into(),
+                value: d.into(),
+                why: "must be an absolute path".into(),
+            });
+        }
+        return Ok(p);
+    }
+    if let Some(x) = env.get("XDG_CACHE_HOME").filter(|x| x.starts_with('/')) {
+        return Ok(Path::new(x).join("gob"));
+    }
+    match env.get("HOME") {
+        Some(h) => Ok(Path::new(h).join(".cache").join("gob")),
+        None => Err(ConfigError::Bad {
+            name: "HOME".into(),
+            value: String::new(),
+            why: "unset, and neither GOBCACHE nor XDG_CACHE_HOME is set: gob has nowhere to put its cache".into(),
+        }),
+    }
+}
+
+/// `gob env`: the variables gob uses, resolved.
+pub fn env_vars(env: &Env, cfg: &LoadConfig) -> Result<Vec<(String, String)>, ConfigError> {
+    let t = &cfg.target;
+    let mut v = vec![
+        ("CGO_ENABLED".to_string(), "0".to_string()),
+        ("GOARCH".into(), t.goarch.clone()),
+        ("GOBCACHE".into(), cache_dir(env)?.display().to_string()),
+        ("GOEXPERIMENT".into(), t.goexperiment.clone()),
+        (
+            "GOFLAGS".into(),
+            env.get("GOFLAGS").unwrap_or("").to_string(),
+        ),
+        ("GOHOSTARCH".into(), cfg.toolchain.host_goarch.clone()),
+        ("GOHOSTOS".into(), cfg.toolchain.host_goos.clone()),
+        (
+            "GOMODCACHE".into(),
+            cfg.modules.gomodcache.display().to_string(),
+        ),
+        ("GOOS".into(), t.goos.clone()),
+        ("GOROOT".into(), cfg.toolchain.goroot.display().to_string()),
+        (
+            "GOTOOLDIR".into(),
+            cfg.toolchain.tool_dir().display().to_string(),
+        ),
+        ("GOVERSION".into(), cfg.toolchain.version_string.clone()),
+        (
+            "GOWORK".into(),
+            cfg.modules.gowork.clone().unwrap_or_default(),
+        ),
+    ];
+    match t.goarch.as_str() {
+        "amd64" => v.push((
+            "GOAMD64".into(),
+            t.goamd64.clone().unwrap_or_else(|| "v1".into()),
+        )),
+        "arm64" => v.push((
+            "GOARM64".into(),
+            t.goarm64.clone().unwrap_or_else(|| "v8.0".into()),
+        )),
+        _ => {}
+    }
+    v.sort();
+    Ok(v)
+}

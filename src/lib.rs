@@ -3,9 +3,13 @@
 //! See ARCHITECTURE.md for the codemap. The binary (`main.rs`) is a thin CLI over
 //! these modules; the sandbox and the trace format live in their own crates.
 
+pub mod build;
+pub mod cache;
 pub mod config;
+pub mod exec;
 pub mod list;
 pub mod load;
+pub mod plan;
 pub mod toolchain;
 
 #[cfg(test)]

@@ -23,8 +23,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Compile packages and dependencies, like `go build` (always -trimpath).
+    Build(BuildArgs),
     /// List packages like `go list` (native loader; no `go` is run).
     List(ListArgs),
+    /// Print the configuration gob uses, like `go env`.
+    Env(EnvArgs),
+    /// Remove gob's cache (`-cache`).
+    Clean(CleanArgs),
     /// Print gob's version and the Go toolchain it would use.
     Version(CommonArgs),
 }
@@ -34,6 +40,83 @@ struct CommonArgs {
     /// The Go toolchain to use (else $GOROOT, else `go env GOROOT`).
     #[arg(long)]
     goroot: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct BuildArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Write the binary to this file (or into this directory).
+    #[arg(short = 'o')]
+    output: Option<PathBuf>,
+    /// Number of actions run in parallel (default: number of CPUs).
+    #[arg(short = 'p')]
+    jobs: Option<usize>,
+    /// Print the commands as they run.
+    #[arg(short = 'x')]
+    print_commands: bool,
+    /// Print the plan without running it.
+    #[arg(short = 'n')]
+    dry_run: bool,
+    /// Print the names of packages as they are compiled.
+    #[arg(short = 'v')]
+    verbose: bool,
+    /// Rebuild everything, ignoring cached results.
+    #[arg(short = 'a')]
+    force: bool,
+    /// Build tags, comma-separated.
+    #[arg(long)]
+    tags: Option<String>,
+    /// Flags for the compiler (`all=` applies them to every package).
+    #[arg(long)]
+    gcflags: Option<String>,
+    /// Flags for the linker.
+    #[arg(long)]
+    ldflags: Option<String>,
+    /// Flags for the assembler.
+    #[arg(long)]
+    asmflags: Option<String>,
+    /// Module download mode: readonly, vendor or mod.
+    #[arg(long = "mod")]
+    mod_mode: Option<String>,
+    /// Profile-guided optimization: auto or off.
+    #[arg(long)]
+    pgo: Option<String>,
+    /// Accepted for compatibility: gob always builds with -trimpath.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    trimpath: Option<String>,
+    /// Accepted for compatibility: gob never stamps VCS information (only false is allowed).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    buildvcs: Option<String>,
+    /// Change to this directory first.
+    #[arg(short = 'C')]
+    chdir: Option<PathBuf>,
+    /// Write the action graph as JSON to this file.
+    #[arg(long = "debug-actiongraph")]
+    debug_actiongraph: Option<PathBuf>,
+    /// Keep the work directory and print its path.
+    #[arg(long)]
+    work: bool,
+    /// Package patterns (default ".").
+    packages: Vec<String>,
+}
+
+#[derive(Args)]
+struct EnvArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Print as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Variables to print (default: all).
+    vars: Vec<String>,
+}
+
+#[derive(Args)]
+struct CleanArgs {
+    /// Remove the whole build cache.
+    #[arg(long)]
+    cache: bool,
 }
 
 #[derive(Args)]
@@ -67,6 +150,8 @@ struct ListArgs {
 
 /// go-style long flags that may be written with one dash.
 const LONG_FLAGS: &[&str] = &[
+    "cache",
+    "work",
     "deps",
     "json",
     "tags",
@@ -123,8 +208,154 @@ fn main() -> ExitCode {
     }
 }
 
+/// Splits a flag value like cmd/go does for -gcflags: whitespace-separated, quotes group.
+fn split_flags(v: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut any = false;
+    for c in v.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => cur.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                any = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if any || !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                any = false;
+            }
+            (None, c) => cur.push(c),
+        }
+    }
+    if any || !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
     match cli.cmd {
+        Cmd::Build(a) => {
+            if a.buildvcs.as_deref().is_some_and(|v| v != "false") {
+                anyhow::bail!("-buildvcs={}: gob never stamps VCS information (hermetic builds do not read .git); use -buildvcs=false", a.buildvcs.unwrap_or_default());
+            }
+            if a.trimpath.as_deref().is_some_and(|v| v != "true") {
+                anyhow::bail!(
+                    "-trimpath={}: gob always builds with -trimpath",
+                    a.trimpath.unwrap_or_default()
+                );
+            }
+            let flags = LoadFlags {
+                goroot: a.common.goroot,
+                tags: a.tags.clone(),
+                mod_mode: a.mod_mode,
+                pgo: a.pgo,
+                chdir: a.chdir,
+            };
+            let cfg = config::load_config(env, &flags)?;
+            let cache = gob::cache::Cache::open(&config::cache_dir(env)?)?;
+            let jobs = a.jobs.unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1)
+            });
+            let gcflags = a.gcflags.as_deref().map(split_flags).unwrap_or_default();
+            let work = tempdir_for_work(env)?;
+            let opts = gob::build::BuildOptions {
+                output: a.output,
+                jobs,
+                print_commands: a.print_commands,
+                dry_run: a.dry_run,
+                verbose: a.verbose,
+                force: a.force,
+                debug_actiongraph: a.debug_actiongraph,
+                plan: gob::plan::PlanOptions {
+                    gcflags,
+                    ldflags: a.ldflags.as_deref().map(split_flags).unwrap_or_default(),
+                    asmflags: a.asmflags.as_deref().map(split_flags).unwrap_or_default(),
+                    compile_concurrency: 0,
+                    tags: cfg.target.build_tags.clone(),
+                },
+            };
+            if a.work || a.print_commands {
+                eprintln!("WORK={}", work.display());
+            }
+            let result = gob::build::build(&cfg, &a.packages, &cache, &work, &opts);
+            if !a.work {
+                let _ = std::fs::remove_dir_all(&work);
+            }
+            match result {
+                Ok(outcome) => {
+                    if let (true, Some(r)) = (a.verbose, &outcome.report) {
+                        eprintln!(
+                            "gob: {} actions: {} ran, {} cached",
+                            r.results.len(),
+                            r.ran,
+                            r.cached
+                        );
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(gob::build::BuildError::Exec(e)) => {
+                    eprintln!("{e}");
+                    Ok(ExitCode::from(1))
+                }
+                Err(gob::build::BuildError::Plan(e)) => {
+                    eprintln!("{e}");
+                    Ok(ExitCode::from(1))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Cmd::Env(a) => {
+            let flags = LoadFlags {
+                goroot: a.common.goroot,
+                ..Default::default()
+            };
+            let cfg = config::load_config(env, &flags)?;
+            let vars = config::env_vars(env, &cfg)?;
+            let selected: Vec<&(String, String)> = if a.vars.is_empty() {
+                vars.iter().collect()
+            } else {
+                let mut v = Vec::new();
+                for name in &a.vars {
+                    match vars.iter().find(|(k, _)| k == name) {
+                        Some(kv) => v.push(kv),
+                        None => anyhow::bail!("gob env: unknown variable {name}"),
+                    }
+                }
+                v
+            };
+            if a.json {
+                let m: std::collections::BTreeMap<&str, &str> = selected
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&m)?);
+            } else if !a.vars.is_empty() {
+                for (_, v) in selected {
+                    println!("{v}");
+                }
+            } else {
+                for (k, v) in selected {
+                    println!("{k}='{}'", v.replace('\'', "'\\''"));
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Clean(a) => {
+            if !a.cache {
+                anyhow::bail!("gob clean: nothing to do; pass -cache to remove the build cache");
+            }
+            let dir = config::cache_dir(env)?;
+            let cache = gob::cache::Cache::open(&dir)?;
+            cache.clean()?;
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Version(c) => {
             let flags = LoadFlags {
                 goroot: c.goroot,
@@ -192,9 +423,34 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// A fresh `$WORK` directory for one build.
+fn tempdir_for_work(env: &Env) -> anyhow::Result<PathBuf> {
+    let base = PathBuf::from(env.get("TMPDIR").unwrap_or("/tmp"));
+    for n in 0..100u32 {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let d = base.join(format!("gob-build-{}-{nanos}-{n}", std::process::id()));
+        match std::fs::create_dir(&d) {
+            Ok(()) => return Ok(d),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => anyhow::bail!("creating work directory {}: {e}", d.display()),
+        }
+    }
+    anyhow::bail!("could not create a work directory under {}", base.display())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flag_values_split_like_cmd_go() {
+        assert_eq!(split_flags("-N -l"), ["-N", "-l"]);
+        assert_eq!(split_flags("-X 'main.v=a b'"), ["-X", "main.v=a b"]);
+        assert!(split_flags("  ").is_empty());
+    }
 
     #[test]
     fn single_dash_long_flags_are_normalized() {

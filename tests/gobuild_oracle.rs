@@ -1,204 +1,40 @@
 //! Differential test: every directory of $GOROOT/src against `go list -e -json std cmd` on six platforms.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use common::{go_binary, goroot, PLATFORMS};
+use serde_json::Value;
 
 use gob::load::gobuild::{
     import_dir_with, BuildContext, DirError, DirPackage, Flavor, TargetConfig,
 };
 
-/// The pinned toolchain; missing is a failure (ci/test installs it), never a skip.
-fn goroot() -> PathBuf {
-    let p = match std::env::var_os("GOB_TEST_GOROOT") {
-        Some(p) => PathBuf::from(p),
-        None => {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join(".gob/toolchain/go1.27.3.linux-amd64/go")
-        }
-    };
-    assert!(
-        p.join("bin/go").is_file(),
-        "no Go toolchain at {}: run ci/install-go or set GOB_TEST_GOROOT",
-        p.display()
-    );
-    p
-}
-const PLATFORMS: &[(&str, &str)] = &[
-    ("linux", "amd64"),
-    ("linux", "arm64"),
-    ("darwin", "arm64"),
-    ("windows", "amd64"),
-    ("freebsd", "amd64"),
-    ("js", "wasm"),
-];
-
-// ---------------------------------------------------------------------------
-// Minimal JSON reader (strings, arrays, objects, literals, numbers).
-
-#[derive(Debug, Clone)]
-enum Json {
-    Null,
-    Bool,
-    Num,
-    Str(String),
-    Arr(Vec<Json>),
-    Obj(Vec<(String, Json)>),
+/// Field access on one package of `go list -json` output.
+trait Fields {
+    /// The string field `k`; empty when absent or not a string.
+    fn str(&self, k: &str) -> String;
+    /// The string elements of the list field `k`; empty when absent or not a list.
+    fn strs(&self, k: &str) -> Vec<String>;
 }
 
-impl Json {
-    fn get(&self, k: &str) -> Option<&Json> {
-        match self {
-            Json::Obj(v) => v.iter().find(|(kk, _)| kk == k).map(|(_, v)| v),
-            _ => None,
-        }
-    }
+impl Fields for Value {
     fn str(&self, k: &str) -> String {
-        match self.get(k) {
-            Some(Json::Str(s)) => s.clone(),
-            _ => String::new(),
-        }
+        self.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
     }
     fn strs(&self, k: &str) -> Vec<String> {
         match self.get(k) {
-            Some(Json::Arr(v)) => v
+            Some(Value::Array(v)) => v
                 .iter()
-                .filter_map(|x| match x {
-                    Json::Str(s) => Some(s.clone()),
-                    _ => None,
-                })
+                .filter_map(|x| x.as_str().map(str::to_string))
                 .collect(),
             _ => Vec::new(),
-        }
-    }
-}
-
-struct JsonParser<'a> {
-    b: &'a [u8],
-    i: usize,
-}
-
-impl JsonParser<'_> {
-    fn ws(&mut self) {
-        while self.i < self.b.len() && self.b[self.i].is_ascii_whitespace() {
-            self.i += 1;
-        }
-    }
-    fn value(&mut self) -> Json {
-        self.ws();
-        match self.b[self.i] {
-            b'{' => {
-                self.i += 1;
-                let mut v = Vec::new();
-                loop {
-                    self.ws();
-                    if self.b[self.i] == b'}' {
-                        self.i += 1;
-                        return Json::Obj(v);
-                    }
-                    if self.b[self.i] == b',' {
-                        self.i += 1;
-                        continue;
-                    }
-                    let Json::Str(k) = self.value() else {
-                        panic!("bad key")
-                    };
-                    self.ws();
-                    assert_eq!(self.b[self.i], b':');
-                    self.i += 1;
-                    let val = self.value();
-                    v.push((k, val));
-                }
-            }
-            b'[' => {
-                self.i += 1;
-                let mut v = Vec::new();
-                loop {
-                    self.ws();
-                    if self.b[self.i] == b']' {
-                        self.i += 1;
-                        return Json::Arr(v);
-                    }
-                    if self.b[self.i] == b',' {
-                        self.i += 1;
-                        continue;
-                    }
-                    v.push(self.value());
-                }
-            }
-            b'"' => {
-                self.i += 1;
-                let mut out = Vec::new();
-                loop {
-                    let c = self.b[self.i];
-                    self.i += 1;
-                    match c {
-                        b'"' => break,
-                        b'\\' => {
-                            let e = self.b[self.i];
-                            self.i += 1;
-                            match e {
-                                b'n' => out.push(b'\n'),
-                                b't' => out.push(b'\t'),
-                                b'r' => out.push(b'\r'),
-                                b'b' => out.push(8),
-                                b'f' => out.push(12),
-                                b'u' => {
-                                    let h =
-                                        std::str::from_utf8(&self.b[self.i..self.i + 4]).unwrap();
-                                    self.i += 4;
-                                    let mut cp = u32::from_str_radix(h, 16).unwrap();
-                                    if (0xD800..0xDC00).contains(&cp) && self.b[self.i] == b'\\' {
-                                        let h2 =
-                                            std::str::from_utf8(&self.b[self.i + 2..self.i + 6])
-                                                .unwrap();
-                                        let lo = u32::from_str_radix(h2, 16).unwrap();
-                                        self.i += 6;
-                                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                                    }
-                                    let ch = char::from_u32(cp).unwrap_or('\u{FFFD}');
-                                    let mut buf = [0u8; 4];
-                                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                                }
-                                other => out.push(other),
-                            }
-                        }
-                        c => out.push(c),
-                    }
-                }
-                Json::Str(String::from_utf8_lossy(&out).into_owned())
-            }
-            b't' => {
-                self.i += 4;
-                Json::Bool
-            }
-            b'f' => {
-                self.i += 5;
-                Json::Bool
-            }
-            b'n' => {
-                self.i += 4;
-                Json::Null
-            }
-            _ => {
-                let s = self.i;
-                while self.i < self.b.len() && b"-+.eE0123456789".contains(&self.b[self.i]) {
-                    self.i += 1;
-                }
-                {
-                    let _ = s;
-                    Json::Num
-                }
-            }
-        }
-    }
-    fn stream(mut self) -> Vec<Json> {
-        let mut out = Vec::new();
-        loop {
-            self.ws();
-            if self.i >= self.b.len() {
-                return out;
-            }
-            out.push(self.value());
         }
     }
 }
@@ -225,8 +61,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn go_list(goroot: &Path, goos: &str, goarch: &str, patterns: &[String]) -> Vec<Json> {
-    let out = Command::new(goroot.join("bin/go"))
+fn go_list(goroot: &Path, goos: &str, goarch: &str, patterns: &[String]) -> Vec<Value> {
+    let out = Command::new(go_binary())
         .args([
             "list",
             "-e",
@@ -252,11 +88,10 @@ fn go_list(goroot: &Path, goos: &str, goarch: &str, patterns: &[String]) -> Vec<
         "go list failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    JsonParser {
-        b: &out.stdout,
-        i: 0,
-    }
-    .stream()
+    serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter::<Value>()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("go list printed invalid JSON: {e}"))
 }
 
 /// Undoes GOROOT vendor resolution: ImportMap (resolved -> source) covers
@@ -293,13 +128,13 @@ fn compare(
     }
 }
 
-fn check_pkg(diffs: &mut Vec<String>, tag: &str, p: &DirPackage, g: &Json) {
+fn check_pkg(diffs: &mut Vec<String>, tag: &str, p: &DirPackage, g: &Value) {
     let ip = g.str("ImportPath");
     // ImportMap: source path -> resolved path; invert to get source paths back.
     let mut inv = BTreeMap::new();
-    if let Some(Json::Obj(m)) = g.get("ImportMap") {
+    if let Some(Value::Object(m)) = g.get("ImportMap") {
         for (k, v) in m {
-            if let Json::Str(v) = v {
+            if let Value::String(v) = v {
                 inv.insert(v.clone(), k.clone());
             }
         }
@@ -392,7 +227,7 @@ fn oracle_go_list_std_cmd() {
         let tag = format!("{goos}/{goarch}");
         let ctx = BuildContext::new(&TargetConfig::new(goos, goarch)).unwrap();
         let std_cmd = ["std".to_string(), "cmd".to_string()];
-        let mut listed: BTreeMap<PathBuf, Json> = go_list(&goroot, goos, goarch, &std_cmd)
+        let mut listed: BTreeMap<PathBuf, Value> = go_list(&goroot, goos, goarch, &std_cmd)
             .into_iter()
             .map(|j| (PathBuf::from(j.str("Dir")), j))
             .collect();

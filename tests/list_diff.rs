@@ -20,22 +20,15 @@
 //! GOFLAGS=-mod=mod) so the temp GOMODCACHE is laid out by go itself and the
 //! hashes are checked against the committed go.sum.
 
+mod common;
+
+use common::{gob_binary, goroot, repo_root, PLATFORMS};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// GOOS/GOARCH pairs compared.
-const PLATFORMS: &[(&str, &str)] = &[
-    ("linux", "amd64"),
-    ("linux", "arm64"),
-    ("darwin", "arm64"),
-    ("windows", "amd64"),
-    ("freebsd", "amd64"),
-    ("js", "wasm"),
-];
 
 /// List-valued fields compared (a missing field is an empty list).
 const LIST_FIELDS: &[&str] = &[
@@ -46,31 +39,6 @@ const LIST_FIELDS: &[&str] = &[
     "EmbedFiles",
     "Deps",
 ];
-
-const PINNED_GOROOT: &str = ".gob/toolchain/go1.27.3.linux-amd64/go";
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The pinned GOROOT; panics (never skips) when it is not installed.
-fn goroot() -> PathBuf {
-    let root = match std::env::var_os("GOB_TEST_GOROOT") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => repo_root().join(PINNED_GOROOT),
-    };
-    let go = root.join("bin").join("go");
-    if !go.is_file() {
-        panic!(
-            "list_diff: no Go toolchain at {} (looked for {}).\n\
-             Run `ci/install-go` in the repo root to install the pinned toolchain, \
-             or point GOB_TEST_GOROOT at a GOROOT.",
-            root.display(),
-            go.display()
-        );
-    }
-    root
-}
 
 // ---------------------------------------------------------------------------
 // Comparison (pure; unit-tested by `harness_detects_differences`).
@@ -805,7 +773,7 @@ fn diff_platform(sb: &Sandbox, gob: &Path, goos: &str, goarch: &str) -> Vec<Diff
 
 #[test]
 fn gob_list_matches_go_list() {
-    let gob = PathBuf::from(env!("CARGO_BIN_EXE_gob"));
+    let gob = gob_binary();
     let sb = Sandbox::new("diff");
     sb.populate_modcache();
     let mut diffs: Vec<Diff> = std::thread::scope(|s| {
@@ -955,7 +923,7 @@ fn zip_and_escaping_helpers() {
 /// exit status is 1. gob must print the same stdout and stderr and exit the same.
 #[test]
 fn list_without_e_matches_go_list() {
-    let gob = PathBuf::from(env!("CARGO_BIN_EXE_gob"));
+    let gob = gob_binary();
     let sb = Sandbox::new("noe");
     let fx = repo_root().join("fixtures");
     let mut mismatches = Vec::new();

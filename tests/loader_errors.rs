@@ -2,23 +2,12 @@
 //! verifies the module cache against go.sum, and refuses bad configuration with
 //! a message that names the thing at fault.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn goroot() -> PathBuf {
-    let p = match std::env::var_os("GOB_TEST_GOROOT") {
-        Some(p) => PathBuf::from(p),
-        None => {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join(".gob/toolchain/go1.27.3.linux-amd64/go")
-        }
-    };
-    assert!(
-        p.join("bin/go").is_file(),
-        "no Go toolchain at {}: run ci/install-go",
-        p.display()
-    );
-    p
-}
+use common::{gob_binary, goroot};
 
 fn tempdir(tag: &str) -> PathBuf {
     let d =
@@ -35,7 +24,7 @@ fn write(path: &Path, text: &str) {
 
 /// Runs `gob` with a clean environment: only what the test names.
 fn gob(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_gob"));
+    let mut c = Command::new(gob_binary());
     c.args(args)
         .current_dir(dir)
         .env_clear()
@@ -44,6 +33,19 @@ fn gob(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         c.env(k, v);
     }
     c.output().unwrap()
+}
+
+/// Runs `gob` with GOROOT set to the pinned toolchain, plus `env`.
+fn gob_with_goroot(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let gr = goroot();
+    let mut e: Vec<(&str, &str)> = vec![("GOROOT", gr.to_str().unwrap())];
+    e.extend_from_slice(env);
+    gob(dir, args, &e)
+}
+
+/// Runs `gob` in module `main` with the pinned GOROOT and `cache` as GOMODCACHE.
+fn gob_in_module(main: &Path, cache: &Path, args: &[&str]) -> Output {
+    gob_with_goroot(main, args, &[("GOMODCACHE", cache.to_str().unwrap())])
 }
 
 fn text(o: &Output) -> String {
@@ -95,15 +97,7 @@ fn verified_module_cache_entry_loads() {
         &main.join("go.sum"),
         &format!("example.com/dep v1.0.0 {h}\n"),
     );
-    let gr = goroot();
-    let o = gob(
-        &main,
-        &["list", "-deps", "."],
-        &[
-            ("GOROOT", gr.to_str().unwrap()),
-            ("GOMODCACHE", cache.to_str().unwrap()),
-        ],
-    );
+    let o = gob_in_module(&main, &cache, &["list", "-deps", "."]);
     assert!(o.status.success(), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.lines().any(|l| l == "example.com/dep/x"), "{out}");
@@ -118,13 +112,8 @@ fn module_missing_from_cache_says_go_mod_download() {
         Some("example.com/dep v1.0.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"),
         false,
     );
-    let gr = goroot();
-    let env = [
-        ("GOROOT", gr.to_str().unwrap()),
-        ("GOMODCACHE", cache.to_str().unwrap()),
-    ];
     // As with go list, a broken dependency fails -deps (a plain list of "." succeeds).
-    let o = gob(&main, &["list", "-deps", "."], &env);
+    let o = gob_in_module(&main, &cache, &["list", "-deps", "."]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let t = text(&o);
     assert!(
@@ -133,7 +122,7 @@ fn module_missing_from_cache_says_go_mod_download() {
     );
     assert!(t.contains("run 'go mod download example.com/dep'"), "{t}");
     // With -e the error is reported on the package and nothing is fatal.
-    let o = gob(&main, &["list", "-e", "-deps", "-json", "."], &env);
+    let o = gob_in_module(&main, &cache, &["list", "-e", "-deps", "-json", "."]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("go mod download example.com/dep"));
     assert!(
@@ -147,15 +136,7 @@ fn checksum_mismatch_is_refused() {
     let root = tempdir("mismatch");
     let wrong = "example.com/dep v1.0.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
     let (main, cache) = module_with_dep(&root, Some(wrong), true);
-    let gr = goroot();
-    let o = gob(
-        &main,
-        &["list", "-deps", "."],
-        &[
-            ("GOROOT", gr.to_str().unwrap()),
-            ("GOMODCACHE", cache.to_str().unwrap()),
-        ],
-    );
+    let o = gob_in_module(&main, &cache, &["list", "-deps", "."]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let t = text(&o);
     assert!(
@@ -184,15 +165,7 @@ fn tampered_cache_with_stale_ziphash_is_caught_by_ziphash() {
         &cache.join("cache/download/example.com/dep/@v/v1.0.0.ziphash"),
         "h1:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=\n",
     );
-    let gr = goroot();
-    let o = gob(
-        &main,
-        &["list", "-deps", "."],
-        &[
-            ("GOROOT", gr.to_str().unwrap()),
-            ("GOMODCACHE", cache.to_str().unwrap()),
-        ],
-    );
+    let o = gob_in_module(&main, &cache, &["list", "-deps", "."]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("checksum mismatch"), "{}", text(&o));
 }
@@ -201,15 +174,7 @@ fn tampered_cache_with_stale_ziphash_is_caught_by_ziphash() {
 fn missing_gosum_entry_names_the_package() {
     let root = tempdir("nosum");
     let (main, cache) = module_with_dep(&root, None, true);
-    let gr = goroot();
-    let o = gob(
-        &main,
-        &["list", "-deps", "."],
-        &[
-            ("GOROOT", gr.to_str().unwrap()),
-            ("GOMODCACHE", cache.to_str().unwrap()),
-        ],
-    );
+    let o = gob_in_module(&main, &cache, &["list", "-deps", "."]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let t = text(&o);
     assert!(
@@ -249,9 +214,7 @@ fn bad_toolchains_are_named() {
 
 #[test]
 fn bad_environment_is_named() {
-    let gr = goroot();
-    let g = gr.to_str().unwrap();
-    let dir = gr.join("src");
+    let dir = goroot().join("src");
     let cases: &[(&[(&str, &str)], &str)] = &[
         (&[("GOOS", "plan10")], "GOOS"),
         (&[("GOARCH", "vax")], "GOARCH"),
@@ -268,9 +231,7 @@ fn bad_environment_is_named() {
         ),
     ];
     for (env, want) in cases {
-        let mut e: Vec<(&str, &str)> = vec![("GOROOT", g)];
-        e.extend_from_slice(env);
-        let o = gob(&dir, &["list", "fmt"], &e);
+        let o = gob_with_goroot(&dir, &["list", "fmt"], env);
         assert_eq!(o.status.code(), Some(1), "{env:?}: {}", text(&o));
         assert!(
             text(&o).contains(want),

@@ -1,0 +1,243 @@
+//! `gob build`: load, plan, execute, and put the binaries where `go build` would.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::cache::Cache;
+use crate::exec::{self, BuildReport, ExecOptions};
+use crate::load::{LoadConfig, PackageGraph};
+use crate::plan::{self, ActionGraph, InputSource, PlanOptions};
+
+/// Options of `gob build` beyond loading.
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    /// `-o`: output file, or directory when it ends in `/` or is one.
+    pub output: Option<PathBuf>,
+    /// `-p`: parallelism.
+    pub jobs: usize,
+    /// `-x`.
+    pub print_commands: bool,
+    /// `-n`: print the plan, run nothing.
+    pub dry_run: bool,
+    /// `-v`.
+    pub verbose: bool,
+    /// `-a`: ignore cached results.
+    pub force: bool,
+    /// `--debug-actiongraph FILE`.
+    pub debug_actiongraph: Option<PathBuf>,
+    /// Compiler, linker and assembler flags; `all=` prefixes are handled by the caller.
+    pub plan: PlanOptions,
+}
+
+/// Errors of the build command.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// Loading failed as a whole.
+    #[error(transparent)]
+    Load(#[from] crate::load::LoadError),
+    /// The packages cannot be built (load errors, cgo).
+    #[error(transparent)]
+    Plan(#[from] plan::PlanError),
+    /// A tool failed.
+    #[error(transparent)]
+    Exec(#[from] exec::ExecError),
+    /// Writing an output or the action graph failed.
+    #[error("{path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// `-o` with several main packages and a non-directory.
+    #[error("go build: -o {0} with multiple packages requires an existing directory (or a path ending in /)")]
+    OutputNotDir(PathBuf),
+}
+
+/// The executable name cmd/go gives a main package: the last path element, or
+/// the one before a `/vN` major-version suffix.
+pub fn exec_name(import_path: &str, goos: &str) -> String {
+    let path = import_path.split(" [").next().unwrap_or(import_path);
+    let mut elems: Vec<&str> = path.split('/').collect();
+    let last = elems.pop().unwrap_or("");
+    let is_major = last.len() > 1
+        && last.starts_with('v')
+        && last[1..].bytes().all(|b| b.is_ascii_digit())
+        && last != "v0"
+        && last != "v1";
+    let name = if is_major && !elems.is_empty() {
+        elems.pop().unwrap_or(last)
+    } else {
+        last
+    };
+    if goos == "windows" {
+        format!("{name}.exe")
+    } else {
+        name.to_string()
+    }
+}
+
+/// Writes the action graph as JSON (`--debug-actiongraph`).
+pub fn write_actiongraph(g: &ActionGraph, path: &Path) -> Result<(), BuildError> {
+    let actions: Vec<serde_json::Value> = g
+        .actions
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "ID": a.id.0,
+                "Name": a.id.to_string(),
+                "Mode": a.kind.name(),
+                "Package": a.import_path,
+                "Deps": a.deps.iter().map(|d| d.0).collect::<Vec<_>>(),
+                "Tool": a.tool.binary().unwrap_or("internal:pack"),
+                "Args": a.args.iter().map(|x| x.render(&|l| l.inside())).collect::<Vec<_>>(),
+                "Env": a.env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+                "Dir": a.cwd.inside(),
+                "Inputs": a.inputs.iter().map(|i| {
+                    let src = match &i.source {
+                        InputSource::Host(p) => serde_json::json!({"Host": p}),
+                        InputSource::Generated(_) => serde_json::json!("generated"),
+                        InputSource::Output { action, name } => serde_json::json!({"Action": action.0, "Output": name}),
+                    };
+                    serde_json::json!({"At": i.at.inside(), "From": src})
+                }).collect::<Vec<_>>(),
+                "Outputs": a.outputs.iter().map(|o| o.at.inside()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let text = serde_json::to_string_pretty(&actions).map_err(|e| BuildError::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    })?;
+    std::fs::write(path, text + "\n").map_err(|source| BuildError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// What a build did.
+pub struct BuildOutcome {
+    /// The loaded packages.
+    pub graph: PackageGraph,
+    /// The plan.
+    pub plan: ActionGraph,
+    /// Per-action results (None for -n).
+    pub report: Option<BuildReport>,
+    /// Binaries written: (package, path).
+    pub written: Vec<(String, PathBuf)>,
+}
+
+/// Runs `gob build`.
+pub fn build(
+    cfg: &LoadConfig,
+    patterns: &[String],
+    cache: &Cache,
+    work_dir: &Path,
+    opts: &BuildOptions,
+) -> Result<BuildOutcome, BuildError> {
+    let graph = crate::load::load(cfg, patterns)?;
+    let mut popts = opts.plan.clone();
+    if popts.compile_concurrency == 0 {
+        popts.compile_concurrency = opts.jobs.clamp(1, 4) as u32;
+    }
+    let ag = plan::plan(cfg, &graph, &popts)?;
+    if let Some(p) = &opts.debug_actiongraph {
+        write_actiongraph(&ag, p)?;
+    }
+    if opts.dry_run {
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, "{ag}");
+        return Ok(BuildOutcome {
+            graph,
+            plan: ag,
+            report: None,
+            written: Vec::new(),
+        });
+    }
+    let eopts = ExecOptions {
+        jobs: opts.jobs.max(1),
+        print_commands: opts.print_commands,
+        verbose: opts.verbose,
+        work_dir: work_dir.to_path_buf(),
+        tool_dir: cfg.toolchain.tool_dir(),
+        progress: !opts.print_commands && !opts.verbose,
+        use_cache: !opts.force,
+        display_cwd: cfg.modules.cwd.clone(),
+    };
+    let digests = crate::cache::DigestCache::load(cache)
+        .map_err(|e| exec::ExecError::Internal(e.to_string()))?;
+    let report = exec::execute(&ag, cache, &digests, &eopts);
+    // The stat cache is worth keeping even when the build failed.
+    let _ = digests.save();
+    let report = report?;
+
+    // Place binaries as go build does: one main package → ./name (or -o);
+    // several → only with -o DIR; non-main packages → nothing written.
+    let mut written = Vec::new();
+    let goos = &cfg.target.goos;
+    let several = ag.links.len() > 1;
+    let out_dir = match &opts.output {
+        Some(o) if several || o.is_dir() || o.to_string_lossy().ends_with('/') => Some(o.clone()),
+        Some(o) if several => return Err(BuildError::OutputNotDir(o.clone())),
+        _ => None,
+    };
+    if several && out_dir.is_none() && opts.output.is_some() {
+        return Err(BuildError::OutputNotDir(
+            opts.output.clone().unwrap_or_default(),
+        ));
+    }
+    for (pkg, link) in &ag.links {
+        let p = graph.pkg(*pkg);
+        let dest = match (&opts.output, &out_dir) {
+            (_, Some(d)) => d.join(exec_name(&p.import_path, goos)),
+            (Some(o), None) => o.clone(),
+            (None, None) if !several => cfg.modules.cwd.join(exec_name(&p.import_path, goos)),
+            _ => continue,
+        };
+        let r = &report.results[link.0 as usize];
+        let Some(o) = r.output("a.out") else { continue };
+        install(&o.path, &dest)?;
+        written.push((p.import_path.clone(), dest));
+    }
+    Ok(BuildOutcome {
+        graph,
+        plan: ag,
+        report: Some(report),
+        written,
+    })
+}
+
+/// Copies a built binary into place atomically, executable.
+fn install(src: &Path, dest: &Path) -> Result<(), BuildError> {
+    use std::os::unix::fs::PermissionsExt;
+    let werr = |source| BuildError::Write {
+        path: dest.to_path_buf(),
+        source,
+    };
+    if let Some(d) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(d).map_err(werr)?;
+    }
+    let tmp = dest.with_file_name(format!(
+        ".{}.gob-tmp{}",
+        dest.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    std::fs::copy(src, &tmp).map_err(werr)?;
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).map_err(werr)?;
+    std::fs::rename(&tmp, dest).map_err(werr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_names_follow_cmd_go() {
+        assert_eq!(exec_name("example.com/hello", "linux"), "hello");
+        assert_eq!(exec_name("example.com/tool/v2", "linux"), "tool");
+        assert_eq!(exec_name("cmd/go", "windows"), "go.exe");
+        assert_eq!(exec_name("cmd/compile [cmd/compile]", "linux"), "compile");
+    }
+}

@@ -1,0 +1,805 @@
+//! Build cache: action results stored by content digest, found by action key.
+//!
+//! # Overview
+//! The executor computes an [`ActionKey`] for every action (see
+//! [`ActionKeyBuilder`] for what goes into it) and asks [`Cache::get`]. A hit is an
+//! [`ActionEntry`]: the action's outputs (name, digest, size, executable bit) and
+//! the tool's log. A miss carries its reason ([`Miss`]). After running the tool
+//! the executor calls [`Cache::put`]; outputs are later copied out with
+//! [`Cache::materialize`].
+//!
+//! # Layout
+//! ```text
+//! <dir>/                    mode 0700, owned by the current user
+//!   CACHEDIR.TAG            so backup tools skip the cache
+//!   blobs/ab/abcdef…        content, named by its BLAKE3 digest (mode 0444)
+//!   actions/12/1234…        action entries, named by key (see `entry.rs`)
+//!   stat-cache              the DigestCache (see `statcache.rs`)
+//!   …/.tmp-<pid>-<n>-<t>    a write in progress (or abandoned by a crash)
+//! ```
+//!
+//! # Integrity
+//! 1. Every file is written under a temporary name in its final directory,
+//!    fsynced, renamed into place, and the directory fsynced. A crash leaves at
+//!    most a temporary file, which no lookup ever opens.
+//! 2. `put` writes the blobs first and the entry last, so an entry exists only
+//!    when all its blobs are durable.
+//! 3. An entry ends in a checksum of itself and names its own key; every blob's
+//!    length and BLAKE3 digest are checked when `get` returns it and again while
+//!    `materialize` copies it. A bad file is removed with its entry and reported
+//!    as [`Miss::Corrupt`] (or [`CacheError::Corrupt`]): never a wrong hit, never
+//!    a truncated output.
+//! 4. The one shortcut: `get` skips re-hashing a blob this process has already
+//!    verified, if its stat data (device, inode, size, mtime, ctime) is unchanged
+//!    and was not racy when verified (see [`RACY_WINDOW`]).
+//!
+//! Concurrent users need no locks: renames are atomic, identical content has
+//! identical names, and an entry racing with a `clean` or `trim` is at worst a miss.
+#![deny(missing_docs)]
+
+mod digest;
+mod entry;
+mod error;
+mod fsio;
+mod statcache;
+
+use std::collections::{HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+pub use digest::{ActionKey, ActionKeyBuilder, Digest};
+pub use entry::{ActionEntry, OutputEntry};
+pub use error::{CacheError, Miss};
+pub use fsio::RACY_WINDOW;
+pub use statcache::{DigestCache, DigestStats};
+
+use fsio::{AtomicFile, FileStamp, WriteKind};
+
+/// Entry files larger than this are corrupt (a real one lists a few outputs).
+const MAX_ENTRY_SIZE: u64 = 16 << 20;
+
+/// The result of [`Cache::get`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// A verified entry.
+    Hit(ActionEntry),
+    /// No usable entry, and why.
+    Miss(Miss),
+}
+
+impl Lookup {
+    /// The entry, if this is a hit.
+    pub fn hit(self) -> Option<ActionEntry> {
+        match self {
+            Lookup::Hit(e) => Some(e),
+            Lookup::Miss(_) => None,
+        }
+    }
+
+    /// The reason, if this is a miss.
+    pub fn miss(&self) -> Option<&Miss> {
+        match self {
+            Lookup::Hit(_) => None,
+            Lookup::Miss(m) => Some(m),
+        }
+    }
+}
+
+/// What [`Cache::trim`] removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrimReport {
+    /// Action entries not used within the age limit (or unreadable).
+    pub entries_removed: u64,
+    /// Blobs no remaining entry names, older than the age limit.
+    pub blobs_removed: u64,
+    /// Temporary files abandoned by crashed writers.
+    pub temps_removed: u64,
+    /// Bytes freed.
+    pub bytes_freed: u64,
+}
+
+/// The outcome of checking one blob.
+enum BlobState {
+    Valid,
+    Missing,
+    Corrupt(String),
+}
+
+/// An open build cache directory.
+#[derive(Debug)]
+pub struct Cache {
+    /// The cache directory.
+    root: PathBuf,
+    /// Blobs this process hashed and found correct, with their stat data at the
+    /// time (only stamps that were not racy; see [`RACY_WINDOW`]).
+    verified: Mutex<HashMap<Digest, FileStamp>>,
+}
+
+impl Cache {
+    /// The cache directory for an environment: `$GOBCACHE`, else
+    /// `$XDG_CACHE_HOME/gob`, else `$HOME/.cache/gob`. Empty variables count as
+    /// unset; a relative `$XDG_CACHE_HOME` or `$HOME` is ignored (as the XDG spec
+    /// says), a relative `$GOBCACHE` is an error.
+    pub fn default_dir<F, S>(getenv: F) -> Result<PathBuf, CacheError>
+    where
+        F: Fn(&str) -> Option<S>,
+        S: AsRef<OsStr>,
+    {
+        let var = |k: &str| {
+            getenv(k)
+                .map(|v| PathBuf::from(v.as_ref()))
+                .filter(|p| !p.as_os_str().is_empty())
+        };
+        if let Some(p) = var("GOBCACHE") {
+            return if p.is_absolute() {
+                Ok(p)
+            } else {
+                Err(CacheError::RelativeDir { path: p })
+            };
+        }
+        if let Some(p) = var("XDG_CACHE_HOME").filter(|p| p.is_absolute()) {
+            return Ok(p.join("gob"));
+        }
+        if let Some(p) = var("HOME").filter(|p| p.is_absolute()) {
+            return Ok(p.join(".cache").join("gob"));
+        }
+        Err(CacheError::NoCacheDir)
+    }
+
+    /// Opens (creating with mode 0700 if needed) the cache at `dir`. Refuses a
+    /// directory owned by another user or writable by everyone: either would let
+    /// another user plant results that gob would hand out as build outputs.
+    pub fn open(dir: &Path) -> Result<Cache, CacheError> {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| fsio::create_dir_error(dir, e))?;
+        let meta = fs::metadata(dir).map_err(|source| CacheError::Stat {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        if !meta.is_dir() {
+            return Err(CacheError::NotADirectory {
+                path: dir.to_path_buf(),
+            });
+        }
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let uid = unsafe { libc::geteuid() };
+        if meta.uid() != uid {
+            return Err(CacheError::NotOwner {
+                path: dir.to_path_buf(),
+                owner: meta.uid(),
+                uid,
+            });
+        }
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o002 != 0 {
+            return Err(CacheError::WorldWritable {
+                path: dir.to_path_buf(),
+                mode,
+            });
+        }
+        fsio::ensure_private_dir(&dir.join("blobs"))?;
+        fsio::ensure_private_dir(&dir.join("actions"))?;
+        let cache = Cache {
+            root: dir.to_path_buf(),
+            verified: Mutex::new(HashMap::new()),
+        };
+        // Best effort: a full disk must not stop the cache from serving reads.
+        let _ = cache.write_tag();
+        Ok(cache)
+    }
+
+    /// The cache directory.
+    pub fn dir(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the blob with this digest lives (`blobs/ab/abcdef…`). Its content was
+    /// verified by the `get` or `put` that returned the digest; to hand an output
+    /// to anything that might modify it, use [`Cache::materialize`].
+    pub fn blob_path(&self, digest: &Digest) -> PathBuf {
+        let hex = digest.to_string();
+        self.root.join("blobs").join(&hex[..2]).join(hex)
+    }
+
+    /// Where the entry for this key lives (`actions/12/1234…`).
+    pub fn entry_path(&self, key: &ActionKey) -> PathBuf {
+        let hex = key.to_string();
+        self.root.join("actions").join(&hex[..2]).join(hex)
+    }
+
+    /// Looks up an action. A hit has every blob verified (length and BLAKE3) and
+    /// its log read. A corrupt entry or blob is removed and reported as a miss.
+    /// `Err` only for I/O failures other than "not found" (permissions, EIO).
+    pub fn get(&self, key: &ActionKey) -> Result<Lookup, CacheError> {
+        let path = self.entry_path(key);
+        let (bytes, meta) = match read_entry_file(&path) {
+            Ok(Some(x)) => x,
+            Ok(None) => return Ok(Lookup::Miss(Miss::Absent)),
+            Err(e) => return Err(e),
+        };
+        let (mut entry, log_size) = match entry::decode(&bytes, key) {
+            Ok(x) => x,
+            Err(detail) => {
+                let _ = fsio::remove_if_exists(&path);
+                return Ok(Lookup::Miss(Miss::Corrupt { path, detail }));
+            }
+        };
+        let mut blobs: Vec<(&str, Digest, u64)> = entry
+            .outputs
+            .iter()
+            .map(|o| (o.name.as_str(), o.digest, o.size))
+            .collect();
+        blobs.push(("", entry.log_digest, log_size));
+        let mut log = Vec::new();
+        for (name, digest, size) in blobs {
+            let is_log = name.is_empty();
+            let state =
+                self.verify_blob(&digest, size, if is_log { Some(&mut log) } else { None })?;
+            let blob = self.blob_path(&digest);
+            match state {
+                BlobState::Valid => {}
+                BlobState::Missing => {
+                    let _ = fsio::remove_if_exists(&path);
+                    return Ok(Lookup::Miss(Miss::MissingBlob { path: blob }));
+                }
+                BlobState::Corrupt(detail) => {
+                    self.forget(&digest);
+                    let _ = fsio::remove_if_exists(&blob);
+                    let _ = fsio::remove_if_exists(&path);
+                    let what = if is_log {
+                        "tool log".to_string()
+                    } else {
+                        format!("output {name:?}")
+                    };
+                    return Ok(Lookup::Miss(Miss::Corrupt {
+                        path: blob,
+                        detail: format!("{what} of action {key}: {detail}"),
+                    }));
+                }
+            }
+        }
+        entry.log = log;
+        fsio::touch_if_old(&path, &meta);
+        Ok(Lookup::Hit(entry))
+    }
+
+    /// Stores an action's results: each `(name, path)` output file and the tool's
+    /// combined stdout and stderr. Blobs are written (or found already present and
+    /// verified) first; the entry last. On error nothing refers to a partial write.
+    pub fn put(
+        &self,
+        key: &ActionKey,
+        outputs: &[(&str, &Path)],
+        log: &[u8],
+    ) -> Result<ActionEntry, CacheError> {
+        let mut seen = HashSet::new();
+        for (name, _) in outputs {
+            if name.is_empty() {
+                return Err(CacheError::BadOutputName {
+                    name: String::new(),
+                    reason: "empty",
+                });
+            }
+            if !seen.insert(*name) {
+                return Err(CacheError::BadOutputName {
+                    name: name.to_string(),
+                    reason: "listed twice",
+                });
+            }
+        }
+        let mut outs = Vec::with_capacity(outputs.len());
+        for (name, path) in outputs {
+            let (digest, size, executable) = self.store_file(path)?;
+            outs.push(OutputEntry {
+                name: name.to_string(),
+                digest,
+                size,
+                executable,
+            });
+        }
+        let log_digest = self.store_bytes(log)?;
+        let entry = ActionEntry {
+            key: *key,
+            outputs: outs,
+            log_digest,
+            log: log.to_vec(),
+        };
+        let dest = self.entry_path(key);
+        fsio::ensure_private_dir(fsio::parent_of(&dest))?;
+        let mut f = AtomicFile::create(&dest, WriteKind::Entry)?;
+        f.write_all(&entry::encode(&entry))?;
+        f.commit(0o444, true)?;
+        Ok(entry)
+    }
+
+    /// Copies output `name` of `entry` to `dest`, verifying length and digest on
+    /// the way. `dest` appears only complete (temporary file in its directory,
+    /// then rename), with mode 0755 or 0644 after the executable bit. A blob that
+    /// fails verification is removed with its entry: [`CacheError::Corrupt`].
+    pub fn materialize(
+        &self,
+        entry: &ActionEntry,
+        name: &str,
+        dest: &Path,
+    ) -> Result<(), CacheError> {
+        let out = entry.output(name).ok_or_else(|| CacheError::NoSuchOutput {
+            key: entry.key,
+            name: name.to_string(),
+        })?;
+        let res = self.materialize_blob(&out.digest, out.size, out.executable, dest);
+        if let Err(e) = &res {
+            if e.is_miss() {
+                let _ = fsio::remove_if_exists(&self.entry_path(&entry.key));
+            }
+        }
+        res.map_err(|e| match e {
+            CacheError::Corrupt { path, detail } => CacheError::Corrupt {
+                path,
+                detail: format!("output {name:?} of action {}: {detail}", entry.key),
+            },
+            e => e,
+        })
+    }
+
+    /// [`Cache::materialize`] for a blob known only by digest and size (an
+    /// output of a dependency, staged as an input). A corrupt blob is removed;
+    /// the entries naming it will miss with [`Miss::MissingBlob`].
+    pub fn materialize_blob(
+        &self,
+        digest: &Digest,
+        size: u64,
+        executable: bool,
+        dest: &Path,
+    ) -> Result<(), CacheError> {
+        let blob = self.blob_path(digest);
+        let src = match File::open(&blob) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(CacheError::MissingBlob { path: blob })
+            }
+            Err(source) => return Err(CacheError::ReadBlob { path: blob, source }),
+        };
+        let mut tmp = AtomicFile::create(dest, WriteKind::File)?;
+        // One byte past the expected length is enough to notice a longer file.
+        let (got, n) = copy_hashing(&mut src.take(size.saturating_add(1)), &mut tmp, |source| {
+            CacheError::ReadBlob {
+                path: blob.clone(),
+                source,
+            }
+        })?;
+        if n != size || got != *digest {
+            drop(tmp);
+            let _ = fsio::remove_if_exists(&blob);
+            self.forget(digest);
+            let detail = if n != size {
+                format!("blob has {n} bytes, want {size}")
+            } else {
+                format!("content hashes to {got}")
+            };
+            return Err(CacheError::Corrupt { path: blob, detail });
+        }
+        tmp.commit(if executable { 0o755 } else { 0o644 }, false)
+    }
+
+    /// Removes every entry, blob and the stat cache (`gob clean -cache`). Safe
+    /// while other processes use the cache: files already gone are skipped,
+    /// temporary files younger than an hour (a live `put`) are left alone, and
+    /// entries go before blobs, so a concurrent reader sees at worst a miss.
+    pub fn clean(&self) -> Result<(), CacheError> {
+        for top in ["actions", "blobs"] {
+            for_each_file(&self.root.join(top), &mut |path, name, meta| {
+                if fsio::is_temp_name(name) && !is_stale_temp(meta) {
+                    return Ok(());
+                }
+                fsio::remove_if_exists(path).map(|_| ())
+            })?;
+        }
+        fsio::remove_if_exists(&self.root.join(statcache::FILE_NAME))?;
+        self.verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        Ok(())
+    }
+
+    /// Removes entries not used for `max_age` (`get` refreshes an entry's mtime
+    /// at most hourly), then blobs older than `max_age` that no remaining entry
+    /// names, and temporary files abandoned for over an hour.
+    pub fn trim(&self, max_age: Duration) -> Result<TrimReport, CacheError> {
+        let now = SystemTime::now();
+        let old = |meta: &fs::Metadata| {
+            meta.modified()
+                .ok()
+                .and_then(|m| now.duration_since(m).ok())
+                .is_some_and(|age| age >= max_age)
+        };
+        let mut report = TrimReport::default();
+        let mut live = HashSet::new();
+        for_each_file(&self.root.join("actions"), &mut |path, name, meta| {
+            let key = name.to_str().and_then(ActionKey::from_hex);
+            let decoded = match key {
+                Some(k) if !old(meta) => read_entry_file(path)
+                    .ok()
+                    .flatten()
+                    .and_then(|(b, _)| entry::decode(&b, &k).ok()),
+                _ => None,
+            };
+            match decoded {
+                Some((e, _)) => {
+                    live.extend(e.outputs.iter().map(|o| o.digest));
+                    live.insert(e.log_digest);
+                }
+                None if fsio::is_temp_name(name) => {
+                    if is_stale_temp(meta) && fsio::remove_if_exists(path)? {
+                        report.temps_removed += 1;
+                        report.bytes_freed += meta.len();
+                    }
+                }
+                None => {
+                    if fsio::remove_if_exists(path)? {
+                        report.entries_removed += 1;
+                        report.bytes_freed += meta.len();
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        for_each_file(&self.root.join("blobs"), &mut |path, name, meta| {
+            let removed = if fsio::is_temp_name(name) {
+                let r = is_stale_temp(meta) && fsio::remove_if_exists(path)?;
+                report.temps_removed += r as u64;
+                r
+            } else {
+                let digest = name.to_str().and_then(Digest::from_hex);
+                let r = !digest.is_some_and(|d| live.contains(&d))
+                    && old(meta)
+                    && fsio::remove_if_exists(path)?;
+                report.blobs_removed += r as u64;
+                r
+            };
+            if removed {
+                report.bytes_freed += meta.len();
+            }
+            Ok(())
+        })?;
+        self.verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        Ok(report)
+    }
+
+    /// Copies one output file into its blob. Returns (digest, size, executable).
+    fn store_file(&self, src_path: &Path) -> Result<(Digest, u64, bool), CacheError> {
+        let read_err = |source| CacheError::ReadOutput {
+            path: src_path.to_path_buf(),
+            source,
+        };
+        let mut src = File::open(src_path).map_err(read_err)?;
+        let meta = src.metadata().map_err(read_err)?;
+        if !meta.is_file() {
+            return Err(read_err(io::Error::other("not a regular file")));
+        }
+        let executable = meta.permissions().mode() & 0o111 != 0;
+        let (digest, size) = digest::hash_reader(&mut src).map_err(read_err)?;
+        let blob = self.blob_path(&digest);
+        if let BlobState::Valid = self.verify_blob(&digest, size, None)? {
+            if let Ok(m) = fs::metadata(&blob) {
+                fsio::touch_if_old(&blob, &m);
+            }
+            return Ok((digest, size, executable));
+        }
+        // A corrupt blob is replaced by the rename below.
+        fsio::ensure_private_dir(fsio::parent_of(&blob))?;
+        let mut tmp = AtomicFile::create(&blob, WriteKind::Blob)?;
+        io::Seek::rewind(&mut src).map_err(read_err)?;
+        let (again, n) = copy_hashing(&mut src, &mut tmp, read_err)?;
+        if again != digest || n != size {
+            return Err(CacheError::OutputChanged {
+                path: src_path.to_path_buf(),
+            });
+        }
+        tmp.commit(0o444, true)?;
+        Ok((digest, size, executable))
+    }
+
+    /// Stores `bytes` as a blob. Returns its digest.
+    fn store_bytes(&self, bytes: &[u8]) -> Result<Digest, CacheError> {
+        let digest = Digest::of_bytes(bytes);
+        if let BlobState::Valid = self.verify_blob(&digest, bytes.len() as u64, None)? {
+            return Ok(digest);
+        }
+        let blob = self.blob_path(&digest);
+        fsio::ensure_private_dir(fsio::parent_of(&blob))?;
+        let mut tmp = AtomicFile::create(&blob, WriteKind::Blob)?;
+        tmp.write_all(bytes)?;
+        tmp.commit(0o444, true)?;
+        Ok(digest)
+    }
+
+    /// Checks the blob `digest` against its expected `size` and digest, reading
+    /// its content into `sink` when given. Skips hashing only for a blob this
+    /// process verified before, whose stat data has not changed since.
+    fn verify_blob(
+        &self,
+        digest: &Digest,
+        size: u64,
+        mut sink: Option<&mut Vec<u8>>,
+    ) -> Result<BlobState, CacheError> {
+        let path = self.blob_path(digest);
+        let read_err = |source| CacheError::ReadBlob {
+            path: path.clone(),
+            source,
+        };
+        // Taken before the file is examined: the racy rule compares against it.
+        let t0 = SystemTime::now();
+        let f = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(BlobState::Missing),
+            Err(e) => return Err(read_err(e)),
+        };
+        let meta = f.metadata().map_err(read_err)?;
+        if !meta.is_file() {
+            return Ok(BlobState::Corrupt("not a regular file".into()));
+        }
+        if meta.len() != size {
+            return Ok(BlobState::Corrupt(format!(
+                "blob has {} bytes, entry says {size}",
+                meta.len()
+            )));
+        }
+        let stamp = FileStamp::of(&meta);
+        if sink.is_none() {
+            let verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+            if verified.get(digest) == Some(&stamp) {
+                return Ok(BlobState::Valid);
+            }
+        }
+        let mut h = blake3::Hasher::new();
+        let mut buf = vec![0u8; 128 * 1024];
+        let mut n = 0u64;
+        let mut r = f.take(size.saturating_add(1));
+        loop {
+            let k = match r.read(&mut buf) {
+                Ok(0) => break,
+                Ok(k) => k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(read_err(e)),
+            };
+            h.update(&buf[..k]);
+            if let Some(s) = sink.as_mut() {
+                s.extend_from_slice(&buf[..k]);
+            }
+            n += k as u64;
+        }
+        if n != size {
+            return Ok(BlobState::Corrupt(format!(
+                "read {n} bytes, entry says {size}"
+            )));
+        }
+        let got = Digest::from_bytes(*h.finalize().as_bytes());
+        if got != *digest {
+            return Ok(BlobState::Corrupt(format!("content hashes to {got}")));
+        }
+        if stamp.settled_before(t0) {
+            self.verified
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(*digest, stamp);
+        }
+        Ok(BlobState::Valid)
+    }
+
+    /// Drops `digest` from the verified set (it was found corrupt or removed).
+    fn forget(&self, digest: &Digest) {
+        self.verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(digest);
+    }
+
+    /// Writes CACHEDIR.TAG (https://bford.info/cachedir/) if it is missing.
+    fn write_tag(&self) -> Result<(), CacheError> {
+        let path = self.root.join("CACHEDIR.TAG");
+        if path.exists() {
+            return Ok(());
+        }
+        let mut f = AtomicFile::create(&path, WriteKind::File)?;
+        f.write_all(
+            b"Signature: 8a477f597d28d172789f06886806bc55\n# This is gob's build cache.\n",
+        )?;
+        f.commit(0o444, true)
+    }
+}
+
+/// Reads an entry file: `None` if it does not exist; its bytes and metadata.
+/// An oversized file is returned truncated (it then fails its checksum).
+fn read_entry_file(path: &Path) -> Result<Option<(Vec<u8>, fs::Metadata)>, CacheError> {
+    let read_err = |source| CacheError::ReadEntry {
+        path: path.to_path_buf(),
+        source,
+    };
+    let f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(read_err(e)),
+    };
+    let meta = f.metadata().map_err(read_err)?;
+    let mut bytes = Vec::with_capacity(meta.len().min(MAX_ENTRY_SIZE) as usize);
+    f.take(MAX_ENTRY_SIZE)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    Ok(Some((bytes, meta)))
+}
+
+/// Copies `src` into `dst`, hashing on the way: (digest, bytes copied).
+fn copy_hashing(
+    src: &mut impl Read,
+    dst: &mut AtomicFile,
+    read_err: impl Fn(io::Error) -> CacheError,
+) -> Result<(Digest, u64), CacheError> {
+    let mut h = blake3::Hasher::new();
+    let mut buf = vec![0u8; 128 * 1024];
+    let mut n = 0u64;
+    loop {
+        let k = match src.read(&mut buf) {
+            Ok(0) => break,
+            Ok(k) => k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(read_err(e)),
+        };
+        h.update(&buf[..k]);
+        dst.write_all(&buf[..k])?;
+        n += k as u64;
+    }
+    Ok((Digest::from_bytes(*h.finalize().as_bytes()), n))
+}
+
+/// Whether a temporary file is old enough that no live writer owns it.
+fn is_stale_temp(meta: &fs::Metadata) -> bool {
+    meta.modified()
+        .ok()
+        .and_then(|m| SystemTime::now().duration_since(m).ok())
+        .is_some_and(|age| age > fsio::STALE_TEMP_AGE)
+}
+
+/// Calls `f(path, name, metadata)` for every file in the shard directories of
+/// `top` (`top/xx/name`), and for stray files directly in `top`. Files that
+/// vanish while listing (a concurrent user) are skipped.
+fn for_each_file(
+    top: &Path,
+    f: &mut dyn FnMut(&Path, &OsStr, &fs::Metadata) -> Result<(), CacheError>,
+) -> Result<(), CacheError> {
+    let list = |dir: &Path| -> Result<Vec<(PathBuf, OsString, fs::Metadata)>, CacheError> {
+        let rd = match fs::read_dir(dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => {
+                return Err(CacheError::ReadDir {
+                    path: dir.to_path_buf(),
+                    source,
+                })
+            }
+        };
+        let mut out = Vec::new();
+        for ent in rd {
+            let ent = ent.map_err(|source| CacheError::ReadDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+            let path = ent.path();
+            match fs::symlink_metadata(&path) {
+                Ok(m) => out.push((path, ent.file_name(), m)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(source) => return Err(CacheError::Stat { path, source }),
+            }
+        }
+        Ok(out)
+    };
+    for (path, name, meta) in list(top)? {
+        if meta.is_dir() {
+            for (p, n, m) in list(&path)? {
+                if !m.is_dir() {
+                    f(&p, &n, &m)?;
+                }
+            }
+        } else {
+            f(&path, &name, &meta)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<&'a str> {
+        move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| *v)
+    }
+
+    #[test]
+    fn cache_default_dir_precedence() {
+        let all = [("GOBCACHE", "/g"), ("XDG_CACHE_HOME", "/x"), ("HOME", "/h")];
+        assert_eq!(
+            Cache::default_dir(env(&all)).ok(),
+            Some(PathBuf::from("/g"))
+        );
+        let xdg = [("GOBCACHE", ""), ("XDG_CACHE_HOME", "/x"), ("HOME", "/h")];
+        assert_eq!(
+            Cache::default_dir(env(&xdg)).ok(),
+            Some(PathBuf::from("/x/gob"))
+        );
+        let rel_xdg = [("XDG_CACHE_HOME", "rel"), ("HOME", "/h")];
+        assert_eq!(
+            Cache::default_dir(env(&rel_xdg)).ok(),
+            Some(PathBuf::from("/h/.cache/gob"))
+        );
+        let rel = [("GOBCACHE", "rel"), ("HOME", "/h")];
+        assert!(matches!(
+            Cache::default_dir(env(&rel)),
+            Err(CacheError::RelativeDir { .. })
+        ));
+        let none: [(&str, &str); 1] = [("HOME", "")];
+        let err = Cache::default_dir(env(&none)).err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("cannot locate the build cache: none of $GOBCACHE, $XDG_CACHE_HOME, $HOME is set to an absolute path")
+        );
+    }
+
+    #[test]
+    fn cache_verified_set_holds_only_settled_blobs() {
+        let dir = std::env::temp_dir().join(format!("gob-cache-unit-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let run = || -> Result<(), CacheError> {
+            let cache = Cache::open(&dir.join("c"))?;
+            let src = dir.join("src");
+            fs::write(&src, b"some output").map_err(|source| CacheError::WriteFile {
+                path: src.clone(),
+                source,
+            })?;
+            let k = ActionKeyBuilder::new(Digest::of_bytes(b"t")).finish();
+            let e = cache.put(&k, &[("o", &src)], b"")?;
+            let d = e.outputs[0].digest;
+            let recorded = || {
+                cache
+                    .verified
+                    .lock()
+                    .map(|v| v.get(&d).copied())
+                    .unwrap_or(None)
+            };
+            assert_eq!(cache.get(&k)?, Lookup::Hit(e.clone()));
+            assert_eq!(recorded(), None, "a just-written blob is racy");
+            std::thread::sleep(RACY_WINDOW + Duration::from_millis(300));
+            assert_eq!(cache.get(&k)?, Lookup::Hit(e.clone()));
+            let stamp = FileStamp::of(&fs::metadata(cache.blob_path(&d)).map_err(|source| {
+                CacheError::Stat {
+                    path: cache.blob_path(&d),
+                    source,
+                }
+            })?);
+            assert_eq!(recorded(), Some(stamp));
+            // The shortcut trusts exactly that stamp: a different one forces a re-hash.
+            let mut other = stamp;
+            other.ctime_ns ^= 1;
+            cache.verified.lock().map(|mut v| v.insert(d, other)).ok();
+            assert_eq!(cache.get(&k)?, Lookup::Hit(e));
+            assert_eq!(recorded(), Some(stamp));
+            Ok(())
+        };
+        let res = run();
+        let _ = fs::remove_dir_all(&dir);
+        if let Err(e) = res {
+            panic!("{e}");
+        }
+    }
+}

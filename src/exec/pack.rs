@@ -1,0 +1,62 @@
+//! `pack r`: append object files to a Go archive, byte for byte as cmd/go's packInternal does.
+//!
+//! Go 1.27 ships no pack tool; cmd/go appends the assembler's objects itself.
+//! Each member gets a 60-byte ar header (name padded or cut to 16 bytes, mtime,
+//! uid and gid 0, mode 0644, size), and odd-sized members a padding byte.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Writes `base` followed by `objects` to `out`.
+pub fn pack(out: &Path, base: &Path, objects: &[&Path]) -> io::Result<()> {
+    let mut data = std::fs::read(base)?;
+    for obj in objects {
+        let content = std::fs::read(obj)?;
+        let name = obj
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        append_member(&mut data, &name, &content);
+    }
+    let mut f = std::fs::File::create(out)?;
+    f.write_all(&data)?;
+    f.sync_all()
+}
+
+/// Appends one member with cmd/go's header layout.
+pub fn append_member(archive: &mut Vec<u8>, name: &str, content: &[u8]) {
+    let mut n: Vec<u8> = name.as_bytes().iter().copied().take(16).collect();
+    n.resize(16, b' ');
+    archive.extend_from_slice(&n);
+    let header = format!(
+        "{:<12}{:<6}{:<6}{:<8o}{:<10}`\n",
+        0,
+        0,
+        0,
+        0o644,
+        content.len()
+    );
+    archive.extend_from_slice(header.as_bytes());
+    archive.extend_from_slice(content);
+    if content.len() % 2 == 1 {
+        archive.push(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_matches_cmd_go() {
+        let mut a = b"!<arch>\n".to_vec();
+        append_member(&mut a, "cpu_x86.o", b"abc");
+        let h = &a[8..68];
+        assert_eq!(&h[..16], b"cpu_x86.o       ");
+        assert_eq!(&h[16..], b"0           0     0     644     3         `\n");
+        assert_eq!(a.len(), 8 + 60 + 3 + 1, "odd sizes are padded");
+        let mut b = Vec::new();
+        append_member(&mut b, "a_very_long_object_name.o", b"");
+        assert_eq!(&b[..16], b"a_very_long_obje");
+    }
+}

@@ -1,0 +1,420 @@
+//! Running one action: key it, look it up, or run its tool in its work directory and store the outputs.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use super::{key, pack, ActionResult, ExecOptions, ExecStatus, OutputFile};
+use crate::cache::{ActionKey, ActionKeyBuilder, Cache, Digest, DigestCache, Lookup};
+use crate::plan::{Action, ActionGraph, ActionId, Arg, InputSource, Loc, Tool};
+
+/// Host path of a location when running directly on the host (no sandbox).
+pub fn host_path(g: &ActionGraph, work: &Path, l: &Loc) -> PathBuf {
+    match l {
+        Loc::Src { root, rel } => {
+            let base = g.root_dir(root).cloned().unwrap_or_default();
+            if rel.is_empty() {
+                base
+            } else {
+                base.join(rel)
+            }
+        }
+        Loc::Work { action, rel } => {
+            let d = work.join(action.to_string());
+            if rel.is_empty() {
+                d
+            } else {
+                d.join(rel)
+            }
+        }
+    }
+}
+
+fn render_host(g: &ActionGraph, work: &Path, arg: &Arg) -> String {
+    arg.render(&|l| host_path(g, work, l).to_string_lossy().into_owned())
+}
+
+struct Prepared {
+    key: ActionKey,
+    generated: Vec<(Loc, Vec<u8>)>,
+}
+
+fn fail(a: &Action, key: Option<ActionKey>, started: Instant, msg: String) -> ActionResult {
+    ActionResult {
+        id: a.id,
+        key,
+        cached: false,
+        outputs: Vec::new(),
+        log: Vec::new(),
+        status: ExecStatus::Error(msg),
+        wall: started.elapsed(),
+        cmdline: String::new(),
+    }
+}
+
+/// The digest of the program an action runs: the tool binary, or gob itself for internal steps.
+fn tool_digest(digests: &DigestCache, opts: &ExecOptions, tool: Tool) -> Result<Digest, String> {
+    match tool.binary() {
+        Some(b) => {
+            let p = opts.tool_dir.join(b);
+            digests
+                .digest(&p)
+                .map_err(|e| format!("reading tool {}: {e}", p.display()))
+        }
+        None => Ok(Digest::of_bytes(
+            concat!("gob-internal-pack ", env!("CARGO_PKG_VERSION")).as_bytes(),
+        )),
+    }
+}
+
+/// Computes the key: tool, argv, env, every input's location and digest, and the declared outputs.
+fn prepare(
+    g: &ActionGraph,
+    a: &Action,
+    deps: &HashMap<ActionId, &ActionResult>,
+    digests: &DigestCache,
+    opts: &ExecOptions,
+) -> Result<Prepared, String> {
+    let mut kb = ActionKeyBuilder::new(tool_digest(digests, opts, a.tool)?);
+    kb.arg(format!("kind={}", a.kind.name()));
+    for arg in &a.args {
+        kb.arg(&key::key_text(g, a.id, &arg.0));
+    }
+    kb.arg(&format!("cwd={}", key::key_loc(g, a.id, &a.cwd)));
+    for (k, v) in &a.env {
+        kb.env(k, v);
+    }
+    let mut generated = Vec::new();
+    let mut inputs: Vec<(String, Digest)> = Vec::with_capacity(a.inputs.len());
+    for i in &a.inputs {
+        let at = key::key_loc(g, a.id, &i.at);
+        let d = match &i.source {
+            InputSource::Host(p) => digests
+                .digest(p)
+                .map_err(|e| format!("reading input {}: {e}", p.display()))?,
+            InputSource::Generated(parts) => {
+                let text = key::key_text(g, a.id, parts);
+                let host = Arg(parts.clone()).render(&|l| {
+                    host_path(g, &opts.work_dir, l)
+                        .to_string_lossy()
+                        .into_owned()
+                });
+                generated.push((i.at.clone(), host.into_bytes()));
+                Digest::of_bytes(text.as_bytes())
+            }
+            InputSource::Output { action, name } => {
+                let r = deps
+                    .get(action)
+                    .ok_or_else(|| format!("internal error: result of {action} missing"))?;
+                r.output(name)
+                    .ok_or_else(|| format!("internal error: {action} has no output {name}"))?
+                    .digest
+            }
+        };
+        inputs.push((at, d));
+    }
+    inputs.sort();
+    for (at, d) in &inputs {
+        kb.input(at, *d);
+    }
+    for o in &a.outputs {
+        kb.arg(&format!("output={}", o.name));
+    }
+    Ok(Prepared {
+        key: kb.finish(),
+        generated,
+    })
+}
+
+/// Makes every input visible at its location in the action's view of the host.
+fn stage_inputs(
+    g: &ActionGraph,
+    a: &Action,
+    deps: &HashMap<ActionId, &ActionResult>,
+    generated: &[(Loc, Vec<u8>)],
+    cache: &Cache,
+    opts: &ExecOptions,
+) -> Result<(), String> {
+    let own = host_path(
+        g,
+        &opts.work_dir,
+        &Loc::Work {
+            action: a.id,
+            rel: String::new(),
+        },
+    );
+    // A fresh work dir: nothing left over from an earlier, interrupted run.
+    if own.exists() {
+        std::fs::remove_dir_all(&own).map_err(|e| format!("cleaning {}: {e}", own.display()))?;
+    }
+    std::fs::create_dir_all(&own).map_err(|e| format!("creating {}: {e}", own.display()))?;
+    for (at, bytes) in generated {
+        let p = host_path(g, &opts.work_dir, at);
+        write_file(&p, bytes)?;
+    }
+    for i in &a.inputs {
+        let dest = host_path(g, &opts.work_dir, &i.at);
+        match &i.source {
+            InputSource::Output { action, name } => {
+                if dest.exists() {
+                    continue;
+                }
+                let r = deps
+                    .get(action)
+                    .ok_or_else(|| format!("internal error: result of {action} missing"))?;
+                let o = r
+                    .output(name)
+                    .ok_or_else(|| format!("internal error: {action} has no output {name}"))?;
+                cache
+                    .materialize_blob(&o.digest, o.size, o.exec, &dest)
+                    .or_else(|_| link_or_copy(&o.path, &dest))
+                    .map_err(|e| {
+                        format!("staging {} for {}: {e}", dest.display(), a.import_path)
+                    })?;
+            }
+            InputSource::Host(src) if matches!(i.at, Loc::Work { .. }) => {
+                link_or_copy(src, &dest).map_err(|e| format!("staging {}: {e}", dest.display()))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn write_file(p: &Path, bytes: &[u8]) -> Result<(), String> {
+    if let Some(d) = p.parent() {
+        std::fs::create_dir_all(d).map_err(|e| format!("creating {}: {e}", d.display()))?;
+    }
+    std::fs::write(p, bytes).map_err(|e| format!("writing {}: {e}", p.display()))
+}
+
+fn link_or_copy(src: &Path, dest: &Path) -> std::io::Result<()> {
+    if let Some(d) = dest.parent() {
+        std::fs::create_dir_all(d)?;
+    }
+    if std::fs::hard_link(src, dest).is_ok() {
+        return Ok(());
+    }
+    std::fs::copy(src, dest).map(|_| ())
+}
+
+/// Runs one action to completion (cache hit, or tool run and store).
+pub fn run_action(
+    g: &ActionGraph,
+    a: &Action,
+    deps: &HashMap<ActionId, &ActionResult>,
+    cache: &Cache,
+    digests: &DigestCache,
+    opts: &ExecOptions,
+    started_cb: &dyn Fn(Option<String>),
+) -> ActionResult {
+    let started = Instant::now();
+    let prep = match prepare(g, a, deps, digests, opts) {
+        Ok(p) => p,
+        Err(e) => return fail(a, None, started, e),
+    };
+    let key = prep.key;
+
+    if opts.use_cache {
+        match cache.get(&key) {
+            Ok(Lookup::Hit(entry)) => {
+                let outputs: Vec<OutputFile> = entry
+                    .outputs
+                    .iter()
+                    .map(|o| OutputFile {
+                        name: o.name.clone(),
+                        digest: o.digest,
+                        size: o.size,
+                        path: cache.blob_path(&o.digest),
+                        exec: o.executable,
+                    })
+                    .collect();
+                if a.outputs
+                    .iter()
+                    .all(|d| outputs.iter().any(|o| o.name == d.name))
+                {
+                    started_cb(None);
+                    return ActionResult {
+                        id: a.id,
+                        key: Some(key),
+                        cached: true,
+                        outputs,
+                        log: entry.log,
+                        status: ExecStatus::Success,
+                        wall: started.elapsed(),
+                        cmdline: String::new(),
+                    };
+                }
+            }
+            // A missing or broken entry is a miss: the action runs and the entry is rewritten.
+            Ok(Lookup::Miss(_)) | Err(_) => {}
+        }
+    }
+
+    if let Err(e) = stage_inputs(g, a, deps, &prep.generated, cache, opts) {
+        return fail(a, Some(key), started, e);
+    }
+    let args: Vec<String> = a
+        .args
+        .iter()
+        .map(|x| render_host(g, &opts.work_dir, x))
+        .collect();
+    let cwd = host_path(g, &opts.work_dir, &a.cwd);
+    let (cmdline, outcome) = match a.tool.binary() {
+        Some(bin) => {
+            let prog = opts.tool_dir.join(bin);
+            let env_prefix: String = a
+                .env
+                .iter()
+                .map(|(k, v)| format!("{k}={} ", crate::plan::shell_quote(v)))
+                .collect();
+            let cmdline = format!(
+                "cd {}\n{env_prefix}{} {}",
+                cwd.display(),
+                prog.display(),
+                args.iter()
+                    .map(|s| crate::plan::shell_quote(s))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+            started_cb(Some(cmdline.clone()));
+            let out = Command::new(&prog)
+                .args(&args)
+                .current_dir(&cwd)
+                .env_clear()
+                .envs(a.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .output();
+            let outcome = match out {
+                Err(e) => (
+                    Vec::new(),
+                    ExecStatus::Error(format!("starting {}: {e}", prog.display())),
+                ),
+                Ok(o) => {
+                    let mut log = o.stdout;
+                    log.extend_from_slice(&o.stderr);
+                    let status = match o.status.code() {
+                        Some(0) => ExecStatus::Success,
+                        Some(code) => ExecStatus::Failed { code },
+                        None => {
+                            use std::os::unix::process::ExitStatusExt;
+                            ExecStatus::Signaled {
+                                signal: o.status.signal().unwrap_or(0),
+                            }
+                        }
+                    };
+                    (log, status)
+                }
+            };
+            (cmdline, outcome)
+        }
+        None => {
+            // pack r OUT BASE OBJ...
+            let cmdline = format!("gob-internal pack r {}", args.join(" "));
+            started_cb(Some(cmdline.clone()));
+            let paths: Vec<PathBuf> = args.iter().map(PathBuf::from).collect();
+            let outcome = match paths.split_first() {
+                Some((out, rest)) if !rest.is_empty() => {
+                    let objs: Vec<&Path> = rest[1..].iter().map(PathBuf::as_path).collect();
+                    match pack::pack(out, &rest[0], &objs) {
+                        Ok(()) => (Vec::new(), ExecStatus::Success),
+                        Err(e) => (
+                            Vec::new(),
+                            ExecStatus::Error(format!("pack {}: {e}", out.display())),
+                        ),
+                    }
+                }
+                _ => (
+                    Vec::new(),
+                    ExecStatus::Error("pack: no archive given".into()),
+                ),
+            };
+            (cmdline, outcome)
+        }
+    };
+    let (log, status) = outcome;
+    if status != ExecStatus::Success {
+        return ActionResult {
+            id: a.id,
+            key: Some(key),
+            cached: false,
+            outputs: Vec::new(),
+            log,
+            status,
+            wall: started.elapsed(),
+            cmdline,
+        };
+    }
+    // Collect the declared outputs; a missing one fails the action.
+    let mut files = Vec::new();
+    for o in &a.outputs {
+        let p = host_path(g, &opts.work_dir, &o.at);
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.is_file() => files.push((o.name.clone(), p, o.exec)),
+            Ok(_) => {
+                return fail(
+                    a,
+                    Some(key),
+                    started,
+                    format!(
+                        "{}: output {} is not a regular file",
+                        a.import_path,
+                        p.display()
+                    ),
+                )
+            }
+            Err(_) => {
+                return fail(
+                    a,
+                    Some(key),
+                    started,
+                    format!(
+                        "{}: tool did not write declared output {}",
+                        a.import_path,
+                        p.display()
+                    ),
+                )
+            }
+        }
+    }
+    let named: Vec<(&str, &Path)> = files
+        .iter()
+        .map(|(n, p, _)| (n.as_str(), p.as_path()))
+        .collect();
+    let entry = match cache.put(&key, &named, &log) {
+        Ok(e) => e,
+        Err(e) => {
+            return fail(
+                a,
+                Some(key),
+                started,
+                format!("storing outputs of {} in the cache: {e}", a.import_path),
+            )
+        }
+    };
+    let outputs = entry
+        .outputs
+        .iter()
+        .map(|o| OutputFile {
+            name: o.name.clone(),
+            digest: o.digest,
+            size: o.size,
+            path: files
+                .iter()
+                .find(|(n, _, _)| *n == o.name)
+                .map(|(_, p, _)| p.clone())
+                .unwrap_or_else(|| cache.blob_path(&o.digest)),
+            exec: o.executable,
+        })
+        .collect();
+    ActionResult {
+        id: a.id,
+        key: Some(key),
+        cached: false,
+        outputs,
+        log,
+        status,
+        wall: started.elapsed(),
+        cmdline,
+    }
+}

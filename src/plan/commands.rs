@@ -1,0 +1,1018 @@
+//! The exact compile, asm, pack, preprofile and link command lines, as cmd/go's gc.go writes them.
+//!
+//! Flags and their order follow the installed toolchain's `cmd/go/internal/work`
+//! (`gc.go`: gc, asmArgs, symabis, ld; `exec.go`: importcfg, embedcfg, modinfo),
+//! with -trimpath always on. Differences, on purpose: no `-buildid` (cmd/go's
+//! build IDs are hashes of its own cache keys; gob's cache keys are its own), and
+//! no `-extld` (gob links internally, without a C toolchain).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use super::{
+    Action, ActionGraph, ActionId, ActionKind, Arg, Input, InputSource, Loc, Output, Part,
+    PlanError, PlanOptions, SrcRoot, Tool,
+};
+use crate::load::{LoadConfig, Package, PackageGraph, PkgId};
+
+/// Everything about the target the command lines need.
+struct Target<'a> {
+    /// The environment every tool runs with (cmd/go passes the target this way).
+    tool_env: Vec<(String, String)>,
+    cfg: &'a LoadConfig,
+    opts: &'a PlanOptions,
+    goroot: PathBuf,
+    /// `pkg/include/*.h`, the assembler's system include directory.
+    include_files: Vec<String>,
+    /// `DefaultGODEBUG` table: (name, changed-in minor, old value).
+    godebugs: Vec<(String, u32, String)>,
+}
+
+struct Planner<'a> {
+    t: Target<'a>,
+    g: &'a PackageGraph,
+    actions: Vec<Action>,
+    /// The action producing each package's archive.
+    archive: HashMap<PkgId, ActionId>,
+    /// PGO profile host path → preprofile action.
+    preprofiles: HashMap<PathBuf, ActionId>,
+    roots: Vec<(SrcRoot, PathBuf)>,
+}
+
+fn lit(s: impl Into<String>) -> Arg {
+    Arg::lit(s)
+}
+
+fn work(action: ActionId, rel: &str) -> Loc {
+    Loc::Work {
+        action,
+        rel: rel.to_string(),
+    }
+}
+
+/// Go's `%q` for the bytes of a string (strconv.Quote on possibly invalid UTF-8).
+pub fn go_quote(b: &[u8]) -> String {
+    let mut out = String::from("\"");
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        // Decode one UTF-8 sequence if valid, else escape the byte.
+        let len = match c {
+            0x00..=0x7f => 1,
+            0xc2..=0xdf => 2,
+            0xe0..=0xef => 3,
+            0xf0..=0xf4 => 4,
+            _ => 0,
+        };
+        if len > 1 {
+            if let Some(s) = b.get(i..i + len).and_then(|s| std::str::from_utf8(s).ok()) {
+                let ch = s.chars().next().unwrap_or('\u{fffd}');
+                if ch.is_alphanumeric()
+                    || ch.is_ascii_punctuation()
+                    || (!ch.is_control() && !ch.is_whitespace())
+                {
+                    out.push(ch);
+                } else if (ch as u32) < 0x10000 {
+                    out.push_str(&format!("\\u{:04x}", ch as u32));
+                } else {
+                    out.push_str(&format!("\\U{:08x}", ch as u32));
+                }
+                i += len;
+                continue;
+            }
+        }
+        match c {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            b'\r' => out.push_str("\\r"),
+            0x07 => out.push_str("\\a"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            0x0b => out.push_str("\\v"),
+            0x20..=0x7e => out.push(c as char),
+            _ => out.push_str(&format!("\\x{c:02x}")),
+        }
+        i += 1;
+    }
+    out.push('"');
+    out
+}
+
+/// Parses `$GOROOT/src/internal/godebugs/table.go` (the toolchain's own table of
+/// GODEBUG settings and the release that changed each default).
+fn read_godebugs(goroot: &Path) -> Vec<(String, u32, String)> {
+    let Ok(text) = std::fs::read_to_string(goroot.join("src/internal/godebugs/table.go")) else {
+        return Vec::new();
+    };
+    let field = |line: &str, key: &str| -> Option<String> {
+        let i = line.find(key)? + key.len();
+        let rest = line[i..].trim_start();
+        if let Some(r) = rest.strip_prefix('"') {
+            r.find('"').map(|j| r[..j].to_string())
+        } else {
+            Some(rest.chars().take_while(|c| c.is_ascii_digit()).collect())
+        }
+    };
+    text.lines()
+        .filter(|l| l.trim_start().starts_with("{Name:"))
+        .filter_map(|l| {
+            let name = field(l, "Name:")?;
+            let changed: u32 = field(l, "Changed:")
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0);
+            let old = field(l, "Old:").unwrap_or_default();
+            Some((name, changed, old))
+        })
+        .collect()
+}
+
+/// Major.minor of a Go version string (`1.22.3` → 22).
+fn go_minor(v: &str) -> Option<u32> {
+    let mut it = v.split('.');
+    if it.next()? != "1" {
+        return None;
+    }
+    it.next()?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+impl<'a> Planner<'a> {
+    fn pkg(&self, id: PkgId) -> &'a Package {
+        self.g.pkg(id)
+    }
+
+    /// The source root and path below it for a package directory.
+    fn src_loc(&mut self, p: &Package, rel_file: &str) -> Loc {
+        let (root, host_root) = if p.standard {
+            (SrcRoot::Goroot, self.t.goroot.clone())
+        } else if let Some(m) = &p.module {
+            let inside = if m.version.is_empty() {
+                format!("/mod/{}", m.path)
+            } else {
+                format!("/mod/{}@{}", m.path, m.version)
+            };
+            (SrcRoot::Module { inside }, m.dir.clone())
+        } else {
+            (
+                SrcRoot::Module {
+                    inside: "/mod/_".into(),
+                },
+                p.root.clone(),
+            )
+        };
+        if !self.roots.iter().any(|(r, _)| *r == root) {
+            self.roots.push((root.clone(), host_root.clone()));
+        }
+        let dir_rel = p
+            .dir
+            .strip_prefix(&host_root)
+            .map(|r| r.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
+        let rel = match (dir_rel.is_empty(), rel_file.is_empty()) {
+            (true, _) => rel_file.to_string(),
+            (false, true) => dir_rel,
+            (false, false) => format!("{dir_rel}/{rel_file}"),
+        };
+        Loc::Src { root, rel }
+    }
+
+    fn host_file(&self, p: &Package, f: &str) -> PathBuf {
+        p.dir.join(f)
+    }
+
+    fn goroot_loc(rel: &str) -> Loc {
+        Loc::Src {
+            root: SrcRoot::Goroot,
+            rel: rel.to_string(),
+        }
+    }
+
+    /// The `-p` value: `main` for main packages.
+    fn pkgpath(p: &Package) -> String {
+        if p.name == "main" {
+            "main".into()
+        } else {
+            p.import_path
+                .split(" [")
+                .next()
+                .unwrap_or(&p.import_path)
+                .to_string()
+        }
+    }
+
+    /// `-trimpath "<pkgdir>=><rewrite>;<objdir>=>"` (cmd/go's Action.trimpath with -trimpath).
+    fn trimpath(&mut self, p: &Package, objdir: ActionId) -> Arg {
+        let orig = p.import_path.split(" [").next().unwrap_or(&p.import_path);
+        let rewrite = match &p.module {
+            Some(m) if !m.version.is_empty() => {
+                format!(
+                    "{}@{}{}",
+                    m.path,
+                    m.version,
+                    orig.strip_prefix(m.path.as_str()).unwrap_or("")
+                )
+            }
+            _ => orig.to_string(),
+        };
+        let dir = self.src_loc(p, "");
+        Arg(vec![
+            Part::Loc(dir),
+            Part::Lit(format!("=>{rewrite};")),
+            Part::Loc(work(objdir, "")),
+            Part::Lit("=>".into()),
+        ])
+    }
+
+    fn asm_args(&mut self, p: &Package, me: ActionId) -> Vec<Arg> {
+        let c = &self.t.cfg.target;
+        let mut a = vec![
+            lit("-p"),
+            lit(Self::pkgpath(p)),
+            lit("-trimpath"),
+            self.trimpath(p, me),
+            lit("-I"),
+            Arg(vec![Part::Loc(work(me, "")), Part::Lit("/".into())]),
+            lit("-I"),
+            Arg::loc(Self::goroot_loc("pkg/include")),
+            lit("-D"),
+            lit(format!("GOOS_{}", c.goos)),
+            lit("-D"),
+            lit(format!("GOARCH_{}", c.goarch)),
+        ];
+        a.extend(self.t.opts.asmflags.iter().map(lit));
+        if p.standard {
+            a.push(lit("-std"));
+        }
+        match c.goarch.as_str() {
+            "amd64" => {
+                a.push(lit("-D"));
+                a.push(lit(format!(
+                    "GOAMD64_{}",
+                    c.goamd64
+                        .as_deref()
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or("v1")
+                )));
+            }
+            "arm64" => {
+                // GOARM64 v8.1 and later (or ,lse) have LSE atomics.
+                let v = c.goarm64.as_deref().unwrap_or("v8.0");
+                let lse = v.contains(",lse") || {
+                    let core = v.split(',').next().unwrap_or("");
+                    core.starts_with("v9")
+                        || core
+                            .strip_prefix("v8.")
+                            .and_then(|m| m.parse::<u32>().ok())
+                            .is_some_and(|m| m >= 1)
+                };
+                if lse {
+                    a.push(lit("-D"));
+                    a.push(lit("GOARM64_LSE"));
+                }
+            }
+            _ => {}
+        }
+        a
+    }
+
+    /// Include files an asm invocation may read: `pkg/include`, the package's
+    /// headers, and the `_GOOS_GOARCH.h`-style copies cmd/go makes in the objdir.
+    fn asm_includes(&mut self, p: &Package, me: ActionId) -> Vec<Input> {
+        let mut v = Vec::new();
+        for h in self.t.include_files.clone() {
+            let rel = format!("pkg/include/{h}");
+            v.push(Input {
+                at: Self::goroot_loc(&rel),
+                source: InputSource::Host(self.t.goroot.join(&rel)),
+            });
+        }
+        let c = &self.t.cfg.target;
+        let (goos, goarch) = (c.goos.clone(), c.goarch.clone());
+        for h in &p.files.h_files {
+            v.push(Input {
+                at: self.src_loc(p, h),
+                source: InputSource::Host(self.host_file(p, h)),
+            });
+            let (name, ext) = match h.rsplit_once('.') {
+                Some((n, e)) => (n, e),
+                None => (h.as_str(), ""),
+            };
+            let target = if let Some(n) = name.strip_suffix(&format!("_{goos}_{goarch}")) {
+                Some(format!("{n}_GOOS_GOARCH.{ext}"))
+            } else if let Some(n) = name.strip_suffix(&format!("_{goarch}")) {
+                Some(format!("{n}_GOARCH.{ext}"))
+            } else {
+                name.strip_suffix(&format!("_{goos}"))
+                    .map(|n| format!("{n}_GOOS.{ext}"))
+            };
+            if let Some(t) = target {
+                v.push(Input {
+                    at: work(me, &t),
+                    source: InputSource::Host(self.host_file(p, h)),
+                });
+            }
+        }
+        v
+    }
+
+    fn push(&mut self, mut a: Action) -> ActionId {
+        a.deps.sort();
+        a.deps.dedup();
+        let id = a.id;
+        self.actions.push(a);
+        id
+    }
+
+    fn next_id(&self) -> ActionId {
+        ActionId(self.actions.len() as u32)
+    }
+
+    fn preprofile(&mut self, profile: &Path) -> ActionId {
+        if let Some(&id) = self.preprofiles.get(profile) {
+            return id;
+        }
+        // The profile sits in its main package's directory.
+        let owner = self
+            .g
+            .packages
+            .iter()
+            .position(|q| q.name == "main" && Some(q.dir.as_path()) == profile.parent())
+            .map(|i| PkgId(i as u32))
+            .unwrap_or(self.g.roots[0]);
+        let p = self.pkg(owner);
+        let src_dir = self.src_loc(p, "");
+        let me = self.next_id();
+        let file = profile
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let at = self.src_loc(p, &file);
+        let id = self.push(Action {
+            id: me,
+            kind: ActionKind::Preprofile,
+            package: owner,
+            import_path: format!("{} (pgo)", p.import_path.split(" [").next().unwrap_or("")),
+            deps: Vec::new(),
+            tool: Tool::Preprofile,
+            args: vec![
+                lit("-o"),
+                Arg::loc(work(me, "pgo.preprofile")),
+                lit("-i"),
+                Arg::loc(at.clone()),
+            ],
+            env: self.t.tool_env.clone(),
+            cwd: work(me, ""),
+            src_dir: src_dir.clone(),
+            inputs: vec![Input {
+                at,
+                source: InputSource::Host(profile.to_path_buf()),
+            }],
+            outputs: vec![Output {
+                name: "pgo.preprofile".into(),
+                at: work(me, "pgo.preprofile"),
+                exec: false,
+            }],
+        });
+        self.preprofiles.insert(profile.to_path_buf(), id);
+        id
+    }
+
+    /// Plans symabis → compile → asm* → pack for one package; returns its archive action.
+    fn build_package(&mut self, id: PkgId) -> ActionId {
+        if let Some(&a) = self.archive.get(&id) {
+            return a;
+        }
+        let p = self.pkg(id);
+        let c = self.t.cfg;
+        let sfiles = p.files.s_files.clone();
+        let src_dir = self.src_loc(p, "");
+
+        // asm -gensymabis, with an empty go_asm.h in its objdir.
+        let symabis = if sfiles.is_empty() {
+            None
+        } else {
+            let me = self.next_id();
+            let mut args = self.asm_args(p, me);
+            args.extend([lit("-gensymabis"), lit("-o"), Arg::loc(work(me, "symabis"))]);
+            let mut inputs = self.asm_includes(p, me);
+            inputs.push(Input {
+                at: work(me, "go_asm.h"),
+                source: InputSource::Generated(Vec::new()),
+            });
+            for s in &sfiles {
+                let at = self.src_loc(p, s);
+                args.push(Arg::loc(at.clone()));
+                inputs.push(Input {
+                    at,
+                    source: InputSource::Host(self.host_file(p, s)),
+                });
+            }
+            let cwd = self.src_loc(p, "");
+            Some(self.push(Action {
+                id: me,
+                kind: ActionKind::Symabis,
+                package: id,
+                import_path: p.import_path.clone(),
+                deps: Vec::new(),
+                tool: Tool::Asm,
+                args,
+                env: self.t.tool_env.clone(),
+                cwd,
+                src_dir: src_dir.clone(),
+                inputs,
+                outputs: vec![Output {
+                    name: "symabis".into(),
+                    at: work(me, "symabis"),
+                    exec: false,
+                }],
+            }))
+        };
+
+        // Dependencies first: their archives feed the importcfg.
+        let mut dep_archives: Vec<(String, ActionId)> = Vec::new();
+        for &d in &p.internal_imports {
+            let dp = self.pkg(d);
+            if dp.import_path == "unsafe" {
+                continue;
+            }
+            let a = self.build_package(d);
+            dep_archives.push((dp.import_path.clone(), a));
+        }
+        let pgo = p.pgo_profile.clone().map(|prof| self.preprofile(&prof));
+
+        let me = self.next_id();
+        let mut inputs: Vec<Input> = Vec::new();
+        let mut deps: Vec<ActionId> = dep_archives.iter().map(|(_, a)| *a).collect();
+
+        // importcfg: importmap lines for vendored paths, then a packagefile per dependency.
+        let mut icfg: Vec<Part> = vec![Part::Lit("# import config\n".into())];
+        for (raw, fin) in p.raw_imports.iter().zip(&p.imports) {
+            if raw != fin {
+                icfg.push(Part::Lit(format!("importmap {raw}={fin}\n")));
+            }
+        }
+        for (path, a) in &dep_archives {
+            let at = work(*a, "_pkg_.a");
+            icfg.push(Part::Lit(format!("packagefile {path}=")));
+            icfg.push(Part::Loc(at.clone()));
+            icfg.push(Part::Lit("\n".into()));
+            inputs.push(Input {
+                at,
+                source: InputSource::Output {
+                    action: *a,
+                    name: "_pkg_.a".into(),
+                },
+            });
+        }
+        inputs.push(Input {
+            at: work(me, "importcfg"),
+            source: InputSource::Generated(icfg),
+        });
+
+        // embedcfg: pattern → files, file → path.
+        let mut embedcfg = None;
+        if !p.embed_map.is_empty() {
+            let mut files: BTreeMap<String, Loc> = BTreeMap::new();
+            for f in &p.embed_files {
+                let at = self.src_loc(p, f);
+                inputs.push(Input {
+                    at: at.clone(),
+                    source: InputSource::Host(self.host_file(p, f)),
+                });
+                files.insert(f.clone(), at);
+            }
+            let mut parts = vec![Part::Lit("{\n\t\"Patterns\": {".into())];
+            for (i, (pat, fs)) in p.embed_map.iter().enumerate() {
+                let list: Vec<String> = fs.iter().map(|f| json_str(f)).collect();
+                let sep = if i == 0 { "" } else { "," };
+                if list.is_empty() {
+                    parts.push(Part::Lit(format!("{sep}\n\t\t{}: []", json_str(pat))));
+                } else {
+                    parts.push(Part::Lit(format!(
+                        "{sep}\n\t\t{}: [\n\t\t\t{}\n\t\t]",
+                        json_str(pat),
+                        list.join(",\n\t\t\t")
+                    )));
+                }
+            }
+            parts.push(Part::Lit("\n\t},\n\t\"Files\": {".into()));
+            for (i, (f, at)) in files.iter().enumerate() {
+                let sep = if i == 0 { "" } else { "," };
+                parts.push(Part::Lit(format!("{sep}\n\t\t{}: \"", json_str(f))));
+                parts.push(Part::Loc(at.clone()));
+                parts.push(Part::Lit("\"".into()));
+            }
+            parts.push(Part::Lit("\n\t}\n}".into()));
+            inputs.push(Input {
+                at: work(me, "embedcfg"),
+                source: InputSource::Generated(parts),
+            });
+            embedcfg = Some(work(me, "embedcfg"));
+        }
+
+        // -lang: the module's go version, capped at the toolchain's.
+        let tool_minor = c.toolchain.version.minor;
+        let lang_minor = match &p.module {
+            Some(m) => go_minor(m.go_version.as_deref().unwrap_or("1.16"))
+                .filter(|&v| v <= tool_minor)
+                .unwrap_or(tool_minor),
+            None => tool_minor,
+        };
+        let ext_files = p.files.cgo_files.len() + p.files.s_files.len() + p.files.syso_files.len();
+        let std_incomplete = p.standard
+            && matches!(
+                p.import_path.as_str(),
+                "bytes"
+                    | "internal/poll"
+                    | "net"
+                    | "os"
+                    | "runtime/metrics"
+                    | "runtime/pprof"
+                    | "runtime/trace"
+                    | "sync"
+                    | "syscall"
+                    | "time"
+            );
+        let mut args = vec![
+            lit("-o"),
+            Arg::loc(work(me, "_pkg_.a")),
+            lit("-trimpath"),
+            self.trimpath(p, me),
+            lit("-p"),
+            lit(Self::pkgpath(p)),
+            lit(format!("-lang=go1.{lang_minor}")),
+        ];
+        if p.standard {
+            args.push(lit("-std"));
+        }
+        if ext_files == 0 && !std_incomplete {
+            args.push(lit("-complete"));
+        }
+        if c.target.goarch == "wasm" {
+            args.push(lit("-dwarf=false"));
+        }
+        args.push(lit("-goversion"));
+        args.push(lit(c.toolchain.version_string.clone()));
+        if let Some(pp) = pgo {
+            let at = work(pp, "pgo.preprofile");
+            args.push(Arg(vec![
+                Part::Lit("-pgoprofile=".into()),
+                Part::Loc(at.clone()),
+            ]));
+            inputs.push(Input {
+                at,
+                source: InputSource::Output {
+                    action: pp,
+                    name: "pgo.preprofile".into(),
+                },
+            });
+            deps.push(pp);
+        }
+        if let Some(sa) = symabis {
+            let at = work(sa, "symabis");
+            args.push(lit("-symabis"));
+            args.push(Arg::loc(at.clone()));
+            inputs.push(Input {
+                at,
+                source: InputSource::Output {
+                    action: sa,
+                    name: "symabis".into(),
+                },
+            });
+            deps.push(sa);
+        }
+        if p.cmdline {
+            args.extend(self.t.opts.gcflags.iter().map(lit));
+        }
+        if self.t.opts.compile_concurrency > 1 {
+            args.push(lit(format!("-c={}", self.t.opts.compile_concurrency)));
+        }
+        args.push(lit("-nolocalimports"));
+        args.push(lit("-importcfg"));
+        args.push(Arg::loc(work(me, "importcfg")));
+        if let Some(e) = embedcfg {
+            args.push(lit("-embedcfg"));
+            args.push(Arg::loc(e));
+        }
+        args.push(lit("-pack"));
+        let mut outputs = vec![Output {
+            name: "_pkg_.a".into(),
+            at: work(me, "_pkg_.a"),
+            exec: false,
+        }];
+        if !sfiles.is_empty() {
+            args.push(lit("-asmhdr"));
+            args.push(Arg::loc(work(me, "go_asm.h")));
+            outputs.push(Output {
+                name: "go_asm.h".into(),
+                at: work(me, "go_asm.h"),
+                exec: false,
+            });
+        }
+        for f in &p.files.go_files {
+            let at = self.src_loc(p, f);
+            args.push(Arg::loc(at.clone()));
+            inputs.push(Input {
+                at,
+                source: InputSource::Host(self.host_file(p, f)),
+            });
+        }
+        let compile = self.push(Action {
+            id: me,
+            kind: ActionKind::Compile,
+            package: id,
+            import_path: p.import_path.clone(),
+            deps,
+            tool: Tool::Compile,
+            args,
+            env: self.t.tool_env.clone(),
+            cwd: work(me, ""),
+            src_dir: src_dir.clone(),
+            inputs,
+            outputs,
+        });
+
+        if sfiles.is_empty() {
+            self.archive.insert(id, compile);
+            return compile;
+        }
+
+        // One asm per .s file, reading the compiler's go_asm.h.
+        let mut objs = Vec::new();
+        for s in &sfiles {
+            let me = self.next_id();
+            let mut args = self.asm_args(p, me);
+            let obj = format!("{}.o", s.strip_suffix(".s").unwrap_or(s));
+            let at = self.src_loc(p, s);
+            args.extend([lit("-o"), Arg::loc(work(me, &obj)), Arg::loc(at.clone())]);
+            let mut inputs = self.asm_includes(p, me);
+            inputs.push(Input {
+                at: work(me, "go_asm.h"),
+                source: InputSource::Output {
+                    action: compile,
+                    name: "go_asm.h".into(),
+                },
+            });
+            inputs.push(Input {
+                at,
+                source: InputSource::Host(self.host_file(p, s)),
+            });
+            let cwd = self.src_loc(p, "");
+            let a = self.push(Action {
+                id: me,
+                kind: ActionKind::Asm,
+                package: id,
+                import_path: p.import_path.clone(),
+                deps: vec![compile],
+                tool: Tool::Asm,
+                args,
+                env: self.t.tool_env.clone(),
+                cwd,
+                src_dir: src_dir.clone(),
+                inputs,
+                outputs: vec![Output {
+                    name: obj.clone(),
+                    at: work(me, &obj),
+                    exec: false,
+                }],
+            });
+            objs.push((a, obj));
+        }
+
+        // pack r: the compiled archive with the objects appended.
+        let me = self.next_id();
+        let mut inputs = vec![Input {
+            at: work(compile, "_pkg_.a"),
+            source: InputSource::Output {
+                action: compile,
+                name: "_pkg_.a".into(),
+            },
+        }];
+        let mut args = vec![
+            Arg::loc(work(me, "_pkg_.a")),
+            Arg::loc(work(compile, "_pkg_.a")),
+        ];
+        let mut deps = vec![compile];
+        for (a, obj) in &objs {
+            inputs.push(Input {
+                at: work(*a, obj),
+                source: InputSource::Output {
+                    action: *a,
+                    name: obj.clone(),
+                },
+            });
+            args.push(Arg::loc(work(*a, obj)));
+            deps.push(*a);
+        }
+        let pack = self.push(Action {
+            id: me,
+            kind: ActionKind::Pack,
+            package: id,
+            import_path: p.import_path.clone(),
+            deps,
+            tool: Tool::InternalPack,
+            args,
+            env: self.t.tool_env.clone(),
+            cwd: work(me, ""),
+            src_dir: src_dir.clone(),
+            inputs,
+            outputs: vec![Output {
+                name: "_pkg_.a".into(),
+                at: work(me, "_pkg_.a"),
+                exec: false,
+            }],
+        });
+        self.archive.insert(id, pack);
+        pack
+    }
+
+    /// DefaultGODEBUG for a main package: old defaults for the main module's go version.
+    fn default_godebug(&self, p: &Package) -> String {
+        let v = p
+            .module
+            .as_ref()
+            .filter(|m| m.main)
+            .and_then(|m| m.go_version.clone());
+        let Some(minor) = v.as_deref().and_then(go_minor) else {
+            return String::new();
+        };
+        let mut m: BTreeMap<&str, &str> = BTreeMap::new();
+        for (name, changed, old) in &self.t.godebugs {
+            if minor < *changed {
+                m.insert(name, old);
+            }
+        }
+        m.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The build info embedded by the linker (runtime/debug.BuildInfo.String()).
+    fn build_info(&self, p: &Package, godebug: &str) -> String {
+        let c = self.t.cfg;
+        let mut s = format!("path\t{}\n", p.import_path.split(" [").next().unwrap_or(""));
+        if let Some(m) = &p.module {
+            let v = if m.version.is_empty() {
+                "(devel)"
+            } else {
+                m.version.as_str()
+            };
+            s.push_str(&format!("mod\t{}\t{}\t\n", m.path, v));
+        }
+        // Dependency modules, sorted by path then version.
+        let mut mods: BTreeMap<(String, String), ()> = BTreeMap::new();
+        for id in self.g.post_order(&[self.id_of(p)]) {
+            let q = self.g.pkg(id);
+            if let Some(m) = &q.module {
+                if !m.main && p.module.as_ref().is_none_or(|pm| pm.path != m.path) {
+                    mods.insert((m.path.clone(), m.version.clone()), ());
+                }
+            }
+        }
+        for (path, v) in mods.keys() {
+            let v = if v.is_empty() { "(devel)" } else { v.as_str() };
+            s.push_str(&format!("dep\t{path}\t{v}\t\n"));
+        }
+        let mut setting = |k: &str, v: &str| {
+            let quoted = v.is_empty()
+                || v.chars().any(|ch| {
+                    matches!(ch, ' ' | '\t' | '\r' | '\n' | '"' | '`') || ch.is_control()
+                });
+            let v = if quoted && !v.is_empty() {
+                go_quote(v.as_bytes())
+            } else {
+                v.to_string()
+            };
+            s.push_str(&format!("build\t{k}={v}\n"));
+        };
+        if !self.t.opts.asmflags.is_empty() {
+            setting("-asmflags", &self.t.opts.asmflags.join(" "));
+        }
+        setting("-buildmode", "exe");
+        setting("-compiler", "gc");
+        if !self.t.opts.gcflags.is_empty() {
+            setting("-gcflags", &self.t.opts.gcflags.join(" "));
+        }
+        if !self.t.opts.tags.is_empty() {
+            setting("-tags", &self.t.opts.tags.join(","));
+        }
+        setting("-trimpath", "true");
+        if !godebug.is_empty() {
+            setting("DefaultGODEBUG", godebug);
+        }
+        setting("CGO_ENABLED", "0");
+        setting("GOARCH", &c.target.goarch);
+        if !c.target.goexperiment.is_empty() {
+            setting("GOEXPERIMENT", &c.target.goexperiment);
+        }
+        setting("GOOS", &c.target.goos);
+        match c.target.goarch.as_str() {
+            "amd64" => setting("GOAMD64", c.target.goamd64.as_deref().unwrap_or("v1")),
+            "arm64" => setting("GOARM64", c.target.goarm64.as_deref().unwrap_or("v8.0")),
+            _ => {}
+        }
+        s
+    }
+
+    fn id_of(&self, p: &Package) -> PkgId {
+        let idx = self
+            .g
+            .packages
+            .iter()
+            .position(|q| std::ptr::eq(q, p))
+            .unwrap_or(0);
+        PkgId(idx as u32)
+    }
+
+    fn link(&mut self, id: PkgId) -> ActionId {
+        let main_archive = self.build_package(id);
+        let p = self.pkg(id);
+        let src_dir = self.src_loc(p, "");
+        let me = self.next_id();
+        let mut inputs = Vec::new();
+        let mut deps = vec![main_archive];
+        let mut icfg: Vec<Part> = Vec::new();
+        // Every package the program links, dependencies first.
+        for d in self.g.post_order(&[id]) {
+            let dp = self.pkg(d);
+            if dp.import_path == "unsafe" {
+                continue;
+            }
+            let a = self.archive[&d];
+            let at = work(a, "_pkg_.a");
+            icfg.push(Part::Lit(format!("packagefile {}=", dp.import_path)));
+            icfg.push(Part::Loc(at.clone()));
+            icfg.push(Part::Lit("\n".into()));
+            inputs.push(Input {
+                at,
+                source: InputSource::Output {
+                    action: a,
+                    name: "_pkg_.a".into(),
+                },
+            });
+            deps.push(a);
+        }
+        let godebug = self.default_godebug(p);
+        let info = self.build_info(p, &godebug);
+        let mut data = Vec::new();
+        data.extend_from_slice(b"0w\xaf\x0c\x92t\x08\x02A\xe1\xc1\x07\xe6\xd6\x18\xe6");
+        data.extend_from_slice(info.as_bytes());
+        data.extend_from_slice(b"\xf92C1\x86\x18 r\x00\x82B\x10A\x16\xd8\xf2");
+        icfg.push(Part::Lit(format!("modinfo {}\n", go_quote(&data))));
+        inputs.push(Input {
+            at: work(me, "importcfg.link"),
+            source: InputSource::Generated(icfg),
+        });
+        let mut args = vec![
+            lit("-o"),
+            Arg::loc(work(me, "a.out")),
+            lit("-importcfg"),
+            Arg::loc(work(me, "importcfg.link")),
+        ];
+        if !godebug.is_empty() {
+            args.push(lit(format!("-X=runtime.godebugDefault={godebug}")));
+        }
+        args.push(lit("-buildmode=exe"));
+        args.extend(self.t.opts.ldflags.iter().map(lit));
+        args.push(Arg::loc(work(main_archive, "_pkg_.a")));
+        self.push(Action {
+            id: me,
+            kind: ActionKind::Link,
+            package: id,
+            import_path: p.import_path.clone(),
+            deps,
+            tool: Tool::Link,
+            args,
+            // -trimpath: the linker must not record a GOROOT.
+            env: {
+                let mut e = self.t.tool_env.clone();
+                e.push(("GOROOT".into(), String::new()));
+                e.sort();
+                e
+            },
+            cwd: work(me, ""),
+            src_dir: src_dir.clone(),
+            inputs,
+            outputs: vec![Output {
+                name: "a.out".into(),
+                at: work(me, "a.out"),
+                exec: true,
+            }],
+        })
+    }
+}
+
+/// GOOS, GOARCH and the architecture knobs, which compile and asm read from
+/// their environment (internal/buildcfg); nothing else reaches a tool.
+fn tool_env(cfg: &LoadConfig) -> Vec<(String, String)> {
+    let t = &cfg.target;
+    let mut env = vec![
+        ("GOARCH".to_string(), t.goarch.clone()),
+        ("GOOS".to_string(), t.goos.clone()),
+    ];
+    let knob = |k: &str, v: &Option<String>| {
+        v.as_ref()
+            .filter(|s| !s.is_empty())
+            .map(|v| (k.to_string(), v.clone()))
+    };
+    env.extend(knob("GOAMD64", &t.goamd64));
+    env.extend(knob("GOARM64", &t.goarm64));
+    env.extend(knob("GOARM", &t.goarm));
+    if !t.goexperiment.is_empty() {
+        env.push(("GOEXPERIMENT".into(), t.goexperiment.clone()));
+    }
+    env.sort();
+    env
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
+}
+
+/// Plans the build of the graph's root packages: archives for every package
+/// they need, and a link for each main package.
+pub fn plan(
+    cfg: &LoadConfig,
+    g: &PackageGraph,
+    opts: &PlanOptions,
+) -> Result<ActionGraph, PlanError> {
+    if g.roots.is_empty() {
+        return Err(PlanError::Empty);
+    }
+    // Like go build: every error in the graph is reported, and nothing is planned.
+    let mut errors = Vec::new();
+    for id in g.post_order(&g.roots) {
+        if let Some(e) = g.pkg(id).error {
+            errors.push(g.errors[e.0 as usize].to_string());
+        }
+    }
+    if !errors.is_empty() {
+        errors.dedup();
+        return Err(PlanError::Load(errors.join("\n")));
+    }
+    let goroot = cfg.toolchain.goroot.clone();
+    let mut include_files: Vec<String> = std::fs::read_dir(goroot.join("pkg/include"))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".h"))
+                .collect()
+        })
+        .unwrap_or_default();
+    include_files.sort();
+    let mut pl = Planner {
+        t: Target {
+            tool_env: tool_env(cfg),
+            cfg,
+            opts,
+            godebugs: read_godebugs(&goroot),
+            goroot,
+            include_files,
+        },
+        g,
+        actions: Vec::new(),
+        archive: HashMap::new(),
+        preprofiles: HashMap::new(),
+        roots: Vec::new(),
+    };
+    let mut links = Vec::new();
+    for &r in &g.roots {
+        if g.pkg(r).name == "main" {
+            links.push((r, pl.link(r)));
+        } else {
+            pl.build_package(r);
+        }
+    }
+    Ok(ActionGraph {
+        actions: pl.actions,
+        links,
+        archives: pl.archive,
+        roots: pl.roots,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_like_go() {
+        assert_eq!(go_quote(b"a\tb\n"), "\"a\\tb\\n\"");
+        assert_eq!(go_quote(b"0w\xaf\x0c"), "\"0w\\xaf\\f\"");
+        assert_eq!(go_quote("é".as_bytes()), "\"é\"");
+        assert_eq!(go_quote(b"\x00\""), "\"\\x00\\\"\"");
+    }
+
+    #[test]
+    fn go_minor_versions() {
+        assert_eq!(go_minor("1.22"), Some(22));
+        assert_eq!(go_minor("1.21.3"), Some(21));
+        assert_eq!(go_minor("2.0"), None);
+    }
+}

@@ -1,0 +1,375 @@
+//! Action graph creation (planning): the cmd/go build graph, immutable once made.
+//!
+//! Per package: `asm -gensymabis` (when there are .s files) → `compile` → one
+//! `asm` per .s file → `pack`; per main package a `link`; per PGO profile a
+//! `preprofile`. Every action declares each file it reads and writes as a
+//! [`Loc`], a host-independent location (`/goroot/src/fmt/print.go`,
+//! `/work/b012/importcfg`), and its argv is written in those locations. The
+//! executor maps locations to host paths (or a sandbox binds them there); the
+//! cache key is computed from the same host-independent form. Planning does no
+//! I/O: file contents are read by the executor.
+
+pub mod commands;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::load::PkgId;
+
+/// Index of an action in [`ActionGraph::actions`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ActionId(pub u32);
+
+impl fmt::Display for ActionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "b{:03}", self.0 + 1)
+    }
+}
+
+/// What an action does. Never a mode string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ActionKind {
+    /// `asm -gensymabis`: the ABI table of a package's assembly, for compile.
+    Symabis,
+    /// `compile`: Go files to an archive, plus `go_asm.h` when there is assembly.
+    Compile,
+    /// `asm`: one .s file to an object.
+    Asm,
+    /// Append the assembly objects to the compiled archive (done by gob itself, like cmd/go).
+    Pack,
+    /// `preprofile`: a PGO profile to the compiler's serialized form.
+    Preprofile,
+    /// `link`: a main package and all its dependencies to an executable.
+    Link,
+}
+
+impl ActionKind {
+    /// A short lower-case name, used in plans and traces.
+    pub fn name(self) -> &'static str {
+        match self {
+            ActionKind::Symabis => "symabis",
+            ActionKind::Compile => "compile",
+            ActionKind::Asm => "asm",
+            ActionKind::Pack => "pack",
+            ActionKind::Preprofile => "preprofile",
+            ActionKind::Link => "link",
+        }
+    }
+}
+
+/// The program an action runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Tool {
+    /// `$GOROOT/pkg/tool/<host>/compile`.
+    Compile,
+    /// `…/asm`.
+    Asm,
+    /// `…/link`.
+    Link,
+    /// `…/preprofile`.
+    Preprofile,
+    /// Implemented inside gob (pack r).
+    InternalPack,
+}
+
+impl Tool {
+    /// The binary's name under the tool directory, for external tools.
+    pub fn binary(self) -> Option<&'static str> {
+        match self {
+            Tool::Compile => Some("compile"),
+            Tool::Asm => Some("asm"),
+            Tool::Link => Some("link"),
+            Tool::Preprofile => Some("preprofile"),
+            Tool::InternalPack => None,
+        }
+    }
+}
+
+/// A root a source location is relative to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SrcRoot {
+    /// The Go toolchain: `/goroot`.
+    Goroot,
+    /// A module's tree, named host-independently: `/mod/<path>` for main and
+    /// locally replaced modules, `/gomodcache/<escaped path>@<version>` for cached ones.
+    Module {
+        /// The inside path prefix, e.g. `/mod/example.com/hello`.
+        inside: String,
+    },
+}
+
+/// A host-independent location of a file an action reads or writes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Loc {
+    /// A source file (or directory) under a root.
+    Src {
+        /// The root.
+        root: SrcRoot,
+        /// Path below the root, `/`-separated; empty for the root itself.
+        rel: String,
+    },
+    /// A file in an action's work directory (`/work/bNNN/rel`); empty `rel` is the directory.
+    Work {
+        /// Whose directory.
+        action: ActionId,
+        /// Path inside it.
+        rel: String,
+    },
+}
+
+impl Loc {
+    /// The path as the action sees it (`/goroot/src/fmt/print.go`, `/work/b003/importcfg`).
+    pub fn inside(&self) -> String {
+        match self {
+            Loc::Src { root, rel } => {
+                let base = match root {
+                    SrcRoot::Goroot => "/goroot",
+                    SrcRoot::Module { inside } => inside.as_str(),
+                };
+                if rel.is_empty() {
+                    base.to_string()
+                } else {
+                    format!("{base}/{rel}")
+                }
+            }
+            Loc::Work { action, rel } => {
+                if rel.is_empty() {
+                    format!("/work/{action}")
+                } else {
+                    format!("/work/{action}/{rel}")
+                }
+            }
+        }
+    }
+}
+
+/// One piece of an argument: literal text or a location.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Part {
+    /// Text as is.
+    Lit(String),
+    /// A location, rendered per execution environment.
+    Loc(Loc),
+}
+
+/// One argv element, possibly mixing text and locations (`-trimpath "a=>b;c=>"`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Arg(pub Vec<Part>);
+
+impl Arg {
+    /// A literal argument.
+    pub fn lit(s: impl Into<String>) -> Arg {
+        Arg(vec![Part::Lit(s.into())])
+    }
+    /// A location argument.
+    pub fn loc(l: Loc) -> Arg {
+        Arg(vec![Part::Loc(l)])
+    }
+    /// Renders with a location mapping.
+    pub fn render(&self, map: &dyn Fn(&Loc) -> String) -> String {
+        let mut s = String::new();
+        for p in &self.0 {
+            match p {
+                Part::Lit(t) => s.push_str(t),
+                Part::Loc(l) => s.push_str(&map(l)),
+            }
+        }
+        s
+    }
+}
+
+/// Where an input's bytes come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InputSource {
+    /// A file on the host (source, toolchain file, profile).
+    Host(PathBuf),
+    /// Content made by the planner (importcfg, embedcfg, an empty go_asm.h); it
+    /// may name locations (importcfg's archive paths), rendered like argv.
+    Generated(Vec<Part>),
+    /// An output of another action.
+    Output {
+        /// The producing action.
+        action: ActionId,
+        /// The output's name there.
+        name: String,
+    },
+}
+
+/// A declared input: what it is, and where the action sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    /// The location in the action's view.
+    pub at: Loc,
+    /// The bytes.
+    pub source: InputSource,
+}
+
+/// A declared output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Output {
+    /// A name, stable across builds (`_pkg_.a`, `go_asm.h`, `a.out`).
+    pub name: String,
+    /// Where the tool writes it (in the action's own work dir).
+    pub at: Loc,
+    /// Whether it is executable.
+    pub exec: bool,
+}
+
+/// One planned action.
+#[derive(Clone, Debug)]
+pub struct Action {
+    /// Its id.
+    pub id: ActionId,
+    /// What it does.
+    pub kind: ActionKind,
+    /// The package it belongs to.
+    pub package: PkgId,
+    /// The package's import path (with a ` [main]` suffix for PGO variants).
+    pub import_path: String,
+    /// Actions whose outputs it reads (sorted, unique).
+    pub deps: Vec<ActionId>,
+    /// The program run.
+    pub tool: Tool,
+    /// Arguments after the program name.
+    pub args: Vec<Arg>,
+    /// The environment, complete: nothing is inherited.
+    pub env: Vec<(String, String)>,
+    /// Working directory.
+    pub cwd: Loc,
+    /// The package's source directory (tool messages name files relative to it).
+    pub src_dir: Loc,
+    /// Every file it reads.
+    pub inputs: Vec<Input>,
+    /// Every file it writes.
+    pub outputs: Vec<Output>,
+}
+
+/// The immutable graph.
+#[derive(Debug)]
+pub struct ActionGraph {
+    /// Actions in dependency order (every dep precedes its dependents).
+    pub actions: Vec<Action>,
+    /// The link actions of the main packages built, with the package.
+    pub links: Vec<(PkgId, ActionId)>,
+    /// The archive action (pack or compile) per package, for non-main builds.
+    pub archives: HashMap<PkgId, ActionId>,
+    /// Host directories of the source roots, to render locations on this host.
+    pub roots: Vec<(SrcRoot, PathBuf)>,
+}
+
+impl ActionGraph {
+    /// The action with this id.
+    pub fn get(&self, id: ActionId) -> &Action {
+        &self.actions[id.0 as usize]
+    }
+
+    /// The host directory of a source root.
+    pub fn root_dir(&self, r: &SrcRoot) -> Option<&PathBuf> {
+        self.roots.iter().find(|(k, _)| k == r).map(|(_, v)| v)
+    }
+
+    /// Number of actions that depend on each action (for priorities).
+    pub fn critical_path_lengths(&self, cost: &dyn Fn(&Action) -> u64) -> Vec<u64> {
+        // Longest path from each action to any sink, in reverse topological order.
+        let mut dependents: Vec<Vec<ActionId>> = vec![Vec::new(); self.actions.len()];
+        for a in &self.actions {
+            for d in &a.deps {
+                dependents[d.0 as usize].push(a.id);
+            }
+        }
+        let mut len = vec![0u64; self.actions.len()];
+        for a in self.actions.iter().rev() {
+            let down = dependents[a.id.0 as usize]
+                .iter()
+                .map(|d| len[d.0 as usize])
+                .max()
+                .unwrap_or(0);
+            len[a.id.0 as usize] = cost(a) + down;
+        }
+        len
+    }
+}
+
+/// Build options that change the plan.
+#[derive(Clone, Debug, Default)]
+pub struct PlanOptions {
+    /// Extra compiler flags for every package (`-gcflags`, applied to the named packages only in cmd/go;
+    /// gob applies them to the packages named on the command line).
+    pub gcflags: Vec<String>,
+    /// Extra linker flags (`-ldflags`).
+    pub ldflags: Vec<String>,
+    /// Extra assembler flags (`-asmflags`).
+    pub asmflags: Vec<String>,
+    /// Compiler back-end concurrency (`-c=N`); it does not change the output.
+    pub compile_concurrency: u32,
+    /// The `-tags` list, for the build info.
+    pub tags: Vec<String>,
+}
+
+/// Why a plan cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// A package (or dependency) failed to load.
+    #[error("{0}")]
+    Load(String),
+    /// A package needs cgo.
+    #[error(
+        "package {import_path}: needs cgo ({files}), but gob builds with CGO_ENABLED=0 for now"
+    )]
+    NeedsCgo {
+        /// The package.
+        import_path: String,
+        /// Its cgo files.
+        files: String,
+    },
+    /// Nothing to build.
+    #[error("no packages to build")]
+    Empty,
+}
+
+pub use commands::plan;
+
+impl fmt::Display for ActionGraph {
+    /// The plan as `gob build -n` prints it: one command per action, in order.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for a in &self.actions {
+            writeln!(f, "# {} {} ({})", a.id, a.kind.name(), a.import_path)?;
+            for i in &a.inputs {
+                if let InputSource::Generated(content) = &i.source {
+                    let text = Arg(content.clone()).render(&|l| l.inside());
+                    writeln!(f, "cat >{} << 'EOF'", i.at.inside())?;
+                    write!(f, "{text}")?;
+                    if !text.ends_with('\n') && !text.is_empty() {
+                        writeln!(f)?;
+                    }
+                    writeln!(f, "EOF")?;
+                }
+            }
+            let argv: Vec<String> = a
+                .args
+                .iter()
+                .map(|x| shell_quote(&x.render(&|l| l.inside())))
+                .collect();
+            let prog = match a.tool.binary() {
+                Some(b) => format!("$TOOLDIR/{b}"),
+                None => "gob-internal pack r".to_string(),
+            };
+            writeln!(f, "cd {}", a.cwd.inside())?;
+            writeln!(f, "{prog} {}", argv.join(" "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Quotes an argument for display like cmd/go's -x output.
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b))
+    {
+        s.to_string()
+    } else {
+        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}

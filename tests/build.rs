@@ -1,0 +1,308 @@
+//! `gob build` on real modules: the binaries run and print what `go build`'s do,
+//! a second build is all cache hits, one changed file rebuilds only what is
+//! downstream of it, and cross-compiling to linux/arm64 produces an arm64 binary.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A scratch area with its own HOME, GOBCACHE and GOCACHE.
+struct Area {
+    root: PathBuf,
+}
+
+impl Area {
+    fn new(tag: &str) -> Area {
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("build-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        for d in ["home", "gobcache", "gocache", "out", "tmp"] {
+            fs::create_dir_all(root.join(d)).unwrap();
+        }
+        Area { root }
+    }
+
+    fn env(&self, goarch: &str) -> Vec<(String, String)> {
+        let p = |d: &str| self.root.join(d).to_string_lossy().into_owned();
+        vec![
+            ("PATH".into(), "/usr/bin:/bin".into()),
+            ("HOME".into(), p("home")),
+            ("GOBCACHE".into(), p("gobcache")),
+            ("GOCACHE".into(), p("gocache")),
+            ("TMPDIR".into(), p("tmp")),
+            (
+                "GOROOT".into(),
+                common::goroot().to_string_lossy().into_owned(),
+            ),
+            ("GOOS".into(), "linux".into()),
+            ("GOARCH".into(), goarch.into()),
+            ("CGO_ENABLED".into(), "0".into()),
+            ("GOFLAGS".into(), String::new()),
+            ("GOTOOLCHAIN".into(), "local".into()),
+            ("GOPROXY".into(), "off".into()),
+            ("GOWORK".into(), "off".into()),
+        ]
+    }
+
+    fn run(&self, exe: &Path, dir: &Path, args: &[&str], goarch: &str) -> Output {
+        Command::new(exe)
+            .args(args)
+            .current_dir(dir)
+            .env_clear()
+            .envs(self.env(goarch))
+            .output()
+            .unwrap_or_else(|e| panic!("running {}: {e}", exe.display()))
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The `# b012 compile` lines of -x output: the actions whose tool ran.
+fn ran_actions(stderr: &str) -> BTreeSet<String> {
+    stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("# b"))
+        .map(|l| format!("b{l}"))
+        .collect()
+}
+
+fn copy_tree(src: &Path, dst: &Path) {
+    fs::create_dir_all(dst).unwrap();
+    for e in fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let to = dst.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &to);
+        } else {
+            fs::copy(e.path(), &to).unwrap();
+        }
+    }
+}
+
+/// Builds a fixture with gob and with go, runs both binaries, and compares their output.
+fn build_and_run(area: &Area, fixture: &str, expect: &str) {
+    let dir = common::repo_root().join("fixtures").join(fixture);
+    let ours = area
+        .root
+        .join("out")
+        .join(format!("{}-gob", fixture.replace('/', "_")));
+    let theirs = area
+        .root
+        .join("out")
+        .join(format!("{}-go", fixture.replace('/', "_")));
+    let o = area.run(
+        &common::gob_binary(),
+        &dir,
+        &["build", "-o", ours.to_str().unwrap(), "."],
+        "amd64",
+    );
+    assert!(o.status.success(), "gob build {fixture}: {}", text(&o));
+    let o = area.run(
+        &common::go_binary(),
+        &dir,
+        &[
+            "build",
+            "-trimpath",
+            "-buildvcs=false",
+            "-o",
+            theirs.to_str().unwrap(),
+            ".",
+        ],
+        "amd64",
+    );
+    assert!(o.status.success(), "go build {fixture}: {}", text(&o));
+    let run = |bin: &Path| {
+        let o = Command::new(bin).env_clear().output().unwrap();
+        assert!(o.status.success(), "{} failed: {}", bin.display(), text(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let (a, b) = (run(&ours), run(&theirs));
+    assert_eq!(
+        a, b,
+        "{fixture}: gob's binary prints something else than go's"
+    );
+    assert!(
+        a.contains(expect),
+        "{fixture}: output {a:?} lacks {expect:?}"
+    );
+    // go version -m reads the build info gob's linker step embedded.
+    let o = area.run(
+        &common::go_binary(),
+        &dir,
+        &["version", "-m", ours.to_str().unwrap()],
+        "amd64",
+    );
+    let info = text(&o);
+    assert!(
+        info.contains("build\t-trimpath=true") && info.contains("build\tGOOS=linux"),
+        "{fixture}: go version -m: {info}"
+    );
+}
+
+#[test]
+fn fixtures_build_and_run_like_go_build() {
+    let area = Area::new("fixtures");
+    build_and_run(&area, "hello", "");
+    build_and_run(
+        &area,
+        "asmcall",
+        "sum=21 scaled=42 greeting=hello from an embedded file",
+    );
+    build_and_run(&area, "replace", "");
+    build_and_run(&area, "vendored", "");
+}
+
+#[test]
+fn second_build_runs_no_tool_and_one_change_rebuilds_only_downstream() {
+    let area = Area::new("incremental");
+    let src = area.root.join("src");
+    copy_tree(&common::repo_root().join("fixtures/asmcall"), &src);
+    let gob = common::gob_binary();
+    let graph = area.root.join("graph.json");
+    let out = area.root.join("out/asmcall");
+    let build = |extra: &[&str]| {
+        let mut args = vec!["build", "-x", "-o", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        args.push(".");
+        let o = area.run(&gob, &src, &args, "amd64");
+        assert!(o.status.success(), "{}", text(&o));
+        ran_actions(&String::from_utf8_lossy(&o.stderr))
+    };
+    let first = build(&["--debug-actiongraph", graph.to_str().unwrap()]);
+    let actions: Vec<serde_json::Value> =
+        serde_json::from_slice(&fs::read(&graph).unwrap()).unwrap();
+    assert_eq!(first.len(), actions.len(), "a cold build runs every action");
+    assert!(
+        build(&[]).is_empty(),
+        "an unchanged tree must be all cache hits"
+    );
+
+    // A change that compiles to the same object (a + b → b + a) reruns only
+    // that compile: its archive is byte-identical, so nothing downstream runs.
+    let f = src.join("internal/calc/calc.go");
+    let orig = fs::read_to_string(&f).unwrap();
+    let t = orig.replace(
+        "func add(a, b int64) int64 { return a + b }",
+        "func add(a, b int64) int64 { return b + a }",
+    );
+    assert_ne!(t, orig);
+    fs::write(&f, t).unwrap();
+    let cutoff = build(&[]);
+    assert_eq!(cutoff.len(), 1, "only calc's compile may run: {cutoff:?}");
+
+    // A change that matters: only calc's compile and what is downstream of it run.
+    let t = orig.replace(
+        "func add(a, b int64) int64 { return a + b }",
+        "func add(a, b int64) int64 { return a + b + 1 }",
+    );
+    fs::write(&f, t).unwrap();
+    let again = build(&[]);
+    let name = |a: &serde_json::Value| {
+        format!(
+            "{} {}",
+            a["Name"].as_str().unwrap(),
+            a["Mode"].as_str().unwrap()
+        )
+    };
+    let downstream: BTreeSet<String> = {
+        // Every action that (transitively) reads calc's compile output.
+        let calc = actions
+            .iter()
+            .find(|a| a["Package"] == "example.com/asmcall/internal/calc" && a["Mode"] == "compile")
+            .unwrap();
+        let mut set = BTreeSet::from([calc["ID"].as_u64().unwrap()]);
+        loop {
+            let before = set.len();
+            for a in &actions {
+                if a["Deps"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|d| set.contains(&d.as_u64().unwrap()))
+                {
+                    set.insert(a["ID"].as_u64().unwrap());
+                }
+            }
+            if set.len() == before {
+                break;
+            }
+        }
+        actions
+            .iter()
+            .filter(|a| set.contains(&a["ID"].as_u64().unwrap()))
+            .map(name)
+            .collect()
+    };
+    let ran: BTreeSet<String> = actions
+        .iter()
+        .map(name)
+        .filter(|n| again.contains(n))
+        .collect();
+    assert!(!ran.is_empty(), "the change must rebuild something");
+    assert!(
+        ran.is_subset(&downstream),
+        "ran {ran:?}, but only {downstream:?} are downstream of calc.go"
+    );
+    for must in ["compile", "link"] {
+        assert!(
+            ran.iter().any(|n| n.ends_with(must)),
+            "{must} must rerun: ran {ran:?}"
+        );
+    }
+    let o = Command::new(&out).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "sum=22 scaled=42 greeting=hello from an embedded file\n"
+    );
+}
+
+#[test]
+fn cross_compiles_to_linux_arm64() {
+    let area = Area::new("cross");
+    let dir = common::repo_root().join("fixtures/asmcall");
+    let out = area.root.join("out/asmcall-arm64");
+    let o = area.run(
+        &common::gob_binary(),
+        &dir,
+        &["build", "-o", out.to_str().unwrap(), "."],
+        "arm64",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let elf = fs::read(&out).unwrap();
+    assert_eq!(&elf[..4], b"\x7fELF");
+    assert_eq!(
+        u16::from_le_bytes([elf[18], elf[19]]),
+        183,
+        "e_machine must be EM_AARCH64"
+    );
+}
+
+#[test]
+fn build_failure_prints_package_header_and_tool_output() {
+    let area = Area::new("fail");
+    let src = area.root.join("src");
+    copy_tree(&common::repo_root().join("fixtures/hello"), &src);
+    fs::write(
+        src.join("broken.go"),
+        "package main\n\nfunc broken() int { return \"x\" }\n",
+    )
+    .unwrap();
+    let o = area.run(&common::gob_binary(), &src, &["build", "."], "amd64");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.starts_with("# example.com/hello\n"), "{err}");
+    // Exactly go build's text: the file is named relative to the package directory.
+    assert_eq!(
+        err,
+        "# example.com/hello\n./broken.go:3:28: cannot use \"x\" (untyped string constant) as int value in return statement\n"
+    );
+}
