@@ -136,11 +136,7 @@ pub fn build(
     opts: &BuildOptions,
 ) -> Result<BuildOutcome, BuildError> {
     let graph = crate::load::load(cfg, patterns)?;
-    let mut popts = opts.plan.clone();
-    if popts.compile_concurrency == 0 {
-        popts.compile_concurrency = opts.jobs.clamp(1, 4) as u32;
-    }
-    let ag = plan::plan(cfg, &graph, &popts)?;
+    let ag = plan::plan(cfg, &graph, &opts.plan)?;
     if let Some(p) = &opts.debug_actiongraph {
         write_actiongraph(&ag, p)?;
     }
@@ -167,8 +163,9 @@ pub fn build(
     let digests = crate::cache::DigestCache::load(cache)
         .map_err(|e| exec::ExecError::Internal(e.to_string()))?;
     let report = exec::execute(&ag, cache, &digests, &eopts);
-    // The stat cache is worth keeping even when the build failed.
+    // The stat caches are worth keeping even when the build failed.
     let _ = digests.save();
+    let _ = cache.save_verified();
     let report = report?;
 
     // Place binaries as go build does: one main package → ./name (or -o);

@@ -210,29 +210,8 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
 }
 
 /// The build cache directory: `$GOBCACHE`, else `$XDG_CACHE_HOME/gob`, else `$HOME/.cache/gob`.
-pub fn cache_dir(env: &Env) -> Result<PathBuf, ConfigError> {
-    if let Some(d) = env.get("GOBCACHE") {
-        let p = PathBuf::from(d);
-        if !p.is_absolute() {
-            return Err(ConfigError::Bad {
-                name: "GOBCACHE".into(),
-                value: d.into(),
-                why: "must be an absolute path".into(),
-            });
-        }
-        return Ok(p);
-    }
-    if let Some(x) = env.get("XDG_CACHE_HOME").filter(|x| x.starts_with('/')) {
-        return Ok(Path::new(x).join("gob"));
-    }
-    match env.get("HOME") {
-        Some(h) => Ok(Path::new(h).join(".cache").join("gob")),
-        None => Err(ConfigError::Bad {
-            name: "HOME".into(),
-            value: String::new(),
-            why: "unset, and neither GOBCACHE nor XDG_CACHE_HOME is set: gob has nowhere to put its cache".into(),
-        }),
-    }
+pub fn cache_dir(env: &Env) -> Result<PathBuf, crate::cache::CacheError> {
+    crate::cache::Cache::default_dir(|k| env.get(k))
 }
 
 /// `gob env`: the variables gob uses, resolved.
@@ -241,7 +220,12 @@ pub fn env_vars(env: &Env, cfg: &LoadConfig) -> Result<Vec<(String, String)>, Co
     let mut v = vec![
         ("CGO_ENABLED".to_string(), "0".to_string()),
         ("GOARCH".into(), t.goarch.clone()),
-        ("GOBCACHE".into(), cache_dir(env)?.display().to_string()),
+        (
+            "GOBCACHE".into(),
+            cache_dir(env)
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        ),
         ("GOEXPERIMENT".into(), t.goexperiment.clone()),
         (
             "GOFLAGS".into(),

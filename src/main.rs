@@ -277,7 +277,6 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
                     gcflags,
                     ldflags: a.ldflags.as_deref().map(split_flags).unwrap_or_default(),
                     asmflags: a.asmflags.as_deref().map(split_flags).unwrap_or_default(),
-                    compile_concurrency: 0,
                     tags: cfg.target.build_tags.clone(),
                 },
             };

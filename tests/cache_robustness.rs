@@ -1246,3 +1246,44 @@ fn trim_keeps_blobs_of_recent_entries() {
         "the shared log blob is still used by k1"
     );
 }
+
+/// The verified-blob set persisted by one process lets the next skip re-hashing
+/// untouched blobs, but never hides a blob that was written to since: the write
+/// changes the blob's ctime, so its stamp no longer matches and it is re-hashed.
+#[test]
+fn persisted_verification_never_hides_a_later_corruption() {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cache-verified-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&root);
+    let dir = root.join("cache");
+    let content = bytes(7, 100_000);
+    let out = write(&root.join("src"), "out.a", &content);
+    let k = key("persisted");
+    {
+        let c = open(&dir);
+        must(c.put(&k, &[("out.a", out.as_path())], b""), "put");
+        // Let the blob's timestamps settle past the racy window, then verify and persist.
+        std::thread::sleep(gob::cache::RACY_WINDOW + Duration::from_millis(200));
+        let e = hit(&c, &k);
+        assert_eq!(e.outputs[0].size, content.len() as u64);
+        must(c.save_verified(), "save verified set");
+    }
+    // A second "process" trusts the untouched blob.
+    let c = open(&dir);
+    let e = hit(&c, &k);
+    let blob = c.blob_path(&e.outputs[0].digest);
+    drop(c);
+    // Flip one byte in place (same size): the next open must catch it.
+    let mut perms = fs::metadata(&blob).unwrap().permissions();
+    perms.set_mode(0o644);
+    fs::set_permissions(&blob, perms).unwrap();
+    let mut data = fs::read(&blob).unwrap();
+    data[500] ^= 0x40;
+    fs::write(&blob, &data).unwrap();
+    let c = open(&dir);
+    match get(&c, &k) {
+        Lookup::Miss(Miss::Corrupt { .. }) => {}
+        other => panic!("a corrupted blob must be a Corrupt miss, got {other:?}"),
+    }
+    let _ = fs::remove_dir_all(&root);
+}

@@ -60,6 +60,46 @@ pub use statcache::{DigestCache, DigestStats};
 
 use fsio::{AtomicFile, FileStamp, WriteKind};
 
+/// The persisted verified-blob set (see [`Cache::save_verified`]).
+const VERIFIED_FILE: &str = "verified-blobs";
+const VERIFIED_MAGIC: &[u8] = b"gob verified-blobs v1\n";
+/// Digest, dev, ino, size, mtime s+ns, ctime s+ns.
+const VERIFIED_RECORD: usize = 32 + 8 * 3 + (8 + 4) * 2;
+
+/// Reads the verified-blob set; anything damaged or foreign gives an empty set.
+fn load_verified(path: &Path) -> HashMap<Digest, FileStamp> {
+    let mut map = HashMap::new();
+    let Ok(data) = fs::read(path) else { return map };
+    if data.len() < VERIFIED_MAGIC.len() + 32 || !data.starts_with(VERIFIED_MAGIC) {
+        return map;
+    }
+    let (body, sum) = data.split_at(data.len() - 32);
+    if blake3::hash(body).as_bytes() != sum {
+        return map;
+    }
+    let records = &body[VERIFIED_MAGIC.len()..];
+    if records.len() % VERIFIED_RECORD != 0 {
+        return map;
+    }
+    for r in records.chunks_exact(VERIFIED_RECORD) {
+        let u64_at = |i: usize| u64::from_le_bytes(r[i..i + 8].try_into().unwrap_or([0; 8]));
+        let u32_at = |i: usize| u32::from_le_bytes(r[i..i + 4].try_into().unwrap_or([0; 4]));
+        let mut d = [0u8; 32];
+        d.copy_from_slice(&r[..32]);
+        let stamp = FileStamp {
+            dev: u64_at(32),
+            ino: u64_at(40),
+            size: u64_at(48),
+            mtime_s: u64_at(56) as i64,
+            mtime_ns: u32_at(64),
+            ctime_s: u64_at(68) as i64,
+            ctime_ns: u32_at(76),
+        };
+        map.insert(Digest::from_bytes(d), stamp);
+    }
+    map
+}
+
 /// Entry files larger than this are corrupt (a real one lists a few outputs).
 const MAX_ENTRY_SIZE: u64 = 16 << 20;
 
@@ -189,7 +229,7 @@ impl Cache {
         fsio::ensure_private_dir(&dir.join("actions"))?;
         let cache = Cache {
             root: dir.to_path_buf(),
-            verified: Mutex::new(HashMap::new()),
+            verified: Mutex::new(load_verified(&dir.join(VERIFIED_FILE))),
         };
         // Best effort: a full disk must not stop the cache from serving reads.
         let _ = cache.write_tag();
@@ -596,6 +636,45 @@ impl Cache {
                 .insert(*digest, stamp);
         }
         Ok(BlobState::Valid)
+    }
+
+    /// Persists the set of blobs verified so far (with their stat stamps), so the
+    /// next process skips re-hashing blobs nobody has written to since. The same
+    /// trust rule as the source stat cache: a write to a blob changes its ctime,
+    /// and only stamps that were settled (not racy) when hashed are recorded.
+    /// Best effort: the file is an optimization, checksummed, and ignored when damaged.
+    pub fn save_verified(&self) -> Result<(), CacheError> {
+        let map = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        let mut body = Vec::with_capacity(VERIFIED_MAGIC.len() + map.len() * VERIFIED_RECORD + 32);
+        body.extend_from_slice(VERIFIED_MAGIC);
+        let mut entries: Vec<(&Digest, &FileStamp)> = map.iter().collect();
+        entries.sort_by_key(|(d, _)| **d);
+        for (d, st) in entries {
+            body.extend_from_slice(d.as_bytes());
+            body.extend_from_slice(&st.dev.to_le_bytes());
+            body.extend_from_slice(&st.ino.to_le_bytes());
+            body.extend_from_slice(&st.size.to_le_bytes());
+            body.extend_from_slice(&st.mtime_s.to_le_bytes());
+            body.extend_from_slice(&st.mtime_ns.to_le_bytes());
+            body.extend_from_slice(&st.ctime_s.to_le_bytes());
+            body.extend_from_slice(&st.ctime_ns.to_le_bytes());
+        }
+        drop(map);
+        let sum = blake3::hash(&body);
+        body.extend_from_slice(sum.as_bytes());
+        let path = self.root.join(VERIFIED_FILE);
+        let tmp = self
+            .root
+            .join(format!(".tmp-verified-{}", std::process::id()));
+        fs::write(&tmp, &body).map_err(|source| CacheError::WriteEntry {
+            path: tmp.clone(),
+            source,
+        })?;
+        fs::rename(&tmp, &path).map_err(|source| CacheError::Rename {
+            from: tmp,
+            to: path,
+            source,
+        })
     }
 
     /// Drops `digest` from the verified set (it was found corrupt or removed).

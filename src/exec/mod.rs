@@ -119,6 +119,39 @@ pub enum ExecError {
     Internal(String),
 }
 
+/// Compiler back-end threads (`compile -c=N`), shared by all running compiles
+/// like cmd/go's compilerConcurrency: a compile takes up to 4 of the `-p` tokens
+/// that are free, at least 1, so the machine is not oversubscribed. `-c` does not
+/// change the compiler's output, so it is decided here, after the action key.
+pub(crate) struct Tokens {
+    free: std::sync::Mutex<usize>,
+}
+
+impl Tokens {
+    fn new(n: usize) -> Tokens {
+        Tokens {
+            free: std::sync::Mutex::new(n),
+        }
+    }
+
+    /// Takes up to 4 tokens; returns how many to use (at least 1) and how many were taken.
+    pub(crate) fn take(&self) -> (usize, usize) {
+        let Ok(mut f) = self.free.lock() else {
+            return (1, 0);
+        };
+        let n = (*f).min(4);
+        *f -= n;
+        (n.max(1), n)
+    }
+
+    /// Returns tokens taken by [`Tokens::take`].
+    pub(crate) fn give(&self, n: usize) {
+        if let Ok(mut f) = self.free.lock() {
+            *f += n;
+        }
+    }
+}
+
 /// Messages from workers to the main thread.
 enum Event {
     Started {
@@ -231,10 +264,12 @@ pub fn execute(
     let (job_tx, job_rx) = mpsc::channel::<(ActionId, Vec<Option<ActionResult>>)>();
     let job_rx = std::sync::Mutex::new(job_rx);
     let started = Instant::now();
+    let tokens = Tokens::new(jobs);
     std::thread::scope(|scope| -> Result<(), ExecError> {
         for _ in 0..jobs {
             let ev_tx = ev_tx.clone();
             let job_rx = &job_rx;
+            let tokens = &tokens;
             scope.spawn(move || loop {
                 let job = match job_rx.lock() {
                     Ok(rx) => rx.recv(),
@@ -244,7 +279,13 @@ pub fn execute(
                 let a = graph.get(id);
                 let dep_results: HashMap<ActionId, &ActionResult> =
                     deps.iter().flatten().map(|r| (r.id, r)).collect();
-                let r = run::run_action(graph, a, &dep_results, cache, digests, opts, &|cmdline| {
+                let cx = run::RunCtx {
+                    cache,
+                    digests,
+                    opts,
+                    tokens,
+                };
+                let r = run::run_action(graph, a, &dep_results, &cx, &|cmdline| {
                     let _ = ev_tx.send(Event::Started { id, cmdline });
                 });
                 let _ = ev_tx.send(Event::Finished(Box::new(r)));

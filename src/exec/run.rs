@@ -79,9 +79,9 @@ fn prepare(
     let mut kb = ActionKeyBuilder::new(tool_digest(digests, opts, a.tool)?);
     kb.arg(format!("kind={}", a.kind.name()));
     for arg in &a.args {
-        kb.arg(&key::key_text(g, a.id, &arg.0));
+        kb.arg(key::key_text(g, a.id, &arg.0));
     }
-    kb.arg(&format!("cwd={}", key::key_loc(g, a.id, &a.cwd)));
+    kb.arg(format!("cwd={}", key::key_loc(g, a.id, &a.cwd)));
     for (k, v) in &a.env {
         kb.env(k, v);
     }
@@ -119,7 +119,7 @@ fn prepare(
         kb.input(at, *d);
     }
     for o in &a.outputs {
-        kb.arg(&format!("output={}", o.name));
+        kb.arg(format!("output={}", o.name));
     }
     Ok(Prepared {
         key: kb.finish(),
@@ -199,16 +199,23 @@ fn link_or_copy(src: &Path, dest: &Path) -> std::io::Result<()> {
     std::fs::copy(src, dest).map(|_| ())
 }
 
+/// What every action run shares: the cache, the stat cache, options, compile tokens.
+pub(crate) struct RunCtx<'a> {
+    pub cache: &'a Cache,
+    pub digests: &'a DigestCache,
+    pub opts: &'a ExecOptions,
+    pub tokens: &'a super::Tokens,
+}
+
 /// Runs one action to completion (cache hit, or tool run and store).
-pub fn run_action(
+pub(crate) fn run_action(
     g: &ActionGraph,
     a: &Action,
     deps: &HashMap<ActionId, &ActionResult>,
-    cache: &Cache,
-    digests: &DigestCache,
-    opts: &ExecOptions,
+    cx: &RunCtx<'_>,
     started_cb: &dyn Fn(Option<String>),
 ) -> ActionResult {
+    let (cache, digests, opts, tokens) = (cx.cache, cx.digests, cx.opts, cx.tokens);
     let started = Instant::now();
     let prep = match prepare(g, a, deps, digests, opts) {
         Ok(p) => p,
@@ -255,11 +262,25 @@ pub fn run_action(
     if let Err(e) = stage_inputs(g, a, deps, &prep.generated, cache, opts) {
         return fail(a, Some(key), started, e);
     }
-    let args: Vec<String> = a
+    let mut args: Vec<String> = a
         .args
         .iter()
         .map(|x| render_host(g, &opts.work_dir, x))
         .collect();
+    // Back-end concurrency for compiles: not part of the key (see Tokens).
+    let (threads, taken) = if a.kind == crate::plan::ActionKind::Compile {
+        tokens.take()
+    } else {
+        (1, 0)
+    };
+    if threads > 1 {
+        // cmd/go puts -c right before -nolocalimports.
+        let at = args
+            .iter()
+            .position(|x| x == "-nolocalimports")
+            .unwrap_or(args.len());
+        args.insert(at, format!("-c={threads}"));
+    }
     let cwd = host_path(g, &opts.work_dir, &a.cwd);
     let (cmdline, outcome) = match a.tool.binary() {
         Some(bin) => {
@@ -332,6 +353,7 @@ pub fn run_action(
             (cmdline, outcome)
         }
     };
+    tokens.give(taken);
     let (log, status) = outcome;
     if status != ExecStatus::Success {
         return ActionResult {

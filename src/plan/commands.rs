@@ -589,9 +589,6 @@ impl<'a> Planner<'a> {
         if p.cmdline {
             args.extend(self.t.opts.gcflags.iter().map(lit));
         }
-        if self.t.opts.compile_concurrency > 1 {
-            args.push(lit(format!("-c={}", self.t.opts.compile_concurrency)));
-        }
         args.push(lit("-nolocalimports"));
         args.push(lit("-importcfg"));
         args.push(Arg::loc(work(me, "importcfg")));

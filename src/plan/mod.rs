@@ -301,8 +301,6 @@ pub struct PlanOptions {
     pub ldflags: Vec<String>,
     /// Extra assembler flags (`-asmflags`).
     pub asmflags: Vec<String>,
-    /// Compiler back-end concurrency (`-c=N`); it does not change the output.
-    pub compile_concurrency: u32,
     /// The `-tags` list, for the build info.
     pub tags: Vec<String>,
 }
