@@ -25,6 +25,8 @@ pub struct BuildOptions {
     pub force: bool,
     /// `--debug-actiongraph FILE`.
     pub debug_actiongraph: Option<PathBuf>,
+    /// `--debug-timing`: print how long each phase took.
+    pub debug_timing: bool,
     /// Compiler, linker and assembler flags; `all=` prefixes are handled by the caller.
     pub plan: PlanOptions,
 }
@@ -135,8 +137,16 @@ pub fn build(
     work_dir: &Path,
     opts: &BuildOptions,
 ) -> Result<BuildOutcome, BuildError> {
+    let t0 = std::time::Instant::now();
+    let mut phases: Vec<(&str, std::time::Duration)> = Vec::new();
+    let lap = |name: &'static str, phases: &mut Vec<(&str, std::time::Duration)>| {
+        let before: std::time::Duration = phases.iter().map(|(_, d)| *d).sum();
+        phases.push((name, t0.elapsed() - before));
+    };
     let graph = crate::load::load(cfg, patterns)?;
+    lap("load", &mut phases);
     let ag = plan::plan(cfg, &graph, &opts.plan)?;
+    lap("plan", &mut phases);
     if let Some(p) = &opts.debug_actiongraph {
         write_actiongraph(&ag, p)?;
     }
@@ -162,11 +172,21 @@ pub fn build(
     };
     let digests = crate::cache::DigestCache::load(cache)
         .map_err(|e| exec::ExecError::Internal(e.to_string()))?;
+    lap("stat cache load", &mut phases);
     let report = exec::execute(&ag, cache, &digests, &eopts);
+    lap("execute", &mut phases);
     // The stat caches are worth keeping even when the build failed.
-    let _ = digests.save();
-    let _ = cache.save_verified();
-    let report = report?;
+    let save_caches = || {
+        let _ = digests.save();
+        let _ = cache.save_verified();
+    };
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            save_caches();
+            return Err(e.into());
+        }
+    };
 
     // Place binaries as go build does: one main package → ./name (or -o);
     // several → only with -o DIR; non-main packages → nothing written.
@@ -193,8 +213,20 @@ pub fn build(
         };
         let r = &report.results[link.0 as usize];
         let Some(o) = r.output("a.out") else { continue };
-        install(&o.path, &dest)?;
+        // Like go build, leave an up-to-date binary alone (checked by content digest).
+        let current = dest.is_file() && digests.digest(&dest).is_ok_and(|d| d == o.digest);
+        if !current {
+            install(&o.path, &dest)?;
+        }
         written.push((p.import_path.clone(), dest));
+    }
+    lap("install", &mut phases);
+    save_caches();
+    lap("stat caches save", &mut phases);
+    if opts.debug_timing {
+        for (name, d) in &phases {
+            eprintln!("gob: {name:<18} {:8.1} ms", d.as_secs_f64() * 1000.0);
+        }
     }
     Ok(BuildOutcome {
         graph,

@@ -97,6 +97,9 @@ struct BuildArgs {
     /// Keep the work directory and print its path.
     #[arg(long)]
     work: bool,
+    /// Print how long each phase of the build took.
+    #[arg(long = "debug-timing")]
+    debug_timing: bool,
     /// Package patterns (default ".").
     packages: Vec<String>,
 }
@@ -273,6 +276,7 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
                 verbose: a.verbose,
                 force: a.force,
                 debug_actiongraph: a.debug_actiongraph,
+                debug_timing: a.debug_timing,
                 plan: gob::plan::PlanOptions {
                     gcflags,
                     ldflags: a.ldflags.as_deref().map(split_flags).unwrap_or_default(),

@@ -166,15 +166,23 @@ fn stage_inputs(
                 let o = r
                     .output(name)
                     .ok_or_else(|| format!("internal error: {action} has no output {name}"))?;
+                if let Some(d) = dest.parent() {
+                    std::fs::create_dir_all(d)
+                        .map_err(|e| format!("creating {}: {e}", d.display()))?;
+                }
+                // A verified copy that appears atomically (temp file, rename):
+                // never a hard link to the cache blob, which a tool (or a second
+                // stager) writing to the path would corrupt. Several workers may
+                // stage the same file at once; each rename installs a complete copy.
                 cache
                     .materialize_blob(&o.digest, o.size, o.exec, &dest)
-                    .or_else(|_| link_or_copy(&o.path, &dest))
                     .map_err(|e| {
                         format!("staging {} for {}: {e}", dest.display(), a.import_path)
                     })?;
             }
             InputSource::Host(src) if matches!(i.at, Loc::Work { .. }) => {
-                link_or_copy(src, &dest).map_err(|e| format!("staging {}: {e}", dest.display()))?;
+                copy_into_place(src, &dest)
+                    .map_err(|e| format!("staging {}: {e}", dest.display()))?;
             }
             _ => {}
         }
@@ -189,14 +197,24 @@ fn write_file(p: &Path, bytes: &[u8]) -> Result<(), String> {
     std::fs::write(p, bytes).map_err(|e| format!("writing {}: {e}", p.display()))
 }
 
-fn link_or_copy(src: &Path, dest: &Path) -> std::io::Result<()> {
+/// Places a copy of a host file at `dest`, renamed into place so it appears
+/// complete. Never a hard link (a tool writing to it would write the user's
+/// file) and never written through an existing path.
+fn copy_into_place(src: &Path, dest: &Path) -> std::io::Result<()> {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     if let Some(d) = dest.parent() {
         std::fs::create_dir_all(d)?;
     }
-    if std::fs::hard_link(src, dest).is_ok() {
-        return Ok(());
-    }
-    std::fs::copy(src, dest).map(|_| ())
+    let tmp = dest.with_file_name(format!(
+        ".{}.tmp-{}-{}",
+        dest.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::copy(src, &tmp)?;
+    std::fs::rename(&tmp, dest)
 }
 
 /// What every action run shares: the cache, the stat cache, options, compile tokens.
@@ -438,5 +456,134 @@ pub(crate) fn run_action(
         status,
         wall: started.elapsed(),
         cmdline,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{ActionKind, Input, Output as Out, SrcRoot};
+
+    /// Regression: two workers staging the same cached output at once made one
+    /// fall back to `fs::copy` onto a hard link of the cache blob, truncating the
+    /// blob while the other worker's compiler read it ("can't find export data (EOF)").
+    #[test]
+    fn concurrent_staging_of_a_cached_output_never_touches_the_blob() {
+        let root = std::env::temp_dir().join(format!("gob-stage-race-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let cache = Cache::open(&root.join("cache")).unwrap();
+        let content: Vec<u8> = (0..2_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        let produced = root.join("src/_pkg_.a");
+        std::fs::write(&produced, &content).unwrap();
+        let key = ActionKeyBuilder::new(Digest::of_bytes(b"t")).finish();
+        let entry = cache
+            .put(&key, &[("_pkg_.a", produced.as_path())], b"")
+            .unwrap();
+        let o = &entry.outputs[0];
+        let producer = ActionId(0);
+        let mk = |id: u32| Action {
+            id: ActionId(id),
+            kind: ActionKind::Compile,
+            package: crate::load::PkgId(0),
+            import_path: format!("p{id}"),
+            deps: if id == 0 { vec![] } else { vec![producer] },
+            tool: Tool::Compile,
+            args: vec![],
+            env: vec![],
+            cwd: Loc::Work {
+                action: ActionId(id),
+                rel: String::new(),
+            },
+            src_dir: Loc::Src {
+                root: SrcRoot::Goroot,
+                rel: String::new(),
+            },
+            inputs: if id == 0 {
+                vec![]
+            } else {
+                vec![Input {
+                    at: Loc::Work {
+                        action: producer,
+                        rel: "_pkg_.a".into(),
+                    },
+                    source: InputSource::Output {
+                        action: producer,
+                        name: "_pkg_.a".into(),
+                    },
+                }]
+            },
+            outputs: vec![Out {
+                name: "_pkg_.a".into(),
+                at: Loc::Work {
+                    action: ActionId(id),
+                    rel: "_pkg_.a".into(),
+                },
+                exec: false,
+            }],
+        };
+        let g = ActionGraph {
+            actions: (0..9).map(mk).collect(),
+            links: vec![],
+            archives: Default::default(),
+            roots: vec![],
+        };
+        let result = ActionResult {
+            id: producer,
+            key: Some(key),
+            cached: true,
+            outputs: vec![OutputFile {
+                name: "_pkg_.a".into(),
+                digest: o.digest,
+                size: o.size,
+                path: cache.blob_path(&o.digest),
+                exec: false,
+            }],
+            log: vec![],
+            status: super::super::ExecStatus::Success,
+            wall: std::time::Duration::ZERO,
+            cmdline: String::new(),
+        };
+        let opts = ExecOptions {
+            jobs: 8,
+            print_commands: false,
+            verbose: false,
+            work_dir: root.join("work"),
+            tool_dir: root.clone(),
+            progress: false,
+            use_cache: true,
+            display_cwd: root.clone(),
+        };
+        for round in 0..20 {
+            let _ = std::fs::remove_dir_all(&opts.work_dir);
+            let barrier = std::sync::Barrier::new(8);
+            std::thread::scope(|s| {
+                for id in 1..9u32 {
+                    let (g, result, cache, opts, barrier, content) =
+                        (&g, &result, &cache, &opts, &barrier, &content);
+                    s.spawn(move || {
+                        let deps: HashMap<ActionId, &ActionResult> =
+                            [(producer, result)].into_iter().collect();
+                        barrier.wait();
+                        stage_inputs(g, g.get(ActionId(id)), &deps, &[], cache, opts).unwrap();
+                        let staged = std::fs::read(host_path(
+                            g,
+                            &opts.work_dir,
+                            &g.get(ActionId(id)).inputs[0].at,
+                        ))
+                        .unwrap();
+                        assert!(
+                            staged == *content,
+                            "round {round}: action {id} saw a partial input"
+                        );
+                    });
+                }
+            });
+            match cache.get(&key).unwrap() {
+                Lookup::Hit(e) => assert_eq!(e.outputs[0].size, content.len() as u64),
+                Lookup::Miss(m) => panic!("round {round}: the cache blob was damaged: {m}"),
+            }
+        }
+        let _ = std::fs::remove_dir_all(&root);
     }
 }

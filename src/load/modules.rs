@@ -101,7 +101,12 @@ pub enum ModSource {
     /// `$GOMODCACHE/<escaped path>@<version>` of the module itself.
     Cache,
     /// A `replace` with a local directory (absolute after resolution).
-    LocalReplace(PathBuf),
+    LocalReplace {
+        /// The directory.
+        dir: PathBuf,
+        /// The replacement as written in go.mod (recorded in build info).
+        written: String,
+    },
     /// A `replace` with another module version, from the cache.
     ModuleReplace {
         /// Replacement path.
@@ -551,11 +556,14 @@ impl ModuleContext {
                 d.source = match &r.new {
                     ReplaceTarget::Local(dir) => {
                         let p = Path::new(dir);
-                        ModSource::LocalReplace(clean_path(&if p.is_absolute() {
-                            p.to_path_buf()
-                        } else {
-                            bases[i].join(p)
-                        }))
+                        ModSource::LocalReplace {
+                            dir: clean_path(&if p.is_absolute() {
+                                p.to_path_buf()
+                            } else {
+                                bases[i].join(p)
+                            }),
+                            written: dir.clone(),
+                        }
                     }
                     ReplaceTarget::Module { path, version } => ModSource::ModuleReplace {
                         path: path.clone(),
@@ -572,6 +580,14 @@ impl ModuleContext {
         !self.mains.is_empty()
     }
 
+    /// go.sum's `h1:` hash of a module's zip, if recorded.
+    pub fn zip_sum(&self, path: &str, version: &str) -> Option<String> {
+        self.sums
+            .iter()
+            .find_map(|s| s.lookup(path, version).0)
+            .map(str::to_string)
+    }
+
     /// The main module whose tree holds `dir` (the innermost one), if any.
     pub fn main_for_dir(&self, dir: &Path) -> Option<usize> {
         self.mains
@@ -585,7 +601,7 @@ impl ModuleContext {
     /// The directory of a dependency module's files and whether it is local.
     fn dep_root(&self, d: &DepModule) -> Result<(PathBuf, bool), ModImportError> {
         match &d.source {
-            ModSource::LocalReplace(dir) => {
+            ModSource::LocalReplace { dir, .. } => {
                 if dir.is_dir() {
                     Ok((dir.clone(), true))
                 } else {

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use super::embed;
 use super::gobuild::{self, BuildContext, DirPackage};
-use super::modules::{ModImportError, ModuleContext, ModuleRef};
+use super::modules::{ModImportError, ModSource, ModuleContext, ModuleRef};
 use super::patterns::{self, Match};
 use super::{LoadConfig, LoadError};
 
@@ -86,6 +86,10 @@ pub struct ModuleInfo {
     pub gomod: Option<PathBuf>,
     /// The go directive.
     pub go_version: Option<String>,
+    /// go.sum's hash of the module (not for main, vendored or replaced modules).
+    pub sum: Option<String>,
+    /// Its replacement: (path or directory as written, version; empty for a directory).
+    pub replace: Option<(String, String)>,
 }
 
 /// One loaded package. Immutable once the graph is built.
@@ -1110,14 +1114,30 @@ fn module_info(mods: &ModuleContext, m: &ModuleRef, root: &Path) -> ModuleInfo {
                 dir: mm.dir.clone(),
                 gomod: Some(mm.gomod.clone()),
                 go_version: mm.file.go.clone(),
+                sum: None,
+                replace: None,
             }
         }
         ModuleRef::Dep(path) => {
-            let version = mods
-                .deps
-                .get(path)
-                .map(|d| d.version.clone())
-                .unwrap_or_default();
+            let dep = mods.deps.get(path);
+            let version = dep.map(|d| d.version.clone()).unwrap_or_default();
+            let vendored = mods.mode == super::modules::ModMode::Vendor;
+            let (replace, sum) = match dep.map(|d| &d.source) {
+                Some(ModSource::LocalReplace { written, .. }) => {
+                    (Some((written.clone(), String::new())), None)
+                }
+                Some(ModSource::ModuleReplace {
+                    path: rp,
+                    version: rv,
+                }) => (
+                    Some((rp.clone(), rv.clone())),
+                    (!vendored).then(|| mods.zip_sum(rp, rv)).flatten(),
+                ),
+                _ => (
+                    None,
+                    (!vendored).then(|| mods.zip_sum(path, &version)).flatten(),
+                ),
+            };
             ModuleInfo {
                 path: path.clone(),
                 version,
@@ -1125,6 +1145,8 @@ fn module_info(mods: &ModuleContext, m: &ModuleRef, root: &Path) -> ModuleInfo {
                 dir: root.to_path_buf(),
                 gomod: None,
                 go_version: None,
+                sum,
+                replace,
             }
         }
     }

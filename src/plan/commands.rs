@@ -762,32 +762,42 @@ impl<'a> Planner<'a> {
             };
             s.push_str(&format!("mod\t{}\t{}\t\n", m.path, v));
         }
-        // Dependency modules, sorted by path then version.
-        let mut mods: BTreeMap<(String, String), ()> = BTreeMap::new();
+        // Dependency modules, sorted by path then version; a replaced module is
+        // followed by its replacement (runtime/debug.BuildInfo.String's layout).
+        let mut mods: BTreeMap<(String, String), &crate::load::ModuleInfo> = BTreeMap::new();
         for id in self.g.post_order(&[self.id_of(p)]) {
             let q = self.g.pkg(id);
             if let Some(m) = &q.module {
                 if !m.main && p.module.as_ref().is_none_or(|pm| pm.path != m.path) {
-                    mods.insert((m.path.clone(), m.version.clone()), ());
+                    mods.entry((m.path.clone(), m.version.clone())).or_insert(m);
                 }
             }
         }
-        for (path, v) in mods.keys() {
-            let v = if v.is_empty() { "(devel)" } else { v.as_str() };
-            s.push_str(&format!("dep\t{path}\t{v}\t\n"));
-        }
-        let mut setting = |k: &str, v: &str| {
-            let quoted = v.is_empty()
-                || v.chars().any(|ch| {
-                    matches!(ch, ' ' | '\t' | '\r' | '\n' | '"' | '`') || ch.is_control()
-                });
-            let v = if quoted && !v.is_empty() {
-                go_quote(v.as_bytes())
+        let devel = |v: &str| {
+            if v.is_empty() {
+                "(devel)".to_string()
             } else {
                 v.to_string()
-            };
-            s.push_str(&format!("build\t{k}={v}\n"));
+            }
         };
+        for ((path, v), m) in &mods {
+            match &m.replace {
+                Some((rp, rv)) => {
+                    let rsum = m.sum.clone().unwrap_or_default();
+                    s.push_str(&format!(
+                        "dep\t{path}\t{}\n=>\t{rp}\t{}\t{rsum}\n\n",
+                        devel(v),
+                        devel(rv)
+                    ));
+                }
+                None => {
+                    let sum = m.sum.clone().unwrap_or_default();
+                    s.push_str(&format!("dep\t{path}\t{}\t{sum}\n", devel(v)));
+                }
+            }
+        }
+        let mut settings: Vec<(String, String)> = Vec::new();
+        let mut setting = |k: &str, v: &str| settings.push((k.to_string(), v.to_string()));
         if !self.t.opts.asmflags.is_empty() {
             setting("-asmflags", &self.t.opts.asmflags.join(" "));
         }
@@ -813,6 +823,23 @@ impl<'a> Planner<'a> {
             "amd64" => setting("GOAMD64", c.target.goamd64.as_deref().unwrap_or("v1")),
             "arm64" => setting("GOARM64", c.target.goarm64.as_deref().unwrap_or("v8.0")),
             _ => {}
+        }
+        // cmd/go's setPGOProfilePath adds -pgo (base name under -trimpath) and
+        // then re-sorts every setting by key.
+        if let Some(prof) = &p.pgo_profile {
+            let base = prof
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            settings.push(("-pgo".into(), base));
+            settings.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        for (k, v) in settings {
+            let quoted = v
+                .chars()
+                .any(|ch| matches!(ch, ' ' | '\t' | '\r' | '\n' | '"' | '`') || ch.is_control());
+            let v = if quoted { go_quote(v.as_bytes()) } else { v };
+            s.push_str(&format!("build\t{k}={v}\n"));
         }
         s
     }

@@ -3,6 +3,8 @@
 //! Each test binary compiles its own copy and uses only part of it.
 #![allow(dead_code)]
 
+pub mod modcache;
+
 use std::path::PathBuf;
 
 /// GOOS/GOARCH pairs the differential tests compare on.
