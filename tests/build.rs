@@ -324,3 +324,129 @@ fn build_failure_prints_package_header_and_tool_output() {
         "# example.com/hello\n./broken.go:3:28: cannot use \"x\" (untyped string constant) as int value in return statement\n"
     );
 }
+
+/// Two gob processes building at once into one cache: both succeed, and their
+/// binaries are byte-identical (every output either came from a complete write
+/// or was built again).
+#[test]
+fn concurrent_builds_share_one_cache() {
+    let area = Area::new("concurrent");
+    let dir = common::repo_root().join("fixtures/asmcall");
+    let outs: Vec<PathBuf> = (0..2)
+        .map(|i| area.root.join(format!("out/asmcall-{i}")))
+        .collect();
+    let children: Vec<_> = outs
+        .iter()
+        .map(|out| {
+            Command::new(common::gob_binary())
+                .args(["build", "-o", out.to_str().unwrap(), "."])
+                .current_dir(&dir)
+                .env_clear()
+                .envs(area.env("amd64"))
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let a = fs::read(&outs[0]).unwrap();
+    let b = fs::read(&outs[1]).unwrap();
+    assert!(a == b, "the two builds disagree");
+    let o = Command::new(&outs[0]).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "sum=21 scaled=42 greeting=hello from an embedded file\n"
+    );
+}
+
+/// gob itself SIGKILLed at random points of cold builds sharing one cache; the
+/// build afterwards must succeed and produce a working binary (no half-written
+/// entry is ever taken for a hit).
+#[test]
+fn sigkill_during_builds_never_poisons_the_cache() {
+    let area = Area::new("sigkill");
+    let dir = common::repo_root().join("fixtures/asmcall");
+    let out = area.root.join("out/asmcall");
+    // Deterministic "random" kill points between 50 ms and ~3 s.
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    for round in 0..6 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let delay = std::time::Duration::from_millis(50 + x % 3000);
+        let mut child = Command::new(common::gob_binary())
+            .args(["build", "-a", "-o", out.to_str().unwrap(), "."])
+            .current_dir(&dir)
+            .env_clear()
+            .envs(area.env("amd64"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let _ = round;
+    }
+    let o = area.run(
+        &common::gob_binary(),
+        &dir,
+        &["build", "-o", out.to_str().unwrap(), "."],
+        "amd64",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = Command::new(&out).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "sum=21 scaled=42 greeting=hello from an embedded file\n"
+    );
+}
+
+/// A cache on a full disk: the build fails with an error that names the disk
+/// and a path, not a panic, and leaves no partial entry behind. Runs gob in its
+/// own mount namespace on a 3 MiB tmpfs (as root, or in a user namespace).
+#[test]
+fn full_disk_under_the_cache_is_a_clear_error() {
+    let area = Area::new("fulldisk");
+    let dir = common::repo_root().join("fixtures/hello");
+    let cache = area.root.join("smallcache");
+    fs::create_dir_all(&cache).unwrap();
+    let root = unsafe { libc_geteuid() } == 0;
+    let unshare_flags = if root { "-m" } else { "-Urm" };
+    let script = format!(
+        "mount -t tmpfs -o size=3m,mode=0700 tmpfs {c} && GOBCACHE={c} {gob} build -o {o} . ; echo exit=$?",
+        c = cache.display(),
+        gob = common::gob_binary().display(),
+        o = area.root.join("out/hello").display()
+    );
+    let o = Command::new("unshare")
+        .args([unshare_flags, "sh", "-c", &script])
+        .current_dir(&dir)
+        .env_clear()
+        .envs(area.env("amd64"))
+        .output()
+        .unwrap();
+    let t = text(&o);
+    assert!(
+        !t.contains("Operation not permitted") && !t.contains("unshare failed"),
+        "this test needs root or unprivileged user namespaces (unshare {unshare_flags}): {t}"
+    );
+    assert!(
+        t.contains("exit=1"),
+        "gob must fail cleanly on a full disk: {t}"
+    );
+    assert!(
+        t.contains("disk full while writing"),
+        "the error must say the disk is full: {t}"
+    );
+    assert!(!t.contains("panicked"), "{t}");
+}
+
+extern "C" {
+    #[link_name = "geteuid"]
+    fn libc_geteuid() -> u32;
+}
