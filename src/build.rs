@@ -92,7 +92,7 @@ pub fn write_actiongraph(g: &ActionGraph, path: &Path) -> Result<(), BuildError>
                 "Package": a.import_path,
                 "Deps": a.deps.iter().map(|d| d.0).collect::<Vec<_>>(),
                 "Tool": a.tool.binary().unwrap_or("internal:pack"),
-                "Args": a.args.iter().map(|x| x.render(&|l| l.inside())).collect::<Vec<_>>(),
+                "Args": a.args.iter().filter(|x| !x.0.is_empty()).map(|x| x.render(&|l| l.inside())).collect::<Vec<_>>(),
                 "Env": a.env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
                 "Dir": a.cwd.inside(),
                 "Inputs": a.inputs.iter().map(|i| {

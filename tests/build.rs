@@ -450,3 +450,77 @@ extern "C" {
     #[link_name = "geteuid"]
     fn libc_geteuid() -> u32;
 }
+
+/// darwin and windows link position-independent executables by default (and
+/// darwin compiles with -shared): gob's binaries have the right format, and the
+/// same build info as go build's.
+#[test]
+fn default_pie_targets_build_like_go() {
+    let area = Area::new("pie");
+    let dir = common::repo_root().join("fixtures/hello");
+    for (goos, goarch, magic) in [
+        ("darwin", "arm64", &b"\xcf\xfa\xed\xfe"[..]),
+        ("windows", "amd64", &b"MZ"[..]),
+    ] {
+        let env: Vec<(String, String)> = area
+            .env(goarch)
+            .into_iter()
+            .map(|(k, v)| {
+                if k == "GOOS" {
+                    (k, goos.to_string())
+                } else {
+                    (k, v)
+                }
+            })
+            .collect();
+        let build = |exe: PathBuf, args: &[&str]| {
+            let o = Command::new(exe)
+                .args(args)
+                .current_dir(&dir)
+                .env_clear()
+                .envs(env.clone())
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{goos}/{goarch}: {}", text(&o));
+        };
+        let ours = area.root.join(format!("out/hello-{goos}-gob"));
+        let theirs = area.root.join(format!("out/hello-{goos}-go"));
+        build(
+            common::gob_binary(),
+            &["build", "-o", ours.to_str().unwrap(), "."],
+        );
+        build(
+            common::go_binary(),
+            &[
+                "build",
+                "-trimpath",
+                "-buildvcs=false",
+                "-o",
+                theirs.to_str().unwrap(),
+                ".",
+            ],
+        );
+        assert!(
+            fs::read(&ours).unwrap().starts_with(magic),
+            "{goos}: wrong executable format"
+        );
+        let info = |bin: &Path| {
+            let o = area.run(
+                &common::go_binary(),
+                &dir,
+                &["version", "-m", bin.to_str().unwrap()],
+                "amd64",
+            );
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .skip(1)
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(
+            info(&ours),
+            info(&theirs),
+            "{goos}/{goarch}: build info differs"
+        );
+    }
+}

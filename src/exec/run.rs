@@ -280,25 +280,24 @@ pub(crate) fn run_action(
     if let Err(e) = stage_inputs(g, a, deps, &prep.generated, cache, opts) {
         return fail(a, Some(key), started, e);
     }
-    let mut args: Vec<String> = a
-        .args
-        .iter()
-        .map(|x| render_host(g, &opts.work_dir, x))
-        .collect();
-    // Back-end concurrency for compiles: not part of the key (see Tokens).
+    // Back-end concurrency for compiles: not part of the key (see Tokens). The
+    // plan leaves an empty argument where cmd/go puts -c=N.
     let (threads, taken) = if a.kind == crate::plan::ActionKind::Compile {
         tokens.take()
     } else {
         (1, 0)
     };
-    if threads > 1 {
-        // cmd/go puts -c right before -nolocalimports.
-        let at = args
-            .iter()
-            .position(|x| x == "-nolocalimports")
-            .unwrap_or(args.len());
-        args.insert(at, format!("-c={threads}"));
-    }
+    let args: Vec<String> = a
+        .args
+        .iter()
+        .filter_map(|x| {
+            if x.0.is_empty() {
+                (threads > 1).then(|| format!("-c={threads}"))
+            } else {
+                Some(render_host(g, &opts.work_dir, x))
+            }
+        })
+        .collect();
     let cwd = host_path(g, &opts.work_dir, &a.cwd);
     let (cmdline, outcome) = match a.tool.binary() {
         Some(bin) => {

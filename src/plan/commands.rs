@@ -244,6 +244,9 @@ impl<'a> Planner<'a> {
             lit("-D"),
             lit(format!("GOARCH_{}", c.goarch)),
         ];
+        if codegen_shared(&c.goos, &c.goarch) {
+            a.push(lit("-shared"));
+        }
         a.extend(self.t.opts.asmflags.iter().map(lit));
         if p.standard {
             a.push(lit("-std"));
@@ -586,6 +589,11 @@ impl<'a> Planner<'a> {
             });
             deps.push(sa);
         }
+        // Where cmd/go puts -c=N; the executor fills it in (see exec::Tokens).
+        args.push(Arg(Vec::new()));
+        if codegen_shared(&c.target.goos, &c.target.goarch) {
+            args.push(lit("-shared"));
+        }
         if p.cmdline {
             args.extend(self.t.opts.gcflags.iter().map(lit));
         }
@@ -902,7 +910,12 @@ impl<'a> Planner<'a> {
         if !godebug.is_empty() {
             args.push(lit(format!("-X=runtime.godebugDefault={godebug}")));
         }
-        args.push(lit("-buildmode=exe"));
+        let mode = if default_pie(&self.t.cfg.target.goos) {
+            "pie"
+        } else {
+            "exe"
+        };
+        args.push(lit(format!("-buildmode={mode}")));
         args.extend(self.t.opts.ldflags.iter().map(lit));
         args.push(Arg::loc(work(main_archive, "_pkg_.a")));
         self.push(Action {
@@ -930,6 +943,17 @@ impl<'a> Planner<'a> {
             }],
         })
     }
+}
+
+/// internal/platform.DefaultPIE (without -race): these systems link position-independent executables by default.
+fn default_pie(goos: &str) -> bool {
+    matches!(goos, "android" | "ios" | "windows" | "darwin")
+}
+
+/// cmd/go's codegenArg for the default PIE build mode: `-shared` for compile
+/// and asm, except on windows.
+fn codegen_shared(goos: &str, _goarch: &str) -> bool {
+    default_pie(goos) && goos != "windows"
 }
 
 /// GOOS, GOARCH and the architecture knobs, which compile and asm read from

@@ -347,6 +347,7 @@ impl fmt::Display for ActionGraph {
             let argv: Vec<String> = a
                 .args
                 .iter()
+                .filter(|x| !x.0.is_empty())
                 .map(|x| shell_quote(&x.render(&|l| l.inside())))
                 .collect();
             let prog = match a.tool.binary() {
