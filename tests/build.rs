@@ -524,3 +524,34 @@ fn default_pie_targets_build_like_go() {
         );
     }
 }
+
+/// Packages that fail to load: gob build prints exactly what go build prints
+/// (every error, positions relative to the cwd) and exits 1 without running a tool.
+#[test]
+fn load_errors_print_like_go_build() {
+    let area = Area::new("loaderr");
+    for f in ["missing", "cycle", "internal-violation", "bad-embed"] {
+        let dir = common::repo_root().join("fixtures").join(f);
+        let out = area.root.join("out/x");
+        let go = area.run(
+            &common::go_binary(),
+            &dir,
+            &["build", "-o", out.to_str().unwrap(), "./..."],
+            "amd64",
+        );
+        let gob = area.run(
+            &common::gob_binary(),
+            &dir,
+            &["build", "-o", out.to_str().unwrap(), "./..."],
+            "amd64",
+        );
+        assert_eq!(go.status.code(), Some(1), "{f}: go build should fail");
+        assert_eq!(gob.status.code(), go.status.code(), "{f}: exit status");
+        assert_eq!(
+            String::from_utf8_lossy(&gob.stderr),
+            String::from_utf8_lossy(&go.stderr),
+            "{f}: stderr"
+        );
+        assert!(!out.exists(), "{f}: nothing may be written");
+    }
+}

@@ -325,7 +325,13 @@ fn cases(goroot: &Path) -> Vec<Case> {
         ),
         // Architecture feature levels become tags (amd64.v1..v3, arm64.v8.0..v8.1).
         fixture("tags GOAMD64=v3", "tags", &[], &[("GOAMD64", "v3")], Clean),
-        fixture("tags GOARM64=v8.1", "tags", &[], &[("GOARM64", "v8.1")], Clean),
+        fixture(
+            "tags GOARM64=v8.1",
+            "tags",
+            &[],
+            &[("GOARM64", "v8.1")],
+            Clean,
+        ),
         fixture("embed", "embed", &[], &[], Clean),
         fixture("bad-embed", "bad-embed", &[], &[], Errors),
         fixture("vendored", "vendored", &[], &[], Clean),
