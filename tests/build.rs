@@ -60,6 +60,22 @@ impl Area {
     }
 }
 
+/// Starts `gob build -o out .` in `dir` without waiting (for concurrency and kill tests).
+fn spawn_build(area: &Area, dir: &Path, out: &Path, extra: &[&str]) -> std::process::Child {
+    let mut args = vec!["build"];
+    args.extend_from_slice(extra);
+    args.extend(["-o", out.to_str().unwrap(), "."]);
+    Command::new(common::gob_binary())
+        .args(&args)
+        .current_dir(dir)
+        .env_clear()
+        .envs(area.env("amd64"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -337,17 +353,7 @@ fn concurrent_builds_share_one_cache() {
         .collect();
     let children: Vec<_> = outs
         .iter()
-        .map(|out| {
-            Command::new(common::gob_binary())
-                .args(["build", "-o", out.to_str().unwrap(), "."])
-                .current_dir(&dir)
-                .env_clear()
-                .envs(area.env("amd64"))
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
+        .map(|out| spawn_build(&area, &dir, out, &[]))
         .collect();
     for c in children {
         let o = c.wait_with_output().unwrap();
@@ -378,15 +384,7 @@ fn sigkill_during_builds_never_poisons_the_cache() {
         x ^= x >> 7;
         x ^= x << 17;
         let delay = std::time::Duration::from_millis(50 + x % 3000);
-        let mut child = Command::new(common::gob_binary())
-            .args(["build", "-a", "-o", out.to_str().unwrap(), "."])
-            .current_dir(&dir)
-            .env_clear()
-            .envs(area.env("amd64"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_build(&area, &dir, &out, &["-a"]);
         std::thread::sleep(delay);
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();

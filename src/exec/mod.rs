@@ -59,6 +59,19 @@ pub struct OutputFile {
     pub exec: bool,
 }
 
+impl OutputFile {
+    /// The output a cache entry describes, with the host path holding its bytes.
+    pub fn new(o: &crate::cache::OutputEntry, path: PathBuf) -> OutputFile {
+        OutputFile {
+            name: o.name.clone(),
+            digest: o.digest,
+            size: o.size,
+            path,
+            exec: o.executable,
+        }
+    }
+}
+
 /// What a finished action produced.
 #[derive(Clone, Debug)]
 pub struct ActionResult {

@@ -247,13 +247,7 @@ pub(crate) fn run_action(
                 let outputs: Vec<OutputFile> = entry
                     .outputs
                     .iter()
-                    .map(|o| OutputFile {
-                        name: o.name.clone(),
-                        digest: o.digest,
-                        size: o.size,
-                        path: cache.blob_path(&o.digest),
-                        exec: o.executable,
-                    })
+                    .map(|o| OutputFile::new(o, cache.blob_path(&o.digest)))
                     .collect();
                 if a.outputs
                     .iter()
@@ -431,19 +425,17 @@ pub(crate) fn run_action(
             )
         }
     };
+    // Outputs of a tool run stay in the work dir; dependents stage them from the cache.
     let outputs = entry
         .outputs
         .iter()
-        .map(|o| OutputFile {
-            name: o.name.clone(),
-            digest: o.digest,
-            size: o.size,
-            path: files
+        .map(|o| {
+            let path = files
                 .iter()
                 .find(|(n, _, _)| *n == o.name)
                 .map(|(_, p, _)| p.clone())
-                .unwrap_or_else(|| cache.blob_path(&o.digest)),
-            exec: o.executable,
+                .unwrap_or_else(|| cache.blob_path(&o.digest));
+            OutputFile::new(o, path)
         })
         .collect();
     ActionResult {
