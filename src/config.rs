@@ -99,6 +99,20 @@ fn goflags(env: &Env) -> HashMap<String, String> {
     m
 }
 
+/// The values of a flag in GOFLAGS (`-gcflags=…`), in order.
+pub fn goflags_values(env: &Env, name: &str) -> Vec<String> {
+    let Some(v) = env.get("GOFLAGS") else {
+        return Vec::new();
+    };
+    v.split_whitespace()
+        .filter_map(|f| {
+            let f = f.trim_start_matches('-');
+            let (k, val) = f.split_once('=')?;
+            (k == name).then(|| val.to_string())
+        })
+        .collect()
+}
+
 /// Resolves the configuration for one command.
 pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigError> {
     let toolchain = Toolchain::discover(flags.goroot.as_deref(), env.get("GOROOT"))?;

@@ -69,13 +69,13 @@ struct BuildArgs {
     tags: Option<String>,
     /// Flags for the compiler (`all=` applies them to every package).
     #[arg(long)]
-    gcflags: Option<String>,
+    gcflags: Vec<String>,
     /// Flags for the linker.
     #[arg(long)]
-    ldflags: Option<String>,
+    ldflags: Vec<String>,
     /// Flags for the assembler.
     #[arg(long)]
-    asmflags: Option<String>,
+    asmflags: Vec<String>,
     /// Module download mode: readonly, vendor or mod.
     #[arg(long = "mod")]
     mod_mode: Option<String>,
@@ -211,35 +211,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// Splits a flag value like cmd/go does for -gcflags: whitespace-separated, quotes group.
-fn split_flags(v: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quote: Option<char> = None;
-    let mut any = false;
-    for c in v.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => cur.push(c),
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                any = true;
-            }
-            (None, c) if c.is_whitespace() => {
-                if any || !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur));
-                }
-                any = false;
-            }
-            (None, c) => cur.push(c),
-        }
-    }
-    if any || !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
 fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
     match cli.cmd {
         Cmd::Build(a) => {
@@ -266,7 +237,17 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
                     .map(|n| n.get())
                     .unwrap_or(1)
             });
-            let gcflags = a.gcflags.as_deref().map(split_flags).unwrap_or_default();
+            // GOFLAGS first, then the command line: the last matching value wins.
+            let per_package = |name: &str,
+                               given: &[String]|
+             -> anyhow::Result<gob::plan::flags::PerPackageFlag> {
+                let mut f = gob::plan::flags::PerPackageFlag::default();
+                for v in config::goflags_values(env, name).iter().chain(given) {
+                    f.add(v, &cfg.modules.cwd)
+                        .map_err(|e| anyhow::anyhow!("-{name}={v}: {e}"))?;
+                }
+                Ok(f)
+            };
             let work = tempdir_for_work(env)?;
             let opts = gob::build::BuildOptions {
                 output: a.output,
@@ -278,9 +259,9 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
                 debug_actiongraph: a.debug_actiongraph,
                 debug_timing: a.debug_timing,
                 plan: gob::plan::PlanOptions {
-                    gcflags,
-                    ldflags: a.ldflags.as_deref().map(split_flags).unwrap_or_default(),
-                    asmflags: a.asmflags.as_deref().map(split_flags).unwrap_or_default(),
+                    gcflags: per_package("gcflags", &a.gcflags)?,
+                    ldflags: per_package("ldflags", &a.ldflags)?,
+                    asmflags: per_package("asmflags", &a.asmflags)?,
                     tags: cfg.target.build_tags.clone(),
                 },
             };
@@ -447,13 +428,6 @@ fn tempdir_for_work(env: &Env) -> anyhow::Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn flag_values_split_like_cmd_go() {
-        assert_eq!(split_flags("-N -l"), ["-N", "-l"]);
-        assert_eq!(split_flags("-X 'main.v=a b'"), ["-X", "main.v=a b"]);
-        assert!(split_flags("  ").is_empty());
-    }
 
     #[test]
     fn single_dash_long_flags_are_normalized() {

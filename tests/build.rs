@@ -553,3 +553,92 @@ fn load_errors_print_like_go_build() {
         assert!(!out.exists(), "{f}: nothing may be written");
     }
 }
+
+/// -gcflags/-ldflags with cmd/go's pattern rules: no pattern applies to the named
+/// packages only, `all=` to every package; -ldflags -X reaches the binary; the
+/// build info records -gcflags exactly as go build does.
+#[test]
+fn per_package_flags_follow_cmd_go() {
+    let area = Area::new("flags");
+    let src = area.root.join("src");
+    copy_tree(&common::repo_root().join("fixtures/hello"), &src);
+    fs::write(src.join("main.go"), "package main\n\nimport \"fmt\"\n\nvar version = \"dev\"\n\nfunc main() { fmt.Println(\"version\", version) }\n").unwrap();
+    let plan = |flags: &[&str]| {
+        let mut args = vec!["build", "-n"];
+        args.extend_from_slice(flags);
+        args.push(".");
+        let o = area.run(&common::gob_binary(), &src, &args, "amd64");
+        assert!(o.status.success(), "{}", text(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    // The compile command lines of fmt and of the main package.
+    let compile_line = |plan: &str, pkg: &str| -> String {
+        let mut lines = plan.lines();
+        while let Some(l) = lines.next() {
+            if l.starts_with("# b") && l.contains(" compile (") && l.ends_with(&format!("({pkg})"))
+            {
+                return lines
+                    .find(|x| x.starts_with("$TOOLDIR/compile"))
+                    .unwrap()
+                    .to_string();
+            }
+        }
+        panic!("no compile of {pkg} in the plan");
+    };
+    let p = plan(&["-gcflags=-N -l"]);
+    assert!(
+        compile_line(&p, "example.com/hello").contains(" -N -l "),
+        "named package gets -gcflags"
+    );
+    assert!(
+        !compile_line(&p, "fmt").contains(" -N "),
+        "a dependency does not"
+    );
+    let p = plan(&["-gcflags=all=-N -l"]);
+    assert!(
+        compile_line(&p, "fmt").contains(" -N -l "),
+        "all= reaches dependencies"
+    );
+    let p = plan(&["-gcflags=all=-N", "-gcflags=fmt=-l"]);
+    assert!(
+        compile_line(&p, "fmt").contains(" -l ") && !compile_line(&p, "fmt").contains(" -N "),
+        "the last matching value wins"
+    );
+
+    let ours = area.root.join("out/flags-gob");
+    let theirs = area.root.join("out/flags-go");
+    let flags = ["-gcflags=all=-N -l", "-ldflags=-X main.version=1.2.3"];
+    for (exe, out, extra) in [
+        (common::gob_binary(), &ours, &[][..]),
+        (
+            common::go_binary(),
+            &theirs,
+            &["-trimpath", "-buildvcs=false"][..],
+        ),
+    ] {
+        let mut args = vec!["build"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&flags);
+        args.extend(["-o", out.to_str().unwrap(), "."]);
+        let o = area.run(&exe, &src, &args, "amd64");
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let o = Command::new(&ours).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "version 1.2.3\n");
+    let info = |bin: &Path| {
+        let o = area.run(
+            &common::go_binary(),
+            &src,
+            &["version", "-m", bin.to_str().unwrap()],
+            "amd64",
+        );
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (a, b) = (info(&ours), info(&theirs));
+    assert_eq!(a, b, "build info with flags");
+    assert!(a.contains("-gcflags=\"all=-N -l\""), "{a}");
+}

@@ -247,7 +247,7 @@ impl<'a> Planner<'a> {
         if codegen_shared(&c.goos, &c.goarch) {
             a.push(lit("-shared"));
         }
-        a.extend(self.t.opts.asmflags.iter().map(lit));
+        a.extend(self.t.opts.asmflags.for_package(p).into_iter().map(lit));
         if p.standard {
             a.push(lit("-std"));
         }
@@ -594,9 +594,7 @@ impl<'a> Planner<'a> {
         if codegen_shared(&c.target.goos, &c.target.goarch) {
             args.push(lit("-shared"));
         }
-        if p.cmdline {
-            args.extend(self.t.opts.gcflags.iter().map(lit));
-        }
+        args.extend(self.t.opts.gcflags.for_package(p).into_iter().map(lit));
         args.push(lit("-nolocalimports"));
         args.push(lit("-importcfg"));
         args.push(Arg::loc(work(me, "importcfg")));
@@ -806,13 +804,13 @@ impl<'a> Planner<'a> {
         }
         let mut settings: Vec<(String, String)> = Vec::new();
         let mut setting = |k: &str, v: &str| settings.push((k.to_string(), v.to_string()));
-        if !self.t.opts.asmflags.is_empty() {
-            setting("-asmflags", &self.t.opts.asmflags.join(" "));
+        if let Some(raw) = &self.t.opts.asmflags.raw {
+            setting("-asmflags", raw);
         }
         setting("-buildmode", "exe");
         setting("-compiler", "gc");
-        if !self.t.opts.gcflags.is_empty() {
-            setting("-gcflags", &self.t.opts.gcflags.join(" "));
+        if let Some(raw) = self.t.opts.gcflags.raw.as_ref().filter(|r| !r.is_empty()) {
+            setting("-gcflags", raw);
         }
         if !self.t.opts.tags.is_empty() {
             setting("-tags", &self.t.opts.tags.join(","));
@@ -916,7 +914,7 @@ impl<'a> Planner<'a> {
             "exe"
         };
         args.push(lit(format!("-buildmode={mode}")));
-        args.extend(self.t.opts.ldflags.iter().map(lit));
+        args.extend(self.t.opts.ldflags.for_package(p).into_iter().map(lit));
         args.push(Arg::loc(work(main_archive, "_pkg_.a")));
         self.push(Action {
             id: me,

@@ -10,6 +10,7 @@
 //! I/O: file contents are read by the executor.
 
 pub mod commands;
+pub mod flags;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -294,13 +295,12 @@ impl ActionGraph {
 /// Build options that change the plan.
 #[derive(Clone, Debug, Default)]
 pub struct PlanOptions {
-    /// Extra compiler flags for every package (`-gcflags`, applied to the named packages only in cmd/go;
-    /// gob applies them to the packages named on the command line).
-    pub gcflags: Vec<String>,
-    /// Extra linker flags (`-ldflags`).
-    pub ldflags: Vec<String>,
-    /// Extra assembler flags (`-asmflags`).
-    pub asmflags: Vec<String>,
+    /// `-gcflags`, per package as in cmd/go.
+    pub gcflags: flags::PerPackageFlag,
+    /// `-ldflags`, for the main package being linked.
+    pub ldflags: flags::PerPackageFlag,
+    /// `-asmflags`, per package.
+    pub asmflags: flags::PerPackageFlag,
     /// The `-tags` list, for the build info.
     pub tags: Vec<String>,
 }

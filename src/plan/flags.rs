@@ -1,0 +1,180 @@
+//! Per-package tool flags: `-gcflags`, `-asmflags`, `-ldflags` with cmd/go's `[pattern=]args` form.
+//!
+//! Each occurrence adds a (pattern, args) value; a package gets the args of the
+//! last value whose pattern matches it. No pattern means "the packages named on
+//! the command line"; `all`, `std`, `cmd`, import-path patterns (`x/...`) and
+//! directory patterns (`./...`) select others.
+
+use std::path::{Path, PathBuf};
+
+use crate::load::Package;
+
+/// Which packages a value applies to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Matcher {
+    Cmdline,
+    All,
+    Std,
+    Cmd,
+    ImportPath(String),
+    Dir { dir: PathBuf, tree: bool },
+}
+
+/// One flag's values, in command-line order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PerPackageFlag {
+    /// The text of the last occurrence (recorded in build info, as cmd/go does).
+    pub raw: Option<String>,
+    values: Vec<(Matcher, Vec<String>)>,
+}
+
+/// A malformed flag value.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum FlagError {
+    /// `pattern` without `=value`.
+    #[error("missing =<value> in <pattern>=<value>")]
+    MissingValue,
+    /// `=value` without a pattern.
+    #[error("missing <pattern> in <pattern>=<value>")]
+    MissingPattern,
+    /// A value starting with a quote.
+    #[error("parameter may not start with quote character {0}")]
+    Quote(char),
+    /// Unbalanced quotes.
+    #[error("unterminated {0} string")]
+    Unterminated(char),
+}
+
+/// Splits like cmd/go's quoted.Split: whitespace separates, quotes group.
+pub fn split_quoted(v: &str) -> Result<Vec<String>, FlagError> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut any = false;
+    for c in v.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => cur.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                any = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if any || !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                any = false;
+            }
+            (None, c) => cur.push(c),
+        }
+    }
+    if let Some(q) = quote {
+        return Err(FlagError::Unterminated(q));
+    }
+    if any || !cur.is_empty() {
+        out.push(cur);
+    }
+    Ok(out)
+}
+
+impl PerPackageFlag {
+    /// Adds one occurrence (`-gcflags=all=-N -l`, `-ldflags=-s`); `cwd` anchors `./` patterns.
+    pub fn add(&mut self, value: &str, cwd: &Path) -> Result<(), FlagError> {
+        self.raw = Some(value.to_string());
+        let v = value.trim();
+        let (matcher, rest) = if v.is_empty() || v.starts_with('-') {
+            (Matcher::Cmdline, v)
+        } else {
+            let i = v.find('=').ok_or(FlagError::MissingValue)?;
+            if i == 0 {
+                return Err(FlagError::MissingPattern);
+            }
+            if let Some(q) = v.chars().next().filter(|c| *c == '\'' || *c == '"') {
+                return Err(FlagError::Quote(q));
+            }
+            let pat = v[..i].trim();
+            let m = match pat {
+                "all" => Matcher::All,
+                "std" => Matcher::Std,
+                "cmd" => Matcher::Cmd,
+                p if p == "."
+                    || p.starts_with("./")
+                    || p.starts_with("../")
+                    || p.starts_with('/') =>
+                {
+                    let tree = p.ends_with("/...");
+                    let d = p.trim_end_matches("/...");
+                    Matcher::Dir {
+                        dir: crate::load::modules::clean_path(&cwd.join(d)),
+                        tree,
+                    }
+                }
+                p => Matcher::ImportPath(p.to_string()),
+            };
+            (m, &v[i + 1..])
+        };
+        self.values.push((matcher, split_quoted(rest)?));
+        Ok(())
+    }
+
+    /// Whether any occurrence was given.
+    pub fn present(&self) -> bool {
+        self.raw.is_some()
+    }
+
+    /// The args for package `p`: those of the last value whose pattern matches.
+    pub fn for_package(&self, p: &Package) -> Vec<String> {
+        let path = p.import_path.split(" [").next().unwrap_or(&p.import_path);
+        let mut flags = Vec::new();
+        for (m, v) in &self.values {
+            let hit = match m {
+                Matcher::Cmdline => p.cmdline,
+                Matcher::All => true,
+                Matcher::Std => p.standard && !path.starts_with("cmd/") && path != "cmd",
+                Matcher::Cmd => p.standard && (path == "cmd" || path.starts_with("cmd/")),
+                Matcher::ImportPath(pat) => crate::load::patterns::match_pattern(pat, path),
+                Matcher::Dir { dir, tree } => {
+                    if *tree {
+                        p.dir.starts_with(dir)
+                    } else {
+                        p.dir == *dir
+                    }
+                }
+            };
+            if hit {
+                flags = v.clone();
+            }
+        }
+        flags
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_like_cmd_go() {
+        assert_eq!(
+            split_quoted("-X 'main.v=a b' -s").unwrap(),
+            ["-X", "main.v=a b", "-s"]
+        );
+        assert_eq!(split_quoted("  ").unwrap(), Vec::<String>::new());
+        assert_eq!(
+            split_quoted("'x").unwrap_err(),
+            FlagError::Unterminated('\'')
+        );
+        let mut f = PerPackageFlag::default();
+        assert_eq!(
+            f.add("all", Path::new("/")).unwrap_err(),
+            FlagError::MissingValue
+        );
+        assert_eq!(
+            f.add("=-N", Path::new("/")).unwrap_err(),
+            FlagError::MissingPattern
+        );
+        f.add("all=-N -l", Path::new("/")).unwrap();
+        f.add("fmt=-m", Path::new("/")).unwrap();
+        assert_eq!(f.raw.as_deref(), Some("fmt=-m"));
+    }
+}
