@@ -165,6 +165,52 @@ impl Tokens {
     }
 }
 
+/// Stores outputs in the cache off the workers' critical path: a worker hands
+/// over (key, output files, log) and goes on; dependents stage the producer's
+/// fresh work files meanwhile. Each store is still atomic and durable (see the
+/// cache); the executor waits for all of them, and a failed store fails the build.
+pub(crate) struct Store {
+    tx: std::sync::Mutex<Option<mpsc::Sender<StoreJob>>>,
+    errors: std::sync::Mutex<Vec<String>>,
+}
+
+pub(crate) struct StoreJob {
+    pub key: crate::cache::ActionKey,
+    pub files: Vec<(String, PathBuf)>,
+    pub log: Vec<u8>,
+    pub import_path: String,
+}
+
+impl Store {
+    /// Queues a store; if the writer is gone the store happens here and now.
+    pub(crate) fn submit(&self, cache: &Cache, job: StoreJob) {
+        let job = match self.tx.lock().ok().and_then(|g| g.as_ref().cloned()) {
+            Some(tx) => match tx.send(job) {
+                Ok(()) => return,
+                Err(mpsc::SendError(job)) => job,
+            },
+            None => job,
+        };
+        self.store(cache, job);
+    }
+
+    fn store(&self, cache: &Cache, job: StoreJob) {
+        let named: Vec<(&str, &std::path::Path)> = job
+            .files
+            .iter()
+            .map(|(n, p)| (n.as_str(), p.as_path()))
+            .collect();
+        if let Err(e) = cache.put(&job.key, &named, &job.log) {
+            if let Ok(mut errs) = self.errors.lock() {
+                errs.push(format!(
+                    "# {}\nstoring outputs of {} in the cache: {e}",
+                    job.import_path, job.import_path
+                ));
+            }
+        }
+    }
+}
+
 /// Messages from workers to the main thread.
 enum Event {
     Started {
@@ -278,7 +324,18 @@ pub fn execute(
     let job_rx = std::sync::Mutex::new(job_rx);
     let started = Instant::now();
     let tokens = Tokens::new(jobs);
+    let (store_tx, store_rx) = mpsc::channel::<StoreJob>();
+    let store = Store {
+        tx: std::sync::Mutex::new(Some(store_tx)),
+        errors: std::sync::Mutex::new(Vec::new()),
+    };
     std::thread::scope(|scope| -> Result<(), ExecError> {
+        let store = &store;
+        let writer = scope.spawn(move || {
+            while let Ok(job) = store_rx.recv() {
+                store.store(cache, job);
+            }
+        });
         for _ in 0..jobs {
             let ev_tx = ev_tx.clone();
             let job_rx = &job_rx;
@@ -297,6 +354,7 @@ pub fn execute(
                     digests,
                     opts,
                     tokens,
+                    store,
                 };
                 let r = run::run_action(graph, a, &dep_results, &cx, &|cmdline| {
                     let _ = ev_tx.send(Event::Started { id, cmdline });
@@ -369,6 +427,11 @@ pub fn execute(
             }
         }
         drop(job_tx);
+        // Wait for every queued store before reporting the build.
+        if let Ok(mut tx) = store.tx.lock() {
+            tx.take();
+        }
+        let _ = writer.join();
         Ok(())
     })?;
     if let Some(b) = &bar {
@@ -377,6 +440,14 @@ pub fn execute(
     let _ = started;
     if let Some(f) = st.failed {
         return Err(ExecError::ActionFailed(f));
+    }
+    if let Some(e) = store
+        .errors
+        .into_inner()
+        .ok()
+        .and_then(|v| v.into_iter().next())
+    {
+        return Err(ExecError::ActionFailed(e));
     }
     let mut results = Vec::with_capacity(n);
     for (i, r) in st.results.into_iter().enumerate() {

@@ -170,12 +170,18 @@ fn stage_inputs(
                     std::fs::create_dir_all(d)
                         .map_err(|e| format!("creating {}: {e}", d.display()))?;
                 }
-                // A verified copy that appears atomically (temp file, rename):
-                // never a hard link to the cache blob, which a tool (or a second
-                // stager) writing to the path would corrupt. Several workers may
-                // stage the same file at once; each rename installs a complete copy.
-                cache
-                    .materialize_blob(&o.digest, o.size, o.exec, &dest)
+                // A copy that appears atomically (temp file, rename): never a hard
+                // link to the cache blob, which a tool (or a second stager)
+                // writing to the path would corrupt. Several workers may stage
+                // the same file at once; each rename installs a complete copy.
+                // From the producer's file: its fresh work file (its cache store may
+                // still be in flight) or the blob a cache hit verified.
+                copy_into_place(&o.path, &dest)
+                    .or_else(|_| {
+                        cache
+                            .materialize_blob(&o.digest, o.size, o.exec, &dest)
+                            .map_err(std::io::Error::other)
+                    })
                     .map_err(|e| {
                         format!("staging {} for {}: {e}", dest.display(), a.import_path)
                     })?;
@@ -223,6 +229,7 @@ pub(crate) struct RunCtx<'a> {
     pub digests: &'a DigestCache,
     pub opts: &'a ExecOptions,
     pub tokens: &'a super::Tokens,
+    pub store: &'a super::Store,
 }
 
 /// Runs one action to completion (cache hit, or tool run and store).
@@ -410,34 +417,39 @@ pub(crate) fn run_action(
             }
         }
     }
-    let named: Vec<(&str, &Path)> = files
-        .iter()
-        .map(|(n, p, _)| (n.as_str(), p.as_path()))
-        .collect();
-    let entry = match cache.put(&key, &named, &log) {
-        Ok(e) => e,
-        Err(e) => {
-            return fail(
-                a,
-                Some(key),
-                started,
-                format!("storing outputs of {} in the cache: {e}", a.import_path),
-            )
+    // Digests now (dependents' keys need them); the cache store runs in the background.
+    let mut outputs = Vec::with_capacity(files.len());
+    for (name, path, exec) in &files {
+        match std::fs::read(path) {
+            Ok(bytes) => outputs.push(OutputFile {
+                name: name.clone(),
+                digest: Digest::of_bytes(&bytes),
+                size: bytes.len() as u64,
+                path: path.clone(),
+                exec: *exec,
+            }),
+            Err(e) => {
+                return fail(
+                    a,
+                    Some(key),
+                    started,
+                    format!("reading output {}: {e}", path.display()),
+                )
+            }
         }
-    };
-    // Outputs of a tool run stay in the work dir; dependents stage them from the cache.
-    let outputs = entry
-        .outputs
-        .iter()
-        .map(|o| {
-            let path = files
+    }
+    cx.store.submit(
+        cache,
+        super::StoreJob {
+            key,
+            files: files
                 .iter()
-                .find(|(n, _, _)| *n == o.name)
-                .map(|(_, p, _)| p.clone())
-                .unwrap_or_else(|| cache.blob_path(&o.digest));
-            OutputFile::new(o, path)
-        })
-        .collect();
+                .map(|(n, p, _)| (n.clone(), p.clone()))
+                .collect(),
+            log: log.clone(),
+            import_path: a.import_path.clone(),
+        },
+    );
     ActionResult {
         id: a.id,
         key: Some(key),
