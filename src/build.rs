@@ -51,8 +51,8 @@ pub enum BuildError {
         /// Why.
         source: std::io::Error,
     },
-    /// `-o` with several main packages and a non-directory.
-    #[error("go build: -o {0} with multiple packages requires an existing directory (or a path ending in /)")]
+    /// `-o` with several packages and a non-directory.
+    #[error("cannot write multiple packages to non-directory {}", .0.display())]
     OutputNotDir(PathBuf),
 }
 
@@ -145,6 +145,12 @@ pub fn build(
     };
     let graph = crate::load::load(cfg, patterns)?;
     lap("load", &mut phases);
+    if let Some(o) = &opts.output {
+        let is_dir = o.is_dir() || o.to_string_lossy().ends_with('/');
+        if graph.roots.len() > 1 && !is_dir {
+            return Err(BuildError::OutputNotDir(o.clone()));
+        }
+    }
     let ag = plan::plan(cfg, &graph, &opts.plan)?;
     lap("plan", &mut phases);
     if let Some(p) = &opts.debug_actiongraph {

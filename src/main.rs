@@ -173,8 +173,10 @@ const LONG_FLAGS: &[&str] = &[
     "buildvcs",
 ];
 
-/// Rewrites `-json` to `--json` (and `-tags=x` to `--tags=x`) so clap sees long flags.
-fn normalize_args(args: impl Iterator<Item = String>) -> Vec<String> {
+/// Rewrites `-json` to `--json` (and `-tags=x` to `--tags=x`) so clap sees long
+/// flags; a single-dash word that is no flag is refused with go's message
+/// (go has no `-xv` clusters).
+fn normalize_args(args: impl Iterator<Item = String>) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     let mut rest = false;
     for a in args {
@@ -193,14 +195,24 @@ fn normalize_args(args: impl Iterator<Item = String>) -> Vec<String> {
                 out.push(format!("-{a}"));
                 continue;
             }
+            if name.len() > 1 {
+                return Err(format!("flag provided but not defined: -{name}"));
+            }
         }
         out.push(a);
     }
-    out
+    Ok(out)
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse_from(normalize_args(std::env::args()));
+    let args = match normalize_args(std::env::args()) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}\nRun 'gob help' for usage.");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = Cli::parse_from(args);
     let env = Env::capture();
     match run(cli, &env) {
         Ok(code) => code,
@@ -232,6 +244,9 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
             };
             let cfg = config::load_config(env, &flags)?;
             let cache = gob::cache::Cache::open(&config::cache_dir(env)?)?;
+            if a.jobs == Some(0) {
+                anyhow::bail!("-p must be a positive integer: 0");
+            }
             let jobs = a.jobs.unwrap_or_else(|| {
                 std::thread::available_parallelism()
                     .map(|n| n.get())
@@ -290,6 +305,10 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
                 }
                 Err(gob::build::BuildError::Plan(e)) => {
                     eprintln!("{e}");
+                    Ok(ExitCode::from(1))
+                }
+                Err(e @ gob::build::BuildError::OutputNotDir(_)) => {
+                    eprintln!("gob: {e}");
                     Ok(ExitCode::from(1))
                 }
                 Err(e) => Err(e.into()),
@@ -448,7 +467,25 @@ mod tests {
                 "./..."
             ]
         );
-        let v = normalize_args(["gob", "list", "--", "-json"].iter().map(|s| s.to_string()));
+        let v =
+            normalize_args(["gob", "list", "--", "-json"].iter().map(|s| s.to_string())).unwrap();
         assert_eq!(v[3], "-json");
+        let e = normalize_args(
+            ["gob", "build", "-frobnicate", "."]
+                .iter()
+                .map(|s| s.to_string()),
+        )
+        .unwrap_err();
+        assert_eq!(e, "flag provided but not defined: -frobnicate");
+        assert!(
+            normalize_args(["gob", "build", "-xv"].iter().map(|s| s.to_string())).is_err(),
+            "go has no flag clusters"
+        );
+        assert!(normalize_args(
+            ["gob", "build", "-o=x", "-p", "2"]
+                .iter()
+                .map(|s| s.to_string())
+        )
+        .is_ok());
     }
 }
