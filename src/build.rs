@@ -145,14 +145,15 @@ pub fn build(
     };
     let graph = crate::load::load(cfg, patterns)?;
     lap("load", &mut phases);
+    let ag = plan::plan(cfg, &graph, &opts.plan)?;
+    lap("plan", &mut phases);
+    // After load errors, as go build reports them first.
     if let Some(o) = &opts.output {
         let is_dir = o.is_dir() || o.to_string_lossy().ends_with('/');
         if graph.roots.len() > 1 && !is_dir {
             return Err(BuildError::OutputNotDir(o.clone()));
         }
     }
-    let ag = plan::plan(cfg, &graph, &opts.plan)?;
-    lap("plan", &mut phases);
     if let Some(p) = &opts.debug_actiongraph {
         write_actiongraph(&ag, p)?;
     }

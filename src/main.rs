@@ -454,7 +454,8 @@ mod tests {
             ["gob", "list", "-deps", "-json", "-e", "-tags=a,b", "./..."]
                 .iter()
                 .map(|s| s.to_string()),
-        );
+        )
+        .unwrap();
         assert_eq!(
             v,
             [
