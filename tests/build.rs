@@ -76,6 +76,17 @@ fn spawn_build(area: &Area, dir: &Path, out: &Path, extra: &[&str]) -> std::proc
         .unwrap()
 }
 
+/// Runs a built fixtures/asmcall binary and checks its line (`sum` depends on edits).
+fn assert_runs_asmcall(bin: &Path, sum: u32) {
+    let o = Command::new(bin).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("sum={sum} scaled=42 greeting=hello from an embedded file\n"),
+        "{}",
+        bin.display()
+    );
+}
+
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -292,11 +303,7 @@ fn second_build_runs_no_tool_and_one_change_rebuilds_only_downstream() {
             "{must} must rerun: ran {ran:?}"
         );
     }
-    let o = Command::new(&out).output().unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&o.stdout),
-        "sum=22 scaled=42 greeting=hello from an embedded file\n"
-    );
+    assert_runs_asmcall(&out, 22);
 }
 
 #[test]
@@ -362,11 +369,7 @@ fn concurrent_builds_share_one_cache() {
     let a = fs::read(&outs[0]).unwrap();
     let b = fs::read(&outs[1]).unwrap();
     assert!(a == b, "the two builds disagree");
-    let o = Command::new(&outs[0]).output().unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&o.stdout),
-        "sum=21 scaled=42 greeting=hello from an embedded file\n"
-    );
+    assert_runs_asmcall(&outs[0], 21);
 }
 
 /// gob itself SIGKILLed at random points of cold builds sharing one cache; the
@@ -397,11 +400,7 @@ fn sigkill_during_builds_never_poisons_the_cache() {
         "amd64",
     );
     assert!(o.status.success(), "{}", text(&o));
-    let o = Command::new(&out).output().unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&o.stdout),
-        "sum=21 scaled=42 greeting=hello from an embedded file\n"
-    );
+    assert_runs_asmcall(&out, 21);
 }
 
 /// A cache on a full disk: the build fails with an error that names the disk
@@ -413,7 +412,8 @@ fn full_disk_under_the_cache_is_a_clear_error() {
     let dir = common::repo_root().join("fixtures/hello");
     let cache = area.root.join("smallcache");
     fs::create_dir_all(&cache).unwrap();
-    let root = unsafe { libc_geteuid() } == 0;
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
     let unshare_flags = if root { "-m" } else { "-Urm" };
     let script = format!(
         "mount -t tmpfs -o size=3m,mode=0700 tmpfs {c} && GOBCACHE={c} {gob} build -o {o} . ; echo exit=$?",
@@ -442,11 +442,6 @@ fn full_disk_under_the_cache_is_a_clear_error() {
         "the error must say the disk is full: {t}"
     );
     assert!(!t.contains("panicked"), "{t}");
-}
-
-extern "C" {
-    #[link_name = "geteuid"]
-    fn libc_geteuid() -> u32;
 }
 
 /// darwin and windows link position-independent executables by default (and
