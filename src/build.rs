@@ -119,14 +119,17 @@ pub fn write_actiongraph(g: &ActionGraph, path: &Path) -> Result<(), BuildError>
 
 /// What a build did.
 pub struct BuildOutcome {
-    /// The loaded packages.
-    pub graph: PackageGraph,
-    /// The plan.
-    pub plan: ActionGraph,
-    /// Per-action results (None for -n).
+    /// The loaded packages (None when the no-op memo answered).
+    pub graph: Option<PackageGraph>,
+    /// The plan (None when the no-op memo answered).
+    pub plan: Option<ActionGraph>,
+    /// Per-action results (None for -n and for a memo hit).
     pub report: Option<BuildReport>,
     /// Binaries written: (package, path).
     pub written: Vec<(String, PathBuf)>,
+    /// The whole build was answered by the no-op memo (see `memo.rs`): nothing
+    /// was loaded, planned or run; this many actions were remembered.
+    pub memo_hit: Option<usize>,
 }
 
 /// Runs `gob build`.
@@ -143,6 +146,59 @@ pub fn build(
         let before: std::time::Duration = phases.iter().map(|(_, d)| *d).sum();
         phases.push((name, t0.elapsed() - before));
     };
+    // The no-op memo: the same configuration, and every stamp it depends on unchanged.
+    let wall_start = std::time::SystemTime::now();
+    let memo_key = (!opts.force && !opts.dry_run && opts.debug_actiongraph.is_none()).then(|| {
+        crate::cache::Digest::of_bytes(
+            format!(
+                "gob {}\n{patterns:?}\n{cfg:?}\n{:?}\n{:?}",
+                env!("CARGO_PKG_VERSION"),
+                opts.plan,
+                opts.output
+            )
+            .as_bytes(),
+        )
+    });
+    if let Some(m) = memo_key
+        .as_ref()
+        .and_then(|k| crate::memo::lookup(cache, k))
+    {
+        let digests = crate::cache::DigestCache::load(cache)
+            .map_err(|e| exec::ExecError::Internal(e.to_string()))?;
+        let mut written = Vec::new();
+        for o in &m.outputs {
+            let current = o.dest.is_file() && digests.digest(&o.dest).is_ok_and(|d| d == o.digest);
+            if !current {
+                if let Some(d) = o.dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(d).map_err(|source| BuildError::Write {
+                        path: d.to_path_buf(),
+                        source,
+                    })?;
+                }
+                cache
+                    .materialize_blob(&o.digest, o.size, true, &o.dest)
+                    .map_err(|e| BuildError::Write {
+                        path: o.dest.clone(),
+                        source: std::io::Error::other(e),
+                    })?;
+            }
+            written.push((String::new(), o.dest.clone()));
+        }
+        let _ = digests.save();
+        lap("memo hit", &mut phases);
+        if opts.debug_timing {
+            for (name, d) in &phases {
+                eprintln!("gob: {name:<18} {:8.1} ms", d.as_secs_f64() * 1000.0);
+            }
+        }
+        return Ok(BuildOutcome {
+            graph: None,
+            plan: None,
+            report: None,
+            written,
+            memo_hit: Some(m.actions),
+        });
+    }
     let graph = crate::load::load(cfg, patterns)?;
     lap("load", &mut phases);
     let ag = plan::plan(cfg, &graph, &opts.plan)?;
@@ -161,10 +217,11 @@ pub fn build(
         let mut out = std::io::stdout().lock();
         let _ = write!(out, "{ag}");
         return Ok(BuildOutcome {
-            graph,
-            plan: ag,
+            graph: Some(graph),
+            plan: Some(ag),
             report: None,
             written: Vec::new(),
+            memo_hit: None,
         });
     }
     let eopts = ExecOptions {
@@ -235,11 +292,46 @@ pub fn build(
             eprintln!("gob: {name:<18} {:8.1} ms", d.as_secs_f64() * 1000.0);
         }
     }
+    if let Some(k) = memo_key {
+        let paths: std::collections::BTreeSet<PathBuf> = crate::memo::dependency_paths(
+            &graph,
+            &cfg.modules.cwd,
+            &cfg.toolchain.goroot,
+            &cfg.toolchain.tool_dir(),
+        )
+        .into_iter()
+        .filter(|p| !written.iter().any(|(_, w)| w == p))
+        .collect();
+        let outputs = written
+            .iter()
+            .filter_map(|(pkg, dest)| {
+                let link = ag
+                    .links
+                    .iter()
+                    .find(|(id, _)| graph.pkg(*id).import_path == *pkg)?
+                    .1;
+                let o = report.results[link.0 as usize].output("a.out")?;
+                Some(crate::memo::MemoOutput {
+                    dest: dest.clone(),
+                    digest: o.digest,
+                    size: o.size,
+                })
+            })
+            .collect();
+        if let Err(why) =
+            crate::memo::save(cache, &k, &paths, outputs, report.results.len(), wall_start)
+        {
+            if opts.debug_timing {
+                eprintln!("gob: no-op memo not recorded: {why}");
+            }
+        }
+    }
     Ok(BuildOutcome {
-        graph,
-        plan: ag,
+        graph: Some(graph),
+        plan: Some(ag),
         report: Some(report),
         written,
+        memo_hit: None,
     })
 }
 

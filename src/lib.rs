@@ -9,6 +9,7 @@ pub mod config;
 pub mod exec;
 pub mod list;
 pub mod load;
+pub mod memo;
 pub mod plan;
 pub mod toolchain;
 

@@ -265,7 +265,14 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
             };
             let work = tempdir_for_work(env)?;
             let opts = gob::build::BuildOptions {
-                output: a.output,
+                // Relative to -C's directory, as in go build.
+                output: a.output.map(|o| {
+                    if o.is_absolute() {
+                        o
+                    } else {
+                        cfg.modules.cwd.join(o)
+                    }
+                }),
                 jobs,
                 print_commands: a.print_commands,
                 dry_run: a.dry_run,
@@ -295,6 +302,11 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
                             r.results.len(),
                             r.ran,
                             r.cached
+                        );
+                    }
+                    if let (true, Some(n)) = (a.verbose, outcome.memo_hit) {
+                        eprintln!(
+                            "gob: {n} actions: 0 ran, {n} cached (no-op memo: no input changed)"
                         );
                     }
                     Ok(ExitCode::SUCCESS)

@@ -637,3 +637,95 @@ fn per_package_flags_follow_cmd_go() {
     assert_eq!(a, b, "build info with flags");
     assert!(a.contains("-gcflags=\"all=-N -l\""), "{a}");
 }
+
+/// The no-op memo answers only when nothing it depends on changed: editing a
+/// file, adding a file or a directory anywhere in the module, editing go.mod or
+/// changing the target each force a real build with the right result; deleting
+/// the output re-installs it from the cache.
+#[test]
+fn noop_memo_never_hides_a_change() {
+    let area = Area::new("memo");
+    let src = area.root.join("src");
+    copy_tree(&common::repo_root().join("fixtures/asmcall"), &src);
+    let out = area.root.join("out/asmcall");
+    let settle = || std::thread::sleep(std::time::Duration::from_millis(3500));
+    let build = |goarch: &str| -> bool {
+        let o = area.run(
+            &common::gob_binary(),
+            &src,
+            &["build", "-v", "-o", out.to_str().unwrap(), "."],
+            goarch,
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        String::from_utf8_lossy(&o.stderr).contains("no-op memo")
+    };
+    // A memo is written by a build whose inputs are all settled.
+    build("amd64");
+    settle();
+    assert!(
+        !build("amd64"),
+        "the first settled build records the memo, it cannot use one"
+    );
+    assert!(build("amd64"), "an unchanged tree is answered by the memo");
+    assert_runs_asmcall(&out, 21);
+
+    let calc = src.join("internal/calc/calc.go");
+    type Mutation<'a> = (&'static str, Box<dyn Fn() + 'a>);
+    let mutations: Vec<Mutation> = vec![
+        (
+            "edit a file",
+            Box::new(|| {
+                let t = fs::read_to_string(&calc)
+                    .unwrap()
+                    .replace("return a + b }", "return a + b + 1 }");
+                fs::write(&calc, t).unwrap();
+            }),
+        ),
+        (
+            "add a file",
+            Box::new(|| {
+                fs::write(
+                    src.join("internal/calc/extra.go"),
+                    "package calc\n\nfunc extra() {}\n",
+                )
+                .unwrap()
+            }),
+        ),
+        (
+            "add a directory",
+            Box::new(|| {
+                fs::create_dir_all(src.join("newpkg/deep")).unwrap();
+                fs::write(src.join("newpkg/deep/d.go"), "package deep\n").unwrap();
+            }),
+        ),
+        (
+            "edit go.mod",
+            Box::new(|| {
+                let t = fs::read_to_string(src.join("go.mod")).unwrap() + "\n// a comment\n";
+                fs::write(src.join("go.mod"), t).unwrap();
+            }),
+        ),
+        (
+            "delete the output",
+            Box::new(|| fs::remove_file(&out).unwrap()),
+        ),
+    ];
+    for (what, mutate) in mutations {
+        mutate();
+        let hit = build("amd64");
+        if what == "delete the output" {
+            assert!(hit, "a deleted output is re-installed from the memo");
+        } else {
+            assert!(!hit, "{what}: the memo must not answer");
+        }
+        // The first mutation made add() return a + b + 1: from then on it prints 22.
+        assert_runs_asmcall(&out, 22);
+        settle();
+        build("amd64");
+    }
+    // Another target is another key.
+    assert!(
+        !build("arm64"),
+        "a different GOARCH must not use the amd64 memo"
+    );
+}
