@@ -87,6 +87,27 @@ fn assert_runs_asmcall(bin: &Path, sum: u32) {
     );
 }
 
+/// `go version -m BIN` without its first line (the file name): the build info.
+fn build_info(area: &Area, dir: &Path, bin: &Path) -> String {
+    let o = area.run(
+        &common::go_binary(),
+        dir,
+        &["version", "-m", bin.to_str().unwrap()],
+        "amd64",
+    );
+    assert!(
+        o.status.success(),
+        "go version -m {}: {}",
+        bin.display(),
+        text(&o)
+    );
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .skip(1)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -165,20 +186,7 @@ fn build_and_run(area: &Area, fixture: &str, expect: &str) {
     );
     // The build info (go version -m) is go's, line for line: path, mod, dep
     // lines with go.sum hashes and replacements, and the build settings.
-    let info = |bin: &Path| {
-        let o = area.run(
-            &common::go_binary(),
-            &dir,
-            &["version", "-m", bin.to_str().unwrap()],
-            "amd64",
-        );
-        assert!(o.status.success(), "go version -m: {}", text(&o));
-        String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .skip(1)
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let info = |bin: &Path| build_info(area, &dir, bin);
     let (a, b) = (info(&ours), info(&theirs));
     assert_eq!(a, b, "{fixture}: build info differs from go build's");
     assert!(a.contains("build\t-trimpath=true"), "{a}");
@@ -497,19 +505,7 @@ fn default_pie_targets_build_like_go() {
             fs::read(&ours).unwrap().starts_with(magic),
             "{goos}: wrong executable format"
         );
-        let info = |bin: &Path| {
-            let o = area.run(
-                &common::go_binary(),
-                &dir,
-                &["version", "-m", bin.to_str().unwrap()],
-                "amd64",
-            );
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .skip(1)
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
+        let info = |bin: &Path| build_info(&area, &dir, bin);
         assert_eq!(
             info(&ours),
             info(&theirs),
@@ -620,19 +616,7 @@ fn per_package_flags_follow_cmd_go() {
     }
     let o = Command::new(&ours).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&o.stdout), "version 1.2.3\n");
-    let info = |bin: &Path| {
-        let o = area.run(
-            &common::go_binary(),
-            &src,
-            &["version", "-m", bin.to_str().unwrap()],
-            "amd64",
-        );
-        String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .skip(1)
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let info = |bin: &Path| build_info(&area, &src, bin);
     let (a, b) = (info(&ours), info(&theirs));
     assert_eq!(a, b, "build info with flags");
     assert!(a.contains("-gcflags=\"all=-N -l\""), "{a}");
