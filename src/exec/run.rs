@@ -203,6 +203,26 @@ fn write_file(p: &Path, bytes: &[u8]) -> Result<(), String> {
     std::fs::write(p, bytes).map_err(|e| format!("writing {}: {e}", p.display()))
 }
 
+/// BLAKE3 and length of a file, streamed (outputs can be tens of megabytes).
+fn hash_file(path: &Path) -> std::io::Result<(Digest, u64)> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = blake3::Hasher::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut n = 0u64;
+    loop {
+        let k = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(k) => k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        h.update(&buf[..k]);
+        n += k as u64;
+    }
+    Ok((Digest::from_bytes(*h.finalize().as_bytes()), n))
+}
+
 /// Places a copy of a host file at `dest`, renamed into place so it appears
 /// complete. Never a hard link (a tool writing to it would write the user's
 /// file) and never written through an existing path.
@@ -420,11 +440,11 @@ pub(crate) fn run_action(
     // Digests now (dependents' keys need them); the cache store runs in the background.
     let mut outputs = Vec::with_capacity(files.len());
     for (name, path, exec) in &files {
-        match std::fs::read(path) {
-            Ok(bytes) => outputs.push(OutputFile {
+        match hash_file(path) {
+            Ok((digest, size)) => outputs.push(OutputFile {
                 name: name.clone(),
-                digest: Digest::of_bytes(&bytes),
-                size: bytes.len() as u64,
+                digest,
+                size,
                 path: path.clone(),
                 exec: *exec,
             }),

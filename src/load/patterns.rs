@@ -45,34 +45,31 @@ pub fn match_pattern(pattern: &str, name: &str) -> bool {
     }
     // A vendor element is only matched when the pattern names one.
     if !pattern.contains("vendor") && (name.contains("/vendor/") || name.starts_with("vendor/")) {
-        let literal_prefix = pattern.split("...").next().unwrap_or("");
-        if !literal_prefix.contains("vendor") {
-            return false;
-        }
+        return false;
     }
     rec(pattern.as_bytes(), name.as_bytes())
 }
 
 /// Whether the subtree `name` could hold a match (pkgpattern.TreeCanMatchPattern).
 fn tree_can_match(pattern: &str, name: &str) -> bool {
-    match pattern.find("...") {
-        None => {
-            name == pattern
-                || pattern.starts_with(&format!("{name}/"))
-                || has_prefix_path(name, pattern)
-        }
-        Some(i) => {
-            let prefix = &pattern[..i];
-            name.starts_with(prefix)
-                || prefix.starts_with(name)
-                    && (prefix.len() == name.len() || prefix.as_bytes()[name.len()] == b'/')
-                || prefix.starts_with(&format!("{name}/"))
-        }
-    }
+    // pkgpattern.TreeCanMatchPattern: `name` is an ancestor of the pattern's
+    // literal prefix, or (with a wildcard) lies below it.
+    let (prefix, wildcard) = match pattern.find("...") {
+        Some(i) => (&pattern[..i], true),
+        None => (pattern, false),
+    };
+    (name.len() <= prefix.len() && go_has_path_prefix(prefix, name))
+        || (wildcard && name.starts_with(prefix))
 }
 
-fn has_prefix_path(s: &str, prefix: &str) -> bool {
-    s == prefix || (s.starts_with(prefix) && s.as_bytes().get(prefix.len()) == Some(&b'/'))
+/// cmd/go's hasPathPrefix: `s` is `prefix` or lies below it (a prefix ending in `/` is a plain prefix).
+fn go_has_path_prefix(s: &str, prefix: &str) -> bool {
+    match s.len().cmp(&prefix.len()) {
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Equal => s == prefix,
+        std::cmp::Ordering::Greater if prefix.ends_with('/') => s.starts_with(prefix),
+        std::cmp::Ordering::Greater => s.as_bytes()[prefix.len()] == b'/' && s.starts_with(prefix),
+    }
 }
 
 /// Directories below `root` (excluding root itself when `skip_root`), pruned like cmd/go:
@@ -436,6 +433,23 @@ fn dir_import_root(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tree_can_match_like_cmd_go() {
+        assert!(tree_can_match("net/...", "net"));
+        assert!(tree_can_match("net/...", "net/http/internal"));
+        assert!(!tree_can_match("net/...", "ne"));
+        assert!(!tree_can_match("net/...", "os"));
+        assert!(tree_can_match(
+            "example.com/m/sub...",
+            "example.com/m/subpkg"
+        ));
+        assert!(tree_can_match("a/b/c", "a/b"));
+        assert!(
+            !tree_can_match("a/b/c", "a/b/c/d"),
+            "no wildcard: nothing below the literal"
+        );
+    }
 
     #[test]
     fn patterns_match_like_cmd_go() {
