@@ -29,6 +29,62 @@ pub struct BuildOptions {
     pub debug_timing: bool,
     /// Compiler, linker and assembler flags; `all=` prefixes are handled by the caller.
     pub plan: PlanOptions,
+    /// `--sandbox` / `--hermetic`: which isolation every tool runs under.
+    pub sandbox: SandboxChoice,
+    /// `-toolexec PROG`: run each tool as `PROG TOOL ARGS…`, inside the sandbox.
+    pub toolexec: Option<PathBuf>,
+    /// Where the trace goes.
+    pub trace: TraceChoice,
+}
+
+/// Which trace a build records.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub enum TraceChoice {
+    /// A digest-only trace under the cache directory (the newest few are kept).
+    #[default]
+    Automatic,
+    /// `--trace FILE`: there, with input blobs unless `--trace-blobs=false`.
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Embed every input's content (a self-contained trace).
+        blobs: bool,
+    },
+    /// No trace (`--trace=off`).
+    Off,
+}
+
+/// The isolation asked for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SandboxChoice {
+    /// The strongest mode the host provides (`--sandbox=auto`, the default).
+    #[default]
+    Auto,
+    /// Exactly this mode, or a clear error (`--sandbox=MODE`; `--hermetic` is `full`).
+    Exactly(gob_sandbox::Mode),
+}
+
+impl SandboxChoice {
+    /// Parses `auto`, `full`, `namespaces`, `landlock` or `none`.
+    pub fn parse(s: &str) -> Option<SandboxChoice> {
+        use gob_sandbox::Mode;
+        Some(match s {
+            "auto" => SandboxChoice::Auto,
+            "full" => SandboxChoice::Exactly(Mode::Full),
+            "namespaces" => SandboxChoice::Exactly(Mode::Namespaces),
+            "landlock" => SandboxChoice::Exactly(Mode::Landlock),
+            "none" => SandboxChoice::Exactly(Mode::None),
+            _ => return None,
+        })
+    }
+
+    /// Prepares the sandbox, or says why the host cannot provide it.
+    pub fn open(self) -> Result<gob_sandbox::Sandbox, gob_sandbox::SandboxError> {
+        match self {
+            SandboxChoice::Auto => Ok(gob_sandbox::Sandbox::auto()),
+            SandboxChoice::Exactly(m) => gob_sandbox::Sandbox::new(m),
+        }
+    }
 }
 
 /// Errors of the build command.
@@ -43,6 +99,12 @@ pub enum BuildError {
     /// A tool failed.
     #[error(transparent)]
     Exec(#[from] exec::ExecError),
+    /// The trace could not be written.
+    #[error("trace: {0}")]
+    Trace(String),
+    /// The sandbox asked for is not available.
+    #[error(transparent)]
+    Sandbox(#[from] gob_sandbox::SandboxError),
     /// Writing an output or the action graph failed.
     #[error("{path}: {source}")]
     Write {
@@ -148,13 +210,21 @@ pub fn build(
     };
     // The no-op memo: the same configuration, and every stamp it depends on unchanged.
     let wall_start = std::time::SystemTime::now();
-    let memo_key = (!opts.force && !opts.dry_run && opts.debug_actiongraph.is_none()).then(|| {
+    // An explicit trace needs every action's record: no memo.
+    let explicit_trace = matches!(opts.trace, TraceChoice::File { .. });
+    let memo_key = (!opts.force
+        && !opts.dry_run
+        && !explicit_trace
+        && opts.debug_actiongraph.is_none())
+    .then(|| {
         crate::cache::Digest::of_bytes(
             format!(
-                "gob {}\n{patterns:?}\n{cfg:?}\n{:?}\n{:?}",
+                "gob {}\n{patterns:?}\n{cfg:?}\n{:?}\n{:?}\n{:?}\n{:?}",
                 env!("CARGO_PKG_VERSION"),
                 opts.plan,
-                opts.output
+                opts.output,
+                opts.sandbox,
+                opts.toolexec
             )
             .as_bytes(),
         )
@@ -233,12 +303,58 @@ pub fn build(
         progress: !opts.print_commands && !opts.verbose,
         use_cache: !opts.force,
         display_cwd: cfg.modules.cwd.clone(),
+        sandbox: exec::SandboxHandle(std::sync::Arc::new(opts.sandbox.open()?)),
+        toolexec: opts.toolexec.clone(),
+        limits: gob_sandbox::Limits::default(),
     };
     let digests = crate::cache::DigestCache::load(cache)
         .map_err(|e| exec::ExecError::Internal(e.to_string()))?;
     lap("stat cache load", &mut phases);
-    let report = exec::execute(&ag, cache, &digests, &eopts);
+    let (trace_path, blobs) = match &opts.trace {
+        TraceChoice::File { path, blobs } => (Some(path.clone()), *blobs),
+        TraceChoice::Automatic => (
+            Some(crate::trace::next_default_path(&crate::trace::default_dir(
+                cache.dir(),
+            ))),
+            false,
+        ),
+        TraceChoice::Off => (None, false),
+    };
+    let mut recorder = match &trace_path {
+        None => None,
+        Some(p) => {
+            let h = crate::trace::header(cfg, &ag, &digests, patterns, blobs);
+            match crate::trace::TraceRecorder::create(p, &h) {
+                Ok(r) => Some(r),
+                Err(e) if explicit_trace => return Err(BuildError::Trace(e)),
+                Err(e) => {
+                    eprintln!("gob: warning: not recording a trace: {e}");
+                    None
+                }
+            }
+        }
+    };
+    let report = exec::execute(
+        &ag,
+        cache,
+        &digests,
+        &eopts,
+        recorder.as_mut().map(|r| r as &mut dyn exec::Recorder),
+    );
     lap("execute", &mut phases);
+    let mut trace_written = None;
+    if let Some(r) = recorder {
+        match r.finish(report.is_ok()) {
+            Ok(p) => trace_written = Some(p),
+            Err(e) if explicit_trace => return Err(BuildError::Trace(e)),
+            Err(e) => eprintln!("gob: warning: trace: {e}"),
+        }
+    }
+    if opts.verbose {
+        if let Some(p) = &trace_written {
+            eprintln!("gob: trace written to {}", p.display());
+        }
+    }
     // The stat caches are worth keeping even when the build failed.
     let save_caches = || {
         let _ = digests.save();

@@ -11,7 +11,9 @@ pub mod list;
 pub mod load;
 pub mod memo;
 pub mod plan;
+pub mod replay;
 pub mod toolchain;
+pub mod trace;
 
 #[cfg(test)]
 pub(crate) mod testutil {

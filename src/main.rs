@@ -33,6 +33,80 @@ enum Cmd {
     Clean(CleanArgs),
     /// Print gob's version and the Go toolchain it would use.
     Version(CommonArgs),
+    /// Re-execute a trace's actions in the sandbox and prove every output bit for bit.
+    Replay(ReplayArgs),
+    /// Inspect traces: `show` one, `diff` two.
+    Trace(TraceArgs),
+}
+
+#[derive(Args)]
+struct ReplayArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Source tree for inputs the trace does not embed: DIR (the trace's first
+    /// module) or INSIDE=DIR (e.g. /mod/example.com/lib=../lib). Repeatable.
+    #[arg(long, value_name = "[INSIDE=]DIR")]
+    src: Vec<String>,
+    /// Replay only this action (an id such as b012, or a package path) and what it needs.
+    #[arg(long, value_name = "ID|PKG")]
+    action: Option<String>,
+    /// Keep the replay directory (inputs by digest, each action's work dir).
+    #[arg(long)]
+    keep: bool,
+    /// The replay directory (new or empty); implies --keep.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Write the files action ID saw into a tar (with -o).
+    #[arg(long, value_name = "ID")]
+    export: Option<String>,
+    /// The tar file for --export.
+    #[arg(short = 'o')]
+    output: Option<PathBuf>,
+    /// Parallel actions (default: number of CPUs).
+    #[arg(short = 'p')]
+    jobs: Option<usize>,
+    /// full (default) or namespaces: replay always maps paths.
+    #[arg(long, value_name = "MODE")]
+    sandbox: Option<String>,
+    /// Run each tool as `PROG TOOL ARGS...` (an emulator such as qemu-aarch64-static).
+    #[arg(long, value_name = "PROG")]
+    toolexec: Option<String>,
+    /// Let the trace set environment variables other than the Go target settings.
+    #[arg(long = "trust-env")]
+    trust_env: bool,
+    /// Print each action's verdict as it finishes.
+    #[arg(short = 'v')]
+    verbose: bool,
+    /// The trace file.
+    trace: PathBuf,
+}
+
+#[derive(Args)]
+struct TraceArgs {
+    #[command(subcommand)]
+    cmd: TraceCmd,
+}
+
+#[derive(Subcommand)]
+enum TraceCmd {
+    /// The graph, per-action times and cache hits.
+    Show {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// The trace file.
+        trace: PathBuf,
+    },
+    /// Which actions differ between two traces, and the first input or flag that differs.
+    Diff {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// The first trace.
+        a: PathBuf,
+        /// The second trace.
+        b: PathBuf,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -100,6 +174,23 @@ struct BuildArgs {
     /// Print how long each phase of the build took.
     #[arg(long = "debug-timing")]
     debug_timing: bool,
+    /// Isolation for every tool: auto (the strongest the host provides), full
+    /// (namespaces + Landlock + seccomp), namespaces, landlock or none.
+    #[arg(long, value_name = "MODE")]
+    sandbox: Option<String>,
+    /// Demand full isolation (--sandbox=full) and fail if the host cannot provide it.
+    #[arg(long)]
+    hermetic: bool,
+    /// Run each tool as `PROG TOOL ARGS...`, inside the tool's sandbox.
+    #[arg(long, value_name = "PROG")]
+    toolexec: Option<String>,
+    /// Record a self-contained trace of the build to FILE (`off`: none at all;
+    /// default: a digest-only trace under the cache directory).
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// With --trace: embed every input's content (default true).
+    #[arg(long = "trace-blobs", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    trace_blobs: Option<bool>,
     /// Package patterns (default ".").
     packages: Vec<String>,
 }
@@ -168,7 +259,15 @@ const LONG_FLAGS: &[&str] = &[
     "trimpath",
     "hermetic",
     "trace",
+    "trace-blobs",
     "sandbox",
+    "debug-timing",
+    "src",
+    "action",
+    "keep",
+    "dir",
+    "export",
+    "trust-env",
     "debug-actiongraph",
     "buildvcs",
 ];
@@ -202,6 +301,137 @@ fn normalize_args(args: impl Iterator<Item = String>) -> Result<Vec<String>, Str
         out.push(a);
     }
     Ok(out)
+}
+
+/// `--sandbox` and `--hermetic` together: `--hermetic` is `full`, and a
+/// conflicting explicit mode is an error rather than a silent choice.
+fn sandbox_choice(
+    mode: Option<&str>,
+    hermetic: bool,
+) -> anyhow::Result<gob::build::SandboxChoice> {
+    use gob::build::SandboxChoice;
+    let parsed = match mode {
+        None => None,
+        Some(m) => Some(SandboxChoice::parse(m).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--sandbox={m}: unknown mode; use auto, full, namespaces, landlock or none"
+            )
+        })?),
+    };
+    let full = SandboxChoice::Exactly(gob_sandbox::Mode::Full);
+    match (parsed, hermetic) {
+        (Some(p), true) if p != full => anyhow::bail!(
+            "--hermetic demands --sandbox=full; drop --sandbox={} or --hermetic",
+            mode.unwrap_or_default()
+        ),
+        (_, true) => Ok(full),
+        (Some(p), false) => Ok(p),
+        (None, false) => Ok(SandboxChoice::Auto),
+    }
+}
+
+/// A program named on the command line (`-toolexec`): a path, or a name looked up
+/// in $PATH as go does; returned absolute, with symlinks resolved, so the sandbox
+/// can bind the file itself.
+fn resolve_program(name: &str, env: &Env) -> anyhow::Result<PathBuf> {
+    let found = if name.contains('/') {
+        Some(PathBuf::from(name))
+    } else {
+        env.get("PATH").and_then(|path| {
+            std::env::split_paths(path)
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
+        })
+    };
+    let Some(p) = found else {
+        anyhow::bail!("-toolexec: {name}: executable file not found in $PATH");
+    };
+    std::fs::canonicalize(&p).map_err(|e| anyhow::anyhow!("-toolexec: {}: {e}", p.display()))
+}
+
+fn run_replay(a: ReplayArgs, env: &Env) -> anyhow::Result<ExitCode> {
+    let goroot = a
+        .common
+        .goroot
+        .clone()
+        .or_else(|| env.get("GOROOT").filter(|g| !g.is_empty()).map(PathBuf::from));
+    let toolchain = gob::toolchain::Toolchain::discover(goroot.as_deref(), None)?;
+    let sandbox = match a.sandbox.as_deref() {
+        None | Some("full") => gob_sandbox::Mode::Full,
+        Some("namespaces") => gob_sandbox::Mode::Namespaces,
+        Some(m) => anyhow::bail!(
+            "--sandbox={m}: replay runs only in a sandbox that maps paths: full or namespaces"
+        ),
+    };
+    let src = a
+        .src
+        .iter()
+        .map(|s| match s.split_once('=') {
+            Some((inside, dir)) if inside.starts_with('/') => {
+                (Some(inside.to_string()), PathBuf::from(dir))
+            }
+            _ => (None, PathBuf::from(s)),
+        })
+        .collect();
+    if a.jobs == Some(0) {
+        anyhow::bail!("-p must be a positive integer: 0");
+    }
+    let opts = gob::replay::ReplayOptions {
+        trace: a.trace.clone(),
+        toolchain,
+        src,
+        only: a.action.clone(),
+        keep: a.keep,
+        dir: a.dir.clone(),
+        jobs: a.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        }),
+        sandbox,
+        toolexec: a
+            .toolexec
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(|t| resolve_program(t, env))
+            .transpose()?,
+        trust_env: a.trust_env,
+        verbose: a.verbose,
+    };
+    if let Some(id) = &a.export {
+        let Some(out) = &a.output else {
+            anyhow::bail!("--export {id} needs -o FILE.tar");
+        };
+        let n = gob::replay::export(&opts, id, out)?;
+        eprintln!("gob replay: wrote {n} files of {id} to {}", out.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = gob::replay::replay(&opts)?;
+    print!("{}", gob::replay::render(&report));
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn run_trace(t: TraceArgs) -> anyhow::Result<ExitCode> {
+    let open = |p: &PathBuf| {
+        gob_replay::Trace::open(p, gob_replay::Limits::default())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
+    };
+    match t.cmd {
+        TraceCmd::Show { json, trace } => {
+            let tr = open(&trace)?;
+            print!("{}", gob::trace::show(&tr, json));
+            Ok(ExitCode::SUCCESS)
+        }
+        TraceCmd::Diff { json, a, b } => {
+            let (ta, tb) = (open(&a)?, open(&b)?);
+            let _ = (ta, tb, json);
+            anyhow::bail!("PENDING-DIFF")
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -263,8 +493,31 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
                 }
                 Ok(f)
             };
+            let sandbox = sandbox_choice(a.sandbox.as_deref(), a.hermetic)?;
+            let toolexec = a
+                .toolexec
+                .as_deref()
+                .filter(|t| !t.is_empty())
+                .map(|t| resolve_program(t, env))
+                .transpose()?;
             let work = tempdir_for_work(env)?;
+            let trace = match (&a.trace, a.trace_blobs) {
+                (None, Some(_)) => anyhow::bail!("--trace-blobs needs --trace FILE"),
+                (None, None) => gob::build::TraceChoice::Automatic,
+                (Some(p), _) if p.as_os_str() == "off" => gob::build::TraceChoice::Off,
+                (Some(p), b) => gob::build::TraceChoice::File {
+                    path: if p.is_absolute() {
+                        p.clone()
+                    } else {
+                        std::env::current_dir()?.join(p)
+                    },
+                    blobs: b.unwrap_or(true),
+                },
+            };
             let opts = gob::build::BuildOptions {
+                sandbox,
+                toolexec,
+                trace,
                 // Relative to -C's directory, as in go build.
                 output: a.output.map(|o| {
                     if o.is_absolute() {
@@ -371,6 +624,8 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
             cache.clean()?;
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Replay(a) => run_replay(a, env),
+        Cmd::Trace(t) => run_trace(t),
         Cmd::Version(c) => {
             let flags = LoadFlags {
                 goroot: c.goroot,

@@ -4,61 +4,12 @@
 
 mod common;
 
+use common::area::{text, Area};
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-/// A scratch area with its own HOME, GOBCACHE and GOCACHE.
-struct Area {
-    root: PathBuf,
-}
-
-impl Area {
-    fn new(tag: &str) -> Area {
-        let root = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("build-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
-        for d in ["home", "gobcache", "gocache", "out", "tmp", "modcache"] {
-            fs::create_dir_all(root.join(d)).unwrap();
-        }
-        Area { root }
-    }
-
-    fn env(&self, goarch: &str) -> Vec<(String, String)> {
-        let p = |d: &str| self.root.join(d).to_string_lossy().into_owned();
-        vec![
-            ("PATH".into(), "/usr/bin:/bin".into()),
-            ("HOME".into(), p("home")),
-            ("GOBCACHE".into(), p("gobcache")),
-            ("GOCACHE".into(), p("gocache")),
-            ("TMPDIR".into(), p("tmp")),
-            (
-                "GOROOT".into(),
-                common::goroot().to_string_lossy().into_owned(),
-            ),
-            ("GOOS".into(), "linux".into()),
-            ("GOARCH".into(), goarch.into()),
-            ("CGO_ENABLED".into(), "0".into()),
-            ("GOFLAGS".into(), String::new()),
-            ("GOTOOLCHAIN".into(), "local".into()),
-            ("GOPROXY".into(), "off".into()),
-            ("GOWORK".into(), "off".into()),
-            ("GOMODCACHE".into(), p("modcache")),
-            ("GOSUMDB".into(), "off".into()),
-        ]
-    }
-
-    fn run(&self, exe: &Path, dir: &Path, args: &[&str], goarch: &str) -> Output {
-        Command::new(exe)
-            .args(args)
-            .current_dir(dir)
-            .env_clear()
-            .envs(self.env(goarch))
-            .output()
-            .unwrap_or_else(|e| panic!("running {}: {e}", exe.display()))
-    }
-}
+use std::process::Command;
 
 /// Starts `gob build -o out .` in `dir` without waiting (for concurrency and kill tests).
 fn spawn_build(area: &Area, dir: &Path, out: &Path, extra: &[&str]) -> std::process::Child {
@@ -106,14 +57,6 @@ fn build_info(area: &Area, dir: &Path, bin: &Path) -> String {
         .skip(1)
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// The `# b012 compile` lines of -x output: the actions whose tool ran.

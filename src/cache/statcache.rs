@@ -120,6 +120,11 @@ impl DigestCache {
     /// The BLAKE3 digest of the regular file at `path`, from the remembered stat
     /// data when it still matches, else by reading the file.
     pub fn digest(&self, path: &Path) -> Result<Digest, CacheError> {
+        self.digest_sized(path).map(|(d, _)| d)
+    }
+
+    /// [`DigestCache::digest`] and the size the digest is of.
+    pub fn digest_sized(&self, path: &Path) -> Result<(Digest, u64), CacheError> {
         let err = |source| CacheError::ReadInput {
             path: path.to_path_buf(),
             source,
@@ -139,7 +144,7 @@ impl DigestCache {
                         *dirty = true;
                     }
                     self.hits.fetch_add(1, Ordering::Relaxed);
-                    return Ok(r.digest);
+                    return Ok((r.digest, meta.len()));
                 }
             }
         }
@@ -169,7 +174,7 @@ impl DigestCache {
                 } else if st.records.remove(path).is_some() {
                     st.dirty = true;
                 }
-                return Ok(digest);
+                return Ok((digest, n));
             }
         }
     }

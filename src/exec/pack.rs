@@ -7,16 +7,28 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-/// Writes `base` followed by `objects` to `out`.
+/// Writes `base` followed by `objects` to `out`; members are named after the files.
 pub fn pack(out: &Path, base: &Path, objects: &[&Path]) -> io::Result<()> {
+    let named: Vec<(String, &Path)> = objects
+        .iter()
+        .map(|o| {
+            let name = o
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (name, *o)
+        })
+        .collect();
+    pack_named(out, base, &named)
+}
+
+/// [`pack`] with each member's name given (replay reads objects from a
+/// store named by digest; the member keeps the object's own name).
+pub fn pack_named(out: &Path, base: &Path, objects: &[(String, &Path)]) -> io::Result<()> {
     let mut data = std::fs::read(base)?;
-    for obj in objects {
+    for (name, obj) in objects {
         let content = std::fs::read(obj)?;
-        let name = obj
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        append_member(&mut data, &name, &content);
+        append_member(&mut data, name, &content);
     }
     let mut f = std::fs::File::create(out)?;
     f.write_all(&data)?;

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 use super::{key, pack, ActionResult, ExecOptions, ExecStatus, OutputFile};
@@ -31,13 +30,48 @@ pub fn host_path(g: &ActionGraph, work: &Path, l: &Loc) -> PathBuf {
     }
 }
 
-fn render_host(g: &ActionGraph, work: &Path, arg: &Arg) -> String {
-    arg.render(&|l| host_path(g, work, l).to_string_lossy().into_owned())
+/// How an action's locations are spelled in its argv and generated files: the
+/// inside paths when the sandbox remaps paths (a mount namespace), else host paths.
+/// Both spellings give the same outputs (every path is rewritten by -trimpath)
+/// and the same key (keys use the host-independent form, see `key.rs`).
+#[derive(Clone, Copy)]
+pub(crate) struct View<'a> {
+    g: &'a ActionGraph,
+    work: &'a Path,
+    inside: bool,
+}
+
+impl<'a> View<'a> {
+    pub(crate) fn new(g: &'a ActionGraph, opts: &'a ExecOptions) -> View<'a> {
+        View {
+            g,
+            work: &opts.work_dir,
+            inside: opts.sandbox.mode().remaps_paths(),
+        }
+    }
+    /// Host paths regardless of the sandbox (gob's own internal steps).
+    pub(crate) fn host(self) -> View<'a> {
+        View {
+            inside: false,
+            ..self
+        }
+    }
+    pub(crate) fn path(&self, l: &Loc) -> String {
+        if self.inside {
+            l.inside()
+        } else {
+            host_path(self.g, self.work, l).to_string_lossy().into_owned()
+        }
+    }
+    pub(crate) fn render(&self, arg: &Arg) -> String {
+        arg.render(&|l| self.path(l))
+    }
 }
 
 struct Prepared {
     key: ActionKey,
     generated: Vec<(Loc, Vec<u8>)>,
+    used: Vec<super::UsedInput>,
 }
 
 fn fail(a: &Action, key: Option<ActionKey>, started: Instant, msg: String) -> ActionResult {
@@ -50,6 +84,9 @@ fn fail(a: &Action, key: Option<ActionKey>, started: Instant, msg: String) -> Ac
         status: ExecStatus::Error(msg),
         wall: started.elapsed(),
         cmdline: String::new(),
+        cpu: std::time::Duration::ZERO,
+        enforcement: None,
+        inputs: Default::default(),
     }
 }
 
@@ -68,7 +105,9 @@ fn tool_digest(digests: &DigestCache, opts: &ExecOptions, tool: Tool) -> Result<
     }
 }
 
-/// Computes the key: tool, argv, env, every input's location and digest, and the declared outputs.
+/// Computes the key: tool, `-toolexec` program, argv, env, every input's
+/// location and digest, and the declared outputs. The sandbox mode is not in the
+/// key: it changes what a tool may read, never what a successful run writes.
 fn prepare(
     g: &ActionGraph,
     a: &Action,
@@ -78,6 +117,12 @@ fn prepare(
 ) -> Result<Prepared, String> {
     let mut kb = ActionKeyBuilder::new(tool_digest(digests, opts, a.tool)?);
     kb.arg(format!("kind={}", a.kind.name()));
+    if let (Some(te), Some(_)) = (&opts.toolexec, a.tool.binary()) {
+        let d = digests
+            .digest(te)
+            .map_err(|e| format!("reading -toolexec program {}: {e}", te.display()))?;
+        kb.arg(format!("toolexec={d}"));
+    }
     for arg in &a.args {
         kb.arg(key::key_text(g, a.id, &arg.0));
     }
@@ -86,33 +131,56 @@ fn prepare(
         kb.env(k, v);
     }
     let mut generated = Vec::new();
+    let mut used = Vec::with_capacity(a.inputs.len());
     let mut inputs: Vec<(String, Digest)> = Vec::with_capacity(a.inputs.len());
     for i in &a.inputs {
         let at = key::key_loc(g, a.id, &i.at);
-        let d = match &i.source {
-            InputSource::Host(p) => digests
-                .digest(p)
-                .map_err(|e| format!("reading input {}: {e}", p.display()))?,
+        let (d, u) = match &i.source {
+            InputSource::Host(p) => {
+                let (d, size) = digests
+                    .digest_sized(p)
+                    .map_err(|e| format!("reading input {}: {e}", p.display()))?;
+                (d, (d, size, super::InputBytes::File(p.clone())))
+            }
             InputSource::Generated(parts) => {
                 let text = key::key_text(g, a.id, parts);
-                let host = Arg(parts.clone()).render(&|l| {
-                    host_path(g, &opts.work_dir, l)
-                        .to_string_lossy()
-                        .into_owned()
-                });
-                generated.push((i.at.clone(), host.into_bytes()));
-                Digest::of_bytes(text.as_bytes())
+                let view = View::new(g, opts);
+                let view = if a.tool.binary().is_some() {
+                    view
+                } else {
+                    view.host()
+                };
+                let arg = Arg(parts.clone());
+                generated.push((i.at.clone(), view.render(&arg).into_bytes()));
+                // Traces hold the inside spelling, whatever this run used.
+                let inside = arg.render(&|l| l.inside()).into_bytes();
+                let u = (
+                    Digest::of_bytes(&inside),
+                    inside.len() as u64,
+                    super::InputBytes::Inline(inside),
+                );
+                (Digest::of_bytes(text.as_bytes()), u)
             }
             InputSource::Output { action, name } => {
                 let r = deps
                     .get(action)
                     .ok_or_else(|| format!("internal error: result of {action} missing"))?;
-                r.output(name)
-                    .ok_or_else(|| format!("internal error: {action} has no output {name}"))?
-                    .digest
+                let o = r
+                    .output(name)
+                    .ok_or_else(|| format!("internal error: {action} has no output {name}"))?;
+                (
+                    o.digest,
+                    (o.digest, o.size, super::InputBytes::File(o.path.clone())),
+                )
             }
         };
         inputs.push((at, d));
+        used.push(super::UsedInput {
+            at: i.at.clone(),
+            digest: u.0,
+            size: u.1,
+            bytes: u.2,
+        });
     }
     inputs.sort();
     for (at, d) in &inputs {
@@ -124,6 +192,7 @@ fn prepare(
     Ok(Prepared {
         key: kb.finish(),
         generated,
+        used,
     })
 }
 
@@ -267,6 +336,7 @@ pub(crate) fn run_action(
         Err(e) => return fail(a, None, started, e),
     };
     let key = prep.key;
+    let used = std::sync::Arc::new(prep.used);
 
     if opts.use_cache {
         match cache.get(&key) {
@@ -290,6 +360,9 @@ pub(crate) fn run_action(
                         status: ExecStatus::Success,
                         wall: started.elapsed(),
                         cmdline: String::new(),
+                        cpu: std::time::Duration::ZERO,
+                        enforcement: None,
+                        inputs: used,
                     };
                 }
             }
@@ -308,6 +381,12 @@ pub(crate) fn run_action(
     } else {
         (1, 0)
     };
+    let view = View::new(g, opts);
+    let view = if a.tool.binary().is_some() {
+        view
+    } else {
+        view.host()
+    };
     let args: Vec<String> = a
         .args
         .iter()
@@ -315,84 +394,44 @@ pub(crate) fn run_action(
             if x.0.is_empty() {
                 (threads > 1).then(|| format!("-c={threads}"))
             } else {
-                Some(render_host(g, &opts.work_dir, x))
+                Some(view.render(x))
             }
         })
         .collect();
-    let cwd = host_path(g, &opts.work_dir, &a.cwd);
-    let (cmdline, outcome) = match a.tool.binary() {
-        Some(bin) => {
-            let prog = opts.tool_dir.join(bin);
-            let env_prefix: String = a
-                .env
-                .iter()
-                .map(|(k, v)| format!("{k}={} ", crate::plan::shell_quote(v)))
-                .collect();
-            let cmdline = format!(
-                "cd {}\n{env_prefix}{} {}",
-                cwd.display(),
-                prog.display(),
-                args.iter()
-                    .map(|s| crate::plan::shell_quote(s))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            );
-            started_cb(Some(cmdline.clone()));
-            let out = Command::new(&prog)
-                .args(&args)
-                .current_dir(&cwd)
-                .env_clear()
-                .envs(a.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                .output();
-            let outcome = match out {
-                Err(e) => (
-                    Vec::new(),
-                    ExecStatus::Error(format!("starting {}: {e}", prog.display())),
-                ),
-                Ok(o) => {
-                    let mut log = o.stdout;
-                    log.extend_from_slice(&o.stderr);
-                    let status = match o.status.code() {
-                        Some(0) => ExecStatus::Success,
-                        Some(code) => ExecStatus::Failed { code },
-                        None => {
-                            use std::os::unix::process::ExitStatusExt;
-                            ExecStatus::Signaled {
-                                signal: o.status.signal().unwrap_or(0),
-                            }
-                        }
-                    };
-                    (log, status)
-                }
-            };
-            (cmdline, outcome)
-        }
+    let ran = match a.tool.binary() {
+        Some(bin) => run_tool(g, a, bin, &args, view, opts, started_cb),
         None => {
             // pack r OUT BASE OBJ...
             let cmdline = format!("gob-internal pack r {}", args.join(" "));
             started_cb(Some(cmdline.clone()));
             let paths: Vec<PathBuf> = args.iter().map(PathBuf::from).collect();
-            let outcome = match paths.split_first() {
+            let status = match paths.split_first() {
                 Some((out, rest)) if !rest.is_empty() => {
                     let objs: Vec<&Path> = rest[1..].iter().map(PathBuf::as_path).collect();
                     match pack::pack(out, &rest[0], &objs) {
-                        Ok(()) => (Vec::new(), ExecStatus::Success),
-                        Err(e) => (
-                            Vec::new(),
-                            ExecStatus::Error(format!("pack {}: {e}", out.display())),
-                        ),
+                        Ok(()) => ExecStatus::Success,
+                        Err(e) => ExecStatus::Error(format!("pack {}: {e}", out.display())),
                     }
                 }
-                _ => (
-                    Vec::new(),
-                    ExecStatus::Error("pack: no archive given".into()),
-                ),
+                _ => ExecStatus::Error("pack: no archive given".into()),
             };
-            (cmdline, outcome)
+            Ran {
+                cmdline,
+                log: Vec::new(),
+                status,
+                cpu: std::time::Duration::ZERO,
+                enforcement: None,
+            }
         }
     };
     tokens.give(taken);
-    let (log, status) = outcome;
+    let Ran {
+        cmdline,
+        log,
+        status,
+        cpu,
+        enforcement,
+    } = ran;
     if status != ExecStatus::Success {
         return ActionResult {
             id: a.id,
@@ -403,21 +442,28 @@ pub(crate) fn run_action(
             status,
             wall: started.elapsed(),
             cmdline,
+            cpu,
+            enforcement,
+            inputs: used,
         };
     }
     // Collect the declared outputs; a missing one fails the action.
     let mut files = Vec::new();
     for o in &a.outputs {
         let p = host_path(g, &opts.work_dir, &o.at);
+        // Never followed: a symlink (or a second name of some other file)
+        // planted where an output belongs fails the action.
         match std::fs::symlink_metadata(&p) {
-            Ok(m) if m.is_file() => files.push((o.name.clone(), p, o.exec)),
+            Ok(m) if m.is_file() && std::os::unix::fs::MetadataExt::nlink(&m) == 1 => {
+                files.push((o.name.clone(), p, o.exec))
+            }
             Ok(_) => {
                 return fail(
                     a,
                     Some(key),
                     started,
                     format!(
-                        "{}: output {} is not a regular file",
+                        "{}: output {} is not a regular file with one link",
                         a.import_path,
                         p.display()
                     ),
@@ -479,7 +525,283 @@ pub(crate) fn run_action(
         status,
         wall: started.elapsed(),
         cmdline,
+        cpu,
+        enforcement,
+        inputs: used,
     }
+}
+
+/// What running a tool (or an internal step) gave.
+struct Ran {
+    cmdline: String,
+    log: Vec<u8>,
+    status: ExecStatus,
+    cpu: std::time::Duration,
+    enforcement: Option<gob_sandbox::Enforcement>,
+}
+
+/// The program an action's argv names first: the tool, or `-toolexec PROG TOOL`.
+fn tool_path(opts: &ExecOptions, bin: &str, inside: bool) -> PathBuf {
+    if inside {
+        let dir = opts
+            .tool_dir
+            .file_name()
+            .map(|d| d.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        PathBuf::from(format!("/goroot/pkg/tool/{dir}/{bin}"))
+    } else {
+        opts.tool_dir.join(bin)
+    }
+}
+
+/// Where the `-toolexec` program is seen inside the sandbox.
+fn toolexec_inside(te: &Path) -> PathBuf {
+    let name = te
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "toolexec".into());
+    PathBuf::from(format!("/toolexec/{name}"))
+}
+
+/// The sandbox policy of one tool run: exactly the declared inputs (read-only,
+/// at their locations), the tool (and `-toolexec` program), the action's own
+/// work directory writable, the declared environment and nothing else.
+fn policy(
+    g: &ActionGraph,
+    a: &Action,
+    bin: &str,
+    args: &[String],
+    view: View<'_>,
+    opts: &ExecOptions,
+) -> gob_sandbox::Policy {
+    use gob_sandbox::Bind;
+    let inside = view.inside;
+    let bind = |host: PathBuf, inside_path: PathBuf| Bind {
+        inside: if inside { inside_path } else { host.clone() },
+        host,
+    };
+    let mut inputs: Vec<Bind> = a
+        .inputs
+        .iter()
+        .map(|i| {
+            let host = match &i.source {
+                InputSource::Host(p) if !matches!(i.at, Loc::Work { .. }) => p.clone(),
+                _ => host_path(g, &opts.work_dir, &i.at),
+            };
+            bind(host, PathBuf::from(i.at.inside()))
+        })
+        .collect();
+    let tool = tool_path(opts, bin, inside);
+    inputs.push(bind(opts.tool_dir.join(bin), tool.clone()));
+    let (program, mut argv) = match &opts.toolexec {
+        Some(te) => {
+            let p = if inside {
+                toolexec_inside(te)
+            } else {
+                te.clone()
+            };
+            inputs.push(bind(te.clone(), p.clone()));
+            (p, vec![tool.into_os_string()])
+        }
+        None => (tool, Vec::new()),
+    };
+    argv.extend(args.iter().map(Into::into));
+    let own = Loc::Work {
+        action: a.id,
+        rel: String::new(),
+    };
+    gob_sandbox::Policy {
+        program,
+        args: argv,
+        env: a
+            .env
+            .iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect(),
+        cwd: PathBuf::from(view.path(&a.cwd)),
+        inputs,
+        outputs: vec![bind(
+            host_path(g, &opts.work_dir, &own),
+            PathBuf::from(own.inside()),
+        )],
+        limits: opts.limits.clone(),
+        hostname: "gob".into(),
+    }
+}
+
+/// Runs an external tool in the sandbox.
+fn run_tool(
+    g: &ActionGraph,
+    a: &Action,
+    bin: &str,
+    args: &[String],
+    view: View<'_>,
+    opts: &ExecOptions,
+    started_cb: &dyn Fn(Option<String>),
+) -> Ran {
+    let pol = policy(g, a, bin, args, view, opts);
+    let env_prefix: String = a
+        .env
+        .iter()
+        .map(|(k, v)| format!("{k}={} ", crate::plan::shell_quote(v)))
+        .collect();
+    let cmdline = format!(
+        "cd {}\n{env_prefix}{} {}",
+        pol.cwd.display(),
+        pol.program.display(),
+        pol.args
+            .iter()
+            .map(|s| crate::plan::shell_quote(&s.to_string_lossy()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    started_cb(Some(cmdline.clone()));
+    match opts.sandbox.0.run(&pol) {
+        Err(e) => Ran {
+            cmdline,
+            log: Vec::new(),
+            status: ExecStatus::Error(format!("{}: {e}", a.import_path)),
+            cpu: std::time::Duration::ZERO,
+            enforcement: None,
+        },
+        Ok(o) => {
+            let mut log = o.stdout;
+            log.extend_from_slice(&o.stderr);
+            let status = match o.status {
+                gob_sandbox::ExecStatus::Exited(0) => ExecStatus::Success,
+                gob_sandbox::ExecStatus::Exited(code) => ExecStatus::Failed { code },
+                gob_sandbox::ExecStatus::Signaled(signal) => ExecStatus::Signaled { signal },
+                gob_sandbox::ExecStatus::TimedOut => ExecStatus::TimedOut,
+            };
+            if status != ExecStatus::Success {
+                if let Some(note) = undeclared_read(g, a, &log, view, opts) {
+                    log.extend_from_slice(note.as_bytes());
+                }
+            }
+            Ran {
+                cmdline,
+                log,
+                status,
+                cpu: o.cpu,
+                enforcement: Some(o.enforcement),
+            }
+        }
+    }
+}
+
+/// When a failed tool's output names a path it could not open, and that path
+/// exists on the host but was not declared, says so: the action, the package,
+/// the path, and how to declare it. Tools report failed opens as
+/// `open PATH: no such file or directory` (or `permission denied` under Landlock).
+fn undeclared_read(
+    g: &ActionGraph,
+    a: &Action,
+    log: &[u8],
+    view: View<'_>,
+    opts: &ExecOptions,
+) -> Option<String> {
+    let text = String::from_utf8_lossy(log);
+    let declared: std::collections::HashSet<String> =
+        a.inputs.iter().map(|i| view.path(&i.at)).collect();
+    for line in text.lines() {
+        for marker in [": no such file or directory", ": permission denied"] {
+            let Some(end) = line.find(marker) else {
+                continue;
+            };
+            let head = &line[..end];
+            let Some(start) = head.rfind(" /").map(|i| i + 1).or_else(|| head.starts_with('/').then_some(0)) else {
+                continue;
+            };
+            let path = &head[start..];
+            if declared.contains(path) {
+                continue;
+            }
+            let host = if view.inside {
+                inside_to_host(g, &opts.work_dir, path)
+            } else {
+                Some(PathBuf::from(path))
+            };
+            let Some(host) = host.filter(|h| h.exists()) else {
+                continue;
+            };
+            return Some(format!(
+                "gob: action {} ({} of {}) read {path}, which it did not declare (on this host: {}).\n\
+                 gob: the sandbox holds only declared inputs; if the package needs this file, \
+                 it must be part of the package (a Go file, an //go:embed pattern, a .s or .h file \
+                 in its directory), or build with --sandbox=none to see the unsandboxed behaviour.\n",
+                a.id,
+                a.kind.name(),
+                a.import_path,
+                host.display()
+            ));
+        }
+    }
+    None
+}
+
+/// Text with every inside root prefix (`/goroot/`, `/mod/…/`) replaced by the
+/// host directory, longest prefix first.
+pub(crate) fn inside_to_host_text(g: &ActionGraph, work: &Path, text: &str) -> String {
+    let mut roots: Vec<(String, String)> = g
+        .roots
+        .iter()
+        .map(|(root, host)| {
+            let inside = Loc::Src {
+                root: root.clone(),
+                rel: String::new(),
+            }
+            .inside();
+            (format!("{inside}/"), format!("{}/", host.display()))
+        })
+        .collect();
+    roots.push(("/work/".into(), format!("{}/", work.display())));
+    roots.sort_by_key(|(i, _)| std::cmp::Reverse(i.len()));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    // Only where a path can start: not inside a longer path or word.
+    let mut at_boundary = true;
+    'outer: while !rest.is_empty() {
+        if at_boundary {
+            for (inside, host) in &roots {
+                if rest.starts_with(inside.as_str()) {
+                    out.push_str(host);
+                    rest = &rest[inside.len()..];
+                    at_boundary = false;
+                    continue 'outer;
+                }
+            }
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            out.push(c);
+            at_boundary = !(c.is_alphanumeric() || "/._-~+@".contains(c));
+        }
+        rest = chars.as_str();
+    }
+    out
+}
+
+/// The host path of an inside path, when it is under a known root.
+fn inside_to_host(g: &ActionGraph, work: &Path, inside: &str) -> Option<PathBuf> {
+    if let Some(rest) = inside.strip_prefix("/work/") {
+        return Some(work.join(rest));
+    }
+    let mut best: Option<(usize, PathBuf)> = None;
+    for (root, host) in &g.roots {
+        let prefix = Loc::Src {
+            root: root.clone(),
+            rel: String::new(),
+        }
+        .inside();
+        if let Some(rest) = inside.strip_prefix(&prefix) {
+            if (rest.is_empty() || rest.starts_with('/'))
+                && best.as_ref().is_none_or(|(n, _)| prefix.len() > *n)
+            {
+                best = Some((prefix.len(), host.join(rest.trim_start_matches('/'))));
+            }
+        }
+    }
+    best.map(|(_, p)| p)
 }
 
 #[cfg(test)]
@@ -566,6 +888,9 @@ mod tests {
             status: super::super::ExecStatus::Success,
             wall: std::time::Duration::ZERO,
             cmdline: String::new(),
+            cpu: std::time::Duration::ZERO,
+            enforcement: None,
+            inputs: Default::default(),
         };
         let opts = ExecOptions {
             jobs: 8,
@@ -576,6 +901,11 @@ mod tests {
             progress: false,
             use_cache: true,
             display_cwd: root.clone(),
+            sandbox: super::super::SandboxHandle(std::sync::Arc::new(
+                gob_sandbox::Sandbox::new(gob_sandbox::Mode::None).unwrap(),
+            )),
+            toolexec: None,
+            limits: gob_sandbox::Limits::default(),
         };
         for round in 0..20 {
             let _ = std::fs::remove_dir_all(&opts.work_dir);

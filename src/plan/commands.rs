@@ -294,6 +294,12 @@ impl<'a> Planner<'a> {
                 source: InputSource::Host(self.t.goroot.join(&rel)),
             });
         }
+        for h in &p.files.asm_include_files {
+            v.push(Input {
+                at: self.src_loc(p, h),
+                source: InputSource::Host(self.host_file(p, h)),
+            });
+        }
         let c = &self.t.cfg.target;
         let (goos, goarch) = (c.goos.clone(), c.goarch.clone());
         for h in &p.files.h_files {

@@ -3,6 +3,7 @@
 //! Each test binary compiles its own copy and uses only part of it.
 #![allow(dead_code)]
 
+pub mod area;
 pub mod modcache;
 
 use std::path::PathBuf;

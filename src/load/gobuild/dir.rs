@@ -165,6 +165,10 @@ pub struct DirPackage {
     pub m_files: Vec<String>,
     /// .h/.hh/.hpp/.hxx files.
     pub h_files: Vec<String>,
+    /// Files below the directory that its .s files `#include "sub/x.h"`
+    /// (transitively), as `/`-separated paths: not part of go/build's package,
+    /// but read by the assembler, so the planner declares them.
+    pub asm_include_files: Vec<String>,
     /// .f/.F/.for/.f90 files.
     pub f_files: Vec<String>,
     /// .s files, plus .S/.sx when there are cgo files (then sorted).
@@ -644,7 +648,57 @@ pub fn import_dir_with(
             w.non_go(&path, &name, ext);
         }
     }
-    w.finish()
+    let (mut p, err) = w.finish();
+    p.asm_include_files = asm_include_files(dir, &p.s_files, &p.h_files);
+    (p, err)
+}
+
+/// The files in subdirectories of `dir` that the .s files include by a quoted
+/// relative name (`#include "cgo/abi_amd64.h"` in runtime), followed through
+/// the headers they include. Names with `..` or that name no file are left out:
+/// the assembler's own search decides about those.
+fn asm_include_files(dir: &Path, s_files: &[String], h_files: &[String]) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    let mut queue: Vec<String> = s_files.to_vec();
+    let mut seen: std::collections::HashSet<String> = queue.iter().cloned().collect();
+    while let Some(f) = queue.pop() {
+        let Ok(text) = fs::read_to_string(dir.join(&f)) else {
+            continue;
+        };
+        // Relative to the including file's directory first, as the assembler does.
+        let base = f.rsplit_once('/').map(|(d, _)| d.to_string());
+        for line in text.lines() {
+            let Some(rest) = line.trim_start().strip_prefix("#include") else {
+                continue;
+            };
+            let rest = rest.trim();
+            let Some(name) = rest.strip_prefix('"').and_then(|r| r.split('"').next()) else {
+                continue;
+            };
+            if name.split('/').any(|c| c == ".." || c == "." || c.is_empty()) {
+                continue;
+            }
+            let candidates = match &base {
+                Some(b) => vec![format!("{b}/{name}"), name.to_string()],
+                None => vec![name.to_string()],
+            };
+            for c in candidates {
+                if !c.contains('/') && h_files.contains(&c) {
+                    break;
+                }
+                if dir.join(&c).is_file() {
+                    if seen.insert(c.clone()) {
+                        found.push(c.clone());
+                        queue.push(c);
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    found.retain(|f| f.contains('/'));
+    found.sort();
+    found
 }
 
 /// Names of the non-directory entries of `dir`, byte-sorted like os.ReadDir.

@@ -1,0 +1,287 @@
+//! The seccomp filter: a Flatpak-style deny list as a hand-assembled classic BPF program.
+//!
+//! Built once per [`crate::Sandbox`] and installed by the child after
+//! no-new-privs, just before execve. Denied calls fail with EPERM (`clone3`
+//! with ENOSYS, so libc falls back to `clone`, whose flags the filter can
+//! see). A foreign architecture (i386 via `int 0x80`, arm32) or the x32 ABI
+//! kills the process: the numbers below mean nothing there.
+//!
+//! The program is a straight list of `if nr == X return EPERM` pairs plus a
+//! few argument checks, each ending in a return, so every jump is short and
+//! forward. Syscall numbers come from `libc` for the target (x86_64 or
+//! aarch64); the architecture check comes first.
+
+use libc::sock_filter;
+
+/// SECCOMP_RET_KILL_PROCESS.
+const RET_KILL_PROCESS: u32 = 0x8000_0000;
+/// SECCOMP_RET_ERRNO (| errno).
+const RET_ERRNO: u32 = 0x0005_0000;
+/// SECCOMP_RET_ALLOW.
+const RET_ALLOW: u32 = 0x7fff_0000;
+
+/// Offsets in `struct seccomp_data`.
+const OFF_NR: u32 = 0;
+const OFF_ARCH: u32 = 4;
+/// Low 32 bits of argument `i` (little-endian targets only).
+const fn off_arg_lo(i: u32) -> u32 {
+    16 + 8 * i
+}
+
+/// AUDIT_ARCH_* of the target.
+#[cfg(target_arch = "x86_64")]
+pub(crate) const AUDIT_ARCH: u32 = 0xC000_003E;
+#[cfg(target_arch = "aarch64")]
+pub(crate) const AUDIT_ARCH: u32 = 0xC000_00B7;
+
+/// The x32 ABI marks its syscall numbers with this bit.
+#[cfg(target_arch = "x86_64")]
+const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+
+/// Every `CLONE_NEW*` flag: a clone with any of them is denied.
+pub(crate) const CLONE_NEW_MASK: u32 = (libc::CLONE_NEWNS
+    | libc::CLONE_NEWCGROUP
+    | libc::CLONE_NEWUTS
+    | libc::CLONE_NEWIPC
+    | libc::CLONE_NEWUSER
+    | libc::CLONE_NEWPID
+    | libc::CLONE_NEWNET) as u32
+    | 0x80; // CLONE_NEWTIME
+
+/// TIOCSTI (push bytes into a terminal's input) and TIOCLINUX.
+pub(crate) const TIOCSTI: u32 = 0x5412;
+pub(crate) const TIOCLINUX: u32 = 0x541C;
+
+/// personality(2) values a program may set: PER_LINUX, PER_LINUX32, and the query.
+const PERSONALITY_OK: [u32; 3] = [0, 8, 0xffff_ffff];
+
+/// open_tree_attr(2) (Linux 6.15), missing from libc.
+const SYS_OPEN_TREE_ATTR: i64 = 467;
+
+/// Calls denied outright with EPERM.
+pub(crate) fn denied() -> Vec<i64> {
+    let mut v = vec![
+        libc::SYS_unshare,
+        libc::SYS_setns,
+        libc::SYS_mount,
+        libc::SYS_umount2,
+        libc::SYS_pivot_root,
+        libc::SYS_chroot,
+        libc::SYS_mount_setattr,
+        libc::SYS_open_tree,
+        SYS_OPEN_TREE_ATTR,
+        libc::SYS_move_mount,
+        libc::SYS_fsopen,
+        libc::SYS_fsconfig,
+        libc::SYS_fsmount,
+        libc::SYS_fspick,
+        libc::SYS_keyctl,
+        libc::SYS_add_key,
+        libc::SYS_request_key,
+        libc::SYS_ptrace,
+        libc::SYS_process_vm_readv,
+        libc::SYS_process_vm_writev,
+        libc::SYS_bpf,
+        libc::SYS_perf_event_open,
+        libc::SYS_userfaultfd,
+        libc::SYS_kexec_load,
+        libc::SYS_kexec_file_load,
+        libc::SYS_init_module,
+        libc::SYS_finit_module,
+        libc::SYS_delete_module,
+        libc::SYS_acct,
+        libc::SYS_swapon,
+        libc::SYS_swapoff,
+        libc::SYS_reboot,
+        libc::SYS_syslog,
+        libc::SYS_quotactl,
+        libc::SYS_quotactl_fd,
+        libc::SYS_name_to_handle_at,
+        libc::SYS_open_by_handle_at,
+    ];
+    #[cfg(target_arch = "x86_64")]
+    v.push(libc::SYS_uselib);
+    v.into_iter().map(|n| n as i64).collect()
+}
+
+/// A BPF statement.
+const fn stmt(code: u16, k: u32) -> sock_filter {
+    sock_filter { code, jt: 0, jf: 0, k }
+}
+/// A BPF conditional jump.
+const fn jump(code: u16, k: u32, jt: u8, jf: u8) -> sock_filter {
+    sock_filter { code, jt, jf, k }
+}
+
+const LD_W_ABS: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
+const JEQ: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
+#[cfg(target_arch = "x86_64")]
+const JGE: u16 = (libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K) as u16;
+const JSET: u16 = (libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K) as u16;
+const RET: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
+
+/// Assembles the filter for the target architecture and `mode`.
+///
+/// Mode::Landlock has no network namespace and Landlock governs TCP only,
+/// so there the filter also denies `socket(AF_INET|AF_INET6, ...)` with
+/// EACCES: no UDP, raw or SCTP sockets to the host's network either.
+pub(crate) fn program(mode: crate::Mode) -> Vec<sock_filter> {
+    let eperm = RET_ERRNO | libc::EPERM as u32;
+    let enosys = RET_ERRNO | libc::ENOSYS as u32;
+    let mut p = vec![
+        stmt(LD_W_ABS, OFF_ARCH),
+        jump(JEQ, AUDIT_ARCH, 1, 0),
+        stmt(RET, RET_KILL_PROCESS),
+        stmt(LD_W_ABS, OFF_NR),
+    ];
+    #[cfg(target_arch = "x86_64")]
+    p.extend([jump(JGE, X32_SYSCALL_BIT, 0, 1), stmt(RET, RET_KILL_PROCESS)]);
+    for nr in denied() {
+        p.extend([jump(JEQ, nr as u32, 0, 1), stmt(RET, eperm)]);
+    }
+    // clone3 hides its flags behind a pointer: ENOSYS, libc retries with clone.
+    p.extend([jump(JEQ, libc::SYS_clone3 as u32, 0, 1), stmt(RET, enosys)]);
+    // clone(flags, ...): flags are the first argument on x86_64 and aarch64.
+    p.extend([
+        jump(JEQ, libc::SYS_clone as u32, 0, 4),
+        stmt(LD_W_ABS, off_arg_lo(0)),
+        jump(JSET, CLONE_NEW_MASK, 0, 1),
+        stmt(RET, eperm),
+        stmt(RET, RET_ALLOW),
+    ]);
+    // ioctl(fd, cmd): the kernel truncates cmd to 32 bits, so do we.
+    p.extend([
+        jump(JEQ, libc::SYS_ioctl as u32, 0, 5),
+        stmt(LD_W_ABS, off_arg_lo(1)),
+        jump(JEQ, TIOCSTI, 2, 0),
+        jump(JEQ, TIOCLINUX, 1, 0),
+        stmt(RET, RET_ALLOW),
+        stmt(RET, eperm),
+    ]);
+    // personality(persona): only the defaults and the query.
+    p.extend([
+        jump(JEQ, libc::SYS_personality as u32, 0, 6),
+        stmt(LD_W_ABS, off_arg_lo(0)),
+        jump(JEQ, PERSONALITY_OK[0], 3, 0),
+        jump(JEQ, PERSONALITY_OK[1], 2, 0),
+        jump(JEQ, PERSONALITY_OK[2], 1, 0),
+        stmt(RET, eperm),
+        stmt(RET, RET_ALLOW),
+    ]);
+    if mode == crate::Mode::Landlock {
+        let eacces = RET_ERRNO | libc::EACCES as u32;
+        p.extend([
+            jump(JEQ, libc::SYS_socket as u32, 0, 5),
+            stmt(LD_W_ABS, off_arg_lo(0)),
+            jump(JEQ, libc::AF_INET as u32, 2, 0),
+            jump(JEQ, libc::AF_INET6 as u32, 1, 0),
+            stmt(RET, RET_ALLOW),
+            stmt(RET, eacces),
+        ]);
+    }
+    p.push(stmt(RET, RET_ALLOW));
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A classic-BPF interpreter for the instructions the filter uses.
+    fn run(prog: &[sock_filter], arch: u32, nr: u32, args: [u64; 6]) -> u32 {
+        let mut data = [0u8; 64];
+        data[0..4].copy_from_slice(&nr.to_le_bytes());
+        data[4..8].copy_from_slice(&arch.to_le_bytes());
+        for (i, a) in args.iter().enumerate() {
+            data[16 + 8 * i..24 + 8 * i].copy_from_slice(&a.to_le_bytes());
+        }
+        let (mut a, mut pc) = (0u32, 0usize);
+        loop {
+            let ins = prog[pc];
+            pc += 1;
+            match ins.code {
+                LD_W_ABS => {
+                    let k = ins.k as usize;
+                    a = u32::from_le_bytes(data[k..k + 4].try_into().unwrap());
+                }
+                RET => return ins.k,
+                code => {
+                    let taken = match code {
+                        JEQ => a == ins.k,
+                        JSET => a & ins.k != 0,
+                        #[cfg(target_arch = "x86_64")]
+                        JGE => a >= ins.k,
+                        _ => panic!("unknown opcode {code:#x}"),
+                    };
+                    pc += if taken { ins.jt } else { ins.jf } as usize;
+                }
+            }
+        }
+    }
+
+    fn call(nr: i64, args: [u64; 6]) -> u32 {
+        run(&program(crate::Mode::Full), AUDIT_ARCH, nr as u32, args)
+    }
+    const EPERM: u32 = RET_ERRNO | libc::EPERM as u32;
+
+    #[test]
+    fn denies_the_list_with_eperm() {
+        for nr in denied() {
+            assert_eq!(call(nr, [0; 6]), EPERM, "syscall {nr}");
+        }
+        assert_eq!(call(libc::SYS_clone3, [0; 6]), RET_ERRNO | libc::ENOSYS as u32);
+    }
+
+    #[test]
+    fn allows_ordinary_calls() {
+        for nr in [libc::SYS_read, libc::SYS_write, libc::SYS_openat, libc::SYS_execve, libc::SYS_exit_group] {
+            assert_eq!(call(nr, [0; 6]), RET_ALLOW, "syscall {nr}");
+        }
+    }
+
+    #[test]
+    fn clone_flags() {
+        let fork = libc::SIGCHLD as u64;
+        let thread = (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_FILES | libc::CLONE_SIGHAND | libc::CLONE_THREAD) as u64;
+        assert_eq!(call(libc::SYS_clone, [fork, 0, 0, 0, 0, 0]), RET_ALLOW);
+        assert_eq!(call(libc::SYS_clone, [thread, 0, 0, 0, 0, 0]), RET_ALLOW);
+        for f in [libc::CLONE_NEWUSER, libc::CLONE_NEWNS, libc::CLONE_NEWNET, libc::CLONE_NEWPID, 0x80] {
+            assert_eq!(call(libc::SYS_clone, [fork | f as u64, 0, 0, 0, 0, 0]), EPERM, "flag {f:#x}");
+        }
+    }
+
+    #[test]
+    fn ioctl_and_personality() {
+        assert_eq!(call(libc::SYS_ioctl, [1, TIOCSTI as u64, 0, 0, 0, 0]), EPERM);
+        assert_eq!(call(libc::SYS_ioctl, [1, 0xffff_ffff_0000_0000 | TIOCSTI as u64, 0, 0, 0, 0]), EPERM);
+        assert_eq!(call(libc::SYS_ioctl, [1, TIOCLINUX as u64, 0, 0, 0, 0]), EPERM);
+        assert_eq!(call(libc::SYS_ioctl, [1, libc::TCGETS as u64, 0, 0, 0, 0]), RET_ALLOW);
+        assert_eq!(call(libc::SYS_personality, [0xffff_ffff, 0, 0, 0, 0, 0]), RET_ALLOW);
+        assert_eq!(call(libc::SYS_personality, [0, 0, 0, 0, 0, 0]), RET_ALLOW);
+        assert_eq!(call(libc::SYS_personality, [0x0040000, 0, 0, 0, 0, 0]), EPERM); // ADDR_NO_RANDOMIZE
+    }
+
+    #[test]
+    fn landlock_mode_denies_ip_sockets() {
+        let eacces = RET_ERRNO | libc::EACCES as u32;
+        let ll = program(crate::Mode::Landlock);
+        let sock = |p: &[sock_filter], domain: i32| {
+            run(p, AUDIT_ARCH, libc::SYS_socket as u32, [domain as u64, libc::SOCK_DGRAM as u64, 0, 0, 0, 0])
+        };
+        assert_eq!(sock(&ll, libc::AF_INET), eacces);
+        assert_eq!(sock(&ll, libc::AF_INET6), eacces);
+        assert_eq!(sock(&ll, libc::AF_UNIX), RET_ALLOW);
+        // With a network namespace, sockets are harmless.
+        assert_eq!(sock(&program(crate::Mode::Full), libc::AF_INET), RET_ALLOW);
+        // The rest of the filter is the same.
+        assert_eq!(run(&ll, AUDIT_ARCH, libc::SYS_mount as u32, [0; 6]), EPERM);
+    }
+
+    #[test]
+    fn kills_foreign_architectures() {
+        const AUDIT_ARCH_I386: u32 = 0x4000_0003;
+        assert_eq!(run(&program(crate::Mode::Full), AUDIT_ARCH_I386, 1, [0; 6]), RET_KILL_PROCESS);
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(call(X32_SYSCALL_BIT as i64 | libc::SYS_read, [0; 6]), RET_KILL_PROCESS);
+    }
+}

@@ -1,0 +1,1117 @@
+//! Replay: re-executes a trace's actions in the sandbox with this host's Go
+//! toolchain and proves every output bit for bit (`gob replay`).
+//!
+//! A trace is untrusted input. Replay only ever runs the toolchain's own tools
+//! (from `--goroot`), or gob's internal pack; never a program the trace names,
+//! and never an environment variable outside the Go tools' own knobs unless
+//! `--trust-env` is given. Inputs are materialized into a content-addressed
+//! store inside the replay directory (`blobs/<blake3>`), named by digest, never
+//! by a path from the trace; reads from `--goroot` and `--src` go through
+//! cap-std directories, so a trace path cannot leave them. Each action sees its
+//! inputs bound read-only at the trace's inside paths and writes only its own
+//! `work/bNNN`, whose outputs are opened without following links.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
+use gob_replay::schema::{ActionRecord, Digest, FileRef, Status};
+use gob_replay::Trace;
+
+use crate::toolchain::Toolchain;
+
+/// The tools replay runs: the Go toolchain's own, and gob's internal pack.
+const TOOLS: &[&str] = &["compile", "asm", "link", "preprofile", "cgo", "pack"];
+
+/// Environment variables a trace may set for a tool: the target and its knobs.
+const SAFE_ENV: &[&str] = &[
+    "GOOS",
+    "GOARCH",
+    "GOAMD64",
+    "GOARM64",
+    "GOARM",
+    "GO386",
+    "GOMIPS",
+    "GOMIPS64",
+    "GOPPC64",
+    "GORISCV64",
+    "GOWASM",
+    "GOEXPERIMENT",
+];
+
+/// What to replay and how.
+#[derive(Clone, Debug)]
+pub struct ReplayOptions {
+    /// The trace file.
+    pub trace: PathBuf,
+    /// The toolchain whose tools run (its version must be the trace's).
+    pub toolchain: Toolchain,
+    /// `--src [INSIDE=]DIR`: source trees for inputs the trace does not embed.
+    /// Without `INSIDE=`, DIR stands for the trace's first module root.
+    pub src: Vec<(Option<String>, PathBuf)>,
+    /// `--action ID|PKG`: only these actions (and what they need).
+    pub only: Option<String>,
+    /// Keep the replay directory.
+    pub keep: bool,
+    /// The replay directory (must not exist, or be empty); default a temp dir.
+    pub dir: Option<PathBuf>,
+    /// Parallel actions.
+    pub jobs: usize,
+    /// The sandbox: it must remap paths (full or namespaces).
+    pub sandbox: gob_sandbox::Mode,
+    /// `--toolexec PROG`: run each tool as `PROG TOOL ARGS` (e.g. qemu-aarch64-static).
+    pub toolexec: Option<PathBuf>,
+    /// Let the trace set any environment variable.
+    pub trust_env: bool,
+    /// Print each action as it finishes.
+    pub verbose: bool,
+}
+
+/// Why replay could not start, or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// The trace could not be read.
+    #[error("{path}: {source}")]
+    Trace {
+        /// The trace.
+        path: PathBuf,
+        /// Why.
+        source: gob_replay::TraceError,
+    },
+    /// The toolchain is not the trace's.
+    #[error("the trace was recorded with {want}, but the toolchain at {goroot} is {have}: pass --goroot (or set GOROOT to) a {want} toolchain")]
+    WrongToolchain {
+        /// The trace's version.
+        want: String,
+        /// The toolchain's.
+        have: String,
+        /// Where it is.
+        goroot: PathBuf,
+    },
+    /// The trace asks for something replay refuses to do.
+    #[error("refusing to replay {path}: {why}")]
+    Refused {
+        /// The trace.
+        path: PathBuf,
+        /// What and why, and which flag would allow it if any.
+        why: String,
+    },
+    /// A file or directory of the replay itself.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The sandbox is not available.
+    #[error(transparent)]
+    Sandbox(#[from] gob_sandbox::SandboxError),
+    /// `--action` matched nothing.
+    #[error("--action {0}: no action of the trace has this id or package")]
+    NoSuchAction(String),
+}
+
+/// One output that came out different.
+#[derive(Clone, Debug)]
+pub struct Mismatch {
+    /// The output's name.
+    pub name: String,
+    /// Its inside path.
+    pub path: String,
+    /// Recorded size and digest.
+    pub expected: (u64, Digest),
+    /// Replayed size and digest (None: the output is missing or not a plain file).
+    pub actual: Option<(u64, Digest)>,
+    /// The first differing byte, when the recorded bytes are in the trace.
+    pub first_difference: Option<u64>,
+}
+
+/// What replaying one action showed.
+#[derive(Clone, Debug)]
+pub enum Verdict {
+    /// Every output identical.
+    Match,
+    /// Outputs differ.
+    Diverged {
+        /// Each differing output.
+        outputs: Vec<Mismatch>,
+    },
+    /// The tool failed where the recording succeeded (or the reverse).
+    StatusDiffers {
+        /// Recorded.
+        expected: String,
+        /// Replayed.
+        actual: String,
+    },
+    /// It could not be run (an input unavailable, a setup error).
+    NotRun {
+        /// Why.
+        why: String,
+    },
+}
+
+/// One replayed action.
+#[derive(Clone, Debug)]
+pub struct ActionReport {
+    /// Trace index.
+    pub index: u32,
+    /// `symabis`, `compile`…
+    pub kind: String,
+    /// The package.
+    pub package: String,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Producers whose divergent outputs this action had to read (so its own
+    /// divergence may be a consequence, not a cause).
+    pub tainted_by: Vec<u32>,
+    /// The tool's output.
+    pub stderr: Vec<u8>,
+    /// Wall time of the replay.
+    pub wall: Duration,
+}
+
+impl ActionReport {
+    /// `b012`.
+    pub fn id(&self) -> String {
+        action_id(self.index)
+    }
+}
+
+/// The whole replay.
+#[derive(Debug)]
+pub struct ReplayReport {
+    /// Per action, in dependency (trace) order.
+    pub actions: Vec<ActionReport>,
+    /// The replay directory, when kept.
+    pub kept: Option<PathBuf>,
+    /// Header notes (the trace is incomplete, tools differ from the recording host's…).
+    pub notes: Vec<String>,
+}
+
+impl ReplayReport {
+    /// Whether every replayed action matched.
+    pub fn ok(&self) -> bool {
+        self.actions
+            .iter()
+            .all(|a| matches!(a.verdict, Verdict::Match))
+    }
+}
+
+/// `b012` for index 11, as gob names actions.
+pub fn action_id(index: u32) -> String {
+    format!("b{:03}", index as u64 + 1)
+}
+
+fn hex(d: &Digest) -> String {
+    d.0.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Short form for reports: `blake3:0123456789ab`.
+pub fn short_digest(d: &Digest) -> String {
+    format!("blake3:{}", &hex(d)[..16])
+}
+
+fn status_text(s: &Status) -> String {
+    match s {
+        Status::Exited(0) => "success".into(),
+        Status::Exited(c) => format!("exit status {c}"),
+        Status::Signaled(s) => format!("killed by signal {s}"),
+        Status::TimedOut => "timed out".into(),
+        Status::Error(e) => format!("error: {e}"),
+    }
+}
+
+/// The content-addressed input store of a replay: `blobs/<hex>`, each file
+/// written once (temp name, rename) and read-only.
+struct Store {
+    dir: PathBuf,
+    cap: Dir,
+    known: Mutex<HashSet<Digest>>,
+}
+
+impl Store {
+    fn path(&self, d: &Digest) -> PathBuf {
+        self.dir.join(hex(d))
+    }
+
+    fn has(&self, d: &Digest) -> bool {
+        self.known.lock().map(|k| k.contains(d)).unwrap_or(false)
+    }
+
+    /// Adds bytes already checked against `d`.
+    fn put(&self, d: &Digest, bytes: &[u8]) -> std::io::Result<()> {
+        if self.has(d) {
+            return Ok(());
+        }
+        let name = hex(d);
+        let tmp = format!(".{name}.{:?}.tmp", std::thread::current().id());
+        self.cap.write(&tmp, bytes)?;
+        self.cap.rename(&tmp, &self.cap, &name)?;
+        if let Ok(mut k) = self.known.lock() {
+            k.insert(*d);
+        }
+        Ok(())
+    }
+
+    /// Moves a verified output file in (it came from `work/bNNN`, checked as a
+    /// plain file with one link).
+    fn adopt(&self, d: &Digest, file: &Path) -> std::io::Result<()> {
+        if self.has(d) {
+            return Ok(());
+        }
+        std::fs::copy(file, self.path(d))?;
+        if let Ok(mut k) = self.known.lock() {
+            k.insert(*d);
+        }
+        Ok(())
+    }
+}
+
+/// Where inputs not in the store come from: the trace's blobs, the toolchain,
+/// the `--src` trees. Every host read goes through a cap-std directory.
+struct Sources {
+    trace: Arc<Trace>,
+    /// (inside prefix, directory), longest prefix first.
+    trees: Vec<(String, Dir)>,
+}
+
+impl Sources {
+    /// The bytes of `f`, checked against its digest.
+    fn fetch(&self, f: &FileRef) -> Result<Vec<u8>, String> {
+        if let Some(b) = self.trace.blobs.get(&f.digest) {
+            return Ok(b.clone());
+        }
+        for (prefix, dir) in &self.trees {
+            let Some(rel) = f.path.strip_prefix(prefix.as_str()) else {
+                continue;
+            };
+            let Some(rel) = rel.strip_prefix('/') else {
+                continue;
+            };
+            let mut file = dir
+                .open(rel)
+                .map_err(|e| format!("{} (under {prefix}): {e}", f.path))?;
+            let mut bytes = Vec::new();
+            file.by_ref()
+                .take(f.size + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("{}: {e}", f.path))?;
+            let d = Digest(*blake3::hash(&bytes).as_bytes());
+            if d != f.digest {
+                return Err(format!(
+                    "{}: the file on this host ({} bytes, {}) is not the one recorded ({} bytes, {})",
+                    f.path,
+                    bytes.len(),
+                    short_digest(&d),
+                    f.size,
+                    short_digest(&f.digest)
+                ));
+            }
+            return Ok(bytes);
+        }
+        Err(format!(
+            "{}: not embedded in the trace and under no source tree (record with --trace-blobs, or pass --src)",
+            f.path
+        ))
+    }
+}
+
+/// Replays a trace.
+pub fn replay(opts: &ReplayOptions) -> Result<ReplayReport, ReplayError> {
+    let trace = Trace::open(&opts.trace, gob_replay::Limits::default()).map_err(|source| {
+        ReplayError::Trace {
+            path: opts.trace.clone(),
+            source,
+        }
+    })?;
+    let trace = Arc::new(trace);
+    let h = &trace.header;
+    let mut notes = Vec::new();
+    if !trace.is_complete() {
+        notes.push(format!(
+            "the trace is incomplete (the build was interrupted): {} actions recorded",
+            trace.actions.len()
+        ));
+    }
+    if h.go_version != opts.toolchain.version_string {
+        return Err(ReplayError::WrongToolchain {
+            want: h.go_version.clone(),
+            have: opts.toolchain.version_string.clone(),
+            goroot: opts.toolchain.goroot.clone(),
+        });
+    }
+    let host_tools = format!(
+        "{}/{}",
+        opts.toolchain.host_goos, opts.toolchain.host_goarch
+    );
+    let rec_tools = format!("{}/{}", h.tool_platform.os, h.tool_platform.arch);
+    if host_tools != rec_tools {
+        notes.push(format!(
+            "recorded with {rec_tools} tools, replayed with {host_tools} tools"
+        ));
+    }
+    check_trace(&opts.trace, &trace, opts.trust_env)?;
+    if !opts.sandbox.remaps_paths() {
+        return Err(ReplayError::Refused {
+            path: opts.trace.clone(),
+            why: format!(
+                "replay needs a sandbox that maps paths (full or namespaces), not {}",
+                opts.sandbox.name()
+            ),
+        });
+    }
+    let sandbox = Arc::new(gob_sandbox::Sandbox::new(opts.sandbox)?);
+
+    // The replay directory: fresh, or given and empty (nothing pre-planted).
+    let (root, temp) = match &opts.dir {
+        Some(d) => {
+            if d.exists() {
+                let mut entries = std::fs::read_dir(d).map_err(|source| ReplayError::Io {
+                    path: d.clone(),
+                    source,
+                })?;
+                if let Some(e) = entries.next() {
+                    let name = e.map(|e| e.path()).unwrap_or_else(|_| d.clone());
+                    return Err(ReplayError::Refused {
+                        path: opts.trace.clone(),
+                        why: format!(
+                            "the replay directory {} is not empty (found {}); give a new or empty directory",
+                            d.display(),
+                            name.display()
+                        ),
+                    });
+                }
+            }
+            (d.clone(), false)
+        }
+        None => {
+            let base = std::env::temp_dir();
+            let d = base.join(format!(
+                "gob-replay-{}-{}",
+                std::process::id(),
+                Instant::now().elapsed().as_nanos()
+            ));
+            (d, true)
+        }
+    };
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ReplayError::Io { path, source }
+    };
+    std::fs::create_dir_all(root.join("blobs")).map_err(io(&root))?;
+    std::fs::create_dir_all(root.join("work")).map_err(io(&root))?;
+    let store = Arc::new(Store {
+        dir: root.join("blobs"),
+        cap: Dir::open_ambient_dir(root.join("blobs"), ambient_authority())
+            .map_err(io(&root.join("blobs")))?,
+        known: Mutex::new(HashSet::new()),
+    });
+    let sources = Arc::new(Sources {
+        trace: trace.clone(),
+        trees: source_trees(opts, h)?,
+    });
+
+    // Which actions to run.
+    let selected = select(&trace, opts.only.as_deref(), &sources)?;
+
+    let result = run_all(opts, &trace, &selected, &root, &store, &sources, &sandbox);
+    let kept = if opts.keep || !temp {
+        Some(root.clone())
+    } else {
+        let _ = std::fs::remove_dir_all(&root);
+        None
+    };
+    let actions = result?;
+    Ok(ReplayReport {
+        actions,
+        kept,
+        notes,
+    })
+}
+
+/// Refuses tools and environment the trace must not choose.
+fn check_trace(path: &Path, trace: &Trace, trust_env: bool) -> Result<(), ReplayError> {
+    for a in &trace.actions {
+        if a.tool != crate::trace::INTERNAL_PACK && !TOOLS.contains(&a.tool.as_str()) {
+            return Err(ReplayError::Refused {
+                path: path.to_path_buf(),
+                why: format!(
+                    "action {} names the program {:?}; replay runs only the Go toolchain's tools",
+                    action_id(a.index),
+                    a.tool
+                ),
+            });
+        }
+        if !trust_env {
+            // GOROOT="" is how gob keeps the linker from recording one (-trimpath).
+            let safe = |k: &str, v: &str| SAFE_ENV.contains(&k) || (k == "GOROOT" && v.is_empty());
+            if let Some((k, _)) = a.env.iter().find(|(k, v)| !safe(k, v)) {
+                return Err(ReplayError::Refused {
+                    path: path.to_path_buf(),
+                    why: format!(
+                        "action {} sets the environment variable {k}, which is not a Go target setting; \
+                         pass --trust-env to allow it",
+                        action_id(a.index)
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `--goroot` tree for `/goroot`, and the `--src` trees.
+fn source_trees(
+    opts: &ReplayOptions,
+    h: &gob_replay::schema::Header,
+) -> Result<Vec<(String, Dir)>, ReplayError> {
+    let open = |p: &Path| {
+        Dir::open_ambient_dir(p, ambient_authority()).map_err(|source| ReplayError::Io {
+            path: p.to_path_buf(),
+            source,
+        })
+    };
+    let mut trees = vec![("/goroot".to_string(), open(&opts.toolchain.goroot)?)];
+    let first_module = h
+        .roots
+        .iter()
+        .find(|r| r.kind == "module")
+        .map(|r| r.inside.clone());
+    for (inside, dir) in &opts.src {
+        let prefix = match inside.clone().or_else(|| first_module.clone()) {
+            Some(p) => p,
+            None => {
+                return Err(ReplayError::Refused {
+                    path: opts.trace.clone(),
+                    why: "--src: the trace has no module root; use --src INSIDE=DIR".into(),
+                })
+            }
+        };
+        gob_replay::check_inside_path(&prefix).map_err(|e| ReplayError::Refused {
+            path: opts.trace.clone(),
+            why: format!("--src {prefix}: {e}"),
+        })?;
+        trees.push((prefix, open(dir)?));
+    }
+    trees.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+    Ok(trees)
+}
+
+/// The actions to replay: all, or those `--action` names plus the producers of
+/// any input that is not available otherwise.
+fn select(trace: &Trace, only: Option<&str>, sources: &Sources) -> Result<Vec<u32>, ReplayError> {
+    let Some(want) = only else {
+        return Ok(trace.actions.iter().map(|a| a.index).collect());
+    };
+    let picked: Vec<u32> = trace
+        .actions
+        .iter()
+        .filter(|a| action_id(a.index) == want || a.package == want)
+        .map(|a| a.index)
+        .collect();
+    if picked.is_empty() {
+        return Err(ReplayError::NoSuchAction(want.to_string()));
+    }
+    let producers = producers(trace);
+    let mut out: HashSet<u32> = HashSet::new();
+    let mut stack = picked;
+    while let Some(i) = stack.pop() {
+        if !out.insert(i) {
+            continue;
+        }
+        let Some(a) = trace.action(i) else { continue };
+        for f in &a.inputs {
+            let available = trace.blobs.contains_key(&f.digest)
+                || (!f.path.starts_with("/work/") && sources.trees.iter().any(|(p, _)| f.path.starts_with(p.as_str())));
+            if !available {
+                if let Some(&p) = producers.get(f.path.as_str()) {
+                    stack.push(p);
+                }
+            }
+        }
+    }
+    let mut v: Vec<u32> = out.into_iter().collect();
+    v.sort();
+    Ok(v)
+}
+
+/// Output path → producing action.
+fn producers(trace: &Trace) -> HashMap<&str, u32> {
+    let mut m = HashMap::new();
+    for a in &trace.actions {
+        for o in &a.outputs {
+            m.insert(o.file.path.as_str(), a.index);
+        }
+    }
+    m
+}
+
+/// What a finished replay job tells the scheduler.
+struct Done {
+    report: ActionReport,
+    /// Output path → digest of the replayed bytes (in the store when equal to the recorded).
+    produced: Vec<(String, Digest)>,
+}
+
+fn run_all(
+    opts: &ReplayOptions,
+    trace: &Arc<Trace>,
+    selected: &[u32],
+    root: &Path,
+    store: &Arc<Store>,
+    sources: &Arc<Sources>,
+    sandbox: &Arc<gob_sandbox::Sandbox>,
+) -> Result<Vec<ActionReport>, ReplayError> {
+    let chosen: HashSet<u32> = selected.iter().copied().collect();
+    let mut pending: HashMap<u32, usize> = HashMap::new();
+    let mut dependents: HashMap<u32, Vec<u32>> = HashMap::new();
+    for &i in selected {
+        let Some(a) = trace.action(i) else { continue };
+        let deps: Vec<u32> = a.deps.iter().copied().filter(|d| chosen.contains(d)).collect();
+        pending.insert(i, deps.len());
+        for d in deps {
+            dependents.entry(d).or_default().push(i);
+        }
+    }
+    let mut ready: std::collections::BTreeSet<u32> =
+        pending.iter().filter(|(_, n)| **n == 0).map(|(i, _)| *i).collect();
+    // Output path → (recorded digest, replayed digest), for dependents.
+    let produced: Arc<Mutex<HashMap<String, (Digest, Digest)>>> = Default::default();
+    let (tx, rx) = mpsc::channel::<Done>();
+    let mut reports: HashMap<u32, ActionReport> = HashMap::new();
+    let mut running = 0usize;
+    let jobs = opts.jobs.max(1);
+    std::thread::scope(|s| {
+        loop {
+            while running < jobs {
+                let Some(i) = ready.pop_first() else { break };
+                let Some(a) = trace.action(i) else { continue };
+                running += 1;
+                let tx = tx.clone();
+                let (store, sources, sandbox, produced) =
+                    (store.clone(), sources.clone(), sandbox.clone(), produced.clone());
+                s.spawn(move || {
+                    let d = replay_one(opts, a, root, &store, &sources, &sandbox, &produced);
+                    let _ = tx.send(d);
+                });
+            }
+            if running == 0 {
+                break;
+            }
+            let Ok(done) = rx.recv() else { break };
+            running -= 1;
+            let i = done.report.index;
+            if let Ok(mut p) = produced.lock() {
+                let a = trace.action(i);
+                for (path, got) in done.produced {
+                    let want = a
+                        .and_then(|a| a.outputs.iter().find(|o| o.file.path == path))
+                        .map(|o| o.file.digest)
+                        .unwrap_or(got);
+                    p.insert(path, (want, got));
+                }
+            }
+            if opts.verbose {
+                eprintln!(
+                    "{} {} {}: {}",
+                    done.report.id(),
+                    done.report.kind,
+                    done.report.package,
+                    verdict_word(&done.report.verdict)
+                );
+            }
+            reports.insert(i, done.report);
+            for d in dependents.get(&i).cloned().unwrap_or_default() {
+                if let Some(n) = pending.get_mut(&d) {
+                    *n -= 1;
+                    if *n == 0 {
+                        ready.insert(d);
+                    }
+                }
+            }
+        }
+    });
+    let mut out: Vec<ActionReport> = Vec::new();
+    for &i in selected {
+        match reports.remove(&i) {
+            Some(r) => out.push(r),
+            None => {
+                let a = trace.action(i);
+                out.push(ActionReport {
+                    index: i,
+                    kind: a.map(|a| a.kind.clone()).unwrap_or_default(),
+                    package: a.map(|a| a.package.clone()).unwrap_or_default(),
+                    verdict: Verdict::NotRun {
+                        why: "a dependency was not replayed".into(),
+                    },
+                    tainted_by: Vec::new(),
+                    stderr: Vec::new(),
+                    wall: Duration::ZERO,
+                })
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A one-word verdict for progress lines.
+pub fn verdict_word(v: &Verdict) -> &'static str {
+    match v {
+        Verdict::Match => "identical",
+        Verdict::Diverged { .. } => "DIVERGED",
+        Verdict::StatusDiffers { .. } => "STATUS DIFFERS",
+        Verdict::NotRun { .. } => "not run",
+    }
+}
+
+/// Replays one action.
+fn replay_one(
+    opts: &ReplayOptions,
+    a: &ActionRecord,
+    root: &Path,
+    store: &Store,
+    sources: &Sources,
+    sandbox: &gob_sandbox::Sandbox,
+    produced: &Mutex<HashMap<String, (Digest, Digest)>>,
+) -> Done {
+    let started = Instant::now();
+    let mut report = ActionReport {
+        index: a.index,
+        kind: a.kind.clone(),
+        package: a.package.clone(),
+        verdict: Verdict::Match,
+        tainted_by: Vec::new(),
+        stderr: Vec::new(),
+        wall: Duration::ZERO,
+    };
+    let not_run = |mut report: ActionReport, why: String| {
+        report.verdict = Verdict::NotRun { why };
+        report.wall = started.elapsed();
+        Done {
+            report,
+            produced: Vec::new(),
+        }
+    };
+    let id = action_id(a.index);
+    let own_inside = format!("/work/{id}");
+    let own = root.join("work").join(&id);
+    if let Err(e) = std::fs::create_dir_all(&own) {
+        return not_run(report, format!("{}: {e}", own.display()));
+    }
+    // Inputs: each into the store by digest, bound at its inside path.
+    let mut binds = Vec::with_capacity(a.inputs.len() + 2);
+    for f in &a.inputs {
+        let mut digest = f.digest;
+        if !store.has(&digest) {
+            // A divergent producer: its recorded bytes if the trace has them, else
+            // its actual bytes (and this action is tainted by it).
+            let divergent = produced
+                .lock()
+                .ok()
+                .and_then(|p| p.get(&f.path).copied())
+                .filter(|(want, got)| want != got);
+            match sources.fetch(f) {
+                Ok(bytes) => {
+                    if let Err(e) = store.put(&digest, &bytes) {
+                        return not_run(report, format!("storing {}: {e}", f.path));
+                    }
+                }
+                Err(why) => match divergent {
+                    Some((_, got)) if store.has(&got) => {
+                        digest = got;
+                        if let Some(p) = producer_index(&f.path) {
+                            report.tainted_by.push(p);
+                        }
+                    }
+                    _ => return not_run(report, format!("input {why}")),
+                },
+            }
+        }
+        // An input inside the action's own directory (importcfg) is bound over
+        // an empty file there: the mount point must exist.
+        if let Some(rel) = f.path.strip_prefix(&own_inside).and_then(|r| r.strip_prefix('/')) {
+            let made = own_dir_cap(&own).and_then(|d| {
+                if let Some((parent, _)) = rel.rsplit_once('/') {
+                    d.create_dir_all(parent)?;
+                }
+                d.write(rel, b"")
+            });
+            if let Err(e) = made {
+                return not_run(report, format!("creating {} in {}: {e}", rel, own.display()));
+            }
+        }
+        binds.push(gob_sandbox::Bind {
+            host: store.path(&digest),
+            inside: PathBuf::from(&f.path),
+        });
+    }
+    let recorded_ok = a.status == Status::Exited(0);
+    // Run: the internal pack here, tools in the sandbox.
+    let outcome: Result<(Status, Vec<u8>), String> = if a.tool == crate::trace::INTERNAL_PACK {
+        run_pack(a, &binds, &own_inside, &own)
+    } else {
+        let tool_inside = format!(
+            "/goroot/pkg/tool/{}_{}/{}",
+            opts.toolchain.host_goos, opts.toolchain.host_goarch, a.tool
+        );
+        binds.push(gob_sandbox::Bind {
+            host: opts.toolchain.tool_dir().join(&a.tool),
+            inside: PathBuf::from(&tool_inside),
+        });
+        let (program, mut args) = match &opts.toolexec {
+            Some(te) => {
+                let inside = PathBuf::from(format!(
+                    "/toolexec/{}",
+                    te.file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| "toolexec".into())
+                ));
+                binds.push(gob_sandbox::Bind {
+                    host: te.clone(),
+                    inside: inside.clone(),
+                });
+                (inside, vec![std::ffi::OsString::from(&tool_inside)])
+            }
+            None => (PathBuf::from(&tool_inside), Vec::new()),
+        };
+        args.extend(a.argv.iter().map(Into::into));
+        let policy = gob_sandbox::Policy {
+            program,
+            args,
+            env: a.env.iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            cwd: PathBuf::from(&a.cwd),
+            inputs: binds,
+            outputs: vec![gob_sandbox::Bind {
+                host: own.clone(),
+                inside: PathBuf::from(&own_inside),
+            }],
+            limits: gob_sandbox::Limits::default(),
+            hostname: "gob".into(),
+        };
+        match sandbox.run(&policy) {
+            Err(e) => Err(e.to_string()),
+            Ok(o) => {
+                let mut log = o.stdout;
+                log.extend_from_slice(&o.stderr);
+                let st = match o.status {
+                    gob_sandbox::ExecStatus::Exited(c) => Status::Exited(c),
+                    gob_sandbox::ExecStatus::Signaled(s) => Status::Signaled(s),
+                    gob_sandbox::ExecStatus::TimedOut => Status::TimedOut,
+                };
+                Ok((st, log))
+            }
+        }
+    };
+    let (status, log) = match outcome {
+        Ok(x) => x,
+        Err(e) => return not_run(report, e),
+    };
+    report.stderr = log;
+    if (status == Status::Exited(0)) != recorded_ok {
+        report.verdict = Verdict::StatusDiffers {
+            expected: status_text(&a.status),
+            actual: status_text(&status),
+        };
+        report.wall = started.elapsed();
+        return Done {
+            report,
+            produced: Vec::new(),
+        };
+    }
+    // Outputs: opened inside the action's own directory, never through a link.
+    let mut mismatches = Vec::new();
+    let mut made = Vec::new();
+    let own_dir = match Dir::open_ambient_dir(&own, ambient_authority()) {
+        Ok(d) => d,
+        Err(e) => return not_run(report, format!("{}: {e}", own.display())),
+    };
+    for o in &a.outputs {
+        let want = (o.file.size, o.file.digest);
+        let rel = o
+            .file
+            .path
+            .strip_prefix(&own_inside)
+            .and_then(|r| r.strip_prefix('/'));
+        let actual = rel.and_then(|rel| hash_output(&own_dir, rel));
+        if let Some((size, d)) = actual {
+            made.push((o.file.path.clone(), d));
+            if d == want.1 {
+                let _ = store.adopt(&d, &own.join(rel.unwrap_or_default()));
+                continue;
+            }
+            let _ = store.adopt(&d, &own.join(rel.unwrap_or_default()));
+            let first = sources.trace.blobs.get(&want.1).and_then(|exp| {
+                let mut got = Vec::new();
+                own_dir
+                    .open(rel.unwrap_or_default())
+                    .ok()?
+                    .read_to_end(&mut got)
+                    .ok()?;
+                gob_replay::first_difference(exp, &got)
+            });
+            mismatches.push(Mismatch {
+                name: o.name.clone(),
+                path: o.file.path.clone(),
+                expected: want,
+                actual: Some((size, d)),
+                first_difference: first,
+            });
+        } else {
+            mismatches.push(Mismatch {
+                name: o.name.clone(),
+                path: o.file.path.clone(),
+                expected: want,
+                actual: None,
+                first_difference: None,
+            });
+        }
+    }
+    if !mismatches.is_empty() {
+        report.verdict = Verdict::Diverged {
+            outputs: mismatches,
+        };
+    }
+    report.wall = started.elapsed();
+    Done {
+        report,
+        produced: made,
+    }
+}
+
+/// The action's own directory, as a capability (no path from the trace leaves it).
+fn own_dir_cap(own: &Path) -> std::io::Result<Dir> {
+    Dir::open_ambient_dir(own, ambient_authority())
+}
+
+/// `/work/b012/…` → 11.
+fn producer_index(path: &str) -> Option<u32> {
+    let rest = path.strip_prefix("/work/b")?;
+    let n: u32 = rest.split('/').next()?.parse().ok()?;
+    n.checked_sub(1)
+}
+
+/// Size and digest of a plain, single-link file below `dir`; None for anything else.
+fn hash_output(dir: &Dir, rel: &str) -> Option<(u64, Digest)> {
+    let m = dir.symlink_metadata(rel).ok()?;
+    if !m.is_file() || cap_std::fs::MetadataExt::nlink(&m) != 1 {
+        return None;
+    }
+    let mut f = dir.open(rel).ok()?;
+    let mut h = blake3::Hasher::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut n = 0u64;
+    loop {
+        let k = f.read(&mut buf).ok()?;
+        if k == 0 {
+            break;
+        }
+        h.update(&buf[..k]);
+        n += k as u64;
+    }
+    Some((n, Digest(*h.finalize().as_bytes())))
+}
+
+/// gob's internal `pack r OUT BASE OBJ…`, with inside paths mapped to the
+/// store (inputs) and the action's own directory (the output).
+fn run_pack(
+    a: &ActionRecord,
+    binds: &[gob_sandbox::Bind],
+    own_inside: &str,
+    own: &Path,
+) -> Result<(Status, Vec<u8>), String> {
+    let map: HashMap<&Path, &Path> = binds
+        .iter()
+        .map(|b| (b.inside.as_path(), b.host.as_path()))
+        .collect();
+    let host = |p: &str| -> Result<PathBuf, String> {
+        if let Some(h) = map.get(Path::new(p)) {
+            return Ok(h.to_path_buf());
+        }
+        let rel = p
+            .strip_prefix(own_inside)
+            .and_then(|r| r.strip_prefix('/'))
+            .filter(|r| !r.is_empty() && !r.split('/').any(|c| c == ".." || c == "." || c.is_empty()))
+            .ok_or_else(|| format!("pack: {p} is neither an input nor in {own_inside}"))?;
+        Ok(own.join(rel))
+    };
+    let args: Vec<&str> = a.argv.iter().map(String::as_str).collect();
+    let (out, rest) = args
+        .split_first()
+        .ok_or_else(|| "pack: no archive given".to_string())?;
+    let (base, objs) = rest
+        .split_first()
+        .ok_or_else(|| "pack: no archive given".to_string())?;
+    let out = host(out)?;
+    let base = host(base)?;
+    let objs: Vec<(String, PathBuf)> = objs
+        .iter()
+        .map(|o| {
+            let name = o.rsplit('/').next().unwrap_or(o).to_string();
+            host(o).map(|h| (name, h))
+        })
+        .collect::<Result<_, _>>()?;
+    let objs: Vec<(String, &Path)> = objs.iter().map(|(n, p)| (n.clone(), p.as_path())).collect();
+    match crate::exec::pack::pack_named(&out, &base, &objs) {
+        Ok(()) => Ok((Status::Exited(0), Vec::new())),
+        Err(e) => Ok((Status::Error(format!("pack: {e}")), Vec::new())),
+    }
+}
+
+/// The human report: every divergent action in dependency order, causes first.
+pub fn render(report: &ReplayReport) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    for n in &report.notes {
+        let _ = writeln!(s, "gob replay: note: {n}");
+    }
+    let bad: Vec<&ActionReport> = report
+        .actions
+        .iter()
+        .filter(|a| !matches!(a.verdict, Verdict::Match))
+        .collect();
+    if bad.is_empty() {
+        let _ = writeln!(
+            s,
+            "gob replay: all {} actions reproduced bit for bit",
+            report.actions.len()
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "gob replay: {} of {} actions did not reproduce",
+            bad.len(),
+            report.actions.len()
+        );
+        // Causes (nothing divergent read) before consequences.
+        let mut ordered: Vec<&&ActionReport> = bad.iter().collect();
+        ordered.sort_by_key(|a| (!a.tainted_by.is_empty(), a.index));
+        for a in ordered {
+            let role = if a.tainted_by.is_empty() {
+                "root cause".to_string()
+            } else {
+                format!(
+                    "read divergent output of {}",
+                    a.tainted_by
+                        .iter()
+                        .map(|i| action_id(*i))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            let _ = writeln!(s, "\n{} {} {} ({role})", a.id(), a.kind, a.package);
+            match &a.verdict {
+                Verdict::Match => {}
+                Verdict::Diverged { outputs } => {
+                    for m in outputs {
+                        let _ = writeln!(s, "  output {} ({})", m.path, m.name);
+                        let _ = writeln!(
+                            s,
+                            "    expected {} bytes {}",
+                            m.expected.0,
+                            short_digest(&m.expected.1)
+                        );
+                        match &m.actual {
+                            Some((n, d)) => {
+                                let _ = writeln!(s, "    actual   {n} bytes {}", short_digest(d));
+                            }
+                            None => {
+                                let _ = writeln!(s, "    actual   missing, or not a plain file");
+                            }
+                        }
+                        match m.first_difference {
+                            Some(o) => {
+                                let _ = writeln!(s, "    first differing byte at offset {o}");
+                            }
+                            None if m.actual.is_some() => {
+                                let _ = writeln!(
+                                    s,
+                                    "    first differing byte: unknown (the recorded bytes are not in the trace)"
+                                );
+                            }
+                            None => {}
+                        }
+                    }
+                }
+                Verdict::StatusDiffers { expected, actual } => {
+                    let _ = writeln!(s, "  recorded: {expected}; replayed: {actual}");
+                }
+                Verdict::NotRun { why } => {
+                    let _ = writeln!(s, "  not run: {why}");
+                }
+            }
+            let err = String::from_utf8_lossy(&a.stderr);
+            if !err.trim().is_empty() {
+                let _ = writeln!(s, "  tool output:");
+                for l in err.lines().take(40) {
+                    let _ = writeln!(s, "    {l}");
+                }
+            }
+        }
+    }
+    if let Some(k) = &report.kept {
+        let _ = writeln!(s, "gob replay: replay directory kept at {}", k.display());
+    }
+    s
+}
+
+/// `gob replay --export ID -o FILE`: a tar of exactly the files action ID saw,
+/// at their inside paths (without the leading `/`), with fixed headers: sorted
+/// by path, mtime 0, uid/gid 0, no user names, mode 0644 (0755 for the tool).
+pub fn export(opts: &ReplayOptions, id: &str, out: &Path) -> Result<usize, ReplayError> {
+    let trace = Trace::open(&opts.trace, gob_replay::Limits::default()).map_err(|source| {
+        ReplayError::Trace {
+            path: opts.trace.clone(),
+            source,
+        }
+    })?;
+    let trace = Arc::new(trace);
+    let a = trace
+        .actions
+        .iter()
+        .find(|a| action_id(a.index) == id || a.package == id)
+        .ok_or_else(|| ReplayError::NoSuchAction(id.to_string()))?
+        .clone();
+    let sources = Sources {
+        trace: trace.clone(),
+        trees: source_trees(opts, &trace.header)?,
+    };
+    let mut files: Vec<(String, Vec<u8>, u32)> = Vec::new();
+    for f in &a.inputs {
+        let bytes = sources.fetch(f).map_err(|why| ReplayError::Refused {
+            path: opts.trace.clone(),
+            why: format!("cannot export {id}: input {why}"),
+        })?;
+        files.push((f.path.trim_start_matches('/').to_string(), bytes, 0o644));
+    }
+    files.sort_by(|x, y| x.0.cmp(&y.0));
+    let io = |source| ReplayError::Io {
+        path: out.to_path_buf(),
+        source,
+    };
+    let tmp = out.with_extension("tar.tmp");
+    let f = std::fs::File::create(&tmp).map_err(io)?;
+    let mut b = tar::Builder::new(std::io::BufWriter::new(f));
+    b.mode(tar::HeaderMode::Deterministic);
+    let n = files.len();
+    for (path, bytes, mode) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(bytes.len() as u64);
+        h.set_mode(mode);
+        h.set_mtime(0);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, &path, bytes.as_slice()).map_err(io)?;
+    }
+    b.into_inner()
+        .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
+        .and_then(|f| f.sync_all())
+        .map_err(io)?;
+    std::fs::rename(&tmp, out).map_err(io)?;
+    Ok(n)
+}

@@ -1,0 +1,443 @@
+//! Recording: turns the executor's results into trace records (the schema is
+//! `gob_replay::schema`, never the executor's own types) and streams them out.
+//!
+//! Records are written on the executor's main thread as actions finish, which
+//! is a dependency order, and the writer flushes each one: a build that is
+//! killed still leaves a readable trace of everything that finished.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use gob_replay::schema::{self, ActionRecord, FileRef, Header, OutputRef, Platform, Root, ToolId};
+use gob_replay::TraceWriter;
+
+use crate::cache::{Digest, DigestCache};
+use crate::load::LoadConfig;
+use crate::exec::{ActionResult, ExecStatus, InputBytes, Recorder};
+use crate::plan::{Action, ActionGraph, Arg, Loc, SrcRoot};
+
+/// GOOS/GOARCH spelling of the machine gob runs on.
+pub fn host_platform() -> Platform {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "arm" => "arm",
+        other => other,
+    };
+    Platform {
+        os: std::env::consts::OS.to_string(),
+        arch: arch.to_string(),
+    }
+}
+
+/// The name of the program an action runs, as traces name it.
+pub fn tool_name(a: &Action) -> &'static str {
+    a.tool.binary().unwrap_or(INTERNAL_PACK)
+}
+
+/// The trace name of gob's own `pack r`.
+pub const INTERNAL_PACK: &str = "gob-internal-pack";
+
+fn digest(d: Digest) -> schema::Digest {
+    schema::Digest(*d.as_bytes())
+}
+
+/// The header of a build's trace.
+pub fn header(
+    cfg: &LoadConfig,
+    graph: &ActionGraph,
+    digests: &DigestCache,
+    patterns: &[String],
+    blobs: bool,
+) -> Header {
+    let tc = &cfg.toolchain;
+    let mut tools: Vec<ToolId> = Vec::new();
+    let mut names: Vec<&str> = graph.actions.iter().map(tool_name).collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        if name == INTERNAL_PACK {
+            let d = Digest::of_bytes(
+                concat!("gob-internal-pack ", env!("CARGO_PKG_VERSION")).as_bytes(),
+            );
+            tools.push(ToolId {
+                name: name.into(),
+                digest: digest(d),
+                size: 0,
+            });
+        } else if let Ok((d, size)) = digests.digest_sized(&tc.tool_dir().join(name)) {
+            tools.push(ToolId {
+                name: name.into(),
+                digest: digest(d),
+                size,
+            });
+        }
+    }
+    let target_env = graph
+        .actions
+        .iter()
+        .find(|a| a.tool.binary().is_some())
+        .map(|a| a.env.clone())
+        .unwrap_or_default();
+    Header {
+        format: schema::FORMAT.into(),
+        version: schema::VERSION,
+        gob_version: env!("CARGO_PKG_VERSION").into(),
+        target: Platform {
+            os: cfg.target.goos.clone(),
+            arch: cfg.target.goarch.clone(),
+        },
+        target_env,
+        go_version: tc.version_string.clone(),
+        tool_platform: Platform {
+            os: tc.host_goos.clone(),
+            arch: tc.host_goarch.clone(),
+        },
+        tools,
+        host: host_platform(),
+        roots: graph
+            .roots
+            .iter()
+            .map(|(r, _)| Root {
+                inside: Loc::Src {
+                    root: r.clone(),
+                    rel: String::new(),
+                }
+                .inside(),
+                kind: match r {
+                    SrcRoot::Goroot => "goroot".into(),
+                    SrcRoot::Module { .. } => "module".into(),
+                },
+            })
+            .collect(),
+        patterns: patterns.to_vec(),
+        blobs,
+    }
+}
+
+/// The action's argv in inside paths, as every trace holds it (`-c=N` left out:
+/// it is not part of what the action computes).
+pub fn inside_argv(a: &Action) -> Vec<String> {
+    a.args
+        .iter()
+        .filter(|x| !x.0.is_empty())
+        .map(|x: &Arg| x.render(&|l| l.inside()))
+        .collect()
+}
+
+/// Converts one finished action to its record.
+pub fn record(a: &Action, r: &ActionResult) -> ActionRecord {
+    let mut inputs: Vec<FileRef> = r
+        .inputs
+        .iter()
+        .map(|u| FileRef {
+            path: u.at.inside(),
+            size: u.size,
+            digest: digest(u.digest),
+        })
+        .collect();
+    inputs.sort_by(|x, y| x.path.cmp(&y.path));
+    inputs.dedup_by(|x, y| x.path == y.path);
+    let outputs = a
+        .outputs
+        .iter()
+        .filter_map(|o| {
+            let got = r.output(&o.name)?;
+            Some(OutputRef {
+                name: o.name.clone(),
+                file: FileRef {
+                    path: o.at.inside(),
+                    size: got.size,
+                    digest: digest(got.digest),
+                },
+                exec: o.exec,
+            })
+        })
+        .collect();
+    let status = match &r.status {
+        ExecStatus::Success => schema::Status::Exited(0),
+        ExecStatus::Failed { code } => schema::Status::Exited(*code),
+        ExecStatus::Signaled { signal } => schema::Status::Signaled(*signal),
+        ExecStatus::TimedOut => schema::Status::TimedOut,
+        ExecStatus::Error(e) => schema::Status::Error(e.clone()),
+    };
+    ActionRecord {
+        index: a.id.0,
+        kind: a.kind.name().into(),
+        package: a.import_path.clone(),
+        deps: a.deps.iter().map(|d| d.0).collect(),
+        tool: tool_name(a).into(),
+        argv: inside_argv(a),
+        env: a.env.clone(),
+        cwd: a.cwd.inside(),
+        inputs,
+        outputs,
+        status,
+        stdout: r.log.clone(),
+        stderr: Vec::new(),
+        wall_ns: r.wall.as_nanos().min(u64::MAX as u128) as u64,
+        cpu_ns: r.cpu.as_nanos().min(u64::MAX as u128) as u64,
+        cached: r.cached,
+        key: r
+            .key
+            .map(|k| schema::Digest(*k.as_bytes()))
+            .unwrap_or(schema::Digest([0; 32])),
+        sandbox: r.enforcement.as_ref().map(|e| schema::SandboxInfo {
+            mode: e.mode.name().into(),
+            landlock_abi: e.landlock_abi,
+        }),
+    }
+}
+
+/// Streams a build's trace to a file.
+pub struct TraceRecorder {
+    writer: Option<TraceWriter<BufWriter<File>>>,
+    path: PathBuf,
+    blobs: bool,
+    /// The first write error; recording stops there and the build reports it.
+    error: Option<String>,
+    ok: bool,
+}
+
+impl TraceRecorder {
+    /// Creates `path` and writes the header.
+    pub fn create(path: &Path, header: &Header) -> Result<TraceRecorder, String> {
+        if let Some(d) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+        }
+        let f = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let writer = TraceWriter::new(BufWriter::new(f), header)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(TraceRecorder {
+            writer: Some(writer),
+            path: path.to_path_buf(),
+            blobs: header.blobs,
+            error: None,
+            ok: true,
+        })
+    }
+
+    /// Writes the end record (success or not) and closes the file.
+    pub fn finish(mut self, success: bool) -> Result<PathBuf, String> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        if let Some(w) = self.writer.take() {
+            let n = w.actions();
+            w.finish(schema::End {
+                actions: n,
+                success: success && self.ok,
+            })
+            .map_err(|e| format!("{}: {e}", self.path.display()))?;
+        }
+        Ok(self.path.clone())
+    }
+
+    fn write(&mut self, a: &Action, r: &ActionResult) -> Result<(), String> {
+        let Some(w) = self.writer.as_mut() else {
+            return Ok(());
+        };
+        let at = |e: gob_replay::TraceError| format!("{}: {e}", self.path.display());
+        if self.blobs {
+            for u in r.inputs.iter() {
+                let d = digest(u.digest);
+                if w.has_blob(&d) {
+                    continue;
+                }
+                let bytes = match &u.bytes {
+                    InputBytes::Inline(b) => b.clone(),
+                    InputBytes::File(p) => std::fs::read(p)
+                        .map_err(|e| format!("embedding {} in the trace: {e}", p.display()))?,
+                };
+                w.write_blob(&d, &bytes).map_err(at)?;
+            }
+        }
+        w.write_action(&record(a, r)).map_err(at)
+    }
+}
+
+impl Recorder for TraceRecorder {
+    fn finished(&mut self, _graph: &ActionGraph, a: &Action, r: &ActionResult) {
+        if r.status != ExecStatus::Success {
+            self.ok = false;
+        }
+        if self.error.is_some() {
+            return;
+        }
+        if let Err(e) = self.write(a, r) {
+            self.error = Some(e);
+            self.writer = None;
+        }
+    }
+}
+
+/// Where digest-only traces of builds without `--trace` go, newest kept.
+pub fn default_dir(cache_dir: &Path) -> PathBuf {
+    cache_dir.join("traces")
+}
+
+/// How many automatic traces are kept.
+pub const KEEP: usize = 20;
+
+/// A fresh file name for an automatic trace, and the older ones pruned to [`KEEP`].
+pub fn next_default_path(dir: &Path) -> PathBuf {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let _ = prune(dir, KEEP.saturating_sub(1));
+    dir.join(format!(
+        "build-{}-{:09}-{}.cbor",
+        now.as_secs(),
+        now.subsec_nanos(),
+        std::process::id()
+    ))
+}
+
+/// Removes all but the newest `keep` traces (names sort by time).
+fn prune(dir: &Path, keep: usize) -> std::io::Result<()> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("build-") && n.ends_with(".cbor"))
+        })
+        .collect();
+    names.sort();
+    let excess = names.len().saturating_sub(keep);
+    for p in names.into_iter().take(excess) {
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(())
+}
+
+/// `gob trace show`: the header, then one line per action (id, kind, package,
+/// wall time, cached or sandbox mode, status, deps), then totals. With `json`,
+/// one JSON object for the header and one per action, a line each.
+pub fn show(t: &gob_replay::Trace, json: bool) -> String {
+    use std::fmt::Write;
+    let h = &t.header;
+    let id = |i: u32| format!("b{:03}", i as u64 + 1);
+    let mut s = String::new();
+    if json {
+        let head = serde_json::json!({
+            "Trace": {
+                "Format": h.format, "Version": h.version, "Gob": h.gob_version,
+                "Target": format!("{}/{}", h.target.os, h.target.arch),
+                "TargetEnv": h.target_env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+                "Go": h.go_version,
+                "Tools": format!("{}/{}", h.tool_platform.os, h.tool_platform.arch),
+                "Host": format!("{}/{}", h.host.os, h.host.arch),
+                "Patterns": h.patterns, "Blobs": h.blobs, "Complete": t.is_complete(),
+                "Success": t.end.as_ref().map(|e| e.success),
+            }
+        });
+        let _ = writeln!(s, "{head}");
+        for a in &t.actions {
+            let v = serde_json::json!({
+                "Action": id(a.index), "Kind": a.kind, "ImportPath": a.package,
+                "Deps": a.deps.iter().map(|d| id(*d)).collect::<Vec<_>>(),
+                "Tool": a.tool, "Cached": a.cached,
+                "WallMs": a.wall_ns as f64 / 1e6, "CpuMs": a.cpu_ns as f64 / 1e6,
+                "Sandbox": a.sandbox.as_ref().map(|x| x.mode.clone()),
+                "LandlockABI": a.sandbox.as_ref().and_then(|x| x.landlock_abi),
+                "Inputs": a.inputs.len(), "Outputs": a.outputs.iter().map(|o| serde_json::json!({
+                    "Name": o.name, "Path": o.file.path, "Size": o.file.size,
+                    "Digest": o.file.digest.0.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+                })).collect::<Vec<_>>(),
+                "Status": format!("{:?}", a.status),
+            });
+            let _ = writeln!(s, "{v}");
+        }
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "trace {} v{} by gob {}: {} for {}/{}{} with {} ({}/{} tools) on {}/{}",
+        h.format,
+        h.version,
+        h.gob_version,
+        if h.patterns.is_empty() { ".".to_string() } else { h.patterns.join(" ") },
+        h.target.os,
+        h.target.arch,
+        h.target_env
+            .iter()
+            .filter(|(k, _)| k != "GOOS" && k != "GOARCH")
+            .map(|(k, v)| format!(" {k}={v}"))
+            .collect::<String>(),
+        h.go_version,
+        h.tool_platform.os,
+        h.tool_platform.arch,
+        h.host.os,
+        h.host.arch
+    );
+    let _ = writeln!(
+        s,
+        "{}; input blobs {}",
+        match &t.end {
+            Some(e) if e.success => "build succeeded".to_string(),
+            Some(_) => "build failed".to_string(),
+            None => "INCOMPLETE: the build was interrupted".to_string(),
+        },
+        if h.blobs { "embedded" } else { "not embedded (digests only)" }
+    );
+    let mut cached = 0;
+    let mut wall = 0u64;
+    for a in &t.actions {
+        cached += a.cached as usize;
+        wall += a.wall_ns;
+        let how = if a.cached {
+            "cached".to_string()
+        } else {
+            match &a.sandbox {
+                Some(x) => match x.landlock_abi {
+                    Some(abi) => format!("{} (landlock v{abi})", x.mode),
+                    None => x.mode.clone(),
+                },
+                None => "gob".to_string(),
+            }
+        };
+        let status = match &a.status {
+            gob_replay::schema::Status::Exited(0) => String::new(),
+            other => format!("  {other:?}"),
+        };
+        let _ = writeln!(
+            s,
+            "{} {:<10} {:<40} {:>9.1} ms  {:<22} deps [{}]{status}",
+            id(a.index),
+            a.kind,
+            a.package,
+            a.wall_ns as f64 / 1e6,
+            how,
+            a.deps.iter().map(|d| id(*d)).collect::<Vec<_>>().join(" ")
+        );
+    }
+    let _ = writeln!(
+        s,
+        "{} actions: {} ran, {} cached; {:.1} s of action time",
+        t.actions.len(),
+        t.actions.len() - cached,
+        cached,
+        wall as f64 / 1e9
+    );
+    let mut slow: Vec<&gob_replay::schema::ActionRecord> =
+        t.actions.iter().filter(|a| !a.cached).collect();
+    slow.sort_by_key(|a| std::cmp::Reverse(a.wall_ns));
+    if !slow.is_empty() {
+        let _ = writeln!(s, "slowest:");
+        for a in slow.iter().take(5) {
+            let _ = writeln!(
+                s,
+                "  {} {} {} {:.1} ms",
+                id(a.index),
+                a.kind,
+                a.package,
+                a.wall_ns as f64 / 1e6
+            );
+        }
+    }
+    s
+}

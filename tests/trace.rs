@@ -1,0 +1,262 @@
+//! Traces and `gob replay` on real builds: a recorded build replays bit for bit,
+//! digest-only traces replay from `--src`, a killed build leaves a readable
+//! trace, and a divergence is reported with the action and the byte offset.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::area::{text, Area};
+use gob_replay::schema::{Digest, Record};
+use gob_replay::{Limits, Trace, TraceReader, TraceWriter};
+
+fn fixture(name: &str) -> PathBuf {
+    common::repo_root().join("fixtures").join(name)
+}
+
+/// `gob build --trace FILE` of a fixture with its own cache; returns the trace path.
+fn record(area: &Area, name: &str, extra: &[&str]) -> PathBuf {
+    let t = area.path(&format!("out/{name}.cbor"));
+    let mut args = vec!["build", "--trace", t.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = area.path(&format!("out/{name}.bin"));
+    args.extend(["-o", out.to_str().unwrap(), "."]);
+    let o = area.gob(&fixture(name), &args, &[]);
+    assert!(o.status.success(), "gob build {name}: {}", text(&o));
+    t
+}
+
+fn replay(area: &Area, trace: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["replay"];
+    args.extend_from_slice(extra);
+    args.push(trace.to_str().unwrap());
+    area.gob(&area.root, &args, &[])
+}
+
+/// Pins: a self-contained trace of a build (standard library included)
+/// re-executes every action, and every output is identical.
+#[test]
+fn recorded_build_replays_bit_for_bit() {
+    let area = Area::new("trace-replay");
+    let t = record(&area, "asmcall", &[]);
+    let tr = Trace::open(&t, Limits::default()).unwrap();
+    assert!(tr.is_complete() && tr.end.as_ref().unwrap().success);
+    let kinds: std::collections::BTreeSet<&str> = tr.actions.iter().map(|a| a.kind.as_str()).collect();
+    for k in ["symabis", "compile", "asm", "pack", "link"] {
+        assert!(kinds.contains(k), "no {k} action recorded: {kinds:?}");
+    }
+    assert!(tr.actions.iter().any(|a| a.package == "runtime"), "std is in the trace");
+    let o = replay(&area, &t, &[]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains(&format!("all {} actions reproduced bit for bit", tr.actions.len())),
+        "{out}"
+    );
+
+    // show: one line per action and the totals; --json: one object per line.
+    let o = area.gob(&area.root, &["trace", "show", t.to_str().unwrap()], &[]);
+    let s = text(&o);
+    assert!(o.status.success(), "{s}");
+    assert!(s.contains("build succeeded; input blobs embedded"), "{s}");
+    assert!(s.contains(&format!("{} actions:", tr.actions.len())), "{s}");
+    let o = area.gob(&area.root, &["trace", "show", "--json", t.to_str().unwrap()], &[]);
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), tr.actions.len() + 1);
+    assert_eq!(lines[1]["Action"], "b001");
+}
+
+/// Pins: a digest-only trace needs the sources, names what is missing, and
+/// replays from --src; the export of one action is deterministic.
+#[test]
+fn digest_only_trace_replays_from_src() {
+    let area = Area::new("trace-src");
+    let t = record(&area, "hello", &["--trace-blobs=false"]);
+    let o = replay(&area, &t, &[]);
+    let s = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{s}");
+    assert!(s.contains("not embedded in the trace and under no source tree"), "{s}");
+    let src = fixture("hello");
+    let o = replay(&area, &t, &["--src", src.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // One action, exported twice: the same bytes, exactly its inputs.
+    let tr = Trace::open(&t, Limits::default()).unwrap();
+    let main = tr.actions.iter().find(|a| a.package == "example.com/hello" && a.kind == "compile").unwrap();
+    let id = format!("b{:03}", main.index + 1);
+    let (x, y) = (area.path("out/x.tar"), area.path("out/y.tar"));
+    for out in [&x, &y] {
+        let o = replay(&area, &t, &["--src", src.to_str().unwrap(), "--export", &id, "-o", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    assert!(fs::read(&x).unwrap() == fs::read(&y).unwrap());
+    let mut names: Vec<String> = tar::Archive::new(fs::File::open(&x).unwrap())
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut want: Vec<String> = main.inputs.iter().map(|f| f.path.trim_start_matches('/').to_string()).collect();
+    want.sort();
+    assert_eq!(names, want);
+}
+
+/// Pins: without --trace every build records a digest-only trace under the
+/// cache dir, cache hits included; -v prints where.
+#[test]
+fn every_build_records_a_trace_under_the_cache() {
+    let area = Area::new("trace-auto");
+    let o = area.gob(&fixture("hello"), &["build", "-v", "-o", area.path("out/h").to_str().unwrap(), "."], &[]);
+    let s = text(&o);
+    assert!(o.status.success(), "{s}");
+    let traces = area.path("gobcache/traces");
+    assert!(s.contains(&format!("gob: trace written to {}/build-", traces.display())), "{s}");
+    // Another -o: the no-op memo does not answer, every action is a cache hit.
+    let o = area.gob(&fixture("hello"), &["build", "-v", "-p", "1", "-o", area.path("out/h2").to_str().unwrap(), "."], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let mut all: Vec<PathBuf> = fs::read_dir(&traces).unwrap().map(|e| e.unwrap().path()).collect();
+    all.sort();
+    let last = Trace::open(all.last().unwrap(), Limits::default()).unwrap();
+    assert!(!last.header.blobs);
+    assert!(last.actions.iter().all(|a| a.cached), "second build: all hits, all recorded");
+    assert!(!last.actions.is_empty());
+}
+
+/// Pins: a build killed mid-way leaves a trace whose finished actions read
+/// back; `trace show` says it is incomplete.
+#[test]
+fn killed_build_leaves_a_readable_trace() {
+    let area = Area::new("trace-kill");
+    let t = area.path("out/killed.cbor");
+    let mut child = std::process::Command::new(common::gob_binary())
+        .args(["build", "-a", "--trace", t.to_str().unwrap(), "-o", area.path("out/k").to_str().unwrap(), "."])
+        .current_dir(fixture("asmcall"))
+        .env_clear()
+        .envs(area.env("amd64"))
+        .spawn()
+        .unwrap();
+    // Wait until some actions are recorded, then SIGKILL.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if fs::metadata(&t).map(|m| m.len() > 200_000).unwrap_or(false) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the trace never grew");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+    let tr = Trace::open(&t, Limits::default()).unwrap();
+    assert!(!tr.is_complete());
+    assert!(!tr.actions.is_empty());
+    let o = area.gob(&area.root, &["trace", "show", t.to_str().unwrap()], &[]);
+    assert!(text(&o).contains("INCOMPLETE: the build was interrupted"), "{}", text(&o));
+}
+
+/// Rewrites a trace record by record.
+fn rewrite(src: &Path, dst: &Path, mut f: impl FnMut(Record) -> Vec<Record>) {
+    let r = TraceReader::open(src).unwrap();
+    let header = r.header().clone();
+    let mut w = TraceWriter::create(dst, &header).unwrap();
+    for rec in r {
+        for out in f(rec.unwrap()) {
+            match out {
+                Record::Header(_) => {}
+                Record::Blob(b) => {
+                    w.write_blob(&b.digest, &b.data).unwrap();
+                }
+                Record::Action(a) => w.write_action(&a).unwrap(),
+                Record::End(e) => {
+                    w.finish(e).unwrap();
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Pins: replay names the divergent action first, with the output, both sizes
+/// and digests, and the first differing byte; nothing else is blamed as a cause.
+#[test]
+fn divergence_names_the_action_and_the_byte_offset() {
+    let area = Area::new("trace-diverge");
+    let t = record(&area, "hello", &[]);
+    let tr = Trace::open(&t, Limits::default()).unwrap();
+    // The compile of the main package: its archive is the link's input, so its
+    // recorded bytes are in the trace. Flip byte 100 of them.
+    let victim = tr.actions.iter().find(|a| a.package == "example.com/hello" && a.kind == "compile").unwrap();
+    let out = &victim.outputs.iter().find(|o| o.name == "_pkg_.a").unwrap().file;
+    let mut bytes = tr.blobs[&out.digest].clone();
+    bytes[100] ^= 0xff;
+    let new = Digest(*blake3::hash(&bytes).as_bytes());
+    let old = out.digest;
+    let bad = area.path("out/tampered.cbor");
+    rewrite(&t, &bad, |rec| match rec {
+        Record::Blob(mut b) if b.digest == old => {
+            b.digest = new;
+            b.data = bytes.clone();
+            vec![Record::Blob(b)]
+        }
+        Record::Action(mut a) => {
+            for f in a.inputs.iter_mut().filter(|f| f.digest == old) {
+                f.digest = new;
+            }
+            for o in a.outputs.iter_mut().filter(|o| o.file.digest == old) {
+                o.file.digest = new;
+            }
+            vec![Record::Action(a)]
+        }
+        other => vec![other],
+    });
+    let o = replay(&area, &bad, &[]);
+    let s = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{s}");
+    let id = format!("b{:03}", victim.index + 1);
+    let first = s.lines().find(|l| l.starts_with('b')).unwrap_or("");
+    assert_eq!(first, format!("{id} compile example.com/hello (root cause)"), "{s}");
+    assert!(s.contains("first differing byte at offset 100"), "{s}");
+    assert!(s.contains(&format!("expected {} bytes", out.size)), "{s}");
+}
+
+/// Pins: replay refuses a toolchain of another version, and a trace that sets
+/// an environment variable that is not a Go target setting.
+#[test]
+fn replay_refuses_wrong_toolchain_and_hostile_env() {
+    let area = Area::new("trace-refuse");
+    let t = record(&area, "hello", &[]);
+    let fake = area.path("fake-goroot");
+    fs::create_dir_all(fake.join("pkg/tool/linux_amd64")).unwrap();
+    fs::write(fake.join("VERSION"), "go1.27.2\n").unwrap();
+    let o = replay(&area, &t, &["--goroot", fake.to_str().unwrap()]);
+    let s = text(&o);
+    assert!(!o.status.success());
+    assert!(s.contains("the trace was recorded with go1.27.3, but the toolchain at") && s.contains("is go1.27.2"), "{s}");
+
+    let bad = area.path("out/env.cbor");
+    rewrite(&t, &bad, |rec| match rec {
+        Record::Action(mut a) => {
+            a.env.push(("LD_PRELOAD".into(), "/tmp/evil.so".into()));
+            vec![Record::Action(a)]
+        }
+        other => vec![other],
+    });
+    let o = replay(&area, &bad, &[]);
+    let s = text(&o);
+    assert!(!o.status.success());
+    assert!(s.contains("sets the environment variable LD_PRELOAD") && s.contains("--trust-env"), "{s}");
+
+    let bad = area.path("out/tool.cbor");
+    rewrite(&t, &bad, |rec| match rec {
+        Record::Action(mut a) => {
+            a.tool = "sh".into();
+            vec![Record::Action(a)]
+        }
+        other => vec![other],
+    });
+    let o = replay(&area, &bad, &[]);
+    assert!(text(&o).contains("names the program \"sh\"; replay runs only the Go toolchain's tools"), "{}", text(&o));
+}
