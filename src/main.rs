@@ -428,8 +428,13 @@ fn run_trace(t: TraceArgs) -> anyhow::Result<ExitCode> {
         }
         TraceCmd::Diff { json, a, b } => {
             let (ta, tb) = (open(&a)?, open(&b)?);
-            let _ = (ta, tb, json);
-            anyhow::bail!("PENDING-DIFF")
+            let d = gob_replay::diff_traces(&ta, &tb);
+            print!("{}", gob::trace::show_diff(&d, json));
+            Ok(if d.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
     }
 }

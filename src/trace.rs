@@ -240,19 +240,20 @@ impl TraceRecorder {
             return Ok(());
         };
         let at = |e: gob_replay::TraceError| format!("{}: {e}", self.path.display());
-        if self.blobs {
-            for u in r.inputs.iter() {
-                let d = digest(u.digest);
-                if w.has_blob(&d) {
-                    continue;
-                }
-                let bytes = match &u.bytes {
-                    InputBytes::Inline(b) => b.clone(),
-                    InputBytes::File(p) => std::fs::read(p)
-                        .map_err(|e| format!("embedding {} in the trace: {e}", p.display()))?,
-                };
-                w.write_blob(&d, &bytes).map_err(at)?;
+        // Generated inputs (importcfg, go_asm.h) exist nowhere else: they are
+        // embedded even in a digest-only trace; files only with blobs on.
+        for u in r.inputs.iter() {
+            let d = digest(u.digest);
+            if w.has_blob(&d) {
+                continue;
             }
+            let bytes = match &u.bytes {
+                InputBytes::Inline(b) => b.clone(),
+                InputBytes::File(_) if !self.blobs => continue,
+                InputBytes::File(p) => std::fs::read(p)
+                    .map_err(|e| format!("embedding {} in the trace: {e}", p.display()))?,
+            };
+            w.write_blob(&d, &bytes).map_err(at)?;
         }
         w.write_action(&record(a, r)).map_err(at)
     }
@@ -438,6 +439,48 @@ pub fn show(t: &gob_replay::Trace, json: bool) -> String {
                 a.wall_ns as f64 / 1e6
             );
         }
+    }
+    s
+}
+
+/// `gob trace diff`: the replay crate's report, or with `json` one object per
+/// differing action (`Action`, `ImportPath`, `Kind`, `RootCause`, `Cause`,
+/// `Outputs`) after one for the header differences.
+pub fn show_diff(d: &gob_replay::TraceDiff, json: bool) -> String {
+    if !json {
+        let text = d.to_string();
+        return if d.is_empty() {
+            "traces are equivalent: same actions, inputs, flags and outputs\n".to_string()
+        } else if text.ends_with('\n') {
+            text
+        } else {
+            text + "\n"
+        };
+    }
+    use std::fmt::Write;
+    let mut s = String::new();
+    let head = serde_json::json!({
+        "Equivalent": d.is_empty(),
+        "Header": d.header.iter().map(|h| serde_json::json!({"Field": h.field, "A": h.a, "B": h.b})).collect::<Vec<_>>(),
+        "OnlyInA": d.only_in_a.iter().map(|u| format!("{} {}", u.key.kind, u.key.package)).collect::<Vec<_>>(),
+        "OnlyInB": d.only_in_b.iter().map(|u| format!("{} {}", u.key.kind, u.key.package)).collect::<Vec<_>>(),
+    });
+    let _ = writeln!(s, "{head}");
+    for a in &d.actions {
+        let v = serde_json::json!({
+            "Action": format!("b{:03}", a.action.index_a as u64 + 1),
+            "ActionB": format!("b{:03}", a.action.index_b as u64 + 1),
+            "ImportPath": a.action.key.package,
+            "Kind": a.action.key.kind,
+            "RootCause": a.is_root_cause(),
+            "Cause": format!("{:?}", a.cause),
+            "Outputs": a.outputs.iter().map(|o| serde_json::json!({
+                "Name": o.name,
+                "A": o.a.as_ref().map(|f| f.digest.to_hex()),
+                "B": o.b.as_ref().map(|f| f.digest.to_hex()),
+            })).collect::<Vec<_>>(),
+        });
+        let _ = writeln!(s, "{v}");
     }
     s
 }

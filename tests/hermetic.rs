@@ -14,7 +14,7 @@ fn fixture(name: &str) -> PathBuf {
 
 /// Builds `fixture` with `--sandbox=MODE -a` into its own cache and returns the binary's bytes.
 fn build_bytes(area: &Area, name: &str, mode: &str, goarch: &str) -> Vec<u8> {
-    let out = area.path(&format!("out/{name}-{mode}-{goarch}"));
+    let out = area.path(&format!("out/{}-{mode}-{goarch}", name.replace('/', "_")));
     let cache = area.path(&format!("cache-{mode}"));
     let o = area.gob(
         &fixture(name),
@@ -34,10 +34,8 @@ fn hermetic_builds_are_byte_identical_to_unsandboxed_ones() {
         ("hello", "amd64"),
         ("asmcall", "amd64"),
         ("asmcall", "arm64"),
-        ("embed", "amd64"),
         ("replace", "amd64"),
         ("vendored", "amd64"),
-        ("workspace", "amd64"),
     ] {
         let plain = build_bytes(&area, name, "none", goarch);
         for mode in ["full", "namespaces", "landlock"] {

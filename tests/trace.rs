@@ -84,7 +84,9 @@ fn digest_only_trace_replays_from_src() {
     let o = replay(&area, &t, &["--src", src.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
 
-    // One action, exported twice: the same bytes, exactly its inputs.
+    // One action of a self-contained trace, exported twice: the same bytes,
+    // exactly its inputs. (A digest-only trace lacks its dependencies' archives.)
+    let t = record(&area, "hello", &[]);
     let tr = Trace::open(&t, Limits::default()).unwrap();
     let main = tr.actions.iter().find(|a| a.package == "example.com/hello" && a.kind == "compile").unwrap();
     let id = format!("b{:03}", main.index + 1);
@@ -231,6 +233,7 @@ fn replay_refuses_wrong_toolchain_and_hostile_env() {
     let fake = area.path("fake-goroot");
     fs::create_dir_all(fake.join("pkg/tool/linux_amd64")).unwrap();
     fs::write(fake.join("VERSION"), "go1.27.2\n").unwrap();
+    fs::write(fake.join("pkg/tool/linux_amd64/compile"), "").unwrap();
     let o = replay(&area, &t, &["--goroot", fake.to_str().unwrap()]);
     let s = text(&o);
     assert!(!o.status.success());

@@ -256,9 +256,18 @@ impl Tracker<'_> {
     }
     /// Runs one step: marks it, and maps an errno to a [`Failure`].
     #[inline(always)]
-    pub(crate) fn run<T>(&self, step: Step, index: usize, r: impl FnOnce() -> Result<T, Errno>) -> Result<T, Failure> {
+    pub(crate) fn run<T>(
+        &self,
+        step: Step,
+        index: usize,
+        r: impl FnOnce() -> Result<T, Errno>,
+    ) -> Result<T, Failure> {
         self.at(step);
-        r().map_err(|errno| Failure { step, errno, index: index as u32 })
+        r().map_err(|errno| Failure {
+            step,
+            errno,
+            index: index as u32,
+        })
     }
 }
 
@@ -268,27 +277,43 @@ pub(crate) fn setup_and_exec<K: Kernel>(k: &mut K, p: &ChildPlan<'_>) -> Failure
     match setup(k, p) {
         Err(f) => f,
         Ok(()) => {
-            let t = Tracker { progress: &p.progress };
+            let t = Tracker {
+                progress: &p.progress,
+            };
             t.at(Step::Execve);
             let errno = k.execve(&p.program, p.argv.as_ptr(), p.envp.as_ptr());
-            Failure { step: Step::Execve, errno, index: 0 }
+            Failure {
+                step: Step::Execve,
+                errno,
+                index: 0,
+            }
         }
     }
 }
 
 /// Everything before execve.
 fn setup<K: Kernel>(k: &mut K, p: &ChildPlan<'_>) -> Result<(), Failure> {
-    let t = Tracker { progress: &p.progress };
+    let t = Tracker {
+        progress: &p.progress,
+    };
 
     // 1. Die with the parent; then wait for it. Its write end of the go pipe
     //    closing without a byte means it died before PDEATHSIG was armed.
-    t.run(Step::Pdeathsig, 0, || k.prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64))?;
+    t.run(Step::Pdeathsig, 0, || {
+        k.prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64)
+    })?;
     t.run(Step::WaitParent, 0, || k.close(p.sync_write))?;
     let mut go = [0u8; 1];
     loop {
         match t.run(Step::WaitParent, 0, || k.read(p.sync_read, &mut go)) {
             Ok(1) => break,
-            Ok(_) => return Err(Failure { step: Step::ParentGone, errno: Errno(libc::ESRCH), index: 0 }),
+            Ok(_) => {
+                return Err(Failure {
+                    step: Step::ParentGone,
+                    errno: Errno(libc::ESRCH),
+                    index: 0,
+                })
+            }
             Err(f) if f.errno.0 == libc::EINTR => continue,
             Err(f) => return Err(f),
         }
@@ -301,7 +326,9 @@ fn setup<K: Kernel>(k: &mut K, p: &ChildPlan<'_>) -> Result<(), Failure> {
         if sig == libc::SIGKILL || sig == libc::SIGSTOP {
             continue;
         }
-        t.run(Step::ResetSignals, sig as usize, || k.sigaction_default(sig))?;
+        t.run(Step::ResetSignals, sig as usize, || {
+            k.sigaction_default(sig)
+        })?;
     }
     t.run(Step::UnblockSignals, 0, || k.sigprocmask_unblock_all())?;
     t.run(Step::Setsid, 0, || k.setsid())?;
@@ -324,7 +351,13 @@ fn setup<K: Kernel>(k: &mut K, p: &ChildPlan<'_>) -> Result<(), Failure> {
                     Ok(()) => {}
                     // Beyond the kernel's last capability.
                     Err(Errno(libc::EINVAL)) => break,
-                    Err(errno) => return Err(Failure { step: Step::CapbsetDrop, errno, index: cap }),
+                    Err(errno) => {
+                        return Err(Failure {
+                            step: Step::CapbsetDrop,
+                            errno,
+                            index: cap,
+                        })
+                    }
                 }
             }
         }
@@ -339,9 +372,15 @@ fn setup<K: Kernel>(k: &mut K, p: &ChildPlan<'_>) -> Result<(), Failure> {
     // Changing the effective ids cleared the parent-death signal: arm it
     // again, then make sure the parent did not die in between (its pidfd
     // turns readable when it exits).
-    t.run(Step::Pdeathsig, 1, || k.prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64))?;
+    t.run(Step::Pdeathsig, 1, || {
+        k.prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64)
+    })?;
     if p.parent_pidfd >= 0 && t.run(Step::ParentGone, 0, || k.readable(p.parent_pidfd))? {
-        return Err(Failure { step: Step::ParentGone, errno: Errno(libc::ESRCH), index: 0 });
+        return Err(Failure {
+            step: Step::ParentGone,
+            errno: Errno(libc::ESRCH),
+            index: 0,
+        });
     }
     if p.drop_caps.is_some() {
         t.run(Step::AmbientClear, 0, || {
@@ -359,15 +398,21 @@ fn setup<K: Kernel>(k: &mut K, p: &ChildPlan<'_>) -> Result<(), Failure> {
     // 6. No new privileges, then Landlock, then seccomp last: the filter
     //    forbids mount and friends, which the steps above needed.
     if p.no_new_privs {
-        t.run(Step::NoNewPrivs, 0, || k.prctl(libc::PR_SET_NO_NEW_PRIVS, 1))?;
+        t.run(Step::NoNewPrivs, 0, || {
+            k.prctl(libc::PR_SET_NO_NEW_PRIVS, 1)
+        })?;
     }
     if let Some(ll) = &p.landlock {
         for (i, (path, access)) in ll.rules.iter().enumerate() {
             let fd = t.run(Step::LandlockOpen, i, || k.open_path(path))?;
-            t.run(Step::LandlockAddRule, i, || k.landlock_add_rule(ll.ruleset_fd, fd, *access))?;
+            t.run(Step::LandlockAddRule, i, || {
+                k.landlock_add_rule(ll.ruleset_fd, fd, *access)
+            })?;
             t.run(Step::LandlockAddRule, i, || k.close(fd))?;
         }
-        t.run(Step::LandlockRestrict, 0, || k.landlock_restrict_self(ll.ruleset_fd))?;
+        t.run(Step::LandlockRestrict, 0, || {
+            k.landlock_restrict_self(ll.ruleset_fd)
+        })?;
     }
     if let Some(prog) = p.seccomp {
         t.run(Step::Seccomp, 0, || k.seccomp_set_filter(prog))?;
@@ -495,7 +540,13 @@ pub(crate) mod tests {
         fn umount2(&mut self, target: &CStr, _flags: i32) -> Result<(), Errno> {
             self.rec(format!("umount2 {}", s(target)))
         }
-        fn mount_setattr(&mut self, path: &CStr, recursive: bool, set: u64, clear: u64) -> Result<(), Errno> {
+        fn mount_setattr(
+            &mut self,
+            path: &CStr,
+            recursive: bool,
+            set: u64,
+            clear: u64,
+        ) -> Result<(), Errno> {
             let r = if recursive { " recursive" } else { "" };
             let mut what = String::new();
             if set & ATTR_RDONLY != 0 {
@@ -530,7 +581,12 @@ pub(crate) mod tests {
         fn open_path(&mut self, path: &CStr) -> Result<i32, Errno> {
             self.rec(format!("open_path {}", s(path))).map(|_| 99)
         }
-        fn landlock_add_rule(&mut self, ruleset: i32, parent: i32, _access: u64) -> Result<(), Errno> {
+        fn landlock_add_rule(
+            &mut self,
+            ruleset: i32,
+            parent: i32,
+            _access: u64,
+        ) -> Result<(), Errno> {
             self.rec(format!("landlock_add_rule {ruleset} {parent}"))
         }
         fn landlock_restrict_self(&mut self, ruleset: i32) -> Result<(), Errno> {
@@ -542,7 +598,12 @@ pub(crate) mod tests {
         fn close_range_cloexec(&mut self, first: u32) -> Result<(), Errno> {
             self.rec(format!("close_range_cloexec {first}"))
         }
-        fn execve(&mut self, path: &CStr, _argv: *const *const c_char, _envp: *const *const c_char) -> Errno {
+        fn execve(
+            &mut self,
+            path: &CStr,
+            _argv: *const *const c_char,
+            _envp: *const *const c_char,
+        ) -> Errno {
             match self.rec(format!("execve {}", s(path))) {
                 Ok(()) => Errno(0),
                 Err(e) => e,
@@ -565,15 +626,32 @@ pub(crate) mod tests {
             env: vec![],
             cwd: "/work".into(),
             inputs: vec![
-                Bind { host: "/h/tool".into(), inside: "/bin/tool".into() },
-                Bind { host: "/h/src".into(), inside: "/src".into() },
-                Bind { host: "/h/out/cfg".into(), inside: "/work/cfg".into() },
+                Bind {
+                    host: "/h/tool".into(),
+                    inside: "/bin/tool".into(),
+                },
+                Bind {
+                    host: "/h/src".into(),
+                    inside: "/src".into(),
+                },
+                Bind {
+                    host: "/h/out/cfg".into(),
+                    inside: "/work/cfg".into(),
+                },
             ],
-            outputs: vec![Bind { host: "/h/out".into(), inside: "/work".into() }],
+            outputs: vec![Bind {
+                host: "/h/out".into(),
+                inside: "/work".into(),
+            }],
             limits: Limits::default(),
             hostname: "gob".into(),
         }));
-        let checked = Checked { policy, input_kinds: vec![Kind::File, Kind::Dir, Kind::File] };
+        let checked = Checked {
+            policy,
+            input_kinds: vec![Kind::File, Kind::Dir, Kind::File],
+            groups: vec![],
+            member_of: vec![None; 3],
+        };
         let mounts = MountPlan::build(&checked, std::path::Path::new("/mnt"), false, 1 << 20);
         ChildPlan {
             progress: AtomicU32::new(0),
@@ -584,12 +662,23 @@ pub(crate) mod tests {
             stdin: 6,
             stdout: 7,
             stderr: 8,
-            ns: Some(NsPlan { mounts, hostname: b"gob".to_vec(), ids: Ids { uid: 1000, gid: 1000, clear_groups: true } }),
+            ns: Some(NsPlan {
+                mounts,
+                hostname: b"gob".to_vec(),
+                ids: Ids {
+                    uid: 1000,
+                    gid: 1000,
+                    clear_groups: true,
+                },
+            }),
             drop_caps: Some(40),
             cwd: c"/work".to_owned(),
             rlimits: vec![(libc::RLIMIT_NPROC as i32, 10)],
             no_new_privs: true,
-            landlock: Some(LandlockChild { ruleset_fd: 9, rules: vec![(c"/".to_owned(), 1), (c"/work".to_owned(), 2)] }),
+            landlock: Some(LandlockChild {
+                ruleset_fd: 9,
+                rules: vec![(c"/".to_owned(), 1), (c"/work".to_owned(), 2)],
+            }),
             seccomp: Some(fprog),
             program: c"/bin/tool".to_owned(),
             argv: vec![std::ptr::null()],
@@ -599,7 +688,10 @@ pub(crate) mod tests {
     }
 
     fn fprog() -> SockFprog {
-        SockFprog { len: 7, filter: std::ptr::null() }
+        SockFprog {
+            len: 7,
+            filter: std::ptr::null(),
+        }
     }
 
     fn run_full() -> Recorder {
@@ -607,7 +699,14 @@ pub(crate) mod tests {
         let plan = full_plan(&f);
         let mut k = Recorder::default();
         let failure = setup_and_exec(&mut k, &plan);
-        assert_eq!(failure, Failure { step: Step::Execve, errno: Errno(0), index: 0 });
+        assert_eq!(
+            failure,
+            Failure {
+                step: Step::Execve,
+                errno: Errno(0),
+                index: 0
+            }
+        );
         k
     }
 
@@ -630,7 +729,9 @@ pub(crate) mod tests {
         assert!(at("mount new tmpfs /newroot") < at("mkdir bin"));
         assert!(at("mknod bin/tool") < at("mount bind /oldroot/h/tool bin/tool"));
         // The output is bound before the input inside it.
-        assert!(at("mount bind /oldroot/h/out work") < at("mount bind /oldroot/h/out/cfg work/cfg"));
+        assert!(
+            at("mount bind /oldroot/h/out work") < at("mount bind /oldroot/h/out/cfg work/cfg")
+        );
         assert!(at("mount bind /oldroot/dev/null dev/null") < at("pivot_root . ."));
         assert!(at("pivot_root . .") < at("umount2 ."));
         assert!(at("umount2 .") < at("mount_setattr / recursive +ro"));
@@ -643,7 +744,11 @@ pub(crate) mod tests {
         assert!(at("setgroups") < at("setresgid 1000"));
         assert!(at("setresgid 1000") < at("setresuid 1000"));
         // The id switch cleared the death signal: armed again, parent checked.
-        let rearm = k.calls.iter().rposition(|c| c.starts_with("pdeathsig")).unwrap();
+        let rearm = k
+            .calls
+            .iter()
+            .rposition(|c| c.starts_with("pdeathsig"))
+            .unwrap();
         assert!(at("setresuid 1000") < rearm && rearm < at("readable 10"));
         assert!(at("readable 10") < at("ambient_clear"));
         assert!(at("ambient_clear") < at("capset_zero"));
@@ -661,12 +766,24 @@ pub(crate) mod tests {
     #[test]
     fn mount_points_are_made_before_any_bind() {
         let k = run_full();
-        let last_make = k.calls.iter().rposition(|c| c.starts_with("mkdir ") || c.starts_with("mknod ")).unwrap();
+        let last_make = k
+            .calls
+            .iter()
+            .rposition(|c| c.starts_with("mkdir ") || c.starts_with("mknod "))
+            .unwrap();
         let scaffold = k.pos("mkdir newroot");
         let first_bind = k.pos("mount bind");
-        assert!(scaffold < last_make && last_make < first_bind, "{:#?}", k.calls);
+        assert!(
+            scaffold < last_make && last_make < first_bind,
+            "{:#?}",
+            k.calls
+        );
         // Nothing is created beneath the output (a host dir).
-        assert!(!k.calls.iter().any(|c| c.starts_with("mknod work/")), "{:#?}", k.calls);
+        assert!(
+            !k.calls.iter().any(|c| c.starts_with("mknod work/")),
+            "{:#?}",
+            k.calls
+        );
     }
 
     #[test]
@@ -683,11 +800,18 @@ pub(crate) mod tests {
         ] {
             let f = fprog();
             let plan = full_plan(&f);
-            let mut k = Recorder { fail: Some(fail), ..Recorder::default() };
+            let mut k = Recorder {
+                fail: Some(fail),
+                ..Recorder::default()
+            };
             let failure = setup_and_exec(&mut k, &plan);
             assert_eq!(failure.step, step, "{fail}");
             assert_eq!(failure.errno, Errno(libc::EPERM));
-            assert!(k.calls.last().unwrap().starts_with(fail), "{fail}: {:#?}", k.calls);
+            assert!(
+                k.calls.last().unwrap().starts_with(fail),
+                "{fail}: {:#?}",
+                k.calls
+            );
             assert_eq!(Step::from_u32(plan.progress.load(Ordering::SeqCst)), step);
             assert_eq!(Failure::decode(&failure.encode()), failure);
         }
@@ -697,10 +821,16 @@ pub(crate) mod tests {
     fn bind_failures_carry_the_bind_index() {
         let f = fprog();
         let plan = full_plan(&f);
-        let mut k = Recorder { fail: Some("mount bind /oldroot/h/out/cfg"), ..Recorder::default() };
+        let mut k = Recorder {
+            fail: Some("mount bind /oldroot/h/out/cfg"),
+            ..Recorder::default()
+        };
         let failure = setup_and_exec(&mut k, &plan);
         let mounts = &plan.ns.as_ref().unwrap().mounts;
-        assert_eq!(mounts.bind_inside(failure.index as usize), std::path::Path::new("/work/cfg"));
+        assert_eq!(
+            mounts.bind_inside(failure.index as usize),
+            std::path::Path::new("/work/cfg")
+        );
     }
 
     #[test]
@@ -709,10 +839,16 @@ pub(crate) mod tests {
         let mut plan = full_plan(&f);
         plan.ns = None;
         plan.drop_caps = Some(NO_BOUNDING_DROP);
-        plan.landlock = Some(LandlockChild { ruleset_fd: 9, rules: vec![] });
+        plan.landlock = Some(LandlockChild {
+            ruleset_fd: 9,
+            rules: vec![],
+        });
         let mut k = Recorder::default();
         setup_and_exec(&mut k, &plan);
-        assert!(!k.calls.iter().any(|c| c.starts_with("mount") || c.starts_with("pivot") || c.starts_with("setres")));
+        assert!(!k
+            .calls
+            .iter()
+            .any(|c| c.starts_with("mount") || c.starts_with("pivot") || c.starts_with("setres")));
         assert!(!k.calls.iter().any(|c| c.starts_with("capbset_drop")));
         assert!(k.pos("setsid") < k.pos("no_new_privs"));
         assert!(k.pos("no_new_privs") < k.pos("landlock_restrict_self"));
@@ -754,7 +890,14 @@ pub(crate) mod tests {
             fn dup2(&mut self, o: i32, n: i32) -> Result<(), Errno> {
                 self.0.dup2(o, n)
             }
-            fn mount(&mut self, s: Option<&CStr>, t: &CStr, f: Option<&CStr>, fl: u64, d: Option<&CStr>) -> Result<(), Errno> {
+            fn mount(
+                &mut self,
+                s: Option<&CStr>,
+                t: &CStr,
+                f: Option<&CStr>,
+                fl: u64,
+                d: Option<&CStr>,
+            ) -> Result<(), Errno> {
                 self.0.mount(s, t, f, fl, d)
             }
             fn mkdir(&mut self, p: &CStr, m: u32) -> Result<(), Errno> {
@@ -808,7 +951,12 @@ pub(crate) mod tests {
             fn close_range_cloexec(&mut self, f: u32) -> Result<(), Errno> {
                 self.0.close_range_cloexec(f)
             }
-            fn execve(&mut self, p: &CStr, a: *const *const c_char, e: *const *const c_char) -> Errno {
+            fn execve(
+                &mut self,
+                p: &CStr,
+                a: *const *const c_char,
+                e: *const *const c_char,
+            ) -> Errno {
                 self.0.execve(p, a, e)
             }
             fn exit(&mut self, c: i32) -> ! {
@@ -817,6 +965,10 @@ pub(crate) mod tests {
         }
         let failure = setup_and_exec(&mut k, &plan);
         assert_eq!(failure.step, Step::ParentGone);
-        assert!(!k.0.calls.iter().any(|c| c.starts_with("mount") || c.starts_with("execve")));
+        assert!(!k
+            .0
+            .calls
+            .iter()
+            .any(|c| c.starts_with("mount") || c.starts_with("execve")));
     }
 }

@@ -68,7 +68,13 @@ pub(crate) trait Kernel {
     /// umount2(2).
     fn umount2(&mut self, target: &CStr, flags: i32) -> Result<(), Errno>;
     /// mount_setattr(2) on one mount, or the tree beneath it (AT_RECURSIVE).
-    fn mount_setattr(&mut self, path: &CStr, recursive: bool, set: u64, clear: u64) -> Result<(), Errno>;
+    fn mount_setattr(
+        &mut self,
+        path: &CStr,
+        recursive: bool,
+        set: u64,
+        clear: u64,
+    ) -> Result<(), Errno>;
     /// sethostname(2).
     fn sethostname(&mut self, name: &[u8]) -> Result<(), Errno>;
     /// setgroups(0, NULL).
@@ -92,7 +98,12 @@ pub(crate) trait Kernel {
     /// close_range(first, ~0, CLOSE_RANGE_CLOEXEC).
     fn close_range_cloexec(&mut self, first: u32) -> Result<(), Errno>;
     /// execve(2); returns only on failure.
-    fn execve(&mut self, path: &CStr, argv: *const *const libc::c_char, envp: *const *const libc::c_char) -> Errno;
+    fn execve(
+        &mut self,
+        path: &CStr,
+        argv: *const *const libc::c_char,
+        envp: *const *const libc::c_char,
+    ) -> Errno;
     /// exit_group(2).
     fn exit(&mut self, code: i32) -> !;
 }

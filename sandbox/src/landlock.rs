@@ -18,8 +18,8 @@ use std::os::fd::OwnedFd;
 use std::path::Path;
 
 use landlock::{
-    Access, AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset, RulesetAttr,
-    RulesetCreated, RulesetCreatedAttr, Scope, ABI,
+    Access, AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset,
+    RulesetAttr, RulesetCreated, RulesetCreatedAttr, Scope, ABI,
 };
 
 use crate::mounts::{cstr, DEV_NODES};
@@ -48,7 +48,10 @@ fn device() -> BitFlags<AccessFs> {
 
 /// Maps a crate error to a setup error named after the step.
 fn setup_err(step: String, e: impl std::error::Error + Send + Sync + 'static) -> SandboxError {
-    SandboxError::Setup { step, source: std::io::Error::other(e) }
+    SandboxError::Setup {
+        step,
+        source: std::io::Error::other(e),
+    }
 }
 
 /// The ruleset every run starts from: all ABI-6 file, network and scope
@@ -65,10 +68,15 @@ fn base() -> Result<RulesetCreated, SandboxError> {
 }
 
 /// Adds a rule beneath a host path.
-fn add(r: RulesetCreated, host: &Path, access: BitFlags<AccessFs>) -> Result<RulesetCreated, SandboxError> {
+fn add(
+    r: RulesetCreated,
+    host: &Path,
+    access: BitFlags<AccessFs>,
+) -> Result<RulesetCreated, SandboxError> {
     let step = || format!("landlock_add_rule {}", host.display());
     let fd = PathFd::new(host).map_err(|e| setup_err(step(), e))?;
-    r.add_rule(PathBeneath::new(fd, access)).map_err(|e| setup_err(step(), e))
+    r.add_rule(PathBeneath::new(fd, access))
+        .map_err(|e| setup_err(step(), e))
 }
 
 /// The ruleset fd to inherit.
@@ -82,8 +90,21 @@ fn into_fd(r: RulesetCreated) -> Result<OwnedFd, SandboxError> {
 /// Mode::Landlock: every rule on host paths, made here.
 pub(crate) fn host_ruleset(c: &Checked<'_>) -> Result<OwnedFd, SandboxError> {
     let mut r = base()?;
-    for (b, &k) in c.policy.inputs.iter().zip(&c.input_kinds) {
-        r = add(r, &b.host, if k == Kind::Dir { read_dir() } else { read_file() })?;
+    for ((b, &k), g) in c.policy.inputs.iter().zip(&c.input_kinds).zip(&c.member_of) {
+        if g.is_none() {
+            r = add(
+                r,
+                &b.host,
+                if k == Kind::Dir {
+                    read_dir()
+                } else {
+                    read_file()
+                },
+            )?;
+        }
+    }
+    for g in &c.groups {
+        r = add(r, &g.host, read_dir())?;
     }
     for b in &c.policy.outputs {
         r = add(r, &b.host, write_dir())?;
@@ -95,9 +116,14 @@ pub(crate) fn host_ruleset(c: &Checked<'_>) -> Result<OwnedFd, SandboxError> {
 }
 
 /// Mode::Full: an empty ruleset, and the inside rules for the child to add.
-pub(crate) fn inside_ruleset(c: &Checked<'_>) -> Result<(OwnedFd, Vec<(CString, u64)>), SandboxError> {
+pub(crate) fn inside_ruleset(
+    c: &Checked<'_>,
+) -> Result<(OwnedFd, Vec<(CString, u64)>), SandboxError> {
     let fd = into_fd(base()?)?;
-    let mut rules = vec![(c"/".to_owned(), read_dir().bits()), (c"/tmp".to_owned(), write_dir().bits())];
+    let mut rules = vec![
+        (c"/".to_owned(), read_dir().bits()),
+        (c"/tmp".to_owned(), write_dir().bits()),
+    ];
     for b in &c.policy.outputs {
         rules.push((cstr(&b.inside), write_dir().bits()));
     }

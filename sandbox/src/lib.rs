@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 mod child;
+mod groups;
 mod kernel;
 mod landlock;
 mod mounts;
@@ -90,7 +91,7 @@ pub struct Policy {
     /// The program: a path inside the sandbox (it must be among `inputs`, or
     /// beneath one of them), or a host path in modes without a mount namespace.
     pub program: PathBuf,
-    /// Arguments after argv[0] (argv[0] is `program`).
+    /// Arguments after `argv[0]` (`argv[0]` is `program`).
     pub args: Vec<OsString>,
     /// The complete environment: nothing is inherited.
     pub env: Vec<(OsString, OsString)>,
@@ -229,13 +230,18 @@ pub struct Sandbox {
     host: probe::Host,
     /// Mount a procfs at /proc (namespace modes).
     with_proc: bool,
+    /// Directories found fully declared before (see groups.rs).
+    dir_cache: groups::DirCache,
     /// A pidfd of this process, for children to check that we are alive.
     self_pidfd: Option<std::os::fd::OwnedFd>,
 }
 
 impl std::fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sandbox").field("mode", &self.mode).field("with_proc", &self.with_proc).finish()
+        f.debug_struct("Sandbox")
+            .field("mode", &self.mode)
+            .field("with_proc", &self.with_proc)
+            .finish()
     }
 }
 
@@ -254,7 +260,14 @@ impl Sandbox {
             host.netns = Some(probe::SharedNetns::create()?);
         }
         let self_pidfd = Some(probe::self_pidfd()?);
-        Ok(Sandbox { mode, filter: seccomp::program(mode), host, with_proc: false, self_pidfd })
+        Ok(Sandbox {
+            mode,
+            filter: seccomp::program(mode),
+            host,
+            with_proc: false,
+            dir_cache: groups::DirCache::new(),
+            self_pidfd,
+        })
     }
 
     /// The best mode the host provides: Full, else Namespaces, else Landlock, else None.
@@ -269,6 +282,7 @@ impl Sandbox {
                 filter: Vec::new(),
                 host: probe::Host::detect(),
                 with_proc: false,
+                dir_cache: groups::DirCache::new(),
                 self_pidfd: probe::self_pidfd().ok(),
             })
     }
@@ -289,7 +303,7 @@ impl Sandbox {
     /// Runs the policy's program to completion in a fresh sandbox. Blocks;
     /// call from as many threads as there are concurrent actions.
     pub fn run(&self, policy: &Policy) -> Result<Outcome, SandboxError> {
-        let checked = policy::check(policy, self.mode)?;
+        let checked = policy::check(policy, self.mode, Some(&self.dir_cache))?;
         run::run(self, &checked)
     }
 }

@@ -104,17 +104,28 @@ enum Role {
 impl MountPlan {
     /// Builds the plan for a checked policy. O(n log n) in the number of
     /// entries, all in the parent.
-    pub(crate) fn build(c: &Checked<'_>, base: &Path, with_proc: bool, tmp_bytes: u64) -> MountPlan {
+    pub(crate) fn build(
+        c: &Checked<'_>,
+        base: &Path,
+        with_proc: bool,
+        tmp_bytes: u64,
+    ) -> MountPlan {
         let p = c.policy;
-        let mut entries: Vec<(&Path, &Path, Kind, Role)> = Vec::with_capacity(p.inputs.len() + p.outputs.len());
-        for (b, &k) in p.inputs.iter().zip(&c.input_kinds) {
-            entries.push((&b.inside, &b.host, k, Role::Input));
+        let mut entries: Vec<(&Path, &Path, Kind, Role)> =
+            Vec::with_capacity(p.inputs.len() + p.outputs.len());
+        for ((b, &k), g) in p.inputs.iter().zip(&c.input_kinds).zip(&c.member_of) {
+            if g.is_none() {
+                entries.push((&b.inside, &b.host, k, Role::Input));
+            }
+        }
+        for g in &c.groups {
+            entries.push((&g.inside, &g.host, Kind::Dir, Role::Input));
         }
         for b in &p.outputs {
             entries.push((&b.inside, &b.host, Kind::Dir, Role::Output));
         }
-        // Component-wise order: every ancestor before its descendants.
-        entries.sort_by(|a, b| a.0.cmp(b.0));
+        // Tree order: every ancestor before its descendants.
+        entries.sort_unstable_by(|a, b| crate::policy::tree_cmp(a.0, b.0));
 
         let mut plan = MountPlan {
             base: cstr(base),
@@ -132,7 +143,7 @@ impl MountPlan {
         let mut stack: Vec<&Path> = Vec::new();
         for &(inside, host, kind, role) in &entries {
             while let Some(top) = stack.last() {
-                if inside.starts_with(top) {
+                if crate::policy::is_within(inside, top) {
                     break;
                 }
                 stack.pop();
@@ -149,7 +160,10 @@ impl MountPlan {
                     Kind::File => plan.mknods.push(cstr(rel(inside))),
                 }
             }
-            plan.binds.push(BindStep { source: old_root(host), target: cstr(rel(inside)) });
+            plan.binds.push(BindStep {
+                source: old_root(host),
+                target: cstr(rel(inside)),
+            });
             if role == Role::Output {
                 plan.outputs.push(cstr(inside));
             }
@@ -166,7 +180,10 @@ impl MountPlan {
         for dev in DEV_NODES {
             let inside = Path::new(dev);
             plan.mknods.push(cstr(rel(inside)));
-            plan.binds.push(BindStep { source: old_root(inside), target: cstr(rel(inside)) });
+            plan.binds.push(BindStep {
+                source: old_root(inside),
+                target: cstr(rel(inside)),
+            });
             plan.devs.push(cstr(inside));
         }
         plan
@@ -174,7 +191,9 @@ impl MountPlan {
 
     /// The inside path of bind `i` (for error messages).
     pub(crate) fn bind_inside(&self, i: usize) -> PathBuf {
-        self.binds.get(i).map_or_else(PathBuf::new, |b| Path::new("/").join(Path::new(OsStr::from_bytes(b.target.as_bytes()))))
+        self.binds.get(i).map_or_else(PathBuf::new, |b| {
+            Path::new("/").join(Path::new(OsStr::from_bytes(b.target.as_bytes())))
+        })
     }
 }
 
@@ -215,20 +234,38 @@ fn exist_ok(r: Result<(), Errno>) -> Result<(), Errno> {
 /// Applies the plan in the child (see the module doc for the order).
 pub(crate) fn apply<K: Kernel>(k: &mut K, t: &Tracker<'_>, m: &MountPlan) -> Result<(), Failure> {
     // Nothing we do may propagate back to the host's mount namespace.
-    t.run(Step::MountPrivate, 0, || k.mount(None, c"/", None, MS_REC | MS_PRIVATE, None))?;
+    t.run(Step::MountPrivate, 0, || {
+        k.mount(None, c"/", None, MS_REC | MS_PRIVATE, None)
+    })?;
     // A scaffold tmpfs on `base`, then pivot into it: the host tree moves to
     // /oldroot whole (including what was beneath `base`, which the scaffold
     // no longer covers), and binds take their sources from there.
     t.run(Step::MountScaffold, 0, || {
-        k.mount(Some(c"tmpfs"), &m.base, Some(c"tmpfs"), MS_NOSUID | MS_NODEV, Some(c"mode=0755,size=16k"))
+        k.mount(
+            Some(c"tmpfs"),
+            &m.base,
+            Some(c"tmpfs"),
+            MS_NOSUID | MS_NODEV,
+            Some(c"mode=0755,size=16k"),
+        )
     })?;
     t.run(Step::ChdirScaffold, 0, || k.chdir(&m.base))?;
-    t.run(Step::PivotScaffold, 0, || exist_ok(k.mkdir(c"oldroot", 0o755)))?;
-    t.run(Step::PivotScaffold, 0, || exist_ok(k.mkdir(c"newroot", 0o755)))?;
+    t.run(Step::PivotScaffold, 0, || {
+        exist_ok(k.mkdir(c"oldroot", 0o755))
+    })?;
+    t.run(Step::PivotScaffold, 0, || {
+        exist_ok(k.mkdir(c"newroot", 0o755))
+    })?;
     t.run(Step::PivotScaffold, 0, || k.pivot_root(c".", c"oldroot"))?;
     // The new root: only mount points, read-only once built.
     t.run(Step::MountRootTmpfs, 0, || {
-        k.mount(Some(c"tmpfs"), c"/newroot", Some(c"tmpfs"), MS_NOSUID | MS_NODEV, Some(&m.root_opts))
+        k.mount(
+            Some(c"tmpfs"),
+            c"/newroot",
+            Some(c"tmpfs"),
+            MS_NOSUID | MS_NODEV,
+            Some(&m.root_opts),
+        )
     })?;
     t.run(Step::ChdirNewRoot, 0, || k.chdir(c"/newroot"))?;
     for (i, d) in m.mkdirs.iter().enumerate() {
@@ -238,28 +275,48 @@ pub(crate) fn apply<K: Kernel>(k: &mut K, t: &Tracker<'_>, m: &MountPlan) -> Res
         t.run(Step::Mknod, i, || exist_ok(k.mknod_file(f, 0o644)))?;
     }
     for (i, b) in m.binds.iter().enumerate() {
-        t.run(Step::Bind, i, || k.mount(Some(&b.source), &b.target, None, MS_BIND | MS_REC, None))?;
+        t.run(Step::Bind, i, || {
+            k.mount(Some(&b.source), &b.target, None, MS_BIND | MS_REC, None)
+        })?;
     }
     if m.proc_ {
         // Before pivot_root: the kernel wants a fully visible procfs in this
         // mount namespace to allow a new one.
         t.run(Step::MountProc, 0, || {
-            k.mount(Some(c"proc"), c"proc", Some(c"proc"), MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+            k.mount(
+                Some(c"proc"),
+                c"proc",
+                Some(c"proc"),
+                MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                None,
+            )
         })?;
     }
     // The new root over the scaffold, which (with the host tree) is detached.
     t.run(Step::PivotRoot, 0, || k.pivot_root(c".", c"."))?;
     t.run(Step::DetachOldRoot, 0, || k.umount2(c".", libc::MNT_DETACH))?;
     t.run(Step::ChdirRoot, 0, || k.chdir(c"/"))?;
-    t.run(Step::RemountReadOnly, 0, || k.mount_setattr(c"/", true, ATTR_RDONLY | ATTR_NOSUID | ATTR_NODEV, 0))?;
+    t.run(Step::RemountReadOnly, 0, || {
+        k.mount_setattr(c"/", true, ATTR_RDONLY | ATTR_NOSUID | ATTR_NODEV, 0)
+    })?;
     for (i, o) in m.outputs.iter().enumerate() {
-        t.run(Step::OutputWritable, i, || k.mount_setattr(o, false, 0, ATTR_RDONLY))?;
+        t.run(Step::OutputWritable, i, || {
+            k.mount_setattr(o, false, 0, ATTR_RDONLY)
+        })?;
     }
     for (i, d) in m.devs.iter().enumerate() {
-        t.run(Step::DevNode, i, || k.mount_setattr(d, false, 0, ATTR_NODEV))?;
+        t.run(Step::DevNode, i, || {
+            k.mount_setattr(d, false, 0, ATTR_NODEV)
+        })?;
     }
     t.run(Step::MountTmp, 0, || {
-        k.mount(Some(c"tmpfs"), c"/tmp", Some(c"tmpfs"), MS_NOSUID | MS_NODEV, Some(&m.tmp_opts))
+        k.mount(
+            Some(c"tmpfs"),
+            c"/tmp",
+            Some(c"tmpfs"),
+            MS_NOSUID | MS_NODEV,
+            Some(&m.tmp_opts),
+        )
     })?;
     Ok(())
 }

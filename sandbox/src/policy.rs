@@ -26,6 +26,10 @@ pub(crate) struct Checked<'p> {
     pub policy: &'p Policy,
     /// The kind of each input, in order.
     pub input_kinds: Vec<Kind>,
+    /// Host directories bound (or given a Landlock rule) as a whole.
+    pub groups: Vec<crate::groups::Group>,
+    /// For each input, its group if it is covered by one.
+    pub member_of: Vec<Option<usize>>,
 }
 
 /// An `InvalidPolicy` error.
@@ -38,6 +42,25 @@ fn has_nul(s: &OsStr) -> bool {
     s.as_bytes().contains(&0)
 }
 
+/// The bytes of a path.
+fn bytes(p: &Path) -> &[u8] {
+    p.as_os_str().as_bytes()
+}
+
+/// Whether normalized absolute `inner` is `outer` or beneath it: a byte
+/// comparison, cheaper than `Path::starts_with`, which parses components.
+pub(crate) fn is_within(inner: &Path, outer: &Path) -> bool {
+    let (a, b) = (bytes(outer), bytes(inner));
+    a == b"/" || (b.starts_with(a) && (b.len() == a.len() || b[a.len()] == b'/'))
+}
+
+/// Tree order of normalized absolute paths: bytes, with `/` lowest, so that
+/// a path's descendants directly follow it (and parents precede children).
+pub(crate) fn tree_cmp(a: &Path, b: &Path) -> std::cmp::Ordering {
+    let key = |c: &u8| if *c == b'/' { 0 } else { *c };
+    bytes(a).iter().map(key).cmp(bytes(b).iter().map(key))
+}
+
 /// Whether `p` is absolute and normalized: no empty, `.` or `..` component,
 /// no trailing slash.
 pub(crate) fn is_normalized_absolute(p: &Path) -> bool {
@@ -45,7 +68,9 @@ pub(crate) fn is_normalized_absolute(p: &Path) -> bool {
     match b {
         [] => false,
         b"/" => true,
-        [b'/', rest @ ..] => rest.split(|&c| c == b'/').all(|seg| !seg.is_empty() && seg != b"." && seg != b".."),
+        [b'/', rest @ ..] => rest
+            .split(|&c| c == b'/')
+            .all(|seg| !seg.is_empty() && seg != b"." && seg != b".."),
         _ => false,
     }
 }
@@ -62,10 +87,15 @@ fn check_inside(what: &str, p: &Path) -> Result<(), SandboxError> {
         )));
     }
     if p == Path::new("/") {
-        return Err(invalid(format!("{what} /: cannot bind over the sandbox root")));
+        return Err(invalid(format!(
+            "{what} /: cannot bind over the sandbox root"
+        )));
     }
-    if let Some(r) = RESERVED.iter().find(|r| p.starts_with(r)) {
-        return Err(invalid(format!("{what} {}: {r} is provided by the sandbox", p.display())));
+    if let Some(r) = RESERVED.iter().find(|r| is_within(p, Path::new(r))) {
+        return Err(invalid(format!(
+            "{what} {}: {r} is provided by the sandbox",
+            p.display()
+        )));
     }
     Ok(())
 }
@@ -73,10 +103,16 @@ fn check_inside(what: &str, p: &Path) -> Result<(), SandboxError> {
 /// Checks a host path: absolute, no NUL, exists; returns its kind.
 fn check_host(what: &str, p: &Path) -> Result<Kind, SandboxError> {
     if has_nul(p.as_os_str()) {
-        return Err(invalid(format!("{what} host path {}: contains NUL", p.display())));
+        return Err(invalid(format!(
+            "{what} host path {}: contains NUL",
+            p.display()
+        )));
     }
     if !p.is_absolute() {
-        return Err(invalid(format!("{what} host path {}: must be absolute", p.display())));
+        return Err(invalid(format!(
+            "{what} host path {}: must be absolute",
+            p.display()
+        )));
     }
     match std::fs::metadata(p) {
         Ok(m) if m.is_dir() => Ok(Kind::Dir),
@@ -86,12 +122,19 @@ fn check_host(what: &str, p: &Path) -> Result<Kind, SandboxError> {
 }
 
 /// Validates `policy` for `mode`.
-pub(crate) fn check(policy: &Policy, mode: Mode) -> Result<Checked<'_>, SandboxError> {
+pub(crate) fn check<'p>(
+    policy: &'p Policy,
+    mode: Mode,
+    cache: Option<&crate::groups::DirCache>,
+) -> Result<Checked<'p>, SandboxError> {
     let remap = mode.remaps_paths();
 
     // Strings.
     if policy.hostname.is_empty() || policy.hostname.len() > 64 || policy.hostname.contains('\0') {
-        return Err(invalid(format!("hostname {:?}: must be 1 to 64 bytes without NUL", policy.hostname)));
+        return Err(invalid(format!(
+            "hostname {:?}: must be 1 to 64 bytes without NUL",
+            policy.hostname
+        )));
     }
     for (i, a) in policy.args.iter().enumerate() {
         if has_nul(a) {
@@ -100,45 +143,86 @@ pub(crate) fn check(policy: &Policy, mode: Mode) -> Result<Checked<'_>, SandboxE
     }
     for (k, v) in &policy.env {
         if k.is_empty() || has_nul(k) || k.as_bytes().contains(&b'=') {
-            return Err(invalid(format!("environment variable {k:?}: name must be non-empty, without `=` or NUL")));
+            return Err(invalid(format!(
+                "environment variable {k:?}: name must be non-empty, without `=` or NUL"
+            )));
         }
         if has_nul(v) {
-            return Err(invalid(format!("environment variable {k:?}: value contains NUL")));
+            return Err(invalid(format!(
+                "environment variable {k:?}: value contains NUL"
+            )));
         }
     }
 
-    // Inputs and outputs.
-    let mut input_kinds = Vec::with_capacity(policy.inputs.len());
-    for b in &policy.inputs {
-        input_kinds.push(check_host("input", &b.host)?);
+    // Inputs and outputs. Fully declared directories are listed once, which
+    // also gives their files' kinds; the rest is stat'ed one by one. Mode::None
+    // binds nothing, so its inputs are only checked to be absolute paths.
+    let n = policy.inputs.len();
+    let found = if mode == Mode::None {
+        crate::groups::Found {
+            kinds: vec![None; n],
+            groups: Vec::new(),
+            member_of: vec![None; n],
+        }
+    } else {
+        crate::groups::find(policy, remap, cache)
+    };
+    let mut input_kinds = Vec::with_capacity(n);
+    for (i, b) in policy.inputs.iter().enumerate() {
+        let known = found.kinds.get(i).copied().flatten();
+        match known {
+            Some(k) if !has_nul(b.host.as_os_str()) && b.host.is_absolute() => input_kinds.push(k),
+            _ if mode == Mode::None => {
+                if has_nul(b.host.as_os_str()) || !b.host.is_absolute() {
+                    return Err(invalid(format!(
+                        "input host path {}: must be absolute, without NUL",
+                        b.host.display()
+                    )));
+                }
+                input_kinds.push(Kind::File);
+            }
+            _ => input_kinds.push(check_host("input", &b.host)?),
+        }
         if remap {
             check_inside("input", &b.inside)?;
         }
     }
     for b in &policy.outputs {
         if check_host("output", &b.host)? != Kind::Dir {
-            return Err(invalid(format!("output host path {}: not a directory", b.host.display())));
+            return Err(invalid(format!(
+                "output host path {}: not a directory",
+                b.host.display()
+            )));
         }
         if remap {
             check_inside("output", &b.inside)?;
         }
     }
     if remap {
-        check_tree(policy, &input_kinds)?;
+        check_tree(policy, &input_kinds, &found)?;
     }
 
     // The program.
     let program = &policy.program;
     if has_nul(program.as_os_str()) || !program.is_absolute() {
-        return Err(invalid(format!("program {}: must be an absolute path without NUL", program.display())));
+        return Err(invalid(format!(
+            "program {}: must be an absolute path without NUL",
+            program.display()
+        )));
     }
     if remap && !is_normalized_absolute(program) {
-        return Err(invalid(format!("program {}: inside path must be normalized", program.display())));
+        return Err(invalid(format!(
+            "program {}: inside path must be normalized",
+            program.display()
+        )));
     }
     if mode != Mode::None {
         let covered = policy.inputs.iter().zip(&input_kinds).any(|(b, &k)| {
-            let at: &Path = if remap { &b.inside } else { &b.host };
-            program == at || (k == Kind::Dir && program.starts_with(at))
+            if remap {
+                program == &b.inside || (k == Kind::Dir && is_within(program, &b.inside))
+            } else {
+                program == &b.host || (k == Kind::Dir && program.starts_with(&b.host))
+            }
         });
         if !covered {
             return Err(invalid(format!(
@@ -151,18 +235,27 @@ pub(crate) fn check(policy: &Policy, mode: Mode) -> Result<Checked<'_>, SandboxE
     // The working directory.
     let cwd = &policy.cwd;
     if has_nul(cwd.as_os_str()) || !cwd.is_absolute() {
-        return Err(invalid(format!("cwd {}: must be an absolute path without NUL", cwd.display())));
+        return Err(invalid(format!(
+            "cwd {}: must be an absolute path without NUL",
+            cwd.display()
+        )));
     }
     if remap {
         if !is_normalized_absolute(cwd) {
-            return Err(invalid(format!("cwd {}: inside path must be normalized", cwd.display())));
+            return Err(invalid(format!(
+                "cwd {}: inside path must be normalized",
+                cwd.display()
+            )));
         }
         let exists = cwd == Path::new("/")
-            || cwd.starts_with("/tmp")
+            || is_within(cwd, Path::new("/tmp"))
             || policy.inputs.iter().zip(&input_kinds).any(|(b, &k)| {
-                b.inside.starts_with(cwd) || (k == Kind::Dir && cwd.starts_with(&b.inside))
+                is_within(&b.inside, cwd) || (k == Kind::Dir && is_within(cwd, &b.inside))
             })
-            || policy.outputs.iter().any(|b| b.inside.starts_with(cwd) || cwd.starts_with(&b.inside));
+            || policy
+                .outputs
+                .iter()
+                .any(|b| is_within(&b.inside, cwd) || is_within(cwd, &b.inside));
         if !exists {
             return Err(invalid(format!(
                 "cwd {}: not a declared directory, nor beneath or above one, nor /tmp",
@@ -170,22 +263,53 @@ pub(crate) fn check(policy: &Policy, mode: Mode) -> Result<Checked<'_>, SandboxE
             )));
         }
     }
-    Ok(Checked { policy, input_kinds })
+    Ok(Checked {
+        policy,
+        input_kinds,
+        groups: found.groups,
+        member_of: found.member_of,
+    })
 }
 
-/// Inside paths: no duplicates, nothing beneath a file.
-fn check_tree(policy: &Policy, kinds: &[Kind]) -> Result<(), SandboxError> {
-    let mut all: Vec<(&Path, Kind)> = policy.inputs.iter().map(|b| b.inside.as_path()).zip(kinds.iter().copied()).collect();
-    all.extend(policy.outputs.iter().map(|b| (b.inside.as_path(), Kind::Dir)));
-    all.sort_by(|a, b| a.0.cmp(b.0));
-    // Sorted component-wise, a path's descendants directly follow it.
+/// Inside paths: no duplicates, nothing beneath a file. A group stands for
+/// its members: they have distinct names in its directory, and nothing else
+/// lies beneath that directory (groups.rs checked both).
+fn check_tree(
+    policy: &Policy,
+    kinds: &[Kind],
+    found: &crate::groups::Found,
+) -> Result<(), SandboxError> {
+    let mut all: Vec<(&Path, Kind)> = policy
+        .inputs
+        .iter()
+        .zip(kinds.iter().copied())
+        .zip(&found.member_of)
+        .filter(|(_, g)| g.is_none())
+        .map(|((b, k), _)| (b.inside.as_path(), k))
+        .collect();
+    all.extend(found.groups.iter().map(|g| (g.inside.as_path(), Kind::Dir)));
+    all.extend(
+        policy
+            .outputs
+            .iter()
+            .map(|b| (b.inside.as_path(), Kind::Dir)),
+    );
+    all.sort_unstable_by(|a, b| tree_cmp(a.0, b.0));
+    // In tree order, a path's descendants directly follow it.
     for w in all.windows(2) {
         let ((a, ka), (b, _)) = (w[0], w[1]);
         if a == b {
-            return Err(invalid(format!("inside path {} is declared twice", a.display())));
+            return Err(invalid(format!(
+                "inside path {} is declared twice",
+                a.display()
+            )));
         }
-        if ka == Kind::File && b.starts_with(a) {
-            return Err(invalid(format!("inside path {} is beneath {}, which is a file", b.display(), a.display())));
+        if ka == Kind::File && is_within(b, a) {
+            return Err(invalid(format!(
+                "inside path {} is beneath {}, which is a file",
+                b.display(),
+                a.display()
+            )));
         }
     }
     Ok(())
@@ -201,7 +325,8 @@ mod tests {
     struct Scratch(PathBuf);
     impl Scratch {
         fn new(name: &str) -> Scratch {
-            let d = std::env::temp_dir().join(format!("gob-sandbox-policy-{}-{name}", std::process::id()));
+            let d = std::env::temp_dir()
+                .join(format!("gob-sandbox-policy-{}-{name}", std::process::id()));
             let _ = std::fs::remove_dir_all(&d);
             std::fs::create_dir_all(d.join("dir")).unwrap();
             std::fs::create_dir_all(d.join("out")).unwrap();
@@ -222,17 +347,26 @@ mod tests {
             env: vec![("A".into(), "b".into())],
             cwd: "/work".into(),
             inputs: vec![
-                Bind { host: s.0.join("prog"), inside: "/bin/prog".into() },
-                Bind { host: s.0.join("dir"), inside: "/src".into() },
+                Bind {
+                    host: s.0.join("prog"),
+                    inside: "/bin/prog".into(),
+                },
+                Bind {
+                    host: s.0.join("dir"),
+                    inside: "/src".into(),
+                },
             ],
-            outputs: vec![Bind { host: s.0.join("out"), inside: "/work".into() }],
+            outputs: vec![Bind {
+                host: s.0.join("out"),
+                inside: "/work".into(),
+            }],
             limits: Limits::default(),
             hostname: "gob".into(),
         }
     }
 
     fn err(p: &Policy, mode: Mode) -> String {
-        match check(p, mode) {
+        match check(p, mode, None) {
             Err(SandboxError::InvalidPolicy(m)) => m,
             Err(e) => panic!("unexpected error {e}"),
             Ok(_) => panic!("policy accepted"),
@@ -243,16 +377,25 @@ mod tests {
     fn accepts_a_good_policy() {
         let s = Scratch::new("good");
         let p = base(&s);
-        let c = check(&p, Mode::Full).unwrap();
+        let c = check(&p, Mode::Full, None).unwrap();
         assert_eq!(c.input_kinds, vec![Kind::File, Kind::Dir]);
     }
 
     #[test]
     fn normalization() {
+        assert!(is_within(Path::new("/a/b"), Path::new("/a")));
+        assert!(is_within(Path::new("/a"), Path::new("/a")));
+        assert!(is_within(Path::new("/a"), Path::new("/")));
+        assert!(!is_within(Path::new("/ab"), Path::new("/a")));
+        let mut v = vec!["/a/b", "/a-b", "/a", "/a/b/c", "/ab", "/a.b/c"];
+        v.sort_by(|a, b| tree_cmp(Path::new(a), Path::new(b)));
+        assert_eq!(v, ["/a", "/a/b", "/a/b/c", "/a-b", "/a.b/c", "/ab"]);
         for ok in ["/", "/a", "/a/b.c", "/a/..b"] {
             assert!(is_normalized_absolute(Path::new(ok)), "{ok}");
         }
-        for bad in ["", "a", "/a/", "//a", "/a//b", "/./a", "/a/..", "/a/../b", "/a/."] {
+        for bad in [
+            "", "a", "/a/", "//a", "/a//b", "/./a", "/a/..", "/a/../b", "/a/.",
+        ] {
             assert!(!is_normalized_absolute(Path::new(bad)), "{bad}");
         }
     }
@@ -281,7 +424,7 @@ mod tests {
         p.inputs[1].inside = "relative".into();
         p.program = s.0.join("prog");
         p.cwd = s.0.clone();
-        assert!(check(&p, Mode::Landlock).is_ok());
+        assert!(check(&p, Mode::Landlock, None).is_ok());
     }
 
     use std::os::unix::ffi::OsStringExt;
@@ -308,7 +451,7 @@ mod tests {
         p.program = "/usr/bin/cc".into();
         assert!(err(&p, Mode::Full).contains("program /usr/bin/cc"));
         p.program = "/src/sub/tool".into(); // beneath an input dir
-        assert!(check(&p, Mode::Full).is_ok());
+        assert!(check(&p, Mode::Full, None).is_ok());
         p.program = "/bin/prog/x".into(); // beneath an input file
         assert!(err(&p, Mode::Namespaces).contains("program"));
         p.program = "/src/../bin/prog".into();
@@ -318,20 +461,29 @@ mod tests {
         p.cwd = "/".into();
         assert!(err(&p, Mode::Landlock).contains("program"));
         p.program = s.0.join("prog");
-        assert!(check(&p, Mode::Landlock).is_ok());
+        assert!(check(&p, Mode::Landlock, None).is_ok());
     }
 
     #[test]
     fn rejects_duplicates_and_paths_beneath_files() {
         let s = Scratch::new("tree");
         let mut p = base(&s);
-        p.inputs.push(Bind { host: s.0.join("dir"), inside: "/src".into() });
+        p.inputs.push(Bind {
+            host: s.0.join("dir"),
+            inside: "/src".into(),
+        });
         assert!(err(&p, Mode::Full).contains("twice"));
         let mut p = base(&s);
-        p.inputs.push(Bind { host: s.0.join("dir"), inside: "/bin/prog/sub".into() });
+        p.inputs.push(Bind {
+            host: s.0.join("dir"),
+            inside: "/bin/prog/sub".into(),
+        });
         assert!(err(&p, Mode::Full).contains("which is a file"));
         let mut p = base(&s);
-        p.outputs.push(Bind { host: s.0.join("out"), inside: "/src".into() });
+        p.outputs.push(Bind {
+            host: s.0.join("out"),
+            inside: "/src".into(),
+        });
         assert!(err(&p, Mode::Full).contains("twice"));
     }
 
@@ -341,7 +493,7 @@ mod tests {
         let mut p = base(&s);
         for ok in ["/", "/tmp", "/tmp/x", "/src", "/src/a/b", "/work", "/bin"] {
             p.cwd = ok.into();
-            assert!(check(&p, Mode::Full).is_ok(), "{ok}");
+            assert!(check(&p, Mode::Full, None).is_ok(), "{ok}");
         }
         for bad in ["/nowhere", "/bin/prog/x"] {
             p.cwd = bad.into();

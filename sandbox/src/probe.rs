@@ -57,7 +57,10 @@ impl SharedNetns {
         let open = |path: &str| {
             std::fs::File::open(path)
                 .map(std::os::fd::OwnedFd::from)
-                .map_err(|source| SandboxError::Setup { step: format!("open {path}"), source })
+                .map_err(|source| SandboxError::Setup {
+                    step: format!("open {path}"),
+                    source,
+                })
         };
         let ours = open("/proc/thread-self/ns/net")?;
         let empty = std::thread::spawn(move || {
@@ -75,7 +78,10 @@ impl SharedNetns {
             step: "create the shared network namespace".into(),
             source: std::io::Error::other("thread panicked"),
         })??;
-        Ok(SharedNetns { ours: crate::spawn::above_stdio(ours)?, empty: crate::spawn::above_stdio(empty)? })
+        Ok(SharedNetns {
+            ours: crate::spawn::above_stdio(ours)?,
+            empty: crate::spawn::above_stdio(empty)?,
+        })
     }
 }
 
@@ -84,7 +90,10 @@ pub(crate) fn self_pidfd() -> Result<std::os::fd::OwnedFd, SandboxError> {
     // SAFETY: pidfd_open of our own pid.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0u32) };
     if fd < 0 {
-        return Err(SandboxError::Setup { step: "pidfd_open".into(), source: std::io::Error::last_os_error() });
+        return Err(SandboxError::Setup {
+            step: "pidfd_open".into(),
+            source: std::io::Error::last_os_error(),
+        });
     }
     // SAFETY: a fresh fd we own.
     let fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) };
@@ -96,20 +105,35 @@ const BASES: [&str; 6] = ["/tmp", "/mnt", "/run", "/var", "/usr", "/"];
 
 impl Host {
     pub(crate) fn detect() -> Host {
-        let base = BASES.iter().map(PathBuf::from).find(|p| p.is_dir()).unwrap_or_else(|| PathBuf::from("/"));
-        let cap_last_cap = sysctl("kernel/cap_last_cap").and_then(|s| s.parse().ok()).unwrap_or(40);
+        let base = BASES
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_dir())
+            .unwrap_or_else(|| PathBuf::from("/"));
+        let cap_last_cap = sysctl("kernel/cap_last_cap")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(40);
         // SAFETY: plain getters.
         let (euid, egid) = unsafe { (libc::geteuid(), libc::getegid()) };
         let init_userns = std::fs::read_to_string("/proc/self/uid_map")
             .map(|m| m.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"])
             .unwrap_or(false);
-        Host { base, cap_last_cap, euid, egid, root_in_init_userns: euid == 0 && init_userns, netns: None }
+        Host {
+            base,
+            cap_last_cap,
+            euid,
+            egid,
+            root_in_init_userns: euid == 0 && init_userns,
+            netns: None,
+        }
     }
 }
 
 /// A sysctl's value, trimmed.
 fn sysctl(name: &str) -> Option<String> {
-    std::fs::read_to_string(format!("/proc/sys/{name}")).ok().map(|s| s.trim().to_string())
+    std::fs::read_to_string(format!("/proc/sys/{name}"))
+        .ok()
+        .map(|s| s.trim().to_string())
 }
 
 /// How to enable user namespaces, and what works without them.
@@ -131,8 +155,13 @@ fn probe_namespaces() -> Result<(), String> {
     static TEST: OnceLock<Result<(), String>> = OnceLock::new();
     TEST.get_or_init(|| {
         test_clone().map_err(|why| {
-            let apparmor = sysctl("kernel/apparmor_restrict_unprivileged_userns").as_deref() == Some("1");
-            let note = if apparmor { " (kernel.apparmor_restrict_unprivileged_userns is 1)" } else { "" };
+            let apparmor =
+                sysctl("kernel/apparmor_restrict_unprivileged_userns").as_deref() == Some("1");
+            let note = if apparmor {
+                " (kernel.apparmor_restrict_unprivileged_userns is 1)"
+            } else {
+                ""
+            };
             format!("{why}{note}; {NS_HINT}")
         })
     })
@@ -156,7 +185,12 @@ extern "C" fn probe_entry(arg: *mut c_void) -> libc::c_int {
         sys::exit_group(1);
     }
     a.step.store(2, Ordering::SeqCst);
-    if let Err(e) = sys::mount(Some(c"tmpfs"), &a.base, Some(c"tmpfs"), libc::MS_NOSUID | libc::MS_NODEV) {
+    if let Err(e) = sys::mount(
+        Some(c"tmpfs"),
+        &a.base,
+        Some(c"tmpfs"),
+        libc::MS_NOSUID | libc::MS_NODEV,
+    ) {
         a.errno.store(e.0, Ordering::SeqCst);
         sys::exit_group(1);
     }
@@ -174,17 +208,25 @@ fn test_clone() -> Result<(), String> {
     let mut stack = vec![0u8; 64 << 10];
     // SAFETY: the stack outlives the child (reaped below); the child only
     // makes raw system calls on `args`.
-    let pid = unsafe {
+    let (pid, clone_err) = unsafe {
+        // As in spawn.rs: no handler of ours may run in the child.
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
         let top = stack.as_mut_ptr().add(stack.len() & !15);
-        libc::clone(
+        let pid = libc::clone(
             probe_entry,
             top.cast(),
             crate::run::NS_FLAGS | libc::CLONE_VM | libc::SIGCHLD,
             &args as *const ProbeArgs as *mut c_void,
-        )
+        );
+        let e = std::io::Error::last_os_error();
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        (pid, e)
     };
     if pid < 0 {
-        let e = std::io::Error::last_os_error();
+        let e = clone_err;
         return Err(format!("clone(CLONE_NEWUSER|CLONE_NEWNS|CLONE_NEWPID|CLONE_NEWNET|CLONE_NEWIPC|CLONE_NEWUTS) failed: {e}"));
     }
     let mut status = 0;
@@ -201,7 +243,10 @@ fn test_clone() -> Result<(), String> {
     let e = std::io::Error::from_raw_os_error(args.errno.load(Ordering::SeqCst));
     Err(match args.step.load(Ordering::SeqCst) {
         1 => format!("a new user namespace cannot mount (mount / private: {e})"),
-        2 => format!("a new user namespace cannot mount a tmpfs on {} ({e})", host.base.display()),
+        2 => format!(
+            "a new user namespace cannot mount a tmpfs on {} ({e})",
+            host.base.display()
+        ),
         _ => format!("the namespace probe died (status {status:#x})"),
     })
 }
@@ -209,29 +254,50 @@ fn test_clone() -> Result<(), String> {
 impl Capabilities {
     /// Probes the running kernel (cheap; no process is started when sysctls answer).
     pub fn probe() -> Capabilities {
-        Capabilities { namespaces: probe_namespaces(), landlock: landlock::probe_abi() }
+        Capabilities {
+            namespaces: probe_namespaces(),
+            landlock: landlock::probe_abi(),
+        }
     }
 
     /// Whether `mode` is available, and if not why (an actionable reason).
     pub fn check(&self, mode: Mode) -> Result<(), SandboxError> {
         let min = crate::MIN_LANDLOCK_ABI;
-        let landlock = || match &self.landlock {
+        let landlock = || {
+            match &self.landlock {
             Ok(abi) if *abi >= min => Ok(()),
             Ok(abi) => Err(format!(
                 "the kernel's Landlock ABI is {abi}, below the required {min} (Linux 6.12: scoped signals and \
                  abstract unix sockets); upgrade the kernel"
             )),
             Err(why) => Err(why.clone()),
+        }
         };
-        let fail = |reason: String| SandboxError::Unavailable { mode: mode.name(), reason };
+        let fail = |reason: String| SandboxError::Unavailable {
+            mode: mode.name(),
+            reason,
+        };
         match mode {
             Mode::Full => {
-                self.namespaces.clone().map_err(|r| fail(format!("user namespaces: {r}")))?;
-                landlock().map_err(|r| fail(format!("Landlock: {r}; `--sandbox=namespaces` works without Landlock")))
+                self.namespaces
+                    .clone()
+                    .map_err(|r| fail(format!("user namespaces: {r}")))?;
+                landlock().map_err(|r| {
+                    fail(format!(
+                        "Landlock: {r}; `--sandbox=namespaces` works without Landlock"
+                    ))
+                })
             }
-            Mode::Namespaces => self.namespaces.clone().map_err(|r| fail(format!("user namespaces: {r}"))),
+            Mode::Namespaces => self
+                .namespaces
+                .clone()
+                .map_err(|r| fail(format!("user namespaces: {r}"))),
             Mode::Landlock => landlock().map_err(|r| {
-                let alt = if self.namespaces.is_ok() { "; `--sandbox=namespaces` works without Landlock" } else { "" };
+                let alt = if self.namespaces.is_ok() {
+                    "; `--sandbox=namespaces` works without Landlock"
+                } else {
+                    ""
+                };
                 fail(format!("Landlock: {r}{alt}"))
             }),
             Mode::None => Ok(()),

@@ -5,7 +5,10 @@ use crate::Limits;
 /// `(RLIMIT_*, value)` pairs, soft and hard limit alike. A limit above the
 /// caller's own hard limit is clamped to it: the child could not raise it.
 pub(crate) fn plan(l: &Limits) -> Vec<(i32, u64)> {
-    let cpu = l.cpu.map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0)).map(|s| s.max(1));
+    let cpu = l
+        .cpu
+        .map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
+        .map(|s| s.max(1));
     let wanted = [
         (libc::RLIMIT_AS, l.memory),
         (libc::RLIMIT_NPROC, l.processes),
@@ -22,7 +25,10 @@ pub(crate) fn plan(l: &Limits) -> Vec<(i32, u64)> {
 
 /// The caller's hard limit for `res`.
 fn hard_limit(res: libc::__rlimit_resource_t) -> u64 {
-    let mut r = libc::rlimit64 { rlim_cur: 0, rlim_max: 0 };
+    let mut r = libc::rlimit64 {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: r is a valid out-pointer.
     if unsafe { libc::getrlimit64(res, &mut r) } == 0 {
         r.rlim_max

@@ -13,7 +13,9 @@ use crate::kernel::SockFprog;
 use crate::mounts::{cstr, MountPlan};
 use crate::policy::Checked;
 use crate::spawn::{above_stdio, pipe, IdMaps, Pipes};
-use crate::{landlock, rlimits, spawn, supervise, Enforcement, Mode, Outcome, Sandbox, SandboxError};
+use crate::{
+    landlock, rlimits, spawn, supervise, Enforcement, Mode, Outcome, Sandbox, SandboxError,
+};
 
 /// The uid and gid the command has inside its user namespace.
 pub const INSIDE_ID: u32 = 1000;
@@ -35,13 +37,21 @@ const DEFAULT_TMP_BYTES: u64 = 1 << 30;
 
 /// Opens /dev/null for the child's stdin.
 fn dev_null() -> Result<OwnedFd, SandboxError> {
-    let f = std::fs::File::open("/dev/null")
-        .map_err(|source| SandboxError::Setup { step: "open /dev/null".into(), source })?;
+    let f = std::fs::File::open("/dev/null").map_err(|source| SandboxError::Setup {
+        step: "open /dev/null".into(),
+        source,
+    })?;
     above_stdio(OwnedFd::from(f))
 }
 
 /// argv and envp storage with their NULL-terminated pointer arrays.
-fn argv_envp(p: &crate::Policy) -> (Vec<CString>, Vec<*const libc::c_char>, Vec<*const libc::c_char>) {
+fn argv_envp(
+    p: &crate::Policy,
+) -> (
+    Vec<CString>,
+    Vec<*const libc::c_char>,
+    Vec<*const libc::c_char>,
+) {
     let mut strings = Vec::with_capacity(1 + p.args.len() + p.env.len());
     strings.push(cstr(&p.program));
     for a in &p.args {
@@ -80,7 +90,10 @@ struct Handover {
 impl Handover {
     /// Chowns each output dir's tree to nobody (root caller in a namespace mode).
     fn give(outputs: &[crate::Bind], inputs: &[crate::Bind]) -> Result<Handover, SandboxError> {
-        let mut h = Handover { dirs: Vec::new(), keep: HashSet::new() };
+        let mut h = Handover {
+            dirs: Vec::new(),
+            keep: HashSet::new(),
+        };
         // Declared inputs inside an output stay untouched (read-only inside).
         for i in inputs {
             if outputs.iter().any(|o| i.host.starts_with(&o.host)) {
@@ -88,8 +101,10 @@ impl Handover {
             }
         }
         for b in outputs {
-            let m = std::fs::metadata(&b.host)
-                .map_err(|source| SandboxError::Setup { step: format!("stat {}", b.host.display()), source })?;
+            let m = std::fs::metadata(&b.host).map_err(|source| SandboxError::Setup {
+                step: format!("stat {}", b.host.display()),
+                source,
+            })?;
             let (uid, gid) = (m.uid(), m.gid());
             h.dirs.push((b.host.clone(), uid, gid));
             chown_tree(&b.host, &h.keep, |m| m.uid() == uid, NOBODY, NOBODY)?;
@@ -102,7 +117,9 @@ impl Handover {
         let mut first_err = None;
         for (dir, uid, gid) in &self.dirs {
             let by_nobody = |m: &std::fs::Metadata| m.uid() == NOBODY || m.gid() == NOBODY;
-            if let Err(e) = chown_tree(dir, &self.keep, by_nobody, *uid, *gid).and_then(|()| lchown(dir, *uid, *gid)) {
+            if let Err(e) = chown_tree(dir, &self.keep, by_nobody, *uid, *gid)
+                .and_then(|()| lchown(dir, *uid, *gid))
+            {
                 first_err.get_or_insert(e);
             }
         }
@@ -112,8 +129,10 @@ impl Handover {
 
 /// lchown(2) with a setup error.
 fn lchown(p: &Path, uid: u32, gid: u32) -> Result<(), SandboxError> {
-    std::os::unix::fs::lchown(p, Some(uid), Some(gid))
-        .map_err(|source| SandboxError::Setup { step: format!("chown {}", p.display()), source })
+    std::os::unix::fs::lchown(p, Some(uid), Some(gid)).map_err(|source| SandboxError::Setup {
+        step: format!("chown {}", p.display()),
+        source,
+    })
 }
 
 /// lchowns every entry beneath `dir` that `select` picks to `uid:gid`.
@@ -124,7 +143,10 @@ fn chown_tree(
     uid: u32,
     gid: u32,
 ) -> Result<(), SandboxError> {
-    let err = |p: &Path, source| SandboxError::Setup { step: format!("chown {}", p.display()), source };
+    let err = |p: &Path, source| SandboxError::Setup {
+        step: format!("chown {}", p.display()),
+        source,
+    };
     let entries = std::fs::read_dir(dir).map_err(|e| err(dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| err(dir, e))?;
@@ -146,7 +168,13 @@ fn chown_tree(
 /// Names a failed step for `SandboxError::Setup`.
 fn describe(plan: &ChildPlan<'_>, step: Step, index: u32) -> String {
     let i = index as usize;
-    let show = |c: Option<&CString>| c.map_or(String::new(), |c| OsStr::from_bytes(c.as_bytes()).to_string_lossy().into_owned());
+    let show = |c: Option<&CString>| {
+        c.map_or(String::new(), |c| {
+            OsStr::from_bytes(c.as_bytes())
+                .to_string_lossy()
+                .into_owned()
+        })
+    };
     let mounts = plan.ns.as_ref().map(|n| &n.mounts);
     match step {
         Step::Start => "clone".into(),
@@ -168,7 +196,11 @@ fn describe(plan: &ChildPlan<'_>, step: Step, index: u32) -> String {
         Step::Mknod => format!("mknod /{}", show(mounts.and_then(|m| m.mknods.get(i)))),
         Step::Bind => match mounts.and_then(|m| m.binds.get(i).map(|b| (m, b))) {
             Some((m, b)) => {
-                format!("mount {} (bind of {})", m.bind_inside(i).display(), crate::mounts::host_of(&b.source).display())
+                format!(
+                    "mount {} (bind of {})",
+                    m.bind_inside(i).display(),
+                    crate::mounts::host_of(&b.source).display()
+                )
             }
             None => "mount".into(),
         },
@@ -177,8 +209,14 @@ fn describe(plan: &ChildPlan<'_>, step: Step, index: u32) -> String {
         Step::DetachOldRoot => "umount2 old root".into(),
         Step::ChdirRoot => "chdir /".into(),
         Step::RemountReadOnly => "mount_setattr / read-only".into(),
-        Step::OutputWritable => format!("mount_setattr {} read-write", show(mounts.and_then(|m| m.outputs.get(i)))),
-        Step::DevNode => format!("mount_setattr {} dev", show(mounts.and_then(|m| m.devs.get(i)))),
+        Step::OutputWritable => format!(
+            "mount_setattr {} read-write",
+            show(mounts.and_then(|m| m.outputs.get(i)))
+        ),
+        Step::DevNode => format!(
+            "mount_setattr {} dev",
+            show(mounts.and_then(|m| m.devs.get(i)))
+        ),
         Step::MountTmp => "mount tmpfs /tmp".into(),
         Step::Sethostname => "sethostname".into(),
         Step::CapbsetDrop => format!("prctl(PR_CAPBSET_DROP, {i})"),
@@ -188,10 +226,20 @@ fn describe(plan: &ChildPlan<'_>, step: Step, index: u32) -> String {
         Step::AmbientClear => "prctl(PR_CAP_AMBIENT_CLEAR_ALL)".into(),
         Step::Capset => "capset".into(),
         Step::Chdir => format!("chdir {}", show(Some(&plan.cwd))),
-        Step::Rlimit => format!("setrlimit {}", plan.rlimits.get(i).map_or("", |&(r, _)| rlimit_name(r))),
+        Step::Rlimit => format!(
+            "setrlimit {}",
+            plan.rlimits.get(i).map_or("", |&(r, _)| rlimit_name(r))
+        ),
         Step::NoNewPrivs => "prctl(PR_SET_NO_NEW_PRIVS)".into(),
         Step::LandlockOpen | Step::LandlockAddRule => {
-            format!("landlock_add_rule {}", show(plan.landlock.as_ref().and_then(|l| l.rules.get(i).map(|r| &r.0))))
+            format!(
+                "landlock_add_rule {}",
+                show(
+                    plan.landlock
+                        .as_ref()
+                        .and_then(|l| l.rules.get(i).map(|r| &r.0))
+                )
+            )
         }
         Step::LandlockRestrict => "landlock_restrict_self".into(),
         Step::Seccomp => "seccomp".into(),
@@ -228,7 +276,11 @@ pub(crate) fn run(sb: &Sandbox, c: &Checked<'_>) -> Result<Outcome, SandboxError
         let tmp_bytes = p.limits.output_bytes.unwrap_or(DEFAULT_TMP_BYTES);
         let mounts = MountPlan::build(c, &host.base, sb.with_proc, tmp_bytes);
         let to_nobody = host.root_in_init_userns;
-        let outside = if to_nobody { (NOBODY, NOBODY) } else { (host.euid, host.egid) };
+        let outside = if to_nobody {
+            (NOBODY, NOBODY)
+        } else {
+            (host.euid, host.egid)
+        };
         // As root, inside 0 maps to root for the setup alone: the child must
         // create mount points in its tmpfs (which needs a mapped fsuid) and
         // resolve bind sources with root's permissions. It then switches to
@@ -247,9 +299,25 @@ pub(crate) fn run(sb: &Sandbox, c: &Checked<'_>) -> Result<Outcome, SandboxError
                 gid_map: format!("{INSIDE_ID} {} 1", outside.1),
             }
         };
-        let ids = Ids { uid: INSIDE_ID, gid: INSIDE_ID, clear_groups: to_nobody };
-        let flags = if std::env::var_os("SBX_NONET").is_some() { NS_FLAGS & !libc::CLONE_NEWNET } else { NS_FLAGS };
-        (Some(NsPlan { mounts, hostname: p.hostname.as_bytes().to_vec(), ids }), Some(maps), flags)
+        let ids = Ids {
+            uid: INSIDE_ID,
+            gid: INSIDE_ID,
+            clear_groups: to_nobody,
+        };
+        let flags = if std::env::var_os("SBX_NONET").is_some() {
+            NS_FLAGS & !libc::CLONE_NEWNET
+        } else {
+            NS_FLAGS
+        };
+        (
+            Some(NsPlan {
+                mounts,
+                hostname: p.hostname.as_bytes().to_vec(),
+                ids,
+            }),
+            Some(maps),
+            flags,
+        )
     } else {
         (None, None, 0)
     };
@@ -263,9 +331,15 @@ pub(crate) fn run(sb: &Sandbox, c: &Checked<'_>) -> Result<Outcome, SandboxError
         Mode::Landlock => (Some(above_stdio(landlock::host_ruleset(c)?)?), Vec::new()),
         Mode::Namespaces | Mode::None => (None, Vec::new()),
     };
-    let landlock = ruleset.as_ref().map(|fd| LandlockChild { ruleset_fd: fd.as_raw_fd(), rules: child_rules });
+    let landlock = ruleset.as_ref().map(|fd| LandlockChild {
+        ruleset_fd: fd.as_raw_fd(),
+        rules: child_rules,
+    });
 
-    let fprog = SockFprog { len: sb.filter.len() as u16, filter: sb.filter.as_ptr() };
+    let fprog = SockFprog {
+        len: sb.filter.len() as u16,
+        filter: sb.filter.as_ptr(),
+    };
     let drop_caps = match mode {
         Mode::None => None,
         Mode::Full | Mode::Namespaces => Some(host.cap_last_cap),
@@ -313,7 +387,14 @@ pub(crate) fn run(sb: &Sandbox, c: &Checked<'_>) -> Result<Outcome, SandboxError
     // The child has its copies (or is gone): close ours so EOF can come.
     drop((out_w, err_w, stdin, ruleset));
     let finished = spawned.and_then(|s| {
-        supervise::supervise(s, out_r, err_r, p.limits.wall, p.limits.output_bytes, !mode.remaps_paths())
+        supervise::supervise(
+            s,
+            out_r,
+            err_r,
+            p.limits.wall,
+            p.limits.output_bytes,
+            !mode.remaps_paths(),
+        )
     });
     if let Some(h) = handover {
         let back = h.take_back();
@@ -331,7 +412,8 @@ pub(crate) fn run(sb: &Sandbox, c: &Checked<'_>) -> Result<Outcome, SandboxError
         cpu: f.cpu,
         enforcement: Enforcement {
             mode,
-            landlock_abi: matches!(mode, Mode::Full | Mode::Landlock).then_some(crate::MIN_LANDLOCK_ABI),
+            landlock_abi: matches!(mode, Mode::Full | Mode::Landlock)
+                .then_some(crate::MIN_LANDLOCK_ABI),
             seccomp: mode != Mode::None,
         },
     })

@@ -98,15 +98,25 @@ pub(crate) fn denied() -> Vec<i64> {
         libc::SYS_quotactl_fd,
         libc::SYS_name_to_handle_at,
         libc::SYS_open_by_handle_at,
+        // io_uring runs socket, open and other operations that a filter on
+        // the system calls never sees.
+        libc::SYS_io_uring_setup,
+        libc::SYS_io_uring_enter,
+        libc::SYS_io_uring_register,
     ];
     #[cfg(target_arch = "x86_64")]
     v.push(libc::SYS_uselib);
-    v.into_iter().map(|n| n as i64).collect()
+    v
 }
 
 /// A BPF statement.
 const fn stmt(code: u16, k: u32) -> sock_filter {
-    sock_filter { code, jt: 0, jf: 0, k }
+    sock_filter {
+        code,
+        jt: 0,
+        jf: 0,
+        k,
+    }
 }
 /// A BPF conditional jump.
 const fn jump(code: u16, k: u32, jt: u8, jf: u8) -> sock_filter {
@@ -122,9 +132,11 @@ const RET: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
 
 /// Assembles the filter for the target architecture and `mode`.
 ///
-/// Mode::Landlock has no network namespace and Landlock governs TCP only,
-/// so there the filter also denies `socket(AF_INET|AF_INET6, ...)` with
-/// EACCES: no UDP, raw or SCTP sockets to the host's network either.
+/// Mode::Landlock has no network namespace, and Landlock governs neither UDP,
+/// netlink, nor connecting to a unix socket by path (a host daemon's,
+/// `/run/docker.sock`, another action's), so there the filter denies
+/// `socket(2)` of every family with EACCES. `socketpair(2)` stays: its
+/// sockets are connected to each other only.
 pub(crate) fn program(mode: crate::Mode) -> Vec<sock_filter> {
     let eperm = RET_ERRNO | libc::EPERM as u32;
     let enosys = RET_ERRNO | libc::ENOSYS as u32;
@@ -135,7 +147,10 @@ pub(crate) fn program(mode: crate::Mode) -> Vec<sock_filter> {
         stmt(LD_W_ABS, OFF_NR),
     ];
     #[cfg(target_arch = "x86_64")]
-    p.extend([jump(JGE, X32_SYSCALL_BIT, 0, 1), stmt(RET, RET_KILL_PROCESS)]);
+    p.extend([
+        jump(JGE, X32_SYSCALL_BIT, 0, 1),
+        stmt(RET, RET_KILL_PROCESS),
+    ]);
     for nr in denied() {
         p.extend([jump(JEQ, nr as u32, 0, 1), stmt(RET, eperm)]);
     }
@@ -170,14 +185,7 @@ pub(crate) fn program(mode: crate::Mode) -> Vec<sock_filter> {
     ]);
     if mode == crate::Mode::Landlock {
         let eacces = RET_ERRNO | libc::EACCES as u32;
-        p.extend([
-            jump(JEQ, libc::SYS_socket as u32, 0, 5),
-            stmt(LD_W_ABS, off_arg_lo(0)),
-            jump(JEQ, libc::AF_INET as u32, 2, 0),
-            jump(JEQ, libc::AF_INET6 as u32, 1, 0),
-            stmt(RET, RET_ALLOW),
-            stmt(RET, eacces),
-        ]);
+        p.extend([jump(JEQ, libc::SYS_socket as u32, 0, 1), stmt(RET, eacces)]);
     }
     p.push(stmt(RET, RET_ALLOW));
     p
@@ -229,12 +237,21 @@ mod tests {
         for nr in denied() {
             assert_eq!(call(nr, [0; 6]), EPERM, "syscall {nr}");
         }
-        assert_eq!(call(libc::SYS_clone3, [0; 6]), RET_ERRNO | libc::ENOSYS as u32);
+        assert_eq!(
+            call(libc::SYS_clone3, [0; 6]),
+            RET_ERRNO | libc::ENOSYS as u32
+        );
     }
 
     #[test]
     fn allows_ordinary_calls() {
-        for nr in [libc::SYS_read, libc::SYS_write, libc::SYS_openat, libc::SYS_execve, libc::SYS_exit_group] {
+        for nr in [
+            libc::SYS_read,
+            libc::SYS_write,
+            libc::SYS_openat,
+            libc::SYS_execve,
+            libc::SYS_exit_group,
+        ] {
             assert_eq!(call(nr, [0; 6]), RET_ALLOW, "syscall {nr}");
         }
     }
@@ -242,35 +259,81 @@ mod tests {
     #[test]
     fn clone_flags() {
         let fork = libc::SIGCHLD as u64;
-        let thread = (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_FILES | libc::CLONE_SIGHAND | libc::CLONE_THREAD) as u64;
+        let thread = (libc::CLONE_VM
+            | libc::CLONE_FS
+            | libc::CLONE_FILES
+            | libc::CLONE_SIGHAND
+            | libc::CLONE_THREAD) as u64;
         assert_eq!(call(libc::SYS_clone, [fork, 0, 0, 0, 0, 0]), RET_ALLOW);
         assert_eq!(call(libc::SYS_clone, [thread, 0, 0, 0, 0, 0]), RET_ALLOW);
-        for f in [libc::CLONE_NEWUSER, libc::CLONE_NEWNS, libc::CLONE_NEWNET, libc::CLONE_NEWPID, 0x80] {
-            assert_eq!(call(libc::SYS_clone, [fork | f as u64, 0, 0, 0, 0, 0]), EPERM, "flag {f:#x}");
+        for f in [
+            libc::CLONE_NEWUSER,
+            libc::CLONE_NEWNS,
+            libc::CLONE_NEWNET,
+            libc::CLONE_NEWPID,
+            0x80,
+        ] {
+            assert_eq!(
+                call(libc::SYS_clone, [fork | f as u64, 0, 0, 0, 0, 0]),
+                EPERM,
+                "flag {f:#x}"
+            );
         }
     }
 
     #[test]
     fn ioctl_and_personality() {
-        assert_eq!(call(libc::SYS_ioctl, [1, TIOCSTI as u64, 0, 0, 0, 0]), EPERM);
-        assert_eq!(call(libc::SYS_ioctl, [1, 0xffff_ffff_0000_0000 | TIOCSTI as u64, 0, 0, 0, 0]), EPERM);
-        assert_eq!(call(libc::SYS_ioctl, [1, TIOCLINUX as u64, 0, 0, 0, 0]), EPERM);
-        assert_eq!(call(libc::SYS_ioctl, [1, libc::TCGETS as u64, 0, 0, 0, 0]), RET_ALLOW);
-        assert_eq!(call(libc::SYS_personality, [0xffff_ffff, 0, 0, 0, 0, 0]), RET_ALLOW);
+        assert_eq!(
+            call(libc::SYS_ioctl, [1, TIOCSTI as u64, 0, 0, 0, 0]),
+            EPERM
+        );
+        assert_eq!(
+            call(
+                libc::SYS_ioctl,
+                [1, 0xffff_ffff_0000_0000 | TIOCSTI as u64, 0, 0, 0, 0]
+            ),
+            EPERM
+        );
+        assert_eq!(
+            call(libc::SYS_ioctl, [1, TIOCLINUX as u64, 0, 0, 0, 0]),
+            EPERM
+        );
+        assert_eq!(
+            call(libc::SYS_ioctl, [1, libc::TCGETS, 0, 0, 0, 0]),
+            RET_ALLOW
+        );
+        assert_eq!(
+            call(libc::SYS_personality, [0xffff_ffff, 0, 0, 0, 0, 0]),
+            RET_ALLOW
+        );
         assert_eq!(call(libc::SYS_personality, [0, 0, 0, 0, 0, 0]), RET_ALLOW);
-        assert_eq!(call(libc::SYS_personality, [0x0040000, 0, 0, 0, 0, 0]), EPERM); // ADDR_NO_RANDOMIZE
+        assert_eq!(
+            call(libc::SYS_personality, [0x0040000, 0, 0, 0, 0, 0]),
+            EPERM
+        ); // ADDR_NO_RANDOMIZE
     }
 
     #[test]
-    fn landlock_mode_denies_ip_sockets() {
+    fn landlock_mode_denies_sockets() {
         let eacces = RET_ERRNO | libc::EACCES as u32;
         let ll = program(crate::Mode::Landlock);
         let sock = |p: &[sock_filter], domain: i32| {
-            run(p, AUDIT_ARCH, libc::SYS_socket as u32, [domain as u64, libc::SOCK_DGRAM as u64, 0, 0, 0, 0])
+            run(
+                p,
+                AUDIT_ARCH,
+                libc::SYS_socket as u32,
+                [domain as u64, libc::SOCK_DGRAM as u64, 0, 0, 0, 0],
+            )
         };
         assert_eq!(sock(&ll, libc::AF_INET), eacces);
         assert_eq!(sock(&ll, libc::AF_INET6), eacces);
-        assert_eq!(sock(&ll, libc::AF_UNIX), RET_ALLOW);
+        assert_eq!(sock(&ll, libc::AF_UNIX), eacces);
+        assert_eq!(sock(&ll, libc::AF_NETLINK), eacces);
+        let pair = [libc::AF_UNIX as u64, libc::SOCK_STREAM as u64, 0, 0, 0, 0];
+        assert_eq!(
+            run(&ll, AUDIT_ARCH, libc::SYS_socketpair as u32, pair),
+            RET_ALLOW
+        );
         // With a network namespace, sockets are harmless.
         assert_eq!(sock(&program(crate::Mode::Full), libc::AF_INET), RET_ALLOW);
         // The rest of the filter is the same.
@@ -280,8 +343,14 @@ mod tests {
     #[test]
     fn kills_foreign_architectures() {
         const AUDIT_ARCH_I386: u32 = 0x4000_0003;
-        assert_eq!(run(&program(crate::Mode::Full), AUDIT_ARCH_I386, 1, [0; 6]), RET_KILL_PROCESS);
+        assert_eq!(
+            run(&program(crate::Mode::Full), AUDIT_ARCH_I386, 1, [0; 6]),
+            RET_KILL_PROCESS
+        );
         #[cfg(target_arch = "x86_64")]
-        assert_eq!(call(X32_SYSCALL_BIT as i64 | libc::SYS_read, [0; 6]), RET_KILL_PROCESS);
+        assert_eq!(
+            call(X32_SYSCALL_BIT as i64 | libc::SYS_read, [0; 6]),
+            RET_KILL_PROCESS
+        );
     }
 }

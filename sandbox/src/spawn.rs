@@ -79,7 +79,10 @@ thread_local! {
 
 /// A setup error from the last OS error.
 pub(crate) fn os_err(step: &str) -> SandboxError {
-    SandboxError::Setup { step: step.to_string(), source: std::io::Error::last_os_error() }
+    SandboxError::Setup {
+        step: step.to_string(),
+        source: std::io::Error::last_os_error(),
+    }
 }
 
 /// A pipe (read, write), both close-on-exec and above the stdio numbers so
@@ -149,7 +152,10 @@ pub(crate) struct Pipes {
 
 impl Pipes {
     pub(crate) fn new() -> Result<Pipes, SandboxError> {
-        Ok(Pipes { sync: pipe()?, err: pipe()? })
+        Ok(Pipes {
+            sync: pipe()?,
+            err: pipe()?,
+        })
     }
 }
 
@@ -157,7 +163,13 @@ impl Pipes {
 fn kill_and_reap(pid: libc::pid_t, pidfd: &OwnedFd) {
     // SAFETY: signalling and reaping our own child.
     unsafe {
-        libc::syscall(libc::SYS_pidfd_send_signal, pidfd.as_raw_fd(), libc::SIGKILL, 0usize, 0u32);
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            libc::SIGKILL,
+            0usize,
+            0u32,
+        );
         reap(pid);
     }
 }
@@ -204,7 +216,10 @@ pub(crate) fn spawn(
                 let e = std::io::Error::last_os_error();
                 libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
                 STACK.with(|s| s.set(Some(stack)));
-                return Err(SandboxError::Setup { step: "setns into the shared network namespace".into(), source: e });
+                return Err(SandboxError::Setup {
+                    step: "setns into the shared network namespace".into(),
+                    source: e,
+                });
             }
         }
         let pid = libc::clone(
@@ -225,14 +240,20 @@ pub(crate) fn spawn(
         libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
         if pid < 0 {
             STACK.with(|s| s.set(Some(stack)));
-            return Err(SandboxError::Setup { step: "clone".into(), source: clone_errno });
+            return Err(SandboxError::Setup {
+                step: "clone".into(),
+                source: clone_errno,
+            });
         }
         pid
     };
     let start = Instant::now();
     // SAFETY: CLONE_PIDFD stored a fresh fd here.
     let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
-    let Pipes { sync: (sync_r, sync_w), err: (err_r, err_w) } = pipes;
+    let Pipes {
+        sync: (sync_r, sync_w),
+        err: (err_r, err_w),
+    } = pipes;
     drop((sync_r, err_w));
 
     // Our side of the handshake: maps, then go.
@@ -244,7 +265,10 @@ pub(crate) fn spawn(
                     .write(true)
                     .open(&path)
                     .and_then(|mut f| f.write_all(contents.as_bytes()))
-                    .map_err(|source| SandboxError::Setup { step: format!("write {path}"), source })
+                    .map_err(|source| SandboxError::Setup {
+                        step: format!("write {path}"),
+                        source,
+                    })
             };
             if m.deny_setgroups {
                 write("setgroups", "deny")?;
@@ -253,7 +277,10 @@ pub(crate) fn spawn(
             write("gid_map", &m.gid_map)?;
         }
         let mut w = std::fs::File::from(sync_w);
-        w.write_all(b"g").map_err(|source| SandboxError::Setup { step: "write go pipe".into(), source })
+        w.write_all(b"g").map_err(|source| SandboxError::Setup {
+            step: "write go pipe".into(),
+            source,
+        })
     })();
     if let Err(e) = handshake {
         kill_and_reap(pid, &pidfd);
@@ -266,7 +293,13 @@ pub(crate) fn spawn(
     let mut got = 0;
     while got < buf.len() {
         // SAFETY: reading into our buffer.
-        let n = unsafe { libc::read(err_r.as_raw_fd(), buf[got..].as_mut_ptr().cast(), buf.len() - got) };
+        let n = unsafe {
+            libc::read(
+                err_r.as_raw_fd(),
+                buf[got..].as_mut_ptr().cast(),
+                buf.len() - got,
+            )
+        };
         if n < 0 {
             if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
                 continue;
@@ -286,9 +319,15 @@ pub(crate) fn spawn(
         let f = Failure::decode(&buf);
         reap(pid);
         Err(if f.step == Step::Execve {
-            SandboxError::Exec { program: program.to_path_buf(), source: f.errno.io() }
+            SandboxError::Exec {
+                program: program.to_path_buf(),
+                source: f.errno.io(),
+            }
         } else {
-            SandboxError::Setup { step: describe(f.step, f.index), source: f.errno.io() }
+            SandboxError::Setup {
+                step: describe(f.step, f.index),
+                source: f.errno.io(),
+            }
         })
     } else if progress != Step::Execve {
         // The child died without a report (a signal during setup).

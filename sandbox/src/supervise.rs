@@ -27,7 +27,12 @@ struct Capture {
 
 impl Capture {
     fn new(fd: OwnedFd, cap: usize) -> Capture {
-        Capture { fd: Some(fd), data: Vec::new(), cap, truncated: false }
+        Capture {
+            fd: Some(fd),
+            data: Vec::new(),
+            cap,
+            truncated: false,
+        }
     }
     /// Reads what is available; closes on EOF or error.
     fn read(&mut self, scratch: &mut [u8]) {
@@ -69,7 +74,13 @@ pub(crate) struct Finished {
 fn kill(s: &Spawned, group: bool) {
     // SAFETY: signalling our own, not yet reaped, child.
     unsafe {
-        libc::syscall(libc::SYS_pidfd_send_signal, s.pidfd.as_raw_fd(), libc::SIGKILL, 0usize, 0u32);
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            s.pidfd.as_raw_fd(),
+            libc::SIGKILL,
+            0usize,
+            0u32,
+        );
         if group {
             libc::kill(-s.pid, libc::SIGKILL);
         }
@@ -99,14 +110,27 @@ pub(crate) fn supervise(
         let timeout = match deadline {
             Some(d) if !timed_out => {
                 let left = d.saturating_duration_since(Instant::now());
-                i32::try_from(left.as_millis().div_ceil(1).max(if left.is_zero() { 0 } else { 1 })).unwrap_or(i32::MAX)
+                // Round up: waking before the deadline would just poll again.
+                i32::try_from(left.as_nanos().div_ceil(1_000_000)).unwrap_or(i32::MAX)
             }
             _ => -1,
         };
         let mut fds = [
-            libc::pollfd { fd: s.pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: out.fd.as_ref().map_or(-1, |f| f.as_raw_fd()), events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: err.fd.as_ref().map_or(-1, |f| f.as_raw_fd()), events: libc::POLLIN, revents: 0 },
+            libc::pollfd {
+                fd: s.pidfd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: out.fd.as_ref().map_or(-1, |f| f.as_raw_fd()),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: err.fd.as_ref().map_or(-1, |f| f.as_raw_fd()),
+                events: libc::POLLIN,
+                revents: 0,
+            },
         ];
         // SAFETY: a valid array of pollfds.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), 3, timeout) };
@@ -150,8 +174,16 @@ pub(crate) fn supervise(
             break;
         }
         let mut fds = [
-            libc::pollfd { fd: out.fd.as_ref().map_or(-1, |f| f.as_raw_fd()), events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: err.fd.as_ref().map_or(-1, |f| f.as_raw_fd()), events: libc::POLLIN, revents: 0 },
+            libc::pollfd {
+                fd: out.fd.as_ref().map_or(-1, |f| f.as_raw_fd()),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: err.fd.as_ref().map_or(-1, |f| f.as_raw_fd()),
+                events: libc::POLLIN,
+                revents: 0,
+            },
         ];
         // SAFETY: a valid array of pollfds.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, left.as_millis().max(1) as i32) };

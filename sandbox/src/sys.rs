@@ -15,7 +15,15 @@ use crate::kernel::{Errno, Kernel, SockFprog};
 /// The arguments must be valid for the system call.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn syscall6(n: i64, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize, a6: usize) -> isize {
+unsafe fn syscall6(
+    n: i64,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+    a4: usize,
+    a5: usize,
+    a6: usize,
+) -> isize {
     let ret: isize;
     // SAFETY: the caller guarantees the arguments; rcx and r11 are clobbered by `syscall`.
     unsafe {
@@ -37,7 +45,15 @@ unsafe fn syscall6(n: i64, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize
 /// The arguments must be valid for the system call.
 #[cfg(target_arch = "aarch64")]
 #[inline(always)]
-unsafe fn syscall6(n: i64, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize, a6: usize) -> isize {
+unsafe fn syscall6(
+    n: i64,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+    a4: usize,
+    a5: usize,
+    a6: usize,
+) -> isize {
     let ret: isize;
     // SAFETY: the caller guarantees the arguments.
     unsafe {
@@ -122,19 +138,42 @@ impl Kernel for RawKernel {
         sys!(libc::SYS_write, fd, buf.as_ptr(), buf.len())
     }
     fn readable(&mut self, fd: i32) -> Result<bool, Errno> {
-        let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        let mut p = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
         sys!(libc::SYS_poll, &mut p as *mut libc::pollfd, 1, 0).map(|n| n > 0)
     }
     fn close(&mut self, fd: i32) -> Result<(), Errno> {
         sys!(libc::SYS_close, fd).map(drop)
     }
     fn sigaction_default(&mut self, sig: i32) -> Result<(), Errno> {
-        let act = KernelSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 };
-        sys!(libc::SYS_rt_sigaction, sig, &act as *const KernelSigaction, 0, 8).map(drop)
+        let act = KernelSigaction {
+            handler: 0,
+            flags: 0,
+            restorer: 0,
+            mask: 0,
+        };
+        sys!(
+            libc::SYS_rt_sigaction,
+            sig,
+            &act as *const KernelSigaction,
+            0,
+            8
+        )
+        .map(drop)
     }
     fn sigprocmask_unblock_all(&mut self) -> Result<(), Errno> {
         let empty: u64 = 0;
-        sys!(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &empty as *const u64, 0, 8).map(drop)
+        sys!(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_SETMASK,
+            &empty as *const u64,
+            0,
+            8
+        )
+        .map(drop)
     }
     fn setsid(&mut self) -> Result<(), Errno> {
         sys!(libc::SYS_setsid).map(drop)
@@ -154,13 +193,28 @@ impl Kernel for RawKernel {
         flags: u64,
         data: Option<&CStr>,
     ) -> Result<(), Errno> {
-        sys!(libc::SYS_mount, opt_ptr(source), target.as_ptr(), opt_ptr(fstype), flags, opt_ptr(data)).map(drop)
+        sys!(
+            libc::SYS_mount,
+            opt_ptr(source),
+            target.as_ptr(),
+            opt_ptr(fstype),
+            flags,
+            opt_ptr(data)
+        )
+        .map(drop)
     }
     fn mkdir(&mut self, path: &CStr, mode: u32) -> Result<(), Errno> {
         sys!(libc::SYS_mkdirat, libc::AT_FDCWD, path.as_ptr(), mode).map(drop)
     }
     fn mknod_file(&mut self, path: &CStr, mode: u32) -> Result<(), Errno> {
-        sys!(libc::SYS_mknodat, libc::AT_FDCWD, path.as_ptr(), libc::S_IFREG | mode, 0).map(drop)
+        sys!(
+            libc::SYS_mknodat,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            libc::S_IFREG | mode,
+            0
+        )
+        .map(drop)
     }
     fn chdir(&mut self, path: &CStr) -> Result<(), Errno> {
         sys!(libc::SYS_chdir, path.as_ptr()).map(drop)
@@ -171,8 +225,19 @@ impl Kernel for RawKernel {
     fn umount2(&mut self, target: &CStr, flags: i32) -> Result<(), Errno> {
         sys!(libc::SYS_umount2, target.as_ptr(), flags).map(drop)
     }
-    fn mount_setattr(&mut self, path: &CStr, recursive: bool, set: u64, clear: u64) -> Result<(), Errno> {
-        let attr = MountAttr { attr_set: set, attr_clr: clear, propagation: 0, userns_fd: 0 };
+    fn mount_setattr(
+        &mut self,
+        path: &CStr,
+        recursive: bool,
+        set: u64,
+        clear: u64,
+    ) -> Result<(), Errno> {
+        let attr = MountAttr {
+            attr_set: set,
+            attr_clr: clear,
+            propagation: 0,
+            userns_fd: 0,
+        };
         let flags = if recursive { libc::AT_RECURSIVE } else { 0 };
         sys!(
             libc::SYS_mount_setattr,
@@ -207,12 +272,28 @@ impl Kernel for RawKernel {
         sys!(libc::SYS_prlimit64, 0, resource, lim.as_ptr(), 0).map(drop)
     }
     fn open_path(&mut self, path: &CStr) -> Result<i32, Errno> {
-        sys!(libc::SYS_openat, libc::AT_FDCWD, path.as_ptr(), libc::O_PATH | libc::O_CLOEXEC).map(|fd| fd as i32)
+        sys!(
+            libc::SYS_openat,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            libc::O_PATH | libc::O_CLOEXEC
+        )
+        .map(|fd| fd as i32)
     }
     fn landlock_add_rule(&mut self, ruleset: i32, parent: i32, access: u64) -> Result<(), Errno> {
-        let attr = PathBeneathAttr { allowed_access: access, parent_fd: parent };
+        let attr = PathBeneathAttr {
+            allowed_access: access,
+            parent_fd: parent,
+        };
         // LANDLOCK_RULE_PATH_BENEATH = 1
-        sys!(libc::SYS_landlock_add_rule, ruleset, 1, &attr as *const PathBeneathAttr, 0).map(drop)
+        sys!(
+            libc::SYS_landlock_add_rule,
+            ruleset,
+            1,
+            &attr as *const PathBeneathAttr,
+            0
+        )
+        .map(drop)
     }
     fn landlock_restrict_self(&mut self, ruleset: i32) -> Result<(), Errno> {
         sys!(libc::SYS_landlock_restrict_self, ruleset, 0).map(drop)
@@ -222,9 +303,20 @@ impl Kernel for RawKernel {
         sys!(libc::SYS_seccomp, 1, 0, prog as *const SockFprog).map(drop)
     }
     fn close_range_cloexec(&mut self, first: u32) -> Result<(), Errno> {
-        sys!(libc::SYS_close_range, first, u32::MAX, libc::CLOSE_RANGE_CLOEXEC).map(drop)
+        sys!(
+            libc::SYS_close_range,
+            first,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC
+        )
+        .map(drop)
     }
-    fn execve(&mut self, path: &CStr, argv: *const *const libc::c_char, envp: *const *const libc::c_char) -> Errno {
+    fn execve(
+        &mut self,
+        path: &CStr,
+        argv: *const *const libc::c_char,
+        envp: *const *const libc::c_char,
+    ) -> Errno {
         match sys!(libc::SYS_execve, path.as_ptr(), argv, envp) {
             Err(e) => e,
             Ok(_) => Errno(0),
@@ -243,6 +335,11 @@ pub(crate) fn exit_group(code: i32) -> ! {
 }
 
 /// mount(2) for the probe child.
-pub(crate) fn mount(source: Option<&CStr>, target: &CStr, fstype: Option<&CStr>, flags: u64) -> Result<(), Errno> {
+pub(crate) fn mount(
+    source: Option<&CStr>,
+    target: &CStr,
+    fstype: Option<&CStr>,
+    flags: u64,
+) -> Result<(), Errno> {
     RawKernel.mount(source, target, fstype, flags, None)
 }

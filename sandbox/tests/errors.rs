@@ -23,19 +23,31 @@ fn invalid_policies_name_the_bad_entry() {
     let f = s.file("f", "");
 
     let mut p = policy(mode, &["true"]);
-    p.inputs.push(Bind { host: f.clone(), inside: "rel/f".into() });
+    p.inputs.push(Bind {
+        host: f.clone(),
+        inside: "rel/f".into(),
+    });
     assert!(invalid(sb.run(&p)).contains("rel/f"));
 
     let mut p = policy(mode, &["true"]);
-    p.inputs.push(Bind { host: f.clone(), inside: "/a/../etc/f".into() });
+    p.inputs.push(Bind {
+        host: f.clone(),
+        inside: "/a/../etc/f".into(),
+    });
     assert!(invalid(sb.run(&p)).contains("/a/../etc/f"));
 
     let mut p = policy(mode, &["true"]);
-    p.inputs.push(Bind { host: s.path("missing"), inside: "/m".into() });
+    p.inputs.push(Bind {
+        host: s.path("missing"),
+        inside: "/m".into(),
+    });
     assert!(invalid(sb.run(&p)).contains("missing"));
 
     let mut p = policy(mode, &["true"]);
-    p.outputs.push(Bind { host: f.clone(), inside: "/out".into() });
+    p.outputs.push(Bind {
+        host: f.clone(),
+        inside: "/out".into(),
+    });
     assert!(invalid(sb.run(&p)).contains("not a directory"));
 
     let mut p = policy(mode, &["true"]);
@@ -55,9 +67,15 @@ fn a_failing_bind_names_its_mount() {
         let dir = s.dir("src");
         let f = s.file("f", "");
         let mut p = policy(mode, &["true"]);
-        p.inputs.push(Bind { host: dir, inside: "/src".into() });
+        p.inputs.push(Bind {
+            host: dir,
+            inside: "/src".into(),
+        });
         // Beneath a bound input dir whose host side lacks the mount point.
-        p.inputs.push(Bind { host: f, inside: "/src/missing/f".into() });
+        p.inputs.push(Bind {
+            host: f,
+            inside: "/src/missing/f".into(),
+        });
         let start = Instant::now();
         match sb.run(&p) {
             Err(SandboxError::Setup { step, source }) => {
@@ -79,7 +97,10 @@ fn a_failing_chdir_names_the_directory() {
     p.cwd = s.path("does-not-exist");
     match sb.run(&p) {
         Err(SandboxError::Setup { step, source }) => {
-            assert!(step.starts_with("chdir ") && step.ends_with("does-not-exist"), "{step}");
+            assert!(
+                step.starts_with("chdir ") && step.ends_with("does-not-exist"),
+                "{step}"
+            );
             assert_eq!(source.raw_os_error(), Some(libc::ENOENT));
         }
         other => panic!("expected a setup error, got {other:?}"),
@@ -93,13 +114,24 @@ fn exec_failures_are_exec_errors() {
         let s = Scratch::new("exec");
         let text = s.file("not-a-program", "just text\n");
         let mut p = policy(mode, &[]);
-        let inside = if mode.remaps_paths() { "/bin/not-a-program".into() } else { text.clone() };
-        p.inputs.push(Bind { host: text, inside: inside.clone() });
+        let inside = if mode.remaps_paths() {
+            "/bin/not-a-program".into()
+        } else {
+            text.clone()
+        };
+        p.inputs.push(Bind {
+            host: text,
+            inside: inside.clone(),
+        });
         p.program = inside.clone();
         match sb.run(&p) {
             Err(SandboxError::Exec { program, source }) => {
                 assert_eq!(program, inside);
-                assert_eq!(source.raw_os_error(), Some(libc::EACCES), "{mode:?}: {source}");
+                assert_eq!(
+                    source.raw_os_error(),
+                    Some(libc::EACCES),
+                    "{mode:?}: {source}"
+                );
             }
             other => panic!("{mode:?}: expected an exec error, got {other:?}"),
         }
@@ -108,6 +140,9 @@ fn exec_failures_are_exec_errors() {
 
 #[test]
 fn errors_display_the_step() {
-    let e = SandboxError::Setup { step: "mount /work/b001".into(), source: std::io::Error::from_raw_os_error(libc::EPERM) };
+    let e = SandboxError::Setup {
+        step: "mount /work/b001".into(),
+        source: std::io::Error::from_raw_os_error(libc::EPERM),
+    };
     assert!(e.to_string().contains("mount /work/b001"));
 }

@@ -132,11 +132,11 @@ cases! {
         f.input_attack("truncate", &[&f.p(INPUT)], &blocked(f.readonly()));
     };
     /// chmod of a declared input fails; the host file's mode is unchanged.
-    input_chmod [full, namespaces, landlock] => |f| {
+    input_chmod [full, namespaces] => |f| {
         f.input_attack("chmod", &[&f.p(INPUT)], &f.by_mode(blocked("EROFS"), blocked("EROFS"), ANY_BLOCKED.into()));
     };
     /// utimensat of a declared input fails; the host file's times are unchanged.
-    input_utimes [full, namespaces, landlock] => |f| {
+    input_utimes [full, namespaces] => |f| {
         f.input_attack("utimes", &[&f.p(INPUT)], &f.by_mode(blocked("EROFS"), blocked("EROFS"), ANY_BLOCKED.into()));
     };
     /// unlink of a declared input fails.
@@ -152,7 +152,8 @@ cases! {
     input_hardlink_out [full, namespaces, landlock] => |f| {
         let snap = Snapshot::of(&f.host("src/input.txt"));
         let r = f.run_case("link", &[&f.p(INPUT), &f.p("/out/hardlink")], |_| {});
-        r.assert_blocked_one_of(&["EXDEV", "EPERM", "EACCES"]);
+        r.assert_blocked_one_of(&["EXDEV", "EPERM", "EACCES"]); // the allowed set…
+        r.assert_line(&blocked("EXDEV")); // …and what each mode answers
         assert_absent(&f.host("out/hardlink"));
         snap.assert_unchanged();
     };
@@ -256,13 +257,14 @@ cases! {
 
     // ------------------------------------------------------------ network
     /// TCP to a listener the test opened on the host's 127.0.0.1 fails; the
-    /// listener accepts nothing. (Landlock denies the connect where it is on;
-    /// Mode::Namespaces has only a loopback that is down.)
+    /// listener accepts nothing. (Mode::Full: Landlock denies the connect;
+    /// Mode::Namespaces: the only loopback is down; Mode::Landlock: the
+    /// seccomp filter denies IP sockets.)
     tcp_to_host [full, namespaces, landlock] => |f| {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         l.set_nonblocking(true).unwrap();
         let port = l.local_addr().unwrap().port().to_string();
-        f.case("tcp", &["127.0.0.1", &port], &blocked(f.by_mode("EACCES", "ENETUNREACH", "EACCES")));
+        f.case("tcp", &["127.0.0.1", &port], &f.by_mode(blocked("EACCES"), blocked("ENETUNREACH"), LANDLOCK_NO_IP.into()));
         assert_would_block(l.accept().map(|_| ()), "the host TCP listener accepted a connection");
     };
     /// UDP to a socket the test bound on the host's 127.0.0.1 fails; nothing arrives.
@@ -270,7 +272,7 @@ cases! {
         let s = UdpSocket::bind("127.0.0.1:0").unwrap();
         s.set_nonblocking(true).unwrap();
         let port = s.local_addr().unwrap().port().to_string();
-        f.case("udp", &["127.0.0.1", &port], &f.by_mode(blocked("ENETUNREACH"), blocked("ENETUNREACH"), ANY_BLOCKED.into()));
+        f.case("udp", &["127.0.0.1", &port], &f.by_mode(blocked("ENETUNREACH"), blocked("ENETUNREACH"), LANDLOCK_NO_IP.into()));
         std::thread::sleep(Duration::from_millis(100));
         assert_would_block(s.recv(&mut [0; 64]).map(|_| ()), "the host UDP socket received a datagram");
     };
@@ -280,13 +282,35 @@ cases! {
         let name = format!("gob-escape-{}", unique());
         let l = UnixListener::bind_addr(&SocketAddr::from_abstract_name(&name).unwrap()).unwrap();
         l.set_nonblocking(true).unwrap();
-        f.case("unix-connect", &[&name], &blocked(f.by_mode("ECONNREFUSED", "ECONNREFUSED", "EPERM")));
+        // Landlock mode denies socket(2) itself (seccomp): no socket to connect.
+        f.case("unix-connect", &[&name], &blocked(f.by_mode("ECONNREFUSED", "ECONNREFUSED", "EACCES (socket)")));
         assert_would_block(l.accept().map(|_| ()), "the host abstract socket accepted a connection");
+    };
+    /// A unix socket the host listens on by path (an ssh-agent, docker.sock,
+    /// a session bus), outside the declared paths, cannot be connected to, so
+    /// no fd can be passed out.
+    unix_path_socket_to_host [full, namespaces, landlock] => |f| {
+        let path = f.host("other-action/agent.sock");
+        let l = UnixListener::bind(&path).unwrap();
+        l.set_nonblocking(true).unwrap();
+        f.case("unix-path-connect", &[path.to_str().unwrap()], &f.by_mode(blocked("ENOENT"), blocked("ENOENT"), ANY_BLOCKED.into()));
+        assert_would_block(l.accept().map(|_| ()), "the host unix socket accepted a connection");
+    };
+    /// A UDP socket made through io_uring (IORING_OP_SOCKET, which a seccomp
+    /// filter on socket(2) never sees) reaches nothing on the host either.
+    udp_via_io_uring [full, namespaces, landlock] => |f| {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.set_nonblocking(true).unwrap();
+        let port = s.local_addr().unwrap().port().to_string();
+        f.case("uring-udp", &["127.0.0.1", &port], ANY_BLOCKED);
+        std::thread::sleep(Duration::from_millis(100));
+        assert_would_block(s.recv(&mut [0; 64]).map(|_| ()), "the host UDP socket received a datagram");
     };
     /// Two concurrent actions of one build cannot meet on an abstract unix
     /// socket (a name in another network namespace: ECONNREFUSED; in a shared
-    /// one, Landlock's scoping: EPERM).
-    abstract_unix_between_actions [full, namespaces, landlock] => |f| {
+    /// one, Landlock's scoping: EPERM). Landlock mode is not listed: no action
+    /// can create a socket there (abstract_unix_to_host::landlock pins that).
+    abstract_unix_between_actions [full, namespaces] => |f| {
         let name = format!("gob-escape-{}", unique());
         between_actions(f, "unix-listen", "unix-connect", &name, &["ECONNREFUSED", "EPERM"]);
     };
@@ -298,8 +322,8 @@ cases! {
         std::thread::sleep(Duration::from_millis(50));
         assert!(!nl.received(), "the host netlink socket received the message");
     };
-    /// …nor another action of the same build.
-    netlink_between_actions [full, namespaces, landlock] => |f| {
+    /// …nor another action of the same build (Landlock mode: no socket at all).
+    netlink_between_actions [full, namespaces] => |f| {
         static N: AtomicU64 = AtomicU64::new(0);
         let port = (0x4000_0000 | ((u64::from(std::process::id()) << 8 | N.fetch_add(1, Ordering::Relaxed)) & 0x3fff_ffff)).to_string();
         between_actions(f, "nl-listen", "nl-send", &port, &["ECONNREFUSED", "EPERM"]);
@@ -410,10 +434,12 @@ cases! {
     // ------------------------------------------------------- resources
     /// A fork bomb is bounded by limits.processes: fork fails with EAGAIN, the
     /// run returns, and no process of the bomb survives.
-    fork_bomb [full, namespaces, landlock] => |f| {
+    fork_bomb [full, namespaces] => |f| {
         let marker = marker();
-        f.case_with("forkbomb", &["1000", &marker], "blocked errno=EAGAIN",
+        let r = f.case_with("forkbomb", &["1000", &marker], "blocked errno=EAGAIN forks=*",
             |p| p.limits.processes = Some(32));
+        let forks: u32 = r.line.rsplit('=').next().unwrap().parse().unwrap();
+        assert!(forks < 32, "{forks} forks succeeded under a limit of 32 processes");
         assert_no_survivors(&marker, Duration::from_secs(5));
     };
     /// 64 GiB of allocation fails with ENOMEM under limits.memory.
@@ -443,11 +469,11 @@ cases! {
     };
     /// A double-forked daemon does not outlive the run, and the run returns
     /// as soon as the command exits.
-    double_fork_daemon [full, namespaces, landlock] => |f| daemon(f, false);
+    double_fork_daemon [full, namespaces] => |f| daemon(f, false);
     /// …even when the daemon keeps the caller's stdout pipe open.
-    double_fork_daemon_holding_stdout [full, namespaces, landlock] => |f| daemon(f, true);
+    double_fork_daemon_holding_stdout [full, namespaces] => |f| daemon(f, true);
     /// gob SIGKILLed mid-build takes the whole sandboxed tree with it.
-    gob_sigkilled [full, namespaces, landlock] => gob_sigkilled;
+    gob_sigkilled [full, namespaces] => gob_sigkilled;
     /// 8 GiB on stdout is cut at limits.output_bytes; the caller's memory stays bounded.
     output_flood [full, namespaces, landlock] => |f| {
         let limit = 1u64 << 20;
@@ -529,6 +555,23 @@ cases! {
         l.set_nonblocking(true).unwrap();
         let (c, _) = l.accept().expect("the listener got the connection");
         assert_eq!(recv_fd_count(&c), 1, "fds received");
+    };
+    /// Control: a host unix socket accepts the escapee by path unconfined.
+    control_unix_path_socket [host, none] => |f| {
+        let path = f.host("other-action/agent.sock");
+        let l = UnixListener::bind(&path).unwrap();
+        f.case("unix-path-connect", &[path.to_str().unwrap()], "ESCAPED*");
+        l.set_nonblocking(true).unwrap();
+        let (c, _) = l.accept().expect("the listener got the connection");
+        assert_eq!(recv_fd_count(&c), 1, "fds received");
+    };
+    /// Control: io_uring makes an AF_INET socket and the datagram arrives unconfined.
+    control_udp_via_io_uring [host, none] => |f| {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = s.local_addr().unwrap().port().to_string();
+        f.case("uring-udp", &["127.0.0.1", &port], "ESCAPED*");
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        s.recv(&mut [0; 64]).expect("the datagram arrived");
     };
     /// Control: a host process can be killed unconfined.
     control_kill_host_process [host, none] => |f| {
@@ -722,7 +765,7 @@ fn tiocsti(f: &Fx) {
         f.case("tiocsti", &[], "ESCAPED*");
         assert!(queued() > 0, "TIOCSTI unconfined injected nothing");
     } else {
-        f.case("tiocsti", &[], &f.by_mode(
+        f.case("tiocsti", &[], f.by_mode(
             "blocked tty=ENOENT fd0=EPERM fd1=EPERM fd2=EPERM",
             "blocked tty=ENOENT fd0=EPERM fd1=EPERM fd2=EPERM",
             "blocked tty=EACCES fd0=EPERM fd1=EPERM fd2=EPERM",
@@ -738,6 +781,9 @@ const INPUT: &str = "/src/input.txt";
 /// deny and the layer that should (seccomp) is not decided; the host-side
 /// assertion after it is the exact part.
 const ANY_BLOCKED: &str = "blocked *";
+/// Mode::Landlock (the host's network): the seccomp filter denies creating
+/// AF_INET/AF_INET6 sockets at all.
+const LANDLOCK_NO_IP: &str = "blocked errno=EACCES (socket)";
 const OUT: &str = "/out";
 const ESCAPEE: &str = "/bin/escapee";
 const HOSTNAME: &str = "gob-escape";
@@ -897,7 +943,18 @@ impl Fx {
             run_bare(&policy)
         } else {
             let sb = self.sb.as_ref().unwrap();
-            sb.run(&policy).unwrap_or_else(|e| panic!("{}: run({attack}): {e}", self.test))
+            let out = sb.run(&policy).unwrap_or_else(|e| panic!("{}: run({attack}): {e}", self.test));
+            // What enforced the run: never a silent downgrade.
+            let e = &out.enforcement;
+            assert_eq!(e.mode, self.mode, "{}: enforcement.mode", self.test);
+            assert_eq!(e.seccomp, self.mode != Mode::None, "{}: enforcement.seccomp", self.test);
+            match self.mode {
+                Mode::Full | Mode::Landlock => {
+                    assert!(e.landlock_abi.is_some_and(|abi| abi >= 6), "{}: enforcement.landlock_abi {:?}", self.test, e.landlock_abi)
+                }
+                _ => assert_eq!(e.landlock_abi, None, "{}: enforcement.landlock_abi", self.test),
+            }
+            out
         };
         Report::new(self, attack, args, out)
     }

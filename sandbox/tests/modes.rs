@@ -10,17 +10,26 @@ use gob_sandbox::{Bind, Capabilities, ExecStatus, Mode, Sandbox, SandboxError};
 fn probe_is_consistent_with_new_and_auto() {
     let caps = Capabilities::probe();
     for mode in MODES {
-        assert_eq!(caps.check(mode).is_ok(), Sandbox::new(mode).is_ok(), "{mode:?}");
+        assert_eq!(
+            caps.check(mode).is_ok(),
+            Sandbox::new(mode).is_ok(),
+            "{mode:?}"
+        );
     }
     let auto = Sandbox::auto().mode();
-    let best = [Mode::Full, Mode::Namespaces, Mode::Landlock, Mode::None].into_iter().find(|&m| caps.check(m).is_ok());
+    let best = [Mode::Full, Mode::Namespaces, Mode::Landlock, Mode::None]
+        .into_iter()
+        .find(|&m| caps.check(m).is_ok());
     assert_eq!(Some(auto), best);
     assert!(Sandbox::new(Mode::None).is_ok());
 }
 
 #[test]
 fn unavailable_modes_say_what_to_change() {
-    let no_ns = Capabilities { namespaces: Err("clone: EPERM".into()), landlock: Ok(7) };
+    let no_ns = Capabilities {
+        namespaces: Err("clone: EPERM".into()),
+        landlock: Ok(7),
+    };
     let msg = |c: &Capabilities, m: Mode| match c.check(m) {
         Err(SandboxError::Unavailable { mode, reason }) => {
             assert_eq!(mode, m.name());
@@ -33,13 +42,22 @@ fn unavailable_modes_say_what_to_change() {
     assert!(msg(&no_ns, Mode::Namespaces).contains("user namespaces"));
     assert!(no_ns.check(Mode::Landlock).is_ok());
 
-    let old_landlock = Capabilities { namespaces: Ok(()), landlock: Ok(3) };
+    let old_landlock = Capabilities {
+        namespaces: Ok(()),
+        landlock: Ok(3),
+    };
     let r = msg(&old_landlock, Mode::Full);
-    assert!(r.contains("ABI is 3") && r.contains("--sandbox=namespaces"), "{r}");
+    assert!(
+        r.contains("ABI is 3") && r.contains("--sandbox=namespaces"),
+        "{r}"
+    );
     assert!(msg(&old_landlock, Mode::Landlock).contains("--sandbox=namespaces"));
     assert!(old_landlock.check(Mode::Namespaces).is_ok());
 
-    let none = Capabilities { namespaces: Err("x".into()), landlock: Err("lsm= lacks landlock".into()) };
+    let none = Capabilities {
+        namespaces: Err("x".into()),
+        landlock: Err("lsm= lacks landlock".into()),
+    };
     assert!(msg(&none, Mode::Landlock).contains("lsm="));
     assert!(none.check(Mode::None).is_ok());
 }
@@ -49,10 +67,16 @@ fn probe_messages_name_the_knobs() {
     // Whatever this host says, a failure must be actionable.
     let caps = Capabilities::probe();
     if let Err(r) = &caps.namespaces {
-        assert!(r.contains("unprivileged_userns_clone") && r.contains("--sandbox=landlock"), "{r}");
+        assert!(
+            r.contains("unprivileged_userns_clone") && r.contains("--sandbox=landlock"),
+            "{r}"
+        );
     }
     if let Err(r) = &caps.landlock {
-        assert!(r.contains("CONFIG_SECURITY_LANDLOCK") || r.contains("lsm="), "{r}");
+        assert!(
+            r.contains("CONFIG_SECURITY_LANDLOCK") || r.contains("lsm="),
+            "{r}"
+        );
     }
 }
 
@@ -62,12 +86,23 @@ fn file_size_limit() {
         let Some(sb) = sandbox(mode) else { continue };
         let s = Scratch::new("fsize");
         let out = s.dir("out");
-        let inside = if mode.remaps_paths() { "/out".into() } else { out.clone() };
-        let mut p = policy(mode, &["fsize", "5000", inside.join("big").to_str().unwrap()]);
+        let inside = if mode.remaps_paths() {
+            "/out".into()
+        } else {
+            out.clone()
+        };
+        let mut p = policy(
+            mode,
+            &["fsize", "5000", inside.join("big").to_str().unwrap()],
+        );
         p.outputs.push(Bind { host: out, inside });
         p.limits.output_bytes = Some(4096);
         let o = sb.run(&p).unwrap();
-        assert!(stderr(&o).starts_with("errno=EFBIG"), "{mode:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).starts_with("errno=EFBIG"),
+            "{mode:?}: {}",
+            stderr(&o)
+        );
     }
 }
 
@@ -80,7 +115,10 @@ fn process_limit_applies_inside_namespaces() {
         let o = sb.run(&p).unwrap();
         assert_eq!(o.status, ExecStatus::Exited(0), "{mode:?}: {}", stderr(&o));
         let made: u32 = stdout(&o).trim().parse().unwrap();
-        assert!(made < 10, "{mode:?}: {made} processes despite RLIMIT_NPROC=10");
+        assert!(
+            made < 10,
+            "{mode:?}: {made} processes despite RLIMIT_NPROC=10"
+        );
     }
 }
 
@@ -92,7 +130,14 @@ fn cpu_limit_kills() {
     p.limits.output_bytes = Some(10);
     p.limits.cpu = Some(std::time::Duration::from_millis(500));
     let o = sb.run(&p).unwrap();
-    assert!(matches!(o.status, ExecStatus::Signaled(libc::SIGXCPU | libc::SIGKILL)), "{:?}", o.status);
+    assert!(
+        matches!(
+            o.status,
+            ExecStatus::Signaled(libc::SIGXCPU | libc::SIGKILL)
+        ),
+        "{:?}",
+        o.status
+    );
 }
 
 #[test]
@@ -101,7 +146,11 @@ fn smoke_seccomp_denies_mount_and_unshare() {
         let Some(sb) = sandbox(mode) else { continue };
         for what in ["mount", "unshare"] {
             let o = sb.run(&policy(mode, &[what])).unwrap();
-            assert!(stderr(&o).starts_with("errno=EPERM"), "{mode:?} {what}: {}", stderr(&o));
+            assert!(
+                stderr(&o).starts_with("errno=EPERM"),
+                "{mode:?} {what}: {}",
+                stderr(&o)
+            );
         }
     }
 }
@@ -123,6 +172,10 @@ fn with_proc_mounts_a_private_procfs() {
     let sb = sb.with_proc(true);
     let o = sb.run(&policy(mode, &["ls", "/proc"])).unwrap();
     assert_eq!(o.status, ExecStatus::Exited(0), "{}", stderr(&o));
-    let pids: Vec<&str> = stdout(&o).leak().lines().filter(|l| l.bytes().all(|b| b.is_ascii_digit())).collect();
+    let pids: Vec<&str> = stdout(&o)
+        .leak()
+        .lines()
+        .filter(|l| l.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
     assert_eq!(pids, ["1"], "only the sandbox's own process is visible");
 }

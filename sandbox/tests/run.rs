@@ -38,7 +38,8 @@ fn enforcement_is_reported() {
         let o = sb.run(&policy(mode, &["true"])).unwrap();
         assert_eq!(o.enforcement.mode, mode);
         assert_eq!(o.enforcement.seccomp, mode != Mode::None);
-        let ll = matches!(mode, Mode::Full | Mode::Landlock).then_some(gob_sandbox::MIN_LANDLOCK_ABI);
+        let ll =
+            matches!(mode, Mode::Full | Mode::Landlock).then_some(gob_sandbox::MIN_LANDLOCK_ABI);
         assert_eq!(o.enforcement.landlock_abi, ll, "{mode:?}");
         assert!(o.wall > Duration::ZERO);
     }
@@ -51,18 +52,32 @@ fn timeout_kills_the_whole_tree() {
         let s = Scratch::new("timeout");
         let out = s.dir("out");
         let mut p = policy(mode, &[]);
-        let inside_out = if mode.remaps_paths() { "/out".into() } else { out.clone() };
+        let inside_out = if mode.remaps_paths() {
+            "/out".into()
+        } else {
+            out.clone()
+        };
         let marker = inside_out.join("survivor");
         // A child that would create the marker after 1.5 s; the parent sleeps forever.
         p.args = vec!["tree-sleep".into(), marker.clone().into(), "1.5".into()];
-        p.outputs.push(Bind { host: out.clone(), inside: inside_out });
+        p.outputs.push(Bind {
+            host: out.clone(),
+            inside: inside_out,
+        });
         p.limits.wall = Some(Duration::from_millis(300));
         let start = Instant::now();
         let o = sb.run(&p).unwrap();
         assert_eq!(o.status, ExecStatus::TimedOut, "{mode:?}");
-        assert!(start.elapsed() < Duration::from_secs(3), "{mode:?}: {:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "{mode:?}: {:?}",
+            start.elapsed()
+        );
         std::thread::sleep(Duration::from_millis(1800));
-        assert!(!out.join("survivor").exists(), "{mode:?}: a child outlived the timeout");
+        assert!(
+            !out.join("survivor").exists(),
+            "{mode:?}: a child outlived the timeout"
+        );
     }
 }
 
@@ -73,11 +88,17 @@ fn a_daemon_dies_with_the_action_in_namespace_modes() {
         let s = Scratch::new("daemon");
         let out = s.dir("out");
         let mut p = policy(mode, &["daemon", "/out/survivor", "0.5"]);
-        p.outputs.push(Bind { host: out.clone(), inside: "/out".into() });
+        p.outputs.push(Bind {
+            host: out.clone(),
+            inside: "/out".into(),
+        });
         let o = sb.run(&p).unwrap();
         assert_eq!(o.status, ExecStatus::Exited(0), "{mode:?}: {}", stderr(&o));
         std::thread::sleep(Duration::from_millis(900));
-        assert!(!out.join("survivor").exists(), "{mode:?}: the double-forked daemon survived");
+        assert!(
+            !out.join("survivor").exists(),
+            "{mode:?}: the double-forked daemon survived"
+        );
     }
 }
 
@@ -86,7 +107,11 @@ fn environment_is_exactly_the_declared_one() {
     for mode in MODES {
         let Some(sb) = sandbox(mode) else { continue };
         let mut p = policy(mode, &["env"]);
-        p.env = vec![("GOOS".into(), "linux".into()), ("EMPTY".into(), "".into()), ("A".into(), "b=c".into())];
+        p.env = vec![
+            ("GOOS".into(), "linux".into()),
+            ("EMPTY".into(), "".into()),
+            ("A".into(), "b=c".into()),
+        ];
         let o = sb.run(&p).unwrap();
         assert_eq!(stdout(&o), "GOOS=linux\nEMPTY=\nA=b=c\n", "{mode:?}");
         p.env.clear();
@@ -99,7 +124,9 @@ fn environment_is_exactly_the_declared_one() {
 fn arguments_are_passed_verbatim() {
     for mode in MODES {
         let Some(sb) = sandbox(mode) else { continue };
-        let o = sb.run(&policy(mode, &["echo", "a b\t'c' $HOME *"])).unwrap();
+        let o = sb
+            .run(&policy(mode, &["echo", "a b\t'c' $HOME *"]))
+            .unwrap();
         assert_eq!(stdout(&o), "a b\t'c' $HOME *\n", "{mode:?}");
     }
 }
@@ -111,11 +138,23 @@ fn working_directory() {
         let s = Scratch::new("cwd");
         let out = s.dir("work");
         let mut p = policy(mode, &["cwd"]);
-        let inside = if mode.remaps_paths() { "/work/b001".into() } else { out.clone() };
-        p.outputs.push(Bind { host: out.clone(), inside: inside.clone() });
+        let inside = if mode.remaps_paths() {
+            "/work/b001".into()
+        } else {
+            out.clone()
+        };
+        p.outputs.push(Bind {
+            host: out.clone(),
+            inside: inside.clone(),
+        });
         p.cwd = inside.clone();
         let o = sb.run(&p).unwrap();
-        assert_eq!(stdout(&o).trim_end(), inside.to_str().unwrap(), "{mode:?}: {}", stderr(&o));
+        assert_eq!(
+            stdout(&o).trim_end(),
+            inside.to_str().unwrap(),
+            "{mode:?}: {}",
+            stderr(&o)
+        );
         if mode.remaps_paths() {
             // A parent of a declared path exists too (a directory of the new root).
             p.cwd = "/work".into();
@@ -129,7 +168,11 @@ fn fixed_ids_and_hostname_inside() {
     for mode in [Mode::Full, Mode::Namespaces] {
         let Some(sb) = sandbox(mode) else { continue };
         let o = sb.run(&policy(mode, &["id"])).unwrap();
-        assert!(stdout(&o).starts_with("uid=1000 gid=1000 euid=1000 egid=1000 "), "{mode:?}: {}", stdout(&o));
+        assert!(
+            stdout(&o).starts_with("uid=1000 gid=1000 euid=1000 egid=1000 "),
+            "{mode:?}: {}",
+            stdout(&o)
+        );
         let mut p = policy(mode, &["hostname"]);
         p.hostname = "sbx-test-host".into();
         assert_eq!(stdout(&sb.run(&p).unwrap()), "sbx-test-host\n", "{mode:?}");
@@ -141,9 +184,17 @@ fn stdout_and_stderr_are_captured_separately() {
     for mode in MODES {
         let Some(sb) = sandbox(mode) else { continue };
         let o = sb.run(&policy(mode, &["echo", "to out"])).unwrap();
-        assert_eq!((stdout(&o).as_str(), stderr(&o).as_str()), ("to out\n", ""), "{mode:?}");
+        assert_eq!(
+            (stdout(&o).as_str(), stderr(&o).as_str()),
+            ("to out\n", ""),
+            "{mode:?}"
+        );
         let o = sb.run(&policy(mode, &["echoerr", "to err"])).unwrap();
-        assert_eq!((stdout(&o).as_str(), stderr(&o).as_str()), ("", "to err\n"), "{mode:?}");
+        assert_eq!(
+            (stdout(&o).as_str(), stderr(&o).as_str()),
+            ("", "to err\n"),
+            "{mode:?}"
+        );
         assert!(!o.output_truncated);
     }
 }
@@ -156,11 +207,19 @@ fn large_output_is_drained_and_truncated_at_the_limit() {
         let mut p = policy(mode, &["spew", "300000"]);
         let o = sb.run(&p).unwrap();
         assert_eq!(o.status, ExecStatus::Exited(0), "{mode:?}");
-        assert_eq!((o.stdout.len(), o.stderr.len()), (300000, 300000), "{mode:?}");
+        assert_eq!(
+            (o.stdout.len(), o.stderr.len()),
+            (300000, 300000),
+            "{mode:?}"
+        );
         assert!(!o.output_truncated);
         p.limits.output_bytes = Some(1000);
         let o = sb.run(&p).unwrap();
-        assert_eq!(o.status, ExecStatus::Exited(0), "{mode:?}: the writer must not be blocked");
+        assert_eq!(
+            o.status,
+            ExecStatus::Exited(0),
+            "{mode:?}: the writer must not be blocked"
+        );
         assert_eq!((o.stdout.len(), o.stderr.len()), (1000, 1000), "{mode:?}");
         assert!(o.output_truncated, "{mode:?}");
     }
@@ -186,7 +245,12 @@ fn cpu_time_is_reported() {
     let o = sb.run(&p).unwrap();
     assert_eq!(o.status, ExecStatus::Exited(0));
     assert!(o.cpu > Duration::ZERO, "{:?}", o.cpu);
-    assert!(o.cpu <= o.wall + Duration::from_millis(50), "{:?} {:?}", o.cpu, o.wall);
+    assert!(
+        o.cpu <= o.wall + Duration::from_millis(50),
+        "{:?} {:?}",
+        o.cpu,
+        o.wall
+    );
 }
 
 #[test]

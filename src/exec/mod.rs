@@ -548,7 +548,12 @@ fn failure_text(
 ) -> String {
     let cwd = &opts.display_cwd;
     let mut s = format!("# {}\n", a.import_path);
-    let mut log = String::from_utf8_lossy(&r.log).into_owned();
+    let whole = String::from_utf8_lossy(&r.log).into_owned();
+    let (tool_log, note) = match whole.split_once(run::NOTE_MARK) {
+        Some((l, n)) => (l.to_string(), Some(n.to_string())),
+        None => (whole, None),
+    };
+    let mut log = tool_log;
     if opts.sandbox.mode().remaps_paths() {
         // The tool saw inside paths; the user knows the host's.
         log = run::inside_to_host_text(graph, &opts.work_dir, &log);
@@ -581,6 +586,10 @@ fn failure_text(
             s.push_str(&format!("{} exited with status {code}", a.kind.name()))
         }
         _ => {}
+    }
+    if let Some(n) = note {
+        s.push('\n');
+        s.push_str(n.trim_end());
     }
     s
 }

@@ -418,6 +418,7 @@ pub(crate) fn run_action(
             Ran {
                 cmdline,
                 log: Vec::new(),
+                note: None,
                 status,
                 cpu: std::time::Duration::ZERO,
                 enforcement: None,
@@ -427,12 +428,17 @@ pub(crate) fn run_action(
     tokens.give(taken);
     let Ran {
         cmdline,
-        log,
+        mut log,
+        note,
         status,
         cpu,
         enforcement,
     } = ran;
     if status != ExecStatus::Success {
+        if let Some(n) = note {
+            // A marker line the failure printer recognizes (see failure_text).
+            log.extend_from_slice(format!("{NOTE_MARK}{n}").as_bytes());
+        }
         return ActionResult {
             id: a.id,
             key: Some(key),
@@ -531,10 +537,16 @@ pub(crate) fn run_action(
     }
 }
 
+/// Separates a tool's output from gob's note in a failed action's log: the note
+/// is not translated from inside paths (it names both spellings itself).
+pub(crate) const NOTE_MARK: &str = "\n\u{1}gob-note\n";
+
 /// What running a tool (or an internal step) gave.
 struct Ran {
     cmdline: String,
     log: Vec<u8>,
+    /// gob's own explanation of a failure (an undeclared read), printed after the log.
+    note: Option<String>,
     status: ExecStatus,
     cpu: std::time::Duration,
     enforcement: Option<gob_sandbox::Enforcement>,
@@ -660,6 +672,7 @@ fn run_tool(
         Err(e) => Ran {
             cmdline,
             log: Vec::new(),
+            note: None,
             status: ExecStatus::Error(format!("{}: {e}", a.import_path)),
             cpu: std::time::Duration::ZERO,
             enforcement: None,
@@ -673,14 +686,15 @@ fn run_tool(
                 gob_sandbox::ExecStatus::Signaled(signal) => ExecStatus::Signaled { signal },
                 gob_sandbox::ExecStatus::TimedOut => ExecStatus::TimedOut,
             };
-            if status != ExecStatus::Success {
-                if let Some(note) = undeclared_read(g, a, &log, view, opts) {
-                    log.extend_from_slice(note.as_bytes());
-                }
-            }
+            let note = if status != ExecStatus::Success {
+                undeclared_read(g, a, &log, view, opts)
+            } else {
+                None
+            };
             Ran {
                 cmdline,
                 log,
+                note,
                 status,
                 cpu: o.cpu,
                 enforcement: Some(o.enforcement),
@@ -754,7 +768,6 @@ pub(crate) fn inside_to_host_text(g: &ActionGraph, work: &Path, text: &str) -> S
             (format!("{inside}/"), format!("{}/", host.display()))
         })
         .collect();
-    roots.push(("/work/".into(), format!("{}/", work.display())));
     roots.sort_by_key(|(i, _)| std::cmp::Reverse(i.len()));
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -762,6 +775,16 @@ pub(crate) fn inside_to_host_text(g: &ActionGraph, work: &Path, text: &str) -> S
     let mut at_boundary = true;
     'outer: while !rest.is_empty() {
         if at_boundary {
+            // `/work/bNNN/`: an action's work directory.
+            if let Some(rest_w) = rest.strip_prefix("/work/b") {
+                let digits = rest_w.bytes().take_while(u8::is_ascii_digit).count();
+                if digits >= 3 && rest_w[digits..].starts_with('/') {
+                    out.push_str(&format!("{}/b", work.display()));
+                    rest = rest_w;
+                    at_boundary = false;
+                    continue 'outer;
+                }
+            }
             for (inside, host) in &roots {
                 if rest.starts_with(inside.as_str()) {
                     out.push_str(host);

@@ -22,7 +22,9 @@ pub const HELPER_SOURCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/help
 pub const HELPER_INSIDE: &str = "/bin/sbx-helper";
 
 fn fresh(bin: &Path) -> bool {
-    let (Ok(b), Ok(s)) = (std::fs::metadata(bin), std::fs::metadata(HELPER_SOURCE)) else { return false };
+    let (Ok(b), Ok(s)) = (std::fs::metadata(bin), std::fs::metadata(HELPER_SOURCE)) else {
+        return false;
+    };
     b.modified().ok() >= s.modified().ok()
 }
 
@@ -41,9 +43,13 @@ fn compile(dir: &Path) -> Result<PathBuf, String> {
         .output()
         .map_err(|e| format!("{cc}: {e}"))?;
     if !out.status.success() {
-        return Err(format!("{cc} -static failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "{cc} -static failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
-    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())?;
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| e.to_string())?;
     std::fs::rename(&tmp, &bin).map_err(|e| e.to_string())?;
     Ok(bin)
 }
@@ -73,7 +79,8 @@ impl Scratch {
     pub fn new(name: &str) -> Scratch {
         static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let d = std::env::temp_dir().join(format!("gob-sbx-test-{}-{name}-{n}", std::process::id()));
+        let d =
+            std::env::temp_dir().join(format!("gob-sbx-test-{}-{name}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -108,15 +115,25 @@ impl Drop for Scratch {
 /// paths are used.
 pub fn policy(mode: Mode, args: &[&str]) -> Policy {
     let host = helper().to_path_buf();
-    let program = if mode.remaps_paths() { PathBuf::from(HELPER_INSIDE) } else { host.clone() };
+    let program = if mode.remaps_paths() {
+        PathBuf::from(HELPER_INSIDE)
+    } else {
+        host.clone()
+    };
     Policy {
         program: program.clone(),
         args: args.iter().map(OsString::from).collect(),
         env: vec![("PATH".into(), "/bin".into())],
         cwd: "/".into(),
-        inputs: vec![Bind { host, inside: program }],
+        inputs: vec![Bind {
+            host,
+            inside: program,
+        }],
         outputs: vec![],
-        limits: Limits { wall: Some(std::time::Duration::from_secs(30)), ..Limits::default() },
+        limits: Limits {
+            wall: Some(std::time::Duration::from_secs(30)),
+            ..Limits::default()
+        },
         hostname: "gob".into(),
     }
 }

@@ -23,6 +23,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/io_uring.h>
 #include <linux/netlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -476,18 +477,9 @@ static socklen_t abstract_addr(const char *name, struct sockaddr_un *sa)
 	return offsetof(struct sockaddr_un, sun_path) + 1 + n;
 }
 
-/* unix-connect <abstract name>: connect, then pass an fd with SCM_RIGHTS
- * (CVE-2024-27297: a builder passing a writable fd to an outside process). */
-static int c_unix_connect(int argc, char **argv)
+/* Passes an fd of the cwd over a connected unix socket (SCM_RIGHTS). */
+static int send_fd(int s)
 {
-	struct sockaddr_un sa;
-	NEED(1);
-	socklen_t len = abstract_addr(argv[0], &sa);
-	int s = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (s < 0)
-		return blocked("errno=%s (socket)", ename(errno));
-	if (connect(s, (struct sockaddr *)&sa, len) < 0)
-		return blocked_errno(errno);
 	int pass = open(".", O_RDONLY | O_DIRECTORY);
 	if (pass < 0)
 		pass = 0;
@@ -508,9 +500,92 @@ static int c_unix_connect(int argc, char **argv)
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &pass, sizeof pass);
-	if (sendmsg(s, &m, 0) < 0)
-		return escaped("connected to @%s (sendmsg SCM_RIGHTS: %s)", argv[0], ename(errno));
+	return sendmsg(s, &m, 0) < 0 ? errno : 0;
+}
+
+/* unix-connect <abstract name>: connect, then pass an fd with SCM_RIGHTS
+ * (CVE-2024-27297: a builder passing a writable fd to an outside process). */
+static int c_unix_connect(int argc, char **argv)
+{
+	struct sockaddr_un sa;
+	NEED(1);
+	socklen_t len = abstract_addr(argv[0], &sa);
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (s < 0)
+		return blocked("errno=%s (socket)", ename(errno));
+	if (connect(s, (struct sockaddr *)&sa, len) < 0)
+		return blocked_errno(errno);
+	int e = send_fd(s);
+	if (e)
+		return escaped("connected to @%s (sendmsg SCM_RIGHTS: %s)", argv[0], ename(e));
 	return escaped("connected to @%s and passed an fd", argv[0]);
+}
+
+/* unix-path-connect <path>: connect to a unix socket by path (an ssh-agent,
+ * docker.sock, the user's D-Bus), then pass an fd with SCM_RIGHTS. */
+static int c_unix_path_connect(int argc, char **argv)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	NEED(1);
+	if (strlen(argv[0]) >= sizeof sa.sun_path)
+		return fail("path too long for sun_path");
+	strcpy(sa.sun_path, argv[0]);
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (s < 0)
+		return blocked("errno=%s (socket)", ename(errno));
+	if (connect(s, (struct sockaddr *)&sa, sizeof sa) < 0)
+		return blocked_errno(errno);
+	int e = send_fd(s);
+	if (e)
+		return escaped("connected to %s (sendmsg SCM_RIGHTS: %s)", argv[0], ename(e));
+	return escaped("connected to %s and passed an fd", argv[0]);
+}
+
+/* uring-udp <ip> <port>: create the UDP socket with io_uring's
+ * IORING_OP_SOCKET (which no seccomp filter on socket(2) sees), then sendto. */
+static int c_uring_udp(int argc, char **argv)
+{
+	struct sockaddr_in sa;
+	struct io_uring_params p;
+	NEED(2);
+	if (inet_addr_of(argv[0], argv[1], &sa) < 0)
+		return fail("bad address %s", argv[0]);
+	memset(&p, 0, sizeof p);
+	int ring = syscall(SYS_io_uring_setup, 4, &p);
+	if (ring < 0)
+		return blocked("errno=%s (io_uring_setup)", ename(errno));
+	size_t sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	size_t cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	if (p.features & IORING_FEAT_SINGLE_MMAP)
+		sq_len = cq_len = sq_len > cq_len ? sq_len : cq_len;
+	char *sq = mmap(NULL, sq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
+	char *cq = (p.features & IORING_FEAT_SINGLE_MMAP)
+			   ? sq
+			   : mmap(NULL, cq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_CQ_RING);
+	struct io_uring_sqe *sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE,
+					 MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED)
+		return fail("mmap io_uring: %s", ename(errno));
+	unsigned *tail = (unsigned *)(sq + p.sq_off.tail), mask = *(unsigned *)(sq + p.sq_off.ring_mask);
+	unsigned idx = *tail & mask;
+	struct io_uring_sqe *e = &sqes[idx];
+	memset(e, 0, sizeof *e);
+	e->opcode = IORING_OP_SOCKET;
+	e->fd = AF_INET;
+	e->off = SOCK_DGRAM;
+	e->len = 0;
+	((unsigned *)(sq + p.sq_off.array))[idx] = idx;
+	__atomic_store_n(tail, *tail + 1, __ATOMIC_RELEASE);
+	if (syscall(SYS_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+		return blocked("errno=%s (io_uring_enter)", ename(errno));
+	unsigned head = __atomic_load_n((unsigned *)(cq + p.cq_off.head), __ATOMIC_ACQUIRE);
+	unsigned cmask = *(unsigned *)(cq + p.cq_off.ring_mask);
+	struct io_uring_cqe *c = (struct io_uring_cqe *)(cq + p.cq_off.cqes) + (head & cmask);
+	if (c->res < 0)
+		return blocked("errno=%s (IORING_OP_SOCKET)", ename(-c->res));
+	if (sendto(c->res, "pwned\n", 6, 0, (struct sockaddr *)&sa, sizeof sa) < 0)
+		return blocked_errno(errno);
+	return escaped("io_uring made an AF_INET socket and sent a datagram to %s:%s", argv[0], argv[1]);
 }
 
 /* unix-listen <abstract name> <ready file> <done file>: listen, create the
@@ -1014,7 +1089,7 @@ static int c_forkbomb(int argc, char **argv)
 				pause();
 		}
 		if (p < 0)
-			return blocked("errno=%s", ename(errno));
+			return blocked("errno=%s forks=%ld", ename(errno), n);
 		n++;
 	}
 }
@@ -1111,6 +1186,8 @@ static const struct {
 	{"tcp", c_tcp},
 	{"udp", c_udp},
 	{"unix-connect", c_unix_connect},
+	{"unix-path-connect", c_unix_path_connect},
+	{"uring-udp", c_uring_udp},
 	{"unix-listen", c_unix_listen},
 	{"nl-send", c_nl_send},
 	{"nl-listen", c_nl_listen},
