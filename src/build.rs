@@ -416,6 +416,8 @@ pub fn build(
             &cfg.toolchain.tool_dir(),
         )
         .into_iter()
+        // A changed -toolexec program must rebuild (it is keyed by content).
+        .chain(opts.toolexec.clone())
         .filter(|p| !written.iter().any(|(_, w)| w == p))
         .collect();
         let outputs = written

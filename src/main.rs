@@ -56,6 +56,9 @@ struct ReplayArgs {
     /// The replay directory (new or empty); implies --keep.
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
+    /// Open an interactive shell inside the --action's sandbox, its inputs in place.
+    #[arg(long)]
+    shell: bool,
     /// Write the files action ID saw into a tar (with -o).
     #[arg(long, value_name = "ID")]
     export: Option<String>,
@@ -268,6 +271,7 @@ const LONG_FLAGS: &[&str] = &[
     "dir",
     "export",
     "trust-env",
+    "shell",
     "debug-actiongraph",
     "buildvcs",
 ];
@@ -397,7 +401,11 @@ fn run_replay(a: ReplayArgs, env: &Env) -> anyhow::Result<ExitCode> {
             .transpose()?,
         trust_env: a.trust_env,
         verbose: a.verbose,
+        shell: a.shell,
     };
+    if a.shell && a.action.is_none() {
+        anyhow::bail!("--shell needs --action ID|PKG: the action whose sandbox to open");
+    }
     if let Some(id) = &a.export {
         let Some(out) = &a.output else {
             anyhow::bail!("--export {id} needs -o FILE.tar");

@@ -69,6 +69,10 @@ pub struct ReplayOptions {
     pub trust_env: bool,
     /// Print each action as it finishes.
     pub verbose: bool,
+    /// `--shell`: instead of running the `--action` action, open an interactive
+    /// shell in its sandbox, its inputs in place (plus the host's /bin, /usr,
+    /// /lib and /lib64 read-only, so the shell itself can run).
+    pub shell: bool,
 }
 
 /// Why replay could not start, or stopped.
@@ -704,8 +708,12 @@ fn replay_one(
         return not_run(report, format!("{}: {e}", own.display()));
     }
     // Inputs: each into the store by digest, bound at its inside path.
-    let mut binds = Vec::with_capacity(a.inputs.len() + 2);
+    let mut binds: Vec<gob_sandbox::Bind> = Vec::with_capacity(a.inputs.len() + 2);
     for f in &a.inputs {
+        // Each path once (the recorder dedups too; a hostile trace may not).
+        if binds.iter().any(|b| b.inside.as_os_str() == f.path.as_str()) {
+            continue;
+        }
         let mut digest = f.digest;
         if !store.has(&digest) {
             // A divergent producer: its recorded bytes if the trace has them, else
@@ -749,6 +757,12 @@ fn replay_one(
             host: store.path(&digest),
             inside: PathBuf::from(&f.path),
         });
+    }
+    if opts.shell && opts.only.as_deref().is_some_and(|w| action_id(a.index) == w || a.package == w) {
+        return match open_shell(opts, a, binds, &own, &own_inside) {
+            Ok(()) => not_run(report, "an interactive shell ran instead (--shell)".into()),
+            Err(e) => not_run(report, format!("--shell: {e}")),
+        };
     }
     let recorded_ok = a.status == Status::Exited(0);
     // Run: the internal pack here, tools in the sandbox.
@@ -881,6 +895,67 @@ fn replay_one(
         report,
         produced: made,
     }
+}
+
+/// `--shell`: /bin/sh in the action's sandbox on the caller's terminal.
+fn open_shell(
+    opts: &ReplayOptions,
+    a: &ActionRecord,
+    mut binds: Vec<gob_sandbox::Bind>,
+    own: &Path,
+    own_inside: &str,
+) -> Result<(), String> {
+    for d in ["/usr", "/bin", "/lib", "/lib64"] {
+        // On merged-/usr hosts /bin, /lib and /lib64 are links into /usr: the
+        // directory they name is bound at their path (the sandbox binds no links).
+        if let Ok(real) = std::fs::canonicalize(d) {
+            if real.is_dir() {
+                binds.push(gob_sandbox::Bind {
+                    host: real,
+                    inside: PathBuf::from(d),
+                });
+            }
+        }
+    }
+    let shell = ["/bin/sh", "/usr/bin/sh"]
+        .into_iter()
+        .find(|s| binds.iter().any(|b| Path::new(s).starts_with(&b.inside)))
+        .ok_or("no /bin/sh on this host")?;
+    let tool = format!(
+        "/goroot/pkg/tool/{}_{}/{}",
+        opts.toolchain.host_goos, opts.toolchain.host_goarch, a.tool
+    );
+    let mut env: Vec<(std::ffi::OsString, std::ffi::OsString)> =
+        a.env.iter().map(|(k, v)| (k.into(), v.into())).collect();
+    env.push(("PATH".into(), "/bin:/usr/bin".into()));
+    env.push(("PS1".into(), format!("[gob {} {}] $ ", action_id(a.index), a.kind).into()));
+    eprintln!(
+        "gob replay: shell in {} ({} {}); the tool runs as: {tool} {}",
+        action_id(a.index),
+        a.kind,
+        a.package,
+        a.argv.join(" ")
+    );
+    let policy = gob_sandbox::Policy {
+        program: PathBuf::from(shell),
+        args: Vec::new(),
+        env,
+        cwd: PathBuf::from(&a.cwd),
+        inputs: binds,
+        outputs: vec![gob_sandbox::Bind {
+            host: own.to_path_buf(),
+            inside: PathBuf::from(own_inside),
+        }],
+        limits: gob_sandbox::Limits {
+            wall: None,
+            ..gob_sandbox::Limits::default()
+        },
+        hostname: "gob".into(),
+    };
+    let sb = gob_sandbox::Sandbox::new(opts.sandbox)
+        .map_err(|e| e.to_string())?
+        .with_terminal(true);
+    sb.run(&policy).map(|_| ()).map_err(|e| e.to_string())
 }
 
 /// The action's own directory, as a capability (no path from the trace leaves it).

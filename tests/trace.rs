@@ -263,3 +263,32 @@ fn replay_refuses_wrong_toolchain_and_hostile_env() {
     let o = replay(&area, &bad, &[]);
     assert!(text(&o).contains("names the program \"sh\"; replay runs only the Go toolchain's tools"), "{}", text(&o));
 }
+
+/// Pins: `--shell` opens a shell inside one action's sandbox with its inputs
+/// in place, as uid 1000, and nothing of the host beyond the shell's own files.
+#[test]
+fn replay_shell_opens_the_actions_sandbox() {
+    use std::io::Write;
+    let area = Area::new("trace-shell");
+    let t = record(&area, "hello", &[]);
+    let mut child = std::process::Command::new(common::gob_binary())
+        .args(["replay", "--action", "example.com/hello", "--shell", t.to_str().unwrap()])
+        .current_dir(&area.root)
+        .env_clear()
+        .envs(area.env("amd64"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"ls /mod/example.com/hello; id -u; cat /etc/passwd || echo no-passwd\nexit\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let s = text(&o);
+    assert!(s.contains("main.go") && s.contains("\n1000\n") && s.contains("no-passwd"), "{s}");
+    assert!(s.contains("an interactive shell ran instead (--shell)"), "{s}");
+}

@@ -230,6 +230,8 @@ pub struct Sandbox {
     host: probe::Host,
     /// Mount a procfs at /proc (namespace modes).
     with_proc: bool,
+    /// Give the command the caller's stdin/stdout/stderr (an interactive shell).
+    terminal: bool,
     /// Directories found fully declared before (see groups.rs).
     dir_cache: groups::DirCache,
     /// A pidfd of this process, for children to check that we are alive.
@@ -265,6 +267,7 @@ impl Sandbox {
             filter: seccomp::program(mode),
             host,
             with_proc: false,
+            terminal: false,
             dir_cache: groups::DirCache::new(),
             self_pidfd,
         })
@@ -282,6 +285,7 @@ impl Sandbox {
                 filter: Vec::new(),
                 host: probe::Host::detect(),
                 with_proc: false,
+                terminal: false,
                 dir_cache: groups::DirCache::new(),
                 self_pidfd: probe::self_pidfd().ok(),
             })
@@ -292,6 +296,15 @@ impl Sandbox {
     /// information the build should not depend on). No effect in other modes.
     pub fn with_proc(mut self, on: bool) -> Sandbox {
         self.with_proc = on;
+        self
+    }
+
+    /// Gives the command the caller's stdin, stdout and stderr instead of
+    /// /dev/null and captured pipes (`gob replay --shell`). The command is
+    /// still in a new session, so it cannot take the terminal as its
+    /// controlling terminal, and TIOCSTI stays filtered.
+    pub fn with_terminal(mut self, on: bool) -> Sandbox {
+        self.terminal = on;
         self
     }
 

@@ -44,6 +44,20 @@ fn dev_null() -> Result<OwnedFd, SandboxError> {
     above_stdio(OwnedFd::from(f))
 }
 
+/// A copy of one of the caller's standard fds (for `Sandbox::with_terminal`).
+fn caller_fd(fd: i32) -> Result<OwnedFd, SandboxError> {
+    use std::os::fd::BorrowedFd;
+    // SAFETY: 0, 1 and 2 are open for the life of the process.
+    let b = unsafe { BorrowedFd::borrow_raw(fd) };
+    let owned = b
+        .try_clone_to_owned()
+        .map_err(|source| SandboxError::Setup {
+            step: format!("dup fd {fd}"),
+            source,
+        })?;
+    above_stdio(owned)
+}
+
 /// argv and envp storage with their NULL-terminated pointer arrays.
 fn argv_envp(
     p: &crate::Policy,
@@ -266,9 +280,20 @@ pub(crate) fn run(sb: &Sandbox, c: &Checked<'_>) -> Result<Outcome, SandboxError
     let mode = sb.mode;
     let p = c.policy;
     let host = &sb.host;
-    let stdin = dev_null()?;
+    let stdin = if sb.terminal {
+        caller_fd(0)?
+    } else {
+        dev_null()?
+    };
     let (out_r, out_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
+    // With the caller's terminal, the child writes there; the pipes' write ends
+    // close here, so the supervisor sees EOF at once.
+    let (out_w, err_w) = if sb.terminal {
+        (caller_fd(1)?, caller_fd(2)?)
+    } else {
+        (out_w, err_w)
+    };
     let pipes = Pipes::new()?;
 
     // Namespaces: the mounts, the ids, the maps the parent writes.

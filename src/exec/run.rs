@@ -603,6 +603,9 @@ fn policy(
             bind(host, PathBuf::from(i.at.inside()))
         })
         .collect();
+    // A file can be declared twice (cmd/vet's printf embeds its own doc.go).
+    inputs.sort_by(|x, y| x.inside.cmp(&y.inside));
+    inputs.dedup_by(|x, y| x.inside == y.inside);
     let tool = tool_path(opts, bin, inside);
     inputs.push(bind(opts.tool_dir.join(bin), tool.clone()));
     let (program, mut argv) = match &opts.toolexec {
