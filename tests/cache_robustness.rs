@@ -698,6 +698,9 @@ fn mixer_role(arg: &str) {
                 s.spawn(move || {
                     let w = id * 10 + th;
                     let work = dir.join(format!("work-{w}"));
+                    // Made up front: the first lookup may already be a hit
+                    // (another process put the key), and a hit materializes here.
+                    must(fs::create_dir_all(&work), "create work dir");
                     let mut r = Rng::new(w + 1);
                     let (mut hits, mut puts) = (0, 0);
                     for _ in 0..40 {
