@@ -212,23 +212,22 @@ pub fn build(
     let wall_start = std::time::SystemTime::now();
     // An explicit trace needs every action's record: no memo.
     let explicit_trace = matches!(opts.trace, TraceChoice::File { .. });
-    let memo_key = (!opts.force
-        && !opts.dry_run
-        && !explicit_trace
-        && opts.debug_actiongraph.is_none())
-    .then(|| {
-        crate::cache::Digest::of_bytes(
-            format!(
-                "gob {}\n{patterns:?}\n{cfg:?}\n{:?}\n{:?}\n{:?}\n{:?}",
-                env!("CARGO_PKG_VERSION"),
-                opts.plan,
-                opts.output,
-                opts.sandbox,
-                opts.toolexec
-            )
-            .as_bytes(),
-        )
-    });
+    let memo_key =
+        (!opts.force && !opts.dry_run && !explicit_trace && opts.debug_actiongraph.is_none()).then(
+            || {
+                crate::cache::Digest::of_bytes(
+                    format!(
+                        "gob {}\n{patterns:?}\n{cfg:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+                        env!("CARGO_PKG_VERSION"),
+                        opts.plan,
+                        opts.output,
+                        opts.sandbox,
+                        opts.toolexec
+                    )
+                    .as_bytes(),
+                )
+            },
+        );
     if let Some(m) = memo_key
         .as_ref()
         .and_then(|k| crate::memo::lookup(cache, k))

@@ -309,10 +309,7 @@ fn normalize_args(args: impl Iterator<Item = String>) -> Result<Vec<String>, Str
 
 /// `--sandbox` and `--hermetic` together: `--hermetic` is `full`, and a
 /// conflicting explicit mode is an error rather than a silent choice.
-fn sandbox_choice(
-    mode: Option<&str>,
-    hermetic: bool,
-) -> anyhow::Result<gob::build::SandboxChoice> {
+fn sandbox_choice(mode: Option<&str>, hermetic: bool) -> anyhow::Result<gob::build::SandboxChoice> {
     use gob::build::SandboxChoice;
     let parsed = match mode {
         None => None,
@@ -354,11 +351,11 @@ fn resolve_program(name: &str, env: &Env) -> anyhow::Result<PathBuf> {
 }
 
 fn run_replay(a: ReplayArgs, env: &Env) -> anyhow::Result<ExitCode> {
-    let goroot = a
-        .common
-        .goroot
-        .clone()
-        .or_else(|| env.get("GOROOT").filter(|g| !g.is_empty()).map(PathBuf::from));
+    let goroot = a.common.goroot.clone().or_else(|| {
+        env.get("GOROOT")
+            .filter(|g| !g.is_empty())
+            .map(PathBuf::from)
+    });
     let toolchain = gob::toolchain::Toolchain::discover(goroot.as_deref(), None)?;
     let sandbox = match a.sandbox.as_deref() {
         None | Some("full") => gob_sandbox::Mode::Full,

@@ -531,7 +531,11 @@ fn select(trace: &Trace, only: Option<&str>, sources: &Sources) -> Result<Vec<u3
         let Some(a) = trace.action(i) else { continue };
         for f in &a.inputs {
             let available = trace.blobs.contains_key(&f.digest)
-                || (!f.path.starts_with("/work/") && sources.trees.iter().any(|(p, _)| f.path.starts_with(p.as_str())));
+                || (!f.path.starts_with("/work/")
+                    && sources
+                        .trees
+                        .iter()
+                        .any(|(p, _)| f.path.starts_with(p.as_str())));
             if !available {
                 if let Some(&p) = producers.get(f.path.as_str()) {
                     stack.push(p);
@@ -576,66 +580,76 @@ fn run_all(
     let mut dependents: HashMap<u32, Vec<u32>> = HashMap::new();
     for &i in selected {
         let Some(a) = trace.action(i) else { continue };
-        let deps: Vec<u32> = a.deps.iter().copied().filter(|d| chosen.contains(d)).collect();
+        let deps: Vec<u32> = a
+            .deps
+            .iter()
+            .copied()
+            .filter(|d| chosen.contains(d))
+            .collect();
         pending.insert(i, deps.len());
         for d in deps {
             dependents.entry(d).or_default().push(i);
         }
     }
-    let mut ready: std::collections::BTreeSet<u32> =
-        pending.iter().filter(|(_, n)| **n == 0).map(|(i, _)| *i).collect();
+    let mut ready: std::collections::BTreeSet<u32> = pending
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(i, _)| *i)
+        .collect();
     // Output path → (recorded digest, replayed digest), for dependents.
     let produced: Arc<Mutex<HashMap<String, (Digest, Digest)>>> = Default::default();
     let (tx, rx) = mpsc::channel::<Done>();
     let mut reports: HashMap<u32, ActionReport> = HashMap::new();
     let mut running = 0usize;
     let jobs = opts.jobs.max(1);
-    std::thread::scope(|s| {
-        loop {
-            while running < jobs {
-                let Some(i) = ready.pop_first() else { break };
-                let Some(a) = trace.action(i) else { continue };
-                running += 1;
-                let tx = tx.clone();
-                let (store, sources, sandbox, produced) =
-                    (store.clone(), sources.clone(), sandbox.clone(), produced.clone());
-                s.spawn(move || {
-                    let d = replay_one(opts, a, root, &store, &sources, &sandbox, &produced);
-                    let _ = tx.send(d);
-                });
+    std::thread::scope(|s| loop {
+        while running < jobs {
+            let Some(i) = ready.pop_first() else { break };
+            let Some(a) = trace.action(i) else { continue };
+            running += 1;
+            let tx = tx.clone();
+            let (store, sources, sandbox, produced) = (
+                store.clone(),
+                sources.clone(),
+                sandbox.clone(),
+                produced.clone(),
+            );
+            s.spawn(move || {
+                let d = replay_one(opts, a, root, &store, &sources, &sandbox, &produced);
+                let _ = tx.send(d);
+            });
+        }
+        if running == 0 {
+            break;
+        }
+        let Ok(done) = rx.recv() else { break };
+        running -= 1;
+        let i = done.report.index;
+        if let Ok(mut p) = produced.lock() {
+            let a = trace.action(i);
+            for (path, got) in done.produced {
+                let want = a
+                    .and_then(|a| a.outputs.iter().find(|o| o.file.path == path))
+                    .map(|o| o.file.digest)
+                    .unwrap_or(got);
+                p.insert(path, (want, got));
             }
-            if running == 0 {
-                break;
-            }
-            let Ok(done) = rx.recv() else { break };
-            running -= 1;
-            let i = done.report.index;
-            if let Ok(mut p) = produced.lock() {
-                let a = trace.action(i);
-                for (path, got) in done.produced {
-                    let want = a
-                        .and_then(|a| a.outputs.iter().find(|o| o.file.path == path))
-                        .map(|o| o.file.digest)
-                        .unwrap_or(got);
-                    p.insert(path, (want, got));
-                }
-            }
-            if opts.verbose {
-                eprintln!(
-                    "{} {} {}: {}",
-                    done.report.id(),
-                    done.report.kind,
-                    done.report.package,
-                    verdict_word(&done.report.verdict)
-                );
-            }
-            reports.insert(i, done.report);
-            for d in dependents.get(&i).cloned().unwrap_or_default() {
-                if let Some(n) = pending.get_mut(&d) {
-                    *n -= 1;
-                    if *n == 0 {
-                        ready.insert(d);
-                    }
+        }
+        if opts.verbose {
+            eprintln!(
+                "{} {} {}: {}",
+                done.report.id(),
+                done.report.kind,
+                done.report.package,
+                verdict_word(&done.report.verdict)
+            );
+        }
+        reports.insert(i, done.report);
+        for d in dependents.get(&i).cloned().unwrap_or_default() {
+            if let Some(n) = pending.get_mut(&d) {
+                *n -= 1;
+                if *n == 0 {
+                    ready.insert(d);
                 }
             }
         }
@@ -711,7 +725,10 @@ fn replay_one(
     let mut binds: Vec<gob_sandbox::Bind> = Vec::with_capacity(a.inputs.len() + 2);
     for f in &a.inputs {
         // Each path once (the recorder dedups too; a hostile trace may not).
-        if binds.iter().any(|b| b.inside.as_os_str() == f.path.as_str()) {
+        if binds
+            .iter()
+            .any(|b| b.inside.as_os_str() == f.path.as_str())
+        {
             continue;
         }
         let mut digest = f.digest;
@@ -742,7 +759,11 @@ fn replay_one(
         }
         // An input inside the action's own directory (importcfg) is bound over
         // an empty file there: the mount point must exist.
-        if let Some(rel) = f.path.strip_prefix(&own_inside).and_then(|r| r.strip_prefix('/')) {
+        if let Some(rel) = f
+            .path
+            .strip_prefix(&own_inside)
+            .and_then(|r| r.strip_prefix('/'))
+        {
             let made = own_dir_cap(&own).and_then(|d| {
                 if let Some((parent, _)) = rel.rsplit_once('/') {
                     d.create_dir_all(parent)?;
@@ -750,7 +771,10 @@ fn replay_one(
                 d.write(rel, b"")
             });
             if let Err(e) = made {
-                return not_run(report, format!("creating {} in {}: {e}", rel, own.display()));
+                return not_run(
+                    report,
+                    format!("creating {} in {}: {e}", rel, own.display()),
+                );
             }
         }
         binds.push(gob_sandbox::Bind {
@@ -758,7 +782,12 @@ fn replay_one(
             inside: PathBuf::from(&f.path),
         });
     }
-    if opts.shell && opts.only.as_deref().is_some_and(|w| action_id(a.index) == w || a.package == w) {
+    if opts.shell
+        && opts
+            .only
+            .as_deref()
+            .is_some_and(|w| action_id(a.index) == w || a.package == w)
+    {
         return match open_shell(opts, a, binds, &own, &own_inside) {
             Ok(()) => not_run(report, "an interactive shell ran instead (--shell)".into()),
             Err(e) => not_run(report, format!("--shell: {e}")),
@@ -928,7 +957,10 @@ fn open_shell(
     let mut env: Vec<(std::ffi::OsString, std::ffi::OsString)> =
         a.env.iter().map(|(k, v)| (k.into(), v.into())).collect();
     env.push(("PATH".into(), "/bin:/usr/bin".into()));
-    env.push(("PS1".into(), format!("[gob {} {}] $ ", action_id(a.index), a.kind).into()));
+    env.push((
+        "PS1".into(),
+        format!("[gob {} {}] $ ", action_id(a.index), a.kind).into(),
+    ));
     eprintln!(
         "gob replay: shell in {} ({} {}); the tool runs as: {tool} {}",
         action_id(a.index),
@@ -1010,7 +1042,9 @@ fn run_pack(
         let rel = p
             .strip_prefix(own_inside)
             .and_then(|r| r.strip_prefix('/'))
-            .filter(|r| !r.is_empty() && !r.split('/').any(|c| c == ".." || c == "." || c.is_empty()))
+            .filter(|r| {
+                !r.is_empty() && !r.split('/').any(|c| c == ".." || c == "." || c.is_empty())
+            })
             .ok_or_else(|| format!("pack: {p} is neither an input nor in {own_inside}"))?;
         Ok(own.join(rel))
     };

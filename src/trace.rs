@@ -13,8 +13,8 @@ use gob_replay::schema::{self, ActionRecord, FileRef, Header, OutputRef, Platfor
 use gob_replay::TraceWriter;
 
 use crate::cache::{Digest, DigestCache};
-use crate::load::LoadConfig;
 use crate::exec::{ActionResult, ExecStatus, InputBytes, Recorder};
+use crate::load::LoadConfig;
 use crate::plan::{Action, ActionGraph, Arg, Loc, SrcRoot};
 
 /// GOOS/GOARCH spelling of the machine gob runs on.
@@ -361,7 +361,11 @@ pub fn show(t: &gob_replay::Trace, json: bool) -> String {
         h.format,
         h.version,
         h.gob_version,
-        if h.patterns.is_empty() { ".".to_string() } else { h.patterns.join(" ") },
+        if h.patterns.is_empty() {
+            ".".to_string()
+        } else {
+            h.patterns.join(" ")
+        },
         h.target.os,
         h.target.arch,
         h.target_env
@@ -383,7 +387,11 @@ pub fn show(t: &gob_replay::Trace, json: bool) -> String {
             Some(_) => "build failed".to_string(),
             None => "INCOMPLETE: the build was interrupted".to_string(),
         },
-        if h.blobs { "embedded" } else { "not embedded (digests only)" }
+        if h.blobs {
+            "embedded"
+        } else {
+            "not embedded (digests only)"
+        }
     );
     let mut cached = 0;
     let mut wall = 0u64;

@@ -47,19 +47,37 @@ fn amd64_trace_replays_with_emulated_arm64_toolchain() {
     let t = area.path("out/amd64.cbor");
     let o = area.gob(
         &fixture("hello"),
-        &["build", "--hermetic", "--trace", t.to_str().unwrap(), "-o", area.path("out/h").to_str().unwrap(), "."],
+        &[
+            "build",
+            "--hermetic",
+            "--trace",
+            t.to_str().unwrap(),
+            "-o",
+            area.path("out/h").to_str().unwrap(),
+            ".",
+        ],
         &[],
     );
     assert!(o.status.success(), "{}", text(&o));
     let (arm, q) = (arm64_goroot(), qemu());
     let o = area.gob(
         &area.root,
-        &["replay", "--goroot", arm.to_str().unwrap(), "--toolexec", q.to_str().unwrap(), t.to_str().unwrap()],
+        &[
+            "replay",
+            "--goroot",
+            arm.to_str().unwrap(),
+            "--toolexec",
+            q.to_str().unwrap(),
+            t.to_str().unwrap(),
+        ],
         &[],
     );
     let s = text(&o);
     assert!(o.status.success(), "{s}");
-    assert!(s.contains("recorded with linux/amd64 tools, replayed with linux/arm64 tools"), "{s}");
+    assert!(
+        s.contains("recorded with linux/amd64 tools, replayed with linux/arm64 tools"),
+        "{s}"
+    );
     assert!(s.contains("actions reproduced bit for bit"), "{s}");
 }
 
@@ -91,6 +109,9 @@ fn emulated_arm64_trace_replays_natively() {
     let o = area.gob(&area.root, &["replay", t.to_str().unwrap()], &[]);
     let s = text(&o);
     assert!(o.status.success(), "{s}");
-    assert!(s.contains("recorded with linux/arm64 tools, replayed with linux/amd64 tools"), "{s}");
+    assert!(
+        s.contains("recorded with linux/arm64 tools, replayed with linux/amd64 tools"),
+        "{s}"
+    );
     assert!(s.contains("actions reproduced bit for bit"), "{s}");
 }

@@ -18,10 +18,21 @@ fn build_bytes(area: &Area, name: &str, mode: &str, goarch: &str) -> Vec<u8> {
     let cache = area.path(&format!("cache-{mode}"));
     let o = area.gob(
         &fixture(name),
-        &["build", "-a", &format!("--sandbox={mode}"), "-o", out.to_str().unwrap(), "."],
+        &[
+            "build",
+            "-a",
+            &format!("--sandbox={mode}"),
+            "-o",
+            out.to_str().unwrap(),
+            ".",
+        ],
         &[("GOBCACHE", cache.to_str().unwrap()), ("GOARCH", goarch)],
     );
-    assert!(o.status.success(), "gob build --sandbox={mode} {name} ({goarch}): {}", text(&o));
+    assert!(
+        o.status.success(),
+        "gob build --sandbox={mode} {name} ({goarch}): {}",
+        text(&o)
+    );
     fs::read(&out).unwrap()
 }
 
@@ -74,28 +85,53 @@ fn toolexec_runs_inside_the_actions_sandbox() {
     let report = probe(&area, "report");
     let o = area.gob(
         &fixture("hello"),
-        &["build", "--hermetic", "-toolexec", report.to_str().unwrap(), "-o", area.path("out/hello").to_str().unwrap(), "."],
+        &[
+            "build",
+            "--hermetic",
+            "-toolexec",
+            report.to_str().unwrap(),
+            "-o",
+            area.path("out/hello").to_str().unwrap(),
+            ".",
+        ],
         &[],
     );
     let t = text(&o);
-    assert!(!o.status.success(), "the probe fails the link on purpose: {t}");
+    assert!(
+        !o.status.success(),
+        "the probe fails the link on purpose: {t}"
+    );
     assert!(
         t.contains("toolexec-probe saw link: hostname=gob uid=1000 gid=1000 root-visible=false etc-passwd-visible=false"),
         "{t}"
     );
-    assert!(t.contains("# example.com/hello"), "failure printed like go build: {t}");
+    assert!(
+        t.contains("# example.com/hello"),
+        "failure printed like go build: {t}"
+    );
 
     // A pass-through wrapper changes nothing in the output.
     let pass = probe(&area, "pass");
     let with = area.path("out/hello-toolexec");
     let o = area.gob(
         &fixture("hello"),
-        &["build", "--hermetic", "-toolexec", pass.to_str().unwrap(), "-o", with.to_str().unwrap(), "."],
+        &[
+            "build",
+            "--hermetic",
+            "-toolexec",
+            pass.to_str().unwrap(),
+            "-o",
+            with.to_str().unwrap(),
+            ".",
+        ],
         &[],
     );
     assert!(o.status.success(), "{}", text(&o));
     let without = build_bytes(&area, "hello", "full", "amd64");
-    assert!(fs::read(&with).unwrap() == without, "-toolexec pass-through changed the binary");
+    assert!(
+        fs::read(&with).unwrap() == without,
+        "-toolexec pass-through changed the binary"
+    );
 }
 
 /// Pins: a read of an undeclared file fails the build and names the action,
@@ -106,7 +142,16 @@ fn undeclared_read_names_action_package_and_path() {
     let undeclared = probe(&area, "undeclared");
     let o = area.gob(
         &fixture("hello"),
-        &["build", "--hermetic", "-a", "-toolexec", undeclared.to_str().unwrap(), "-o", area.path("out/x").to_str().unwrap(), "."],
+        &[
+            "build",
+            "--hermetic",
+            "-a",
+            "-toolexec",
+            undeclared.to_str().unwrap(),
+            "-o",
+            area.path("out/x").to_str().unwrap(),
+            ".",
+        ],
         &[],
     );
     let t = text(&o);
@@ -118,22 +163,33 @@ fn undeclared_read_names_action_package_and_path() {
             && t.contains("gob: action b0"),
         "{t}"
     );
-    assert!(t.contains("compile of ") || t.contains("asm of ") || t.contains("symabis of "), "{t}");
+    assert!(
+        t.contains("compile of ") || t.contains("asm of ") || t.contains("symabis of "),
+        "{t}"
+    );
 }
 
 /// Pins: --hermetic and a weaker --sandbox conflict, and an unknown mode is named.
 #[test]
 fn sandbox_flags_are_checked() {
     let area = Area::new("sandbox-flags");
-    let o = area.gob(&fixture("hello"), &["build", "--hermetic", "--sandbox=none", "."], &[]);
+    let o = area.gob(
+        &fixture("hello"),
+        &["build", "--hermetic", "--sandbox=none", "."],
+        &[],
+    );
     assert!(!o.status.success());
-    assert!(text(&o).contains("--hermetic demands --sandbox=full"), "{}", text(&o));
+    assert!(
+        text(&o).contains("--hermetic demands --sandbox=full"),
+        "{}",
+        text(&o)
+    );
     let o = area.gob(&fixture("hello"), &["build", "-sandbox=jail", "."], &[]);
     assert!(!o.status.success());
     assert!(
-        text(&o).contains("--sandbox=jail: unknown mode; use auto, full, namespaces, landlock or none"),
+        text(&o)
+            .contains("--sandbox=jail: unknown mode; use auto, full, namespaces, landlock or none"),
         "{}",
         text(&o)
     );
 }
-

@@ -42,16 +42,23 @@ fn recorded_build_replays_bit_for_bit() {
     let t = record(&area, "asmcall", &[]);
     let tr = Trace::open(&t, Limits::default()).unwrap();
     assert!(tr.is_complete() && tr.end.as_ref().unwrap().success);
-    let kinds: std::collections::BTreeSet<&str> = tr.actions.iter().map(|a| a.kind.as_str()).collect();
+    let kinds: std::collections::BTreeSet<&str> =
+        tr.actions.iter().map(|a| a.kind.as_str()).collect();
     for k in ["symabis", "compile", "asm", "pack", "link"] {
         assert!(kinds.contains(k), "no {k} action recorded: {kinds:?}");
     }
-    assert!(tr.actions.iter().any(|a| a.package == "runtime"), "std is in the trace");
+    assert!(
+        tr.actions.iter().any(|a| a.package == "runtime"),
+        "std is in the trace"
+    );
     let o = replay(&area, &t, &[]);
     let out = text(&o);
     assert!(o.status.success(), "{out}");
     assert!(
-        out.contains(&format!("all {} actions reproduced bit for bit", tr.actions.len())),
+        out.contains(&format!(
+            "all {} actions reproduced bit for bit",
+            tr.actions.len()
+        )),
         "{out}"
     );
 
@@ -61,7 +68,11 @@ fn recorded_build_replays_bit_for_bit() {
     assert!(o.status.success(), "{s}");
     assert!(s.contains("build succeeded; input blobs embedded"), "{s}");
     assert!(s.contains(&format!("{} actions:", tr.actions.len())), "{s}");
-    let o = area.gob(&area.root, &["trace", "show", "--json", t.to_str().unwrap()], &[]);
+    let o = area.gob(
+        &area.root,
+        &["trace", "show", "--json", t.to_str().unwrap()],
+        &[],
+    );
     let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -79,7 +90,10 @@ fn digest_only_trace_replays_from_src() {
     let o = replay(&area, &t, &[]);
     let s = text(&o);
     assert_eq!(o.status.code(), Some(1), "{s}");
-    assert!(s.contains("not embedded in the trace and under no source tree"), "{s}");
+    assert!(
+        s.contains("not embedded in the trace and under no source tree"),
+        "{s}"
+    );
     let src = fixture("hello");
     let o = replay(&area, &t, &["--src", src.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
@@ -88,11 +102,26 @@ fn digest_only_trace_replays_from_src() {
     // exactly its inputs. (A digest-only trace lacks its dependencies' archives.)
     let t = record(&area, "hello", &[]);
     let tr = Trace::open(&t, Limits::default()).unwrap();
-    let main = tr.actions.iter().find(|a| a.package == "example.com/hello" && a.kind == "compile").unwrap();
+    let main = tr
+        .actions
+        .iter()
+        .find(|a| a.package == "example.com/hello" && a.kind == "compile")
+        .unwrap();
     let id = format!("b{:03}", main.index + 1);
     let (x, y) = (area.path("out/x.tar"), area.path("out/y.tar"));
     for out in [&x, &y] {
-        let o = replay(&area, &t, &["--src", src.to_str().unwrap(), "--export", &id, "-o", out.to_str().unwrap()]);
+        let o = replay(
+            &area,
+            &t,
+            &[
+                "--src",
+                src.to_str().unwrap(),
+                "--export",
+                &id,
+                "-o",
+                out.to_str().unwrap(),
+            ],
+        );
         assert!(o.status.success(), "{}", text(&o));
     }
     assert!(fs::read(&x).unwrap() == fs::read(&y).unwrap());
@@ -102,7 +131,11 @@ fn digest_only_trace_replays_from_src() {
         .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    let mut want: Vec<String> = main.inputs.iter().map(|f| f.path.trim_start_matches('/').to_string()).collect();
+    let mut want: Vec<String> = main
+        .inputs
+        .iter()
+        .map(|f| f.path.trim_start_matches('/').to_string())
+        .collect();
     want.sort();
     assert_eq!(names, want);
 }
@@ -112,19 +145,53 @@ fn digest_only_trace_replays_from_src() {
 #[test]
 fn every_build_records_a_trace_under_the_cache() {
     let area = Area::new("trace-auto");
-    let o = area.gob(&fixture("hello"), &["build", "-v", "-o", area.path("out/h").to_str().unwrap(), "."], &[]);
+    let o = area.gob(
+        &fixture("hello"),
+        &[
+            "build",
+            "-v",
+            "-o",
+            area.path("out/h").to_str().unwrap(),
+            ".",
+        ],
+        &[],
+    );
     let s = text(&o);
     assert!(o.status.success(), "{s}");
     let traces = area.path("gobcache/traces");
-    assert!(s.contains(&format!("gob: trace written to {}/build-", traces.display())), "{s}");
+    assert!(
+        s.contains(&format!(
+            "gob: trace written to {}/build-",
+            traces.display()
+        )),
+        "{s}"
+    );
     // Another -o: the no-op memo does not answer, every action is a cache hit.
-    let o = area.gob(&fixture("hello"), &["build", "-v", "-p", "1", "-o", area.path("out/h2").to_str().unwrap(), "."], &[]);
+    let o = area.gob(
+        &fixture("hello"),
+        &[
+            "build",
+            "-v",
+            "-p",
+            "1",
+            "-o",
+            area.path("out/h2").to_str().unwrap(),
+            ".",
+        ],
+        &[],
+    );
     assert!(o.status.success(), "{}", text(&o));
-    let mut all: Vec<PathBuf> = fs::read_dir(&traces).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut all: Vec<PathBuf> = fs::read_dir(&traces)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     all.sort();
     let last = Trace::open(all.last().unwrap(), Limits::default()).unwrap();
     assert!(!last.header.blobs);
-    assert!(last.actions.iter().all(|a| a.cached), "second build: all hits, all recorded");
+    assert!(
+        last.actions.iter().all(|a| a.cached),
+        "second build: all hits, all recorded"
+    );
     assert!(!last.actions.is_empty());
 }
 
@@ -135,7 +202,15 @@ fn killed_build_leaves_a_readable_trace() {
     let area = Area::new("trace-kill");
     let t = area.path("out/killed.cbor");
     let mut child = std::process::Command::new(common::gob_binary())
-        .args(["build", "-a", "--trace", t.to_str().unwrap(), "-o", area.path("out/k").to_str().unwrap(), "."])
+        .args([
+            "build",
+            "-a",
+            "--trace",
+            t.to_str().unwrap(),
+            "-o",
+            area.path("out/k").to_str().unwrap(),
+            ".",
+        ])
         .current_dir(fixture("asmcall"))
         .env_clear()
         .envs(area.env("amd64"))
@@ -156,7 +231,11 @@ fn killed_build_leaves_a_readable_trace() {
     assert!(!tr.is_complete());
     assert!(!tr.actions.is_empty());
     let o = area.gob(&area.root, &["trace", "show", t.to_str().unwrap()], &[]);
-    assert!(text(&o).contains("INCOMPLETE: the build was interrupted"), "{}", text(&o));
+    assert!(
+        text(&o).contains("INCOMPLETE: the build was interrupted"),
+        "{}",
+        text(&o)
+    );
 }
 
 /// Rewrites a trace record by record.
@@ -190,8 +269,17 @@ fn divergence_names_the_action_and_the_byte_offset() {
     let tr = Trace::open(&t, Limits::default()).unwrap();
     // The compile of the main package: its archive is the link's input, so its
     // recorded bytes are in the trace. Flip byte 100 of them.
-    let victim = tr.actions.iter().find(|a| a.package == "example.com/hello" && a.kind == "compile").unwrap();
-    let out = &victim.outputs.iter().find(|o| o.name == "_pkg_.a").unwrap().file;
+    let victim = tr
+        .actions
+        .iter()
+        .find(|a| a.package == "example.com/hello" && a.kind == "compile")
+        .unwrap();
+    let out = &victim
+        .outputs
+        .iter()
+        .find(|o| o.name == "_pkg_.a")
+        .unwrap()
+        .file;
     let mut bytes = tr.blobs[&out.digest].clone();
     bytes[100] ^= 0xff;
     let new = Digest(*blake3::hash(&bytes).as_bytes());
@@ -219,7 +307,11 @@ fn divergence_names_the_action_and_the_byte_offset() {
     assert_eq!(o.status.code(), Some(1), "{s}");
     let id = format!("b{:03}", victim.index + 1);
     let first = s.lines().find(|l| l.starts_with('b')).unwrap_or("");
-    assert_eq!(first, format!("{id} compile example.com/hello (root cause)"), "{s}");
+    assert_eq!(
+        first,
+        format!("{id} compile example.com/hello (root cause)"),
+        "{s}"
+    );
     assert!(s.contains("first differing byte at offset 100"), "{s}");
     assert!(s.contains(&format!("expected {} bytes", out.size)), "{s}");
 }
@@ -237,7 +329,11 @@ fn replay_refuses_wrong_toolchain_and_hostile_env() {
     let o = replay(&area, &t, &["--goroot", fake.to_str().unwrap()]);
     let s = text(&o);
     assert!(!o.status.success());
-    assert!(s.contains("the trace was recorded with go1.27.3, but the toolchain at") && s.contains("is go1.27.2"), "{s}");
+    assert!(
+        s.contains("the trace was recorded with go1.27.3, but the toolchain at")
+            && s.contains("is go1.27.2"),
+        "{s}"
+    );
 
     let bad = area.path("out/env.cbor");
     rewrite(&t, &bad, |rec| match rec {
@@ -250,7 +346,10 @@ fn replay_refuses_wrong_toolchain_and_hostile_env() {
     let o = replay(&area, &bad, &[]);
     let s = text(&o);
     assert!(!o.status.success());
-    assert!(s.contains("sets the environment variable LD_PRELOAD") && s.contains("--trust-env"), "{s}");
+    assert!(
+        s.contains("sets the environment variable LD_PRELOAD") && s.contains("--trust-env"),
+        "{s}"
+    );
 
     let bad = area.path("out/tool.cbor");
     rewrite(&t, &bad, |rec| match rec {
@@ -261,7 +360,11 @@ fn replay_refuses_wrong_toolchain_and_hostile_env() {
         other => vec![other],
     });
     let o = replay(&area, &bad, &[]);
-    assert!(text(&o).contains("names the program \"sh\"; replay runs only the Go toolchain's tools"), "{}", text(&o));
+    assert!(
+        text(&o).contains("names the program \"sh\"; replay runs only the Go toolchain's tools"),
+        "{}",
+        text(&o)
+    );
 }
 
 /// Pins: `--shell` opens a shell inside one action's sandbox with its inputs
@@ -272,7 +375,13 @@ fn replay_shell_opens_the_actions_sandbox() {
     let area = Area::new("trace-shell");
     let t = record(&area, "hello", &[]);
     let mut child = std::process::Command::new(common::gob_binary())
-        .args(["replay", "--action", "example.com/hello", "--shell", t.to_str().unwrap()])
+        .args([
+            "replay",
+            "--action",
+            "example.com/hello",
+            "--shell",
+            t.to_str().unwrap(),
+        ])
         .current_dir(&area.root)
         .env_clear()
         .envs(area.env("amd64"))
@@ -289,6 +398,12 @@ fn replay_shell_opens_the_actions_sandbox() {
         .unwrap();
     let o = child.wait_with_output().unwrap();
     let s = text(&o);
-    assert!(s.contains("main.go") && s.contains("\n1000\n") && s.contains("no-passwd"), "{s}");
-    assert!(s.contains("an interactive shell ran instead (--shell)"), "{s}");
+    assert!(
+        s.contains("main.go") && s.contains("\n1000\n") && s.contains("no-passwd"),
+        "{s}"
+    );
+    assert!(
+        s.contains("an interactive shell ran instead (--shell)"),
+        "{s}"
+    );
 }

@@ -615,14 +615,23 @@ fn between_actions(f: &Fx, listen: &str, reach: &str, address: &str, expected: &
     let g = f.sibling();
     let (ready, done) = (f.host("out/ready"), f.host("out/done"));
     std::thread::scope(|s| {
-        let a = s.spawn(|| f.run_case(listen, &[address, &f.p("/out/ready"), &f.p("/out/done")], |_| {}));
+        let a = s.spawn(|| {
+            f.run_case(
+                listen,
+                &[address, &f.p("/out/ready"), &f.p("/out/done")],
+                |_| {},
+            )
+        });
         let start = Instant::now();
         while !ready.exists() {
             if a.is_finished() {
                 let r = a.join().unwrap();
                 panic!("the listening action ended early:\n{}", r.context());
             }
-            assert!(start.elapsed() < Duration::from_secs(20), "the listening action never got ready");
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "the listening action never got ready"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
         let r = g.run_case(reach, &[address], |_| {});
@@ -640,12 +649,24 @@ impl HostNetlink {
     fn bind() -> HostNetlink {
         use std::os::fd::FromRawFd;
         unsafe {
-            let s = libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, libc::NETLINK_USERSOCK);
-            assert!(s >= 0, "netlink socket: {}", std::io::Error::last_os_error());
+            let s = libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                libc::NETLINK_USERSOCK,
+            );
+            assert!(
+                s >= 0,
+                "netlink socket: {}",
+                std::io::Error::last_os_error()
+            );
             let mut a: libc::sockaddr_nl = std::mem::zeroed();
             a.nl_family = libc::AF_NETLINK as u16;
             let len = std::mem::size_of_val(&a) as u32;
-            assert_eq!(libc::bind(s, (&a as *const libc::sockaddr_nl).cast(), len), 0, "bind netlink");
+            assert_eq!(
+                libc::bind(s, (&a as *const libc::sockaddr_nl).cast(), len),
+                0,
+                "bind netlink"
+            );
             HostNetlink(std::os::fd::OwnedFd::from_raw_fd(s))
         }
     }
@@ -653,7 +674,14 @@ impl HostNetlink {
         unsafe {
             let mut a: libc::sockaddr_nl = std::mem::zeroed();
             let mut len = std::mem::size_of_val(&a) as u32;
-            assert_eq!(libc::getsockname(self.0.as_raw_fd(), (&mut a as *mut libc::sockaddr_nl).cast(), &mut len), 0);
+            assert_eq!(
+                libc::getsockname(
+                    self.0.as_raw_fd(),
+                    (&mut a as *mut libc::sockaddr_nl).cast(),
+                    &mut len
+                ),
+                0
+            );
             a.nl_pid
         }
     }
@@ -671,12 +699,17 @@ fn daemon(f: &Fx, keep_stdout: bool) {
         args.push("keep-stdout");
     }
     let start = Instant::now();
-    let r = f.run_case("daemon", &args, |p| p.limits.wall = Some(Duration::from_secs(30)));
+    let r = f.run_case("daemon", &args, |p| {
+        p.limits.wall = Some(Duration::from_secs(30))
+    });
     let took = start.elapsed();
     assert_no_survivors(&marker, Duration::from_secs(5));
     r.assert_status(ExecStatus::Exited(0));
     r.assert_line("detached");
-    assert!(took < Duration::from_secs(5), "run() took {took:?} for a command that exits at once");
+    assert!(
+        took < Duration::from_secs(5),
+        "run() took {took:?} for a command that exits at once"
+    );
 }
 
 /// A setuid copy of escapee, owned by root when the test runs as root.
@@ -685,23 +718,38 @@ fn setuid_input(f: &Fx) {
     fs::create_dir(f.host("suid")).unwrap();
     // Copied by another process: a file this process wrote could still be
     // open in a child another test thread is forking (ETXTBSY at exec).
-    let st = Command::new("cp").arg(escapee()).arg(&host).status().unwrap();
+    let st = Command::new("cp")
+        .arg(escapee())
+        .arg(&host)
+        .status()
+        .unwrap();
     assert!(st.success(), "cp escapee");
     fs::set_permissions(&host, fs::Permissions::from_mode(0o4755)).unwrap();
     let meta = fs::metadata(&host).unwrap();
     assert_eq!(meta.mode() & 0o7777, 0o4755, "the staged copy is setuid");
     assert_eq!(meta.uid(), euid(), "the staged copy's owner");
     let inside = "/bin/escapee-suid";
-    let program = if f.mode.remaps_paths() { PathBuf::from(inside) } else { host.clone() };
+    let program = if f.mode.remaps_paths() {
+        PathBuf::from(inside)
+    } else {
+        host.clone()
+    };
     let (u, _) = f.ids();
     let r = f.run_case("suid", &[&u.to_string()], |p| {
-        p.inputs.push(Bind { host: host.clone(), inside: inside.into() });
+        p.inputs.push(Bind {
+            host: host.clone(),
+            inside: inside.into(),
+        });
         p.program = program;
     });
     r.assert_line(&format!("blocked uid={u}/{u}/{u} nnp=1"));
     if f.mode.remaps_paths() {
         let text = String::from_utf8_lossy(&r.out.stdout);
-        assert!(text.contains("INFO suid nosuid=1\n"), "inputs are mounted nosuid\n{}", r.context());
+        assert!(
+            text.contains("INFO suid nosuid=1\n"),
+            "inputs are mounted nosuid\n{}",
+            r.context()
+        );
     }
 }
 
@@ -711,8 +759,13 @@ fn setuid_input(f: &Fx) {
 fn gob_sigkilled(f: &Fx) {
     if let Ok(marker) = std::env::var(ROLE_VICTIM) {
         // The child: block in run() until killed.
-        let r = f.run_case("spin-tree", &[&marker], |p| p.limits.wall = Some(Duration::from_secs(120)));
-        panic!("run() returned before the test killed us: {:?}", r.out.status);
+        let r = f.run_case("spin-tree", &[&marker], |p| {
+            p.limits.wall = Some(Duration::from_secs(120))
+        });
+        panic!(
+            "run() returned before the test killed us: {:?}",
+            r.out.status
+        );
     }
     let marker = marker();
     let mut child = reexec(f, ROLE_VICTIM, &marker);
@@ -722,7 +775,10 @@ fn gob_sigkilled(f: &Fx) {
             let out = child_output(&mut child);
             panic!("the gob child exited ({st}) before its sandbox was up:\n{out}");
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "the sandboxed tree never appeared");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the sandboxed tree never appeared"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap(); // SIGKILL
@@ -742,19 +798,35 @@ fn tiocsti(f: &Fx) {
         return;
     }
     let slave = unsafe {
-        assert!(libc::setsid() > 0, "setsid: {}", std::io::Error::last_os_error());
+        assert!(
+            libc::setsid() > 0,
+            "setsid: {}",
+            std::io::Error::last_os_error()
+        );
         let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
-        assert!(m >= 0 && libc::grantpt(m) == 0 && libc::unlockpt(m) == 0, "pty: {}", std::io::Error::last_os_error());
+        assert!(
+            m >= 0 && libc::grantpt(m) == 0 && libc::unlockpt(m) == 0,
+            "pty: {}",
+            std::io::Error::last_os_error()
+        );
         let s = libc::open(libc::ptsname(m), libc::O_RDWR);
-        assert!(s >= 0, "open pty slave: {}", std::io::Error::last_os_error());
-        assert_eq!(libc::ioctl(s, libc::TIOCSCTTY, 0), 0, "TIOCSCTTY: {}", std::io::Error::last_os_error());
+        assert!(
+            s >= 0,
+            "open pty slave: {}",
+            std::io::Error::last_os_error()
+        );
+        assert_eq!(
+            libc::ioctl(s, libc::TIOCSCTTY, 0),
+            0,
+            "TIOCSCTTY: {}",
+            std::io::Error::last_os_error()
+        );
         let mut t: libc::termios = std::mem::zeroed();
         libc::tcgetattr(s, &mut t);
         libc::cfmakeraw(&mut t);
         libc::tcsetattr(s, libc::TCSANOW, &t);
         libc::dup2(s, 0);
         s // the master stays open too
-
     };
     let queued = || {
         let mut n: libc::c_int = 0;
@@ -765,12 +837,20 @@ fn tiocsti(f: &Fx) {
         f.case("tiocsti", &[], "ESCAPED*");
         assert!(queued() > 0, "TIOCSTI unconfined injected nothing");
     } else {
-        f.case("tiocsti", &[], f.by_mode(
-            "blocked tty=ENOENT fd0=EPERM fd1=EPERM fd2=EPERM",
-            "blocked tty=ENOENT fd0=EPERM fd1=EPERM fd2=EPERM",
-            "blocked tty=EACCES fd0=EPERM fd1=EPERM fd2=EPERM",
-        ));
-        assert_eq!(queued(), 0, "bytes were injected into the caller's terminal");
+        f.case(
+            "tiocsti",
+            &[],
+            f.by_mode(
+                "blocked tty=ENOENT fd0=EPERM fd1=EPERM fd2=EPERM",
+                "blocked tty=ENOENT fd0=EPERM fd1=EPERM fd2=EPERM",
+                "blocked tty=EACCES fd0=EPERM fd1=EPERM fd2=EPERM",
+            ),
+        );
+        assert_eq!(
+            queued(),
+            0,
+            "bytes were injected into the caller's terminal"
+        );
     }
 }
 
@@ -820,9 +900,15 @@ impl Fx {
             Ok(sb) => sb,
             Err(SandboxError::Unavailable { reason, .. }) => {
                 if std::env::var("CI").as_deref() == Ok("true") {
-                    panic!("{test}: mode {} must be available in CI: {reason}", mode.name());
+                    panic!(
+                        "{test}: mode {} must be available in CI: {reason}",
+                        mode.name()
+                    );
                 }
-                eprintln!("SKIPPED {test}: mode {} is not available here: {reason}", mode.name());
+                eprintln!(
+                    "SKIPPED {test}: mode {} is not available here: {reason}",
+                    mode.name()
+                );
                 return None;
             }
             Err(e) => panic!("{test}: Sandbox::new({}): {e}", mode.name()),
@@ -855,13 +941,23 @@ impl Fx {
         // World-writable: only the sandbox may stand between the command and
         // the input, not the file's permissions (as root, the command runs as
         // the host's nobody; as a user, as that user).
-        fs::set_permissions(dir.path().join("src/input.txt"), fs::Permissions::from_mode(0o666)).unwrap();
+        fs::set_permissions(
+            dir.path().join("src/input.txt"),
+            fs::Permissions::from_mode(0o666),
+        )
+        .unwrap();
         w("src/secret.txt", "undeclared sibling of the input\n");
         w("other-action/secret.txt", "another action's work\n");
         w("home/.netrc", "machine example.com password hunter2\n");
         w("victim.txt", "a host file outside every declared path\n");
         fs::create_dir(dir.path().join("out")).unwrap();
-        Fx { mode: Mode::None, bare: true, sb: None, dir, test }
+        Fx {
+            mode: Mode::None,
+            bare: true,
+            sb: None,
+            dir,
+            test,
+        }
     }
 
     /// The host path of `rel` beneath T.
@@ -881,7 +977,10 @@ impl Fx {
             return escapee().to_str().unwrap().to_owned();
         }
         let rel = inside.strip_prefix('/').expect("an absolute inside path");
-        assert!(rel.starts_with("src") || rel.starts_with("out"), "no host mapping for {inside}");
+        assert!(
+            rel.starts_with("src") || rel.starts_with("out"),
+            "no host mapping for {inside}"
+        );
         self.hs(rel)
     }
 
@@ -891,7 +990,11 @@ impl Fx {
     }
     /// `hidden` for a host path, which may simply not exist on this host.
     fn hidden_host(&self, path: &str) -> &'static str {
-        if Path::new(path).exists() { self.hidden() } else { "ENOENT" }
+        if Path::new(path).exists() {
+            self.hidden()
+        } else {
+            "ENOENT"
+        }
     }
     /// The errno for a write to a path that must stay unchanged.
     fn readonly(&self) -> &'static str {
@@ -907,7 +1010,11 @@ impl Fx {
     }
     /// The uid and gid the command runs as.
     fn ids(&self) -> (u32, u32) {
-        if self.mode.remaps_paths() { (1000, 1000) } else { (euid(), egid()) }
+        if self.mode.remaps_paths() {
+            (1000, 1000)
+        } else {
+            (euid(), egid())
+        }
     }
 
     fn policy(&self, attack: &str, args: &[&str]) -> Policy {
@@ -916,13 +1023,25 @@ impl Fx {
         Policy {
             program: self.p(ESCAPEE).into(),
             args: argv,
-            env: vec![("PATH".into(), "/bin".into()), ("GOB_ESCAPE".into(), "1".into())],
+            env: vec![
+                ("PATH".into(), "/bin".into()),
+                ("GOB_ESCAPE".into(), "1".into()),
+            ],
             cwd: self.p(OUT).into(),
             inputs: vec![
-                Bind { host: escapee().to_owned(), inside: ESCAPEE.into() },
-                Bind { host: self.host("src/input.txt"), inside: INPUT.into() },
+                Bind {
+                    host: escapee().to_owned(),
+                    inside: ESCAPEE.into(),
+                },
+                Bind {
+                    host: self.host("src/input.txt"),
+                    inside: INPUT.into(),
+                },
             ],
-            outputs: vec![Bind { host: self.host("out"), inside: OUT.into() }],
+            outputs: vec![Bind {
+                host: self.host("out"),
+                inside: OUT.into(),
+            }],
             limits: Limits {
                 wall: Some(Duration::from_secs(60)),
                 cpu: None,
@@ -943,16 +1062,32 @@ impl Fx {
             run_bare(&policy)
         } else {
             let sb = self.sb.as_ref().unwrap();
-            let out = sb.run(&policy).unwrap_or_else(|e| panic!("{}: run({attack}): {e}", self.test));
+            let out = sb
+                .run(&policy)
+                .unwrap_or_else(|e| panic!("{}: run({attack}): {e}", self.test));
             // What enforced the run: never a silent downgrade.
             let e = &out.enforcement;
             assert_eq!(e.mode, self.mode, "{}: enforcement.mode", self.test);
-            assert_eq!(e.seccomp, self.mode != Mode::None, "{}: enforcement.seccomp", self.test);
+            assert_eq!(
+                e.seccomp,
+                self.mode != Mode::None,
+                "{}: enforcement.seccomp",
+                self.test
+            );
             match self.mode {
                 Mode::Full | Mode::Landlock => {
-                    assert!(e.landlock_abi.is_some_and(|abi| abi >= 6), "{}: enforcement.landlock_abi {:?}", self.test, e.landlock_abi)
+                    assert!(
+                        e.landlock_abi.is_some_and(|abi| abi >= 6),
+                        "{}: enforcement.landlock_abi {:?}",
+                        self.test,
+                        e.landlock_abi
+                    )
                 }
-                _ => assert_eq!(e.landlock_abi, None, "{}: enforcement.landlock_abi", self.test),
+                _ => assert_eq!(
+                    e.landlock_abi, None,
+                    "{}: enforcement.landlock_abi",
+                    self.test
+                ),
             }
             out
         };
@@ -965,7 +1100,13 @@ impl Fx {
     fn case(&self, attack: &str, args: &[&str], expected: &str) -> Report {
         self.case_with(attack, args, expected, |_| {})
     }
-    fn case_with(&self, attack: &str, args: &[&str], expected: &str, edit: impl FnOnce(&mut Policy)) -> Report {
+    fn case_with(
+        &self,
+        attack: &str,
+        args: &[&str],
+        expected: &str,
+        edit: impl FnOnce(&mut Policy),
+    ) -> Report {
         let r = self.run_case(attack, args, edit);
         r.assert_line(expected);
         r
@@ -1025,7 +1166,11 @@ fn run_bare(p: &Policy) -> Outcome {
         output_truncated: false,
         wall: start.elapsed(),
         cpu: Duration::ZERO,
-        enforcement: gob_sandbox::Enforcement { mode: Mode::None, landlock_abi: None, seccomp: false },
+        enforcement: gob_sandbox::Enforcement {
+            mode: Mode::None,
+            landlock_abi: None,
+            seccomp: false,
+        },
     }
 }
 
@@ -1039,10 +1184,24 @@ struct Report {
 
 impl Report {
     fn new(f: &Fx, attack: &str, args: &[&str], out: Outcome) -> Report {
-        let what = format!("{} [mode {}{}]: escapee {attack} {}", f.test, f.mode.name(), if f.bare { ", bare" } else { "" }, args.join(" "));
-        let text = String::from_utf8_lossy(if attack == "flood" { &out.stderr } else { &out.stdout }).into_owned();
+        let what = format!(
+            "{} [mode {}{}]: escapee {attack} {}",
+            f.test,
+            f.mode.name(),
+            if f.bare { ", bare" } else { "" },
+            args.join(" ")
+        );
+        let text = String::from_utf8_lossy(if attack == "flood" {
+            &out.stderr
+        } else {
+            &out.stdout
+        })
+        .into_owned();
         let prefix = format!("RESULT {attack} ");
-        let results: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix(&prefix)).collect();
+        let results: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix(&prefix))
+            .collect();
         let line = match results.as_slice() {
             [one] => one.to_string(),
             _ => String::new(),
@@ -1053,7 +1212,11 @@ impl Report {
     fn context(&self) -> String {
         let cut = |b: &[u8]| {
             let s = String::from_utf8_lossy(&b[..b.len().min(3000)]).into_owned();
-            if b.len() > 3000 { s + "…" } else { s }
+            if b.len() > 3000 {
+                s + "…"
+            } else {
+                s
+            }
         };
         format!(
             "{}\n  status: {:?}\n  stdout: {}\n  stderr: {}",
@@ -1071,8 +1234,17 @@ impl Report {
             Some(prefix) => self.line.starts_with(prefix) && !self.line.is_empty(),
             None => self.line == expected,
         };
-        assert!(ok, "expected RESULT line `{expected}`, got `{}`\n{}", self.line, self.context());
-        let code = if expected.starts_with("ESCAPED") { 1 } else { 0 };
+        assert!(
+            ok,
+            "expected RESULT line `{expected}`, got `{}`\n{}",
+            self.line,
+            self.context()
+        );
+        let code = if expected.starts_with("ESCAPED") {
+            1
+        } else {
+            0
+        };
         self.assert_exited(code)
     }
     /// Blocked with one of these errnos (the allowed set).
@@ -1120,7 +1292,6 @@ fn run_case(mode: &str, test: &'static str, body: impl FnOnce(&Fx)) {
     body(&fx);
 }
 
-
 // ============================================================== escapee
 
 /// The escapee, compiled once per test binary (`gcc -static -O1`) into a
@@ -1166,8 +1337,15 @@ fn escapee() -> &'static Path {
 
 fn unique() -> String {
     static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
-    format!("{}-{}-{nanos}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{}-{}-{nanos}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// A string to put in a sandboxed process's argv and find it by in the
@@ -1265,11 +1443,25 @@ struct Snapshot {
 
 impl Snapshot {
     fn of(path: &Path) -> Snapshot {
-        Snapshot { path: path.to_owned(), bytes: fs::read(path).unwrap(), meta: Self::meta(path) }
+        Snapshot {
+            path: path.to_owned(),
+            bytes: fs::read(path).unwrap(),
+            meta: Self::meta(path),
+        }
     }
     fn meta(path: &Path) -> (u64, u64, u32, u32, u64, i64, i64, i64, i64) {
         let m = fs::symlink_metadata(path).unwrap();
-        (m.dev(), m.ino(), m.mode(), m.uid(), m.nlink(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec())
+        (
+            m.dev(),
+            m.ino(),
+            m.mode(),
+            m.uid(),
+            m.nlink(),
+            m.mtime(),
+            m.mtime_nsec(),
+            m.ctime(),
+            m.ctime_nsec(),
+        )
     }
     fn unchanged(&self) -> bool {
         fs::read(&self.path).ok().as_ref() == Some(&self.bytes)
@@ -1281,13 +1473,27 @@ impl Snapshot {
     }
     fn assert_unchanged_after(&self, what: &str) {
         let now = fs::read(&self.path).map_err(|e| e.to_string());
-        assert_eq!(now.as_deref().map(String::from_utf8_lossy), Ok(String::from_utf8_lossy(&self.bytes)), "{} content after {what}", self.path.display());
-        assert_eq!(Self::meta(&self.path), self.meta, "{} (dev, ino, mode, uid, nlink, mtime, ctime) after {what}", self.path.display());
+        assert_eq!(
+            now.as_deref().map(String::from_utf8_lossy),
+            Ok(String::from_utf8_lossy(&self.bytes)),
+            "{} content after {what}",
+            self.path.display()
+        );
+        assert_eq!(
+            Self::meta(&self.path),
+            self.meta,
+            "{} (dev, ino, mode, uid, nlink, mtime, ctime) after {what}",
+            self.path.display()
+        );
     }
 }
 
 fn assert_absent(p: &Path) {
-    assert!(fs::symlink_metadata(p).is_err(), "{} exists on the host", p.display());
+    assert!(
+        fs::symlink_metadata(p).is_err(),
+        "{} exists on the host",
+        p.display()
+    );
 }
 
 fn assert_would_block(r: std::io::Result<()>, what: &str) {
@@ -1302,7 +1508,13 @@ struct HostProc(Child);
 
 impl HostProc {
     fn sleep() -> HostProc {
-        HostProc(Command::new("sleep").arg("600").stdin(Stdio::null()).spawn().expect("spawn sleep"))
+        HostProc(
+            Command::new("sleep")
+                .arg("600")
+                .stdin(Stdio::null())
+                .spawn()
+                .expect("spawn sleep"),
+        )
     }
     fn pid(&self) -> u32 {
         self.0.id()
@@ -1313,12 +1525,21 @@ impl HostProc {
     }
     fn assert_alive(&self) {
         let st = self.state();
-        assert!(matches!(st.as_deref(), Some("S" | "R")), "the host process is not alive and running: state {st:?}");
+        assert!(
+            matches!(st.as_deref(), Some("S" | "R")),
+            "the host process is not alive and running: state {st:?}"
+        );
     }
     fn assert_untraced(&self) {
         let status = fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
-        assert!(status.lines().any(|l| l == "TracerPid:\t0"), "the host process is traced:\n{status}");
-        assert!(!matches!(self.state().as_deref(), Some("t" | "T")), "the host process is stopped");
+        assert!(
+            status.lines().any(|l| l == "TracerPid:\t0"),
+            "the host process is traced:\n{status}"
+        );
+        assert!(
+            !matches!(self.state().as_deref(), Some("t" | "T")),
+            "the host process is stopped"
+        );
     }
     fn wait_dead(&mut self, within: Duration) -> bool {
         let start = Instant::now();
@@ -1343,8 +1564,12 @@ impl Drop for HostProc {
 fn marker_pids(marker: &str) -> Vec<i32> {
     let mut pids = Vec::new();
     for e in fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else { continue };
-        let Ok(cmd) = fs::read(e.path().join("cmdline")) else { continue };
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(cmd) = fs::read(e.path().join("cmdline")) else {
+            continue;
+        };
         if String::from_utf8_lossy(&cmd).contains(marker) {
             pids.push(pid);
         }
@@ -1365,7 +1590,10 @@ fn assert_no_survivors(marker: &str, within: Duration) {
             for &p in &pids {
                 unsafe { libc::kill(p, libc::SIGKILL) };
             }
-            panic!("{} process(es) with marker {marker} survived {within:?}: {pids:?}", pids.len());
+            panic!(
+                "{} process(es) with marker {marker} survived {within:?}: {pids:?}",
+                pids.len()
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -1373,12 +1601,21 @@ fn assert_no_survivors(marker: &str, within: Duration) {
 
 /// The current user's home directory on the host.
 fn host_home() -> String {
-    std::env::var("HOME").ok().filter(|h| h.starts_with('/') && h != "/").unwrap_or_else(|| "/root".into())
+    std::env::var("HOME")
+        .ok()
+        .filter(|h| h.starts_with('/') && h != "/")
+        .unwrap_or_else(|| "/root".into())
 }
 
 /// The host's first disk device and its (major, minor).
 fn host_disk() -> (String, (u32, u32)) {
-    for d in ["/dev/vda", "/dev/sda", "/dev/nvme0n1", "/dev/xvda", "/dev/mmcblk0"] {
+    for d in [
+        "/dev/vda",
+        "/dev/sda",
+        "/dev/nvme0n1",
+        "/dev/xvda",
+        "/dev/mmcblk0",
+    ] {
         if let Ok(m) = fs::metadata(d) {
             let rdev = m.rdev();
             return (d.to_owned(), (libc::major(rdev), libc::minor(rdev)));
@@ -1390,7 +1627,15 @@ fn host_disk() -> (String, (u32, u32)) {
 /// The test process's peak resident memory, in bytes.
 fn vm_hwm() -> u64 {
     let s = fs::read_to_string("/proc/self/status").unwrap();
-    let kb: u64 = s.lines().find_map(|l| l.strip_prefix("VmHWM:")).unwrap().trim().trim_end_matches(" kB").trim().parse().unwrap();
+    let kb: u64 = s
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .unwrap()
+        .trim()
+        .trim_end_matches(" kB")
+        .trim()
+        .parse()
+        .unwrap();
     kb << 10
 }
 
@@ -1399,7 +1644,10 @@ fn recv_fd_count(c: &std::os::unix::net::UnixStream) -> usize {
     c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut data = [0u8; 1];
     let mut cbuf = [0u64; 8];
-    let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: 1 };
+    let mut iov = libc::iovec {
+        iov_base: data.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
     let mut m: libc::msghdr = unsafe { std::mem::zeroed() };
     m.msg_iov = &mut iov;
     m.msg_iovlen = 1;

@@ -578,10 +578,9 @@ fn failure_text(
         ExecStatus::Signaled { signal } => {
             s.push_str(&format!("\n{} killed by signal {signal}", a.kind.name()))
         }
-        ExecStatus::TimedOut => s.push_str(&format!(
-            "\n{} timed out and was killed",
-            a.kind.name()
-        )),
+        ExecStatus::TimedOut => {
+            s.push_str(&format!("\n{} timed out and was killed", a.kind.name()))
+        }
         ExecStatus::Failed { code } if log.trim().is_empty() => {
             s.push_str(&format!("{} exited with status {code}", a.kind.name()))
         }

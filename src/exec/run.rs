@@ -60,7 +60,9 @@ impl<'a> View<'a> {
         if self.inside {
             l.inside()
         } else {
-            host_path(self.g, self.work, l).to_string_lossy().into_owned()
+            host_path(self.g, self.work, l)
+                .to_string_lossy()
+                .into_owned()
         }
     }
     pub(crate) fn render(&self, arg: &Arg) -> String {
@@ -628,11 +630,7 @@ fn policy(
     gob_sandbox::Policy {
         program,
         args: argv,
-        env: a
-            .env
-            .iter()
-            .map(|(k, v)| (k.into(), v.into()))
-            .collect(),
+        env: a.env.iter().map(|(k, v)| (k.into(), v.into())).collect(),
         cwd: PathBuf::from(view.path(&a.cwd)),
         inputs,
         outputs: vec![bind(
@@ -726,7 +724,11 @@ fn undeclared_read(
                 continue;
             };
             let head = &line[..end];
-            let Some(start) = head.rfind(" /").map(|i| i + 1).or_else(|| head.starts_with('/').then_some(0)) else {
+            let Some(start) = head
+                .rfind(" /")
+                .map(|i| i + 1)
+                .or_else(|| head.starts_with('/').then_some(0))
+            else {
                 continue;
             };
             let path = &head[start..];

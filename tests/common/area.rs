@@ -60,7 +60,6 @@ impl Area {
     }
 }
 
-
 /// stdout then stderr, for assertion messages.
 pub fn text(o: &Output) -> String {
     format!(

@@ -675,7 +675,10 @@ fn asm_include_files(dir: &Path, s_files: &[String], h_files: &[String]) -> Vec<
             let Some(name) = rest.strip_prefix('"').and_then(|r| r.split('"').next()) else {
                 continue;
             };
-            if name.split('/').any(|c| c == ".." || c == "." || c.is_empty()) {
+            if name
+                .split('/')
+                .any(|c| c == ".." || c == "." || c.is_empty())
+            {
                 continue;
             }
             let candidates = match &base {
