@@ -262,17 +262,14 @@ impl Store {
         Ok(())
     }
 
-    /// Moves a verified output file in (it came from `work/bNNN`, checked as a
-    /// plain file with one link).
+    /// Copies a verified output file in (it came from `work/bNNN`, checked as
+    /// a plain file with one link), appearing whole like [`Store::put`]: a
+    /// concurrent dependent may be binding the same digest.
     fn adopt(&self, d: &Digest, file: &Path) -> std::io::Result<()> {
         if self.has(d) {
             return Ok(());
         }
-        std::fs::copy(file, self.path(d))?;
-        if let Ok(mut k) = self.known.lock() {
-            k.insert(*d);
-        }
-        Ok(())
+        self.put(d, &std::fs::read(file)?)
     }
 }
 
@@ -325,15 +322,19 @@ impl Sources {
     }
 }
 
-/// Replays a trace.
-pub fn replay(opts: &ReplayOptions) -> Result<ReplayReport, ReplayError> {
-    let trace = Trace::open(&opts.trace, gob_replay::Limits::default()).map_err(|source| {
-        ReplayError::Trace {
+/// Reads the whole trace under the reader's default limits.
+fn open_trace(opts: &ReplayOptions) -> Result<Arc<Trace>, ReplayError> {
+    Trace::open(&opts.trace, gob_replay::Limits::default())
+        .map(Arc::new)
+        .map_err(|source| ReplayError::Trace {
             path: opts.trace.clone(),
             source,
-        }
-    })?;
-    let trace = Arc::new(trace);
+        })
+}
+
+/// Replays a trace.
+pub fn replay(opts: &ReplayOptions) -> Result<ReplayReport, ReplayError> {
+    let trace = open_trace(opts)?;
     let h = &trace.header;
     let mut notes = Vec::new();
     if !trace.is_complete() {
@@ -723,12 +724,10 @@ fn replay_one(
     }
     // Inputs: each into the store by digest, bound at its inside path.
     let mut binds: Vec<gob_sandbox::Bind> = Vec::with_capacity(a.inputs.len() + 2);
+    let mut bound: HashSet<&str> = HashSet::with_capacity(a.inputs.len());
     for f in &a.inputs {
         // Each path once (the recorder dedups too; a hostile trace may not).
-        if binds
-            .iter()
-            .any(|b| b.inside.as_os_str() == f.path.as_str())
-        {
+        if !bound.insert(f.path.as_str()) {
             continue;
         }
         let mut digest = f.digest;
@@ -798,29 +797,21 @@ fn replay_one(
     let outcome: Result<(Status, Vec<u8>), String> = if a.tool == crate::trace::INTERNAL_PACK {
         run_pack(a, &binds, &own_inside, &own)
     } else {
-        let tool_inside = format!(
-            "/goroot/pkg/tool/{}_{}/{}",
-            opts.toolchain.host_goos, opts.toolchain.host_goarch, a.tool
-        );
+        let tool_inside = crate::exec::tool_inside(&opts.toolchain.tool_dir(), &a.tool);
         binds.push(gob_sandbox::Bind {
             host: opts.toolchain.tool_dir().join(&a.tool),
-            inside: PathBuf::from(&tool_inside),
+            inside: tool_inside.clone(),
         });
         let (program, mut args) = match &opts.toolexec {
             Some(te) => {
-                let inside = PathBuf::from(format!(
-                    "/toolexec/{}",
-                    te.file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_else(|| "toolexec".into())
-                ));
+                let inside = crate::exec::toolexec_inside(te);
                 binds.push(gob_sandbox::Bind {
                     host: te.clone(),
                     inside: inside.clone(),
                 });
-                (inside, vec![std::ffi::OsString::from(&tool_inside)])
+                (inside, vec![tool_inside.into_os_string()])
             }
-            None => (PathBuf::from(&tool_inside), Vec::new()),
+            None => (tool_inside, Vec::new()),
         };
         args.extend(a.argv.iter().map(Into::into));
         let policy = gob_sandbox::Policy {
@@ -950,10 +941,9 @@ fn open_shell(
         .into_iter()
         .find(|s| binds.iter().any(|b| Path::new(s).starts_with(&b.inside)))
         .ok_or("no /bin/sh on this host")?;
-    let tool = format!(
-        "/goroot/pkg/tool/{}_{}/{}",
-        opts.toolchain.host_goos, opts.toolchain.host_goarch, a.tool
-    );
+    let tool = crate::exec::tool_inside(&opts.toolchain.tool_dir(), &a.tool)
+        .display()
+        .to_string();
     let mut env: Vec<(std::ffi::OsString, std::ffi::OsString)> =
         a.env.iter().map(|(k, v)| (k.into(), v.into())).collect();
     env.push(("PATH".into(), "/bin:/usr/bin".into()));
@@ -1008,19 +998,8 @@ fn hash_output(dir: &Dir, rel: &str) -> Option<(u64, Digest)> {
     if !m.is_file() || cap_std::fs::MetadataExt::nlink(&m) != 1 {
         return None;
     }
-    let mut f = dir.open(rel).ok()?;
-    let mut h = blake3::Hasher::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut n = 0u64;
-    loop {
-        let k = f.read(&mut buf).ok()?;
-        if k == 0 {
-            break;
-        }
-        h.update(&buf[..k]);
-        n += k as u64;
-    }
-    Some((n, Digest(*h.finalize().as_bytes())))
+    let (d, n) = crate::cache::hash_reader(&mut dir.open(rel).ok()?).ok()?;
+    Some((n, Digest(*d.as_bytes())))
 }
 
 /// gob's internal `pack r OUT BASE OBJ…`, with inside paths mapped to the
@@ -1170,15 +1149,9 @@ pub fn render(report: &ReplayReport) -> String {
 
 /// `gob replay --export ID -o FILE`: a tar of exactly the files action ID saw,
 /// at their inside paths (without the leading `/`), with fixed headers: sorted
-/// by path, mtime 0, uid/gid 0, no user names, mode 0644 (0755 for the tool).
+/// by path, mtime 0, uid/gid 0, no user names, mode 0644.
 pub fn export(opts: &ReplayOptions, id: &str, out: &Path) -> Result<usize, ReplayError> {
-    let trace = Trace::open(&opts.trace, gob_replay::Limits::default()).map_err(|source| {
-        ReplayError::Trace {
-            path: opts.trace.clone(),
-            source,
-        }
-    })?;
-    let trace = Arc::new(trace);
+    let trace = open_trace(opts)?;
     let a = trace
         .actions
         .iter()

@@ -321,7 +321,7 @@ fn prune(dir: &Path, keep: usize) -> std::io::Result<()> {
 pub fn show(t: &gob_replay::Trace, json: bool) -> String {
     use std::fmt::Write;
     let h = &t.header;
-    let id = |i: u32| format!("b{:03}", i as u64 + 1);
+    let id = crate::replay::action_id;
     let mut s = String::new();
     if json {
         let head = serde_json::json!({
@@ -476,8 +476,8 @@ pub fn show_diff(d: &gob_replay::TraceDiff, json: bool) -> String {
     let _ = writeln!(s, "{head}");
     for a in &d.actions {
         let v = serde_json::json!({
-            "Action": format!("b{:03}", a.action.index_a as u64 + 1),
-            "ActionB": format!("b{:03}", a.action.index_b as u64 + 1),
+            "Action": crate::replay::action_id(a.action.index_a),
+            "ActionB": crate::replay::action_id(a.action.index_b),
             "ImportPath": a.action.key.package,
             "Kind": a.action.key.kind,
             "RootCause": a.is_root_cause(),

@@ -52,6 +52,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
+pub(crate) use digest::hash_reader;
 pub use digest::{ActionKey, ActionKeyBuilder, Digest};
 pub use entry::{ActionEntry, OutputEntry};
 pub use error::{CacheError, Miss};

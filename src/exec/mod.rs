@@ -16,6 +16,8 @@ pub mod key;
 pub mod pack;
 mod run;
 
+pub(crate) use run::{tool_inside, toolexec_inside};
+
 use std::collections::{BinaryHeap, HashMap};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -100,6 +102,9 @@ pub struct ActionResult {
     /// Every input as the tool saw it, for traces (shared: results are cloned
     /// for dependents).
     pub inputs: std::sync::Arc<Vec<UsedInput>>,
+    /// gob's own explanation of a failure (an undeclared read), printed after
+    /// the tool's output and not translated from inside paths (it names both).
+    pub note: Option<String>,
 }
 
 /// One input of a run action: where it was seen, and its bytes.
@@ -548,12 +553,7 @@ fn failure_text(
 ) -> String {
     let cwd = &opts.display_cwd;
     let mut s = format!("# {}\n", a.import_path);
-    let whole = String::from_utf8_lossy(&r.log).into_owned();
-    let (tool_log, note) = match whole.split_once(run::NOTE_MARK) {
-        Some((l, n)) => (l.to_string(), Some(n.to_string())),
-        None => (whole, None),
-    };
-    let mut log = tool_log;
+    let mut log = String::from_utf8_lossy(&r.log).into_owned();
     if opts.sandbox.mode().remaps_paths() {
         // The tool saw inside paths; the user knows the host's.
         log = run::inside_to_host_text(graph, &opts.work_dir, &log);
@@ -586,7 +586,7 @@ fn failure_text(
         }
         _ => {}
     }
-    if let Some(n) = note {
+    if let Some(n) = &r.note {
         s.push('\n');
         s.push_str(n.trim_end());
     }

@@ -89,6 +89,7 @@ fn fail(a: &Action, key: Option<ActionKey>, started: Instant, msg: String) -> Ac
         cpu: std::time::Duration::ZERO,
         enforcement: None,
         inputs: Default::default(),
+        note: None,
     }
 }
 
@@ -276,22 +277,7 @@ fn write_file(p: &Path, bytes: &[u8]) -> Result<(), String> {
 
 /// BLAKE3 and length of a file, streamed (outputs can be tens of megabytes).
 fn hash_file(path: &Path) -> std::io::Result<(Digest, u64)> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path)?;
-    let mut h = blake3::Hasher::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut n = 0u64;
-    loop {
-        let k = match f.read(&mut buf) {
-            Ok(0) => break,
-            Ok(k) => k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        h.update(&buf[..k]);
-        n += k as u64;
-    }
-    Ok((Digest::from_bytes(*h.finalize().as_bytes()), n))
+    crate::cache::hash_reader(&mut std::fs::File::open(path)?)
 }
 
 /// Places a copy of a host file at `dest`, renamed into place so it appears
@@ -365,6 +351,7 @@ pub(crate) fn run_action(
                         cpu: std::time::Duration::ZERO,
                         enforcement: None,
                         inputs: used,
+                        note: None,
                     };
                 }
             }
@@ -430,17 +417,13 @@ pub(crate) fn run_action(
     tokens.give(taken);
     let Ran {
         cmdline,
-        mut log,
+        log,
         note,
         status,
         cpu,
         enforcement,
     } = ran;
     if status != ExecStatus::Success {
-        if let Some(n) = note {
-            // A marker line the failure printer recognizes (see failure_text).
-            log.extend_from_slice(format!("{NOTE_MARK}{n}").as_bytes());
-        }
         return ActionResult {
             id: a.id,
             key: Some(key),
@@ -453,6 +436,7 @@ pub(crate) fn run_action(
             cpu,
             enforcement,
             inputs: used,
+            note,
         };
     }
     // Collect the declared outputs; a missing one fails the action.
@@ -536,12 +520,9 @@ pub(crate) fn run_action(
         cpu,
         enforcement,
         inputs: used,
+        note: None,
     }
 }
-
-/// Separates a tool's output from gob's note in a failed action's log: the note
-/// is not translated from inside paths (it names both spellings itself).
-pub(crate) const NOTE_MARK: &str = "\n\u{1}gob-note\n";
 
 /// What running a tool (or an internal step) gave.
 struct Ran {
@@ -554,22 +535,27 @@ struct Ran {
     enforcement: Option<gob_sandbox::Enforcement>,
 }
 
+/// Where a tool of `tool_dir` (`$GOROOT/pkg/tool/<os>_<arch>`) is seen inside
+/// the sandbox: `/goroot/pkg/tool/<os>_<arch>/<bin>` (builds and replays alike).
+pub(crate) fn tool_inside(tool_dir: &Path, bin: &str) -> PathBuf {
+    let dir = tool_dir
+        .file_name()
+        .map(|d| d.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    PathBuf::from(format!("/goroot/pkg/tool/{dir}/{bin}"))
+}
+
 /// The program an action's argv names first: the tool, or `-toolexec PROG TOOL`.
 fn tool_path(opts: &ExecOptions, bin: &str, inside: bool) -> PathBuf {
     if inside {
-        let dir = opts
-            .tool_dir
-            .file_name()
-            .map(|d| d.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        PathBuf::from(format!("/goroot/pkg/tool/{dir}/{bin}"))
+        tool_inside(&opts.tool_dir, bin)
     } else {
         opts.tool_dir.join(bin)
     }
 }
 
 /// Where the `-toolexec` program is seen inside the sandbox.
-fn toolexec_inside(te: &Path) -> PathBuf {
+pub(crate) fn toolexec_inside(te: &Path) -> PathBuf {
     let name = te
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -919,6 +905,7 @@ mod tests {
             cpu: std::time::Duration::ZERO,
             enforcement: None,
             inputs: Default::default(),
+            note: None,
         };
         let opts = ExecOptions {
             jobs: 8,
