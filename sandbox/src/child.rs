@@ -16,7 +16,7 @@
 //! 4. drop the capability bounding set, switch to the fixed uid/gid (which
 //!    clears the parent-death signal: arm it again and check the parent's
 //!    pidfd), clear ambient and all remaining capabilities;
-//! 5. `chdir(cwd)`, rlimits;
+//! 5. `chdir(cwd)`, umask, rlimits;
 //! 6. no-new-privs, Landlock, seccomp (the filter forbids what came before);
 //! 7. mark every fd above 2 close-on-exec, `execve`.
 
@@ -220,6 +220,8 @@ pub(crate) struct ChildPlan<'a> {
     pub drop_caps: Option<u32>,
     /// The working directory.
     pub cwd: CString,
+    /// The file mode creation mask (None: the parent's).
+    pub umask: Option<u32>,
     /// `(RLIMIT_*, value)`.
     pub rlimits: Vec<(i32, u64)>,
     /// Set PR_SET_NO_NEW_PRIVS.
@@ -391,6 +393,9 @@ fn setup<K: Kernel>(k: &mut K, p: &ChildPlan<'_>) -> Result<(), Failure> {
 
     // 5. Working directory and limits.
     t.run(Step::Chdir, 0, || k.chdir(&p.cwd))?;
+    if let Some(mask) = p.umask {
+        k.umask(mask);
+    }
     for (i, &(resource, value)) in p.rlimits.iter().enumerate() {
         t.run(Step::Rlimit, i, || k.prlimit(resource, value))?;
     }
@@ -534,6 +539,9 @@ pub(crate) mod tests {
         fn chdir(&mut self, path: &CStr) -> Result<(), Errno> {
             self.rec(format!("chdir {}", s(path)))
         }
+        fn umask(&mut self, mask: u32) {
+            let _ = self.rec(format!("umask {mask:03o}"));
+        }
         fn pivot_root(&mut self, new_root: &CStr, put_old: &CStr) -> Result<(), Errno> {
             self.rec(format!("pivot_root {} {}", s(new_root), s(put_old)))
         }
@@ -673,6 +681,7 @@ pub(crate) mod tests {
             }),
             drop_caps: Some(40),
             cwd: c"/work".to_owned(),
+            umask: Some(0o077),
             rlimits: vec![(libc::RLIMIT_NPROC as i32, 10)],
             no_new_privs: true,
             landlock: Some(LandlockChild {
@@ -753,7 +762,8 @@ pub(crate) mod tests {
         assert!(at("readable 10") < at("ambient_clear"));
         assert!(at("ambient_clear") < at("capset_zero"));
         assert!(at("capset_zero") < at("chdir /work"));
-        assert!(at("chdir /work") < at("prlimit"));
+        assert!(at("chdir /work") < at("umask 077"));
+        assert!(at("umask 077") < at("prlimit"));
         // No new privileges, Landlock after the mounts, seccomp last.
         assert!(at("prlimit") < at("no_new_privs"));
         assert!(at("no_new_privs") < at("open_path /"));
@@ -908,6 +918,9 @@ pub(crate) mod tests {
             }
             fn chdir(&mut self, p: &CStr) -> Result<(), Errno> {
                 self.0.chdir(p)
+            }
+            fn umask(&mut self, m: u32) {
+                self.0.umask(m)
             }
             fn pivot_root(&mut self, a: &CStr, b: &CStr) -> Result<(), Errno> {
                 self.0.pivot_root(a, b)

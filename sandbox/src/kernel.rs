@@ -63,6 +63,8 @@ pub(crate) trait Kernel {
     fn mknod_file(&mut self, path: &CStr, mode: u32) -> Result<(), Errno>;
     /// chdir(2).
     fn chdir(&mut self, path: &CStr) -> Result<(), Errno>;
+    /// umask(2) (it cannot fail).
+    fn umask(&mut self, mask: u32);
     /// pivot_root(2).
     fn pivot_root(&mut self, new_root: &CStr, put_old: &CStr) -> Result<(), Errno>;
     /// umount2(2).

@@ -234,6 +234,10 @@ pub struct Sandbox {
     terminal: bool,
     /// Directories found fully declared before (see groups.rs).
     dir_cache: groups::DirCache,
+    /// The uid and gid the command runs as inside (namespace modes).
+    inside_id: u32,
+    /// The command's umask (None: gob's own).
+    umask: Option<u32>,
     /// A pidfd of this process, for children to check that we are alive.
     self_pidfd: Option<std::os::fd::OwnedFd>,
 }
@@ -270,6 +274,8 @@ impl Sandbox {
             terminal: false,
             dir_cache: groups::DirCache::new(),
             self_pidfd,
+            inside_id: INSIDE_ID,
+            umask: None,
         })
     }
 
@@ -288,6 +294,8 @@ impl Sandbox {
                 terminal: false,
                 dir_cache: groups::DirCache::new(),
                 self_pidfd: probe::self_pidfd().ok(),
+                inside_id: INSIDE_ID,
+                umask: None,
             })
     }
 
@@ -306,6 +314,32 @@ impl Sandbox {
     pub fn with_terminal(mut self, on: bool) -> Sandbox {
         self.terminal = on;
         self
+    }
+
+    /// Runs commands as this uid and gid inside the user namespace instead of
+    /// [`INSIDE_ID`] (namespace modes; outside it is still the caller, or
+    /// `nobody` for root). A build must not depend on it: `gob audit` varies
+    /// it. 0 (root inside) and `u32::MAX` (no uid) are refused.
+    pub fn with_inside_id(mut self, id: u32) -> Result<Sandbox, SandboxError> {
+        if id == 0 || id == u32::MAX {
+            return Err(SandboxError::InvalidPolicy(format!(
+                "inside uid {id}: must be between 1 and {}",
+                u32::MAX - 1
+            )));
+        }
+        self.inside_id = id;
+        Ok(self)
+    }
+
+    /// Sets the command's umask (default: inherited from this process).
+    pub fn with_umask(mut self, mask: u32) -> Sandbox {
+        self.umask = Some(mask & 0o777);
+        self
+    }
+
+    /// The uid and gid commands run as inside (namespace modes).
+    pub fn inside_id(&self) -> u32 {
+        self.inside_id
     }
 
     /// The mode this sandbox enforces.

@@ -301,6 +301,7 @@ pub(crate) fn run(sb: &Sandbox, c: &Checked<'_>) -> Result<Outcome, SandboxError
         let tmp_bytes = p.limits.output_bytes.unwrap_or(DEFAULT_TMP_BYTES);
         let mounts = MountPlan::build(c, &host.base, sb.with_proc, tmp_bytes);
         let to_nobody = host.root_in_init_userns;
+        let inside = sb.inside_id;
         let outside = if to_nobody {
             (NOBODY, NOBODY)
         } else {
@@ -314,19 +315,19 @@ pub(crate) fn run(sb: &Sandbox, c: &Checked<'_>) -> Result<Outcome, SandboxError
         let maps = if to_nobody {
             IdMaps {
                 deny_setgroups: false,
-                uid_map: format!("0 0 1\n{INSIDE_ID} {NOBODY} 1\n"),
-                gid_map: format!("0 0 1\n{INSIDE_ID} {NOBODY} 1\n"),
+                uid_map: format!("0 0 1\n{inside} {NOBODY} 1\n"),
+                gid_map: format!("0 0 1\n{inside} {NOBODY} 1\n"),
             }
         } else {
             IdMaps {
                 deny_setgroups: true,
-                uid_map: format!("{INSIDE_ID} {} 1", outside.0),
-                gid_map: format!("{INSIDE_ID} {} 1", outside.1),
+                uid_map: format!("{inside} {} 1", outside.0),
+                gid_map: format!("{inside} {} 1", outside.1),
             }
         };
         let ids = Ids {
-            uid: INSIDE_ID,
-            gid: INSIDE_ID,
+            uid: inside,
+            gid: inside,
             clear_groups: to_nobody,
         };
         let flags = if std::env::var_os("SBX_NONET").is_some() {
@@ -385,6 +386,7 @@ pub(crate) fn run(sb: &Sandbox, c: &Checked<'_>) -> Result<Outcome, SandboxError
         ns,
         drop_caps,
         cwd: cstr(&p.cwd),
+        umask: sb.umask,
         rlimits: rlimits::plan(&p.limits),
         no_new_privs: mode != Mode::None,
         landlock,

@@ -219,6 +219,9 @@ impl Kernel for RawKernel {
     fn chdir(&mut self, path: &CStr) -> Result<(), Errno> {
         sys!(libc::SYS_chdir, path.as_ptr()).map(drop)
     }
+    fn umask(&mut self, mask: u32) {
+        let _ = sys!(libc::SYS_umask, mask);
+    }
     fn pivot_root(&mut self, new_root: &CStr, put_old: &CStr) -> Result<(), Errno> {
         sys!(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr()).map(drop)
     }

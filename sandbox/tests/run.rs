@@ -180,6 +180,32 @@ fn fixed_ids_and_hostname_inside() {
 }
 
 #[test]
+fn inside_id_and_umask_are_configurable() {
+    for mode in [Mode::Full, Mode::Namespaces] {
+        let Some(sb) = sandbox(mode) else { continue };
+        let sb = sb.with_inside_id(4242).unwrap().with_umask(0o077);
+        assert_eq!(sb.inside_id(), 4242);
+        let o = sb.run(&policy(mode, &["id"])).unwrap();
+        assert!(
+            stdout(&o).starts_with("uid=4242 gid=4242 euid=4242 egid=4242 "),
+            "{mode:?}: {}",
+            stdout(&o)
+        );
+        let o = sb.run(&policy(mode, &["umask"])).unwrap();
+        assert_eq!(stdout(&o), "077\n", "{mode:?}");
+        let sb = sb.with_umask(0o002);
+        assert_eq!(stdout(&sb.run(&policy(mode, &["umask"])).unwrap()), "002\n");
+    }
+    for bad in [0, u32::MAX] {
+        let Some(sb) = sandbox(Mode::None) else {
+            return;
+        };
+        let e = sb.with_inside_id(bad).expect_err("refused");
+        assert!(e.to_string().contains(&format!("inside uid {bad}")), "{e}");
+    }
+}
+
+#[test]
 fn stdout_and_stderr_are_captured_separately() {
     for mode in MODES {
         let Some(sb) = sandbox(mode) else { continue };
