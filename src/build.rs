@@ -35,6 +35,24 @@ pub struct BuildOptions {
     pub toolexec: Option<PathBuf>,
     /// Where the trace goes.
     pub trace: TraceChoice,
+    /// `-json`: tool output and per-action results as JSON lines on stdout.
+    pub json: bool,
+    /// Conditions the build must not depend on (varied by `gob audit`).
+    pub conditions: Conditions,
+}
+
+/// What `gob audit` varies between its two builds, beyond the work directory,
+/// the cache and `-p`. None of it is part of an action's key or trace.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Conditions {
+    /// The uid and gid tools run as inside the user namespace (default 1000).
+    pub inside_id: Option<u32>,
+    /// The tools' umask (default: gob's).
+    pub umask: Option<u32>,
+    /// Variables added to every tool's environment (TZ, LANG, HOME, SOURCE_DATE_EPOCH, ...).
+    pub env: Vec<(String, String)>,
+    /// Take ready actions in the opposite order.
+    pub reverse_order: bool,
 }
 
 /// Which trace a build records.
@@ -212,22 +230,30 @@ pub fn build(
     let wall_start = std::time::SystemTime::now();
     // An explicit trace needs every action's record: no memo.
     let explicit_trace = matches!(opts.trace, TraceChoice::File { .. });
-    let memo_key =
-        (!opts.force && !opts.dry_run && !explicit_trace && opts.debug_actiongraph.is_none()).then(
-            || {
-                crate::cache::Digest::of_bytes(
-                    format!(
-                        "gob {}\n{patterns:?}\n{cfg:?}\n{:?}\n{:?}\n{:?}\n{:?}",
-                        env!("CARGO_PKG_VERSION"),
-                        opts.plan,
-                        opts.output,
-                        opts.sandbox,
-                        opts.toolexec
-                    )
-                    .as_bytes(),
-                )
-            },
-        );
+    // A tar is assembled from the link outputs, which a memo hit does not have.
+    let tar_output = opts
+        .output
+        .as_deref()
+        .is_some_and(crate::dist::is_tar_output);
+    let memo_key = (!opts.force
+        && !opts.dry_run
+        && !explicit_trace
+        && !tar_output
+        && opts.debug_actiongraph.is_none())
+    .then(|| {
+        crate::cache::Digest::of_bytes(
+            format!(
+                "gob {}\n{patterns:?}\n{cfg:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+                env!("CARGO_PKG_VERSION"),
+                opts.plan,
+                opts.output,
+                opts.sandbox,
+                opts.toolexec,
+                opts.conditions
+            )
+            .as_bytes(),
+        )
+    });
     if let Some(m) = memo_key
         .as_ref()
         .and_then(|k| crate::memo::lookup(cache, k))
@@ -250,6 +276,15 @@ pub fn build(
                         path: o.dest.clone(),
                         source: std::io::Error::other(e),
                     })?;
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(
+                    &o.dest,
+                    std::fs::Permissions::from_mode(0o777 & !user_umask()),
+                )
+                .map_err(|source| BuildError::Write {
+                    path: o.dest.clone(),
+                    source,
+                })?;
             }
             written.push((String::new(), o.dest.clone()));
         }
@@ -275,7 +310,7 @@ pub fn build(
     // After load errors, as go build reports them first.
     if let Some(o) = &opts.output {
         let is_dir = o.is_dir() || o.to_string_lossy().ends_with('/');
-        if graph.roots.len() > 1 && !is_dir {
+        if graph.roots.len() > 1 && !is_dir && !tar_output {
             return Err(BuildError::OutputNotDir(o.clone()));
         }
     }
@@ -302,9 +337,21 @@ pub fn build(
         progress: !opts.print_commands && !opts.verbose,
         use_cache: !opts.force,
         display_cwd: cfg.modules.cwd.clone(),
-        sandbox: exec::SandboxHandle(std::sync::Arc::new(opts.sandbox.open()?)),
+        sandbox: exec::SandboxHandle(std::sync::Arc::new({
+            let mut sb = opts.sandbox.open()?;
+            if let Some(id) = opts.conditions.inside_id {
+                sb = sb.with_inside_id(id)?;
+            }
+            if let Some(m) = opts.conditions.umask {
+                sb = sb.with_umask(m);
+            }
+            sb
+        })),
         toolexec: opts.toolexec.clone(),
         limits: gob_sandbox::Limits::default(),
+        noise_env: opts.conditions.env.clone(),
+        reverse_order: opts.conditions.reverse_order,
+        json: opts.json,
     };
     let digests = crate::cache::DigestCache::load(cache)
         .map_err(|e| exec::ExecError::Internal(e.to_string()))?;
@@ -371,6 +418,46 @@ pub fn build(
     // several → only with -o DIR; non-main packages → nothing written.
     let mut written = Vec::new();
     let goos = &cfg.target.goos;
+    if let (true, Some(tar)) = (tar_output, &opts.output) {
+        let entries: Vec<crate::dist::Entry> = ag
+            .links
+            .iter()
+            .filter_map(|(pkg, link)| {
+                let o = report.results[link.0 as usize].output("a.out")?;
+                Some(crate::dist::Entry {
+                    name: exec_name(&graph.pkg(*pkg).import_path, goos),
+                    mode: 0o755,
+                    content: crate::dist::Content::File(o.path.clone()),
+                })
+            })
+            .collect();
+        if entries.is_empty() {
+            save_caches();
+            return Err(BuildError::Write {
+                path: tar.clone(),
+                source: std::io::Error::other("no main package to put in it"),
+            });
+        }
+        if let Some(d) = tar.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(d).map_err(|source| BuildError::Write {
+                path: d.to_path_buf(),
+                source,
+            })?;
+        }
+        crate::dist::write_tar(tar, entries).map_err(|source| BuildError::Write {
+            path: tar.clone(),
+            source,
+        })?;
+        written.push((String::new(), tar.clone()));
+        save_caches();
+        return Ok(BuildOutcome {
+            graph: Some(graph),
+            plan: Some(ag),
+            report: Some(report),
+            written,
+            memo_hit: None,
+        });
+    }
     let several = ag.links.len() > 1;
     let out_dir = match &opts.output {
         Some(o) if several || o.is_dir() || o.to_string_lossy().ends_with('/') => Some(o.clone()),
@@ -452,7 +539,46 @@ pub fn build(
     })
 }
 
-/// Copies a built binary into place atomically, executable.
+/// Creates a new directory `base/PREFIX-PID-NANOS-N` (never an existing one).
+/// The error names the directory.
+pub fn fresh_dir(base: &Path, prefix: &str) -> std::io::Result<PathBuf> {
+    for n in 0..100u32 {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let d = base.join(format!("{prefix}-{}-{nanos}-{n}", std::process::id()));
+        match std::fs::create_dir(&d) {
+            Ok(()) => return Ok(d),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(std::io::Error::new(
+                    e.kind(),
+                    format!("{}: {e}", d.display()),
+                ))
+            }
+        }
+    }
+    Err(std::io::Error::other(format!(
+        "could not create a directory under {}",
+        base.display()
+    )))
+}
+
+/// The umask gob was started with (the process's own may be relaxed for
+/// root; see `main.rs`). Installed binaries honour it, as go build's do.
+static USER_UMASK: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0o022);
+
+/// Records the umask gob was started with.
+pub fn set_user_umask(mask: u32) {
+    USER_UMASK.store(mask & 0o777, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn user_umask() -> u32 {
+    USER_UMASK.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Copies a built binary into place atomically, executable (0777 less the umask).
 fn install(src: &Path, dest: &Path) -> Result<(), BuildError> {
     use std::os::unix::fs::PermissionsExt;
     let werr = |source| BuildError::Write {
@@ -470,7 +596,8 @@ fn install(src: &Path, dest: &Path) -> Result<(), BuildError> {
         std::process::id()
     ));
     std::fs::copy(src, &tmp).map_err(werr)?;
-    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).map_err(werr)?;
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o777 & !user_umask()))
+        .map_err(werr)?;
     std::fs::rename(&tmp, dest).map_err(werr)
 }
 

@@ -37,6 +37,23 @@ enum Cmd {
     Replay(ReplayArgs),
     /// Inspect traces: `show` one, `diff` two.
     Trace(TraceArgs),
+    /// Build twice under conditions that must not matter and prove every output
+    /// identical (exit 0), or say which action differs first and where (exit 1).
+    Audit(AuditArgs),
+}
+
+#[derive(Args)]
+struct AuditArgs {
+    #[command(flatten)]
+    build: BuildArgs,
+    /// Build once and compare with this trace, recorded elsewhere (by gob build
+    /// --trace or another audit), instead of building twice.
+    #[arg(long, value_name = "TRACE")]
+    against: Option<PathBuf>,
+    /// Keep both traces in DIR, a new or empty directory (by default they are
+    /// kept only when the audit fails).
+    #[arg(long, value_name = "DIR")]
+    keep: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -80,6 +97,9 @@ struct ReplayArgs {
     /// Print each action's verdict as it finishes.
     #[arg(short = 'v')]
     verbose: bool,
+    /// Print the verdicts as JSON lines (replay-action, replay-done; docs/json.md).
+    #[arg(long)]
+    json: bool,
     /// The trace file.
     trace: PathBuf,
 }
@@ -191,6 +211,9 @@ struct BuildArgs {
     /// default: a digest-only trace under the cache directory).
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+    /// Print tool output and per-action results as JSON lines (go build -json events).
+    #[arg(long)]
+    json: bool,
     /// With --trace: embed every input's content (default true).
     #[arg(long = "trace-blobs", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     trace_blobs: Option<bool>,
@@ -274,6 +297,7 @@ const LONG_FLAGS: &[&str] = &[
     "shell",
     "debug-actiongraph",
     "buildvcs",
+    "against",
 ];
 
 /// Rewrites `-json` to `--json` (and `-tags=x` to `--tags=x`) so clap sees long
@@ -412,12 +436,85 @@ fn run_replay(a: ReplayArgs, env: &Env) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let report = gob::replay::replay(&opts)?;
-    print!("{}", gob::replay::render(&report));
+    if a.json {
+        for e in gob::replay::events(&report) {
+            gob::events::emit(&e);
+        }
+    } else {
+        print!("{}", gob::replay::render(&report));
+    }
     Ok(if report.ok() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `gob audit`: exit 0 reproducible, 1 not reproducible, 2 no verdict.
+fn run_audit(a: AuditArgs, env: &Env) -> anyhow::Result<ExitCode> {
+    let b = &a.build;
+    let refuse = |what: &str, why: &str| -> anyhow::Result<ExitCode> {
+        eprintln!("gob audit: {what}: {why}");
+        Ok(ExitCode::from(2))
+    };
+    if b.trace.is_some() || b.trace_blobs.is_some() {
+        return refuse(
+            "--trace",
+            "an audit records both traces itself; keep them with --keep DIR",
+        );
+    }
+    if b.dry_run {
+        return refuse("-n", "an audit runs the build");
+    }
+    if b.debug_actiongraph.is_some() || b.work {
+        return refuse(
+            "--debug-actiongraph/--work",
+            "not supported by audit; use gob build",
+        );
+    }
+    let keep = a.keep.clone();
+    let against = a.against.clone();
+    let prepared = match prepare_build(a.build, env) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("gob audit: {e:#}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let json = prepared.opts.json;
+    let opts = gob::audit::AuditOptions {
+        build: prepared.opts,
+        against,
+        keep,
+        tmp: PathBuf::from(env.get("TMPDIR").unwrap_or("/tmp")),
+    };
+    match gob::audit::audit(&prepared.cfg, &prepared.packages, &opts) {
+        Ok(report) => {
+            if json {
+                for e in gob::audit::events(&report) {
+                    gob::events::emit(&e);
+                }
+            } else {
+                print!("{}", gob::audit::render(&report));
+            }
+            Ok(if report.reproducible() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Err(e) => {
+            eprintln!("gob audit: {e}");
+            if json {
+                gob::events::emit(&serde_json::json!({
+                    "Action": "audit-done",
+                    "Verdict": "error",
+                    "Error": e.to_string(),
+                }));
+            }
+            Ok(ExitCode::from(2))
+        }
+    }
 }
 
 fn run_trace(t: TraceArgs) -> anyhow::Result<ExitCode> {
@@ -445,6 +542,7 @@ fn run_trace(t: TraceArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn main() -> ExitCode {
+    readable_files_for_nobody();
     let args = match normalize_args(std::env::args()) {
         Ok(a) => a,
         Err(e) => {
@@ -466,100 +564,47 @@ fn main() -> ExitCode {
 fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
     match cli.cmd {
         Cmd::Build(a) => {
-            if a.buildvcs.as_deref().is_some_and(|v| v != "false") {
-                anyhow::bail!("-buildvcs={}: gob never stamps VCS information (hermetic builds do not read .git); use -buildvcs=false", a.buildvcs.unwrap_or_default());
-            }
-            if a.trimpath.as_deref().is_some_and(|v| v != "true") {
-                anyhow::bail!(
-                    "-trimpath={}: gob always builds with -trimpath",
-                    a.trimpath.unwrap_or_default()
-                );
-            }
-            let flags = LoadFlags {
-                goroot: a.common.goroot,
-                tags: a.tags.clone(),
-                mod_mode: a.mod_mode,
-                pgo: a.pgo,
-                chdir: a.chdir,
-            };
-            let cfg = config::load_config(env, &flags)?;
+            let PreparedBuild {
+                cfg,
+                opts,
+                packages,
+                keep_work,
+            } = prepare_build(a, env)?;
             let cache = gob::cache::Cache::open(&config::cache_dir(env)?)?;
-            if a.jobs == Some(0) {
-                anyhow::bail!("-p must be a positive integer: 0");
-            }
-            let jobs = a.jobs.unwrap_or_else(|| {
-                std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(1)
-            });
-            // GOFLAGS first, then the command line: the last matching value wins.
-            let per_package = |name: &str,
-                               given: &[String]|
-             -> anyhow::Result<gob::plan::flags::PerPackageFlag> {
-                let mut f = gob::plan::flags::PerPackageFlag::default();
-                for v in config::goflags_values(env, name).iter().chain(given) {
-                    f.add(v, &cfg.modules.cwd)
-                        .map_err(|e| anyhow::anyhow!("-{name}={v}: {e}"))?;
-                }
-                Ok(f)
-            };
-            let sandbox = sandbox_choice(a.sandbox.as_deref(), a.hermetic)?;
-            let toolexec = a
-                .toolexec
-                .as_deref()
-                .filter(|t| !t.is_empty())
-                .map(|t| resolve_program(t, env))
-                .transpose()?;
             let work = tempdir_for_work(env)?;
-            let trace = match (&a.trace, a.trace_blobs) {
-                (None, Some(_)) => anyhow::bail!("--trace-blobs needs --trace FILE"),
-                (None, None) => gob::build::TraceChoice::Automatic,
-                (Some(p), _) if p.as_os_str() == "off" => gob::build::TraceChoice::Off,
-                (Some(p), b) => gob::build::TraceChoice::File {
-                    path: if p.is_absolute() {
-                        p.clone()
-                    } else {
-                        std::env::current_dir()?.join(p)
-                    },
-                    blobs: b.unwrap_or(true),
-                },
-            };
-            let opts = gob::build::BuildOptions {
-                sandbox,
-                toolexec,
-                trace,
-                // Relative to -C's directory, as in go build.
-                output: a.output.map(|o| {
-                    if o.is_absolute() {
-                        o
-                    } else {
-                        cfg.modules.cwd.join(o)
-                    }
-                }),
-                jobs,
-                print_commands: a.print_commands,
-                dry_run: a.dry_run,
-                verbose: a.verbose,
-                force: a.force,
-                debug_actiongraph: a.debug_actiongraph,
-                debug_timing: a.debug_timing,
-                plan: gob::plan::PlanOptions {
-                    gcflags: per_package("gcflags", &a.gcflags)?,
-                    ldflags: per_package("ldflags", &a.ldflags)?,
-                    asmflags: per_package("asmflags", &a.asmflags)?,
-                    tags: cfg.target.build_tags.clone(),
-                },
-            };
-            if a.work || a.print_commands {
+            if keep_work || opts.print_commands {
                 eprintln!("WORK={}", work.display());
             }
-            let result = gob::build::build(&cfg, &a.packages, &cache, &work, &opts);
-            if !a.work {
+            let result = gob::build::build(&cfg, &packages, &cache, &work, &opts);
+            if !keep_work {
                 let _ = std::fs::remove_dir_all(&work);
             }
+            let json = opts.json;
+            let done = |passed: bool, outcome: Option<&gob::build::BuildOutcome>| {
+                if !json {
+                    return;
+                }
+                let (actions, ran, cached) = match outcome {
+                    Some(o) => match (&o.report, o.memo_hit) {
+                        (Some(r), _) => (r.results.len(), r.ran, r.cached),
+                        (None, Some(n)) => (n, 0, n),
+                        _ => (0, 0, 0),
+                    },
+                    None => (0, 0, 0),
+                };
+                gob::events::emit(&serde_json::json!({
+                    "Action": "build-done",
+                    "Passed": passed,
+                    "Actions": actions,
+                    "Ran": ran,
+                    "Cached": cached,
+                    "Memo": outcome.is_some_and(|o| o.memo_hit.is_some()),
+                    "Written": outcome.map(|o| o.written.iter().map(|(_, p)| p.clone()).collect::<Vec<_>>()),
+                }));
+            };
             match result {
                 Ok(outcome) => {
-                    if let (true, Some(r)) = (a.verbose, &outcome.report) {
+                    if let (true, Some(r)) = (opts.verbose, &outcome.report) {
                         eprintln!(
                             "gob: {} actions: {} ran, {} cached",
                             r.results.len(),
@@ -567,28 +612,36 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
                             r.cached
                         );
                     }
-                    if let (true, Some(n)) = (a.verbose, outcome.memo_hit) {
+                    if let (true, Some(n)) = (opts.verbose, outcome.memo_hit) {
                         eprintln!(
                             "gob: {n} actions: 0 ran, {n} cached (no-op memo: no input changed)"
                         );
                     }
+                    done(true, Some(&outcome));
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(gob::build::BuildError::Exec(e)) => {
-                    eprintln!("{e}");
+                    // With -json the tool's output went out as events.
+                    if !json || !matches!(e, gob::exec::ExecError::ActionFailed(_)) {
+                        eprintln!("{e}");
+                    }
+                    done(false, None);
                     Ok(ExitCode::from(1))
                 }
                 Err(gob::build::BuildError::Plan(e)) => {
                     eprintln!("{e}");
+                    done(false, None);
                     Ok(ExitCode::from(1))
                 }
                 Err(e @ gob::build::BuildError::OutputNotDir(_)) => {
                     eprintln!("gob: {e}");
+                    done(false, None);
                     Ok(ExitCode::from(1))
                 }
                 Err(e) => Err(e.into()),
             }
         }
+        Cmd::Audit(a) => run_audit(a, env),
         Cmd::Env(a) => {
             let flags = LoadFlags {
                 goroot: a.common.goroot,
@@ -703,22 +756,125 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// As root, every tool runs as `nobody` (see sandbox/README.md), so the files
+/// and directories gob creates for tools (work directories, generated files,
+/// cache entries) must be readable by others: a umask such as 077 would make
+/// every action fail at its first input. Write and other bits of the user's
+/// umask are kept; installed binaries still honour the whole umask.
+fn readable_files_for_nobody() {
+    // SAFETY: umask(2) cannot fail and touches no memory.
+    let user = unsafe { libc::umask(0o022) };
+    gob::build::set_user_umask(user as u32);
+    let euid = unsafe { libc::geteuid() };
+    let mask = if euid == 0 { user & 0o022 } else { user };
+    unsafe { libc::umask(mask) };
+}
+
+/// A build command line turned into options.
+struct PreparedBuild {
+    cfg: gob::load::LoadConfig,
+    opts: gob::build::BuildOptions,
+    packages: Vec<String>,
+    keep_work: bool,
+}
+
+fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
+    if a.buildvcs.as_deref().is_some_and(|v| v != "false") {
+        anyhow::bail!("-buildvcs={}: gob never stamps VCS information (hermetic builds do not read .git); use -buildvcs=false", a.buildvcs.unwrap_or_default());
+    }
+    if a.trimpath.as_deref().is_some_and(|v| v != "true") {
+        anyhow::bail!(
+            "-trimpath={}: gob always builds with -trimpath",
+            a.trimpath.unwrap_or_default()
+        );
+    }
+    let flags = LoadFlags {
+        goroot: a.common.goroot,
+        tags: a.tags.clone(),
+        mod_mode: a.mod_mode,
+        pgo: a.pgo,
+        chdir: a.chdir,
+    };
+    let cfg = config::load_config(env, &flags)?;
+    if a.jobs == Some(0) {
+        anyhow::bail!("-p must be a positive integer: 0");
+    }
+    let jobs = a.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    // GOFLAGS first, then the command line: the last matching value wins.
+    let per_package =
+        |name: &str, given: &[String]| -> anyhow::Result<gob::plan::flags::PerPackageFlag> {
+            let mut f = gob::plan::flags::PerPackageFlag::default();
+            for v in config::goflags_values(env, name).iter().chain(given) {
+                f.add(v, &cfg.modules.cwd)
+                    .map_err(|e| anyhow::anyhow!("-{name}={v}: {e}"))?;
+            }
+            Ok(f)
+        };
+    let sandbox = sandbox_choice(a.sandbox.as_deref(), a.hermetic)?;
+    let toolexec = a
+        .toolexec
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .map(|t| resolve_program(t, env))
+        .transpose()?;
+    let trace = match (&a.trace, a.trace_blobs) {
+        (None, Some(_)) => anyhow::bail!("--trace-blobs needs --trace FILE"),
+        (None, None) => gob::build::TraceChoice::Automatic,
+        (Some(p), _) if p.as_os_str() == "off" => gob::build::TraceChoice::Off,
+        (Some(p), b) => gob::build::TraceChoice::File {
+            path: if p.is_absolute() {
+                p.clone()
+            } else {
+                std::env::current_dir()?.join(p)
+            },
+            blobs: b.unwrap_or(true),
+        },
+    };
+    let opts = gob::build::BuildOptions {
+        sandbox,
+        toolexec,
+        trace,
+        // Relative to -C's directory, as in go build.
+        output: a.output.map(|o| {
+            if o.is_absolute() {
+                o
+            } else {
+                cfg.modules.cwd.join(o)
+            }
+        }),
+        jobs,
+        print_commands: a.print_commands,
+        dry_run: a.dry_run,
+        verbose: a.verbose,
+        force: a.force,
+        debug_actiongraph: a.debug_actiongraph,
+        debug_timing: a.debug_timing,
+        json: a.json,
+        conditions: gob::build::Conditions::default(),
+        plan: gob::plan::PlanOptions {
+            gcflags: per_package("gcflags", &a.gcflags)?,
+            ldflags: per_package("ldflags", &a.ldflags)?,
+            asmflags: per_package("asmflags", &a.asmflags)?,
+            tags: cfg.target.build_tags.clone(),
+        },
+    };
+    Ok(PreparedBuild {
+        cfg,
+        opts,
+        packages: a.packages,
+        keep_work: a.work,
+    })
+}
+
 /// A fresh `$WORK` directory for one build.
 fn tempdir_for_work(env: &Env) -> anyhow::Result<PathBuf> {
     let base = PathBuf::from(env.get("TMPDIR").unwrap_or("/tmp"));
-    for n in 0..100u32 {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let d = base.join(format!("gob-build-{}-{nanos}-{n}", std::process::id()));
-        match std::fs::create_dir(&d) {
-            Ok(()) => return Ok(d),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => anyhow::bail!("creating work directory {}: {e}", d.display()),
-        }
-    }
-    anyhow::bail!("could not create a work directory under {}", base.display())
+    gob::build::fresh_dir(&base, "gob-build")
+        .map_err(|e| anyhow::anyhow!("creating a work directory: {e}"))
 }
 
 #[cfg(test)]

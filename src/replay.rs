@@ -1147,6 +1147,67 @@ pub fn render(report: &ReplayReport) -> String {
     s
 }
 
+/// The `-json` events of a replay: one `replay-action` per action (in trace
+/// order), then `replay-done`. See docs/json.md.
+pub fn events(r: &ReplayReport) -> Vec<serde_json::Value> {
+    let mut v: Vec<serde_json::Value> = r
+        .actions
+        .iter()
+        .map(|a| {
+            let (verdict, outputs, why) = match &a.verdict {
+                Verdict::Match => ("match", Vec::new(), None),
+                Verdict::Diverged { outputs } => (
+                    "diverged",
+                    outputs
+                        .iter()
+                        .map(|m| {
+                            serde_json::json!({
+                                "Name": m.name,
+                                "Path": m.path,
+                                "Recorded": hex(&m.expected.1),
+                                "Replayed": m.actual.map(|(_, d)| hex(&d)),
+                                "Offset": m.first_difference,
+                            })
+                        })
+                        .collect(),
+                    None,
+                ),
+                Verdict::StatusDiffers { expected, actual } => (
+                    "status-differs",
+                    Vec::new(),
+                    Some(format!("recorded {expected}, replayed {actual}")),
+                ),
+                Verdict::NotRun { why } => ("not-run", Vec::new(), Some(why.clone())),
+            };
+            serde_json::json!({
+                "Action": "replay-action",
+                "ImportPath": a.package,
+                "ID": a.id(),
+                "Mode": a.kind,
+                "Verdict": verdict,
+                "Outputs": outputs,
+                "Why": why,
+                "TaintedBy": a.tainted_by.iter().map(|&i| action_id(i)).collect::<Vec<_>>(),
+                "Elapsed": crate::events::seconds(a.wall),
+            })
+        })
+        .collect();
+    let matched = r
+        .actions
+        .iter()
+        .filter(|a| matches!(a.verdict, Verdict::Match))
+        .count();
+    v.push(serde_json::json!({
+        "Action": "replay-done",
+        "Verdict": if r.ok() { "identical" } else { "diverged" },
+        "Actions": r.actions.len(),
+        "Identical": matched,
+        "Notes": r.notes,
+        "Kept": r.kept,
+    }));
+    v
+}
+
 /// `gob replay --export ID -o FILE`: a tar of exactly the files action ID saw,
 /// at their inside paths (without the leading `/`), with fixed headers: sorted
 /// by path, mtime 0, uid/gid 0, no user names, mode 0644.
@@ -1175,25 +1236,14 @@ pub fn export(opts: &ReplayOptions, id: &str, out: &Path) -> Result<usize, Repla
         path: out.to_path_buf(),
         source,
     };
-    let tmp = out.with_extension("tar.tmp");
-    let f = std::fs::File::create(&tmp).map_err(io)?;
-    let mut b = tar::Builder::new(std::io::BufWriter::new(f));
-    b.mode(tar::HeaderMode::Deterministic);
-    let n = files.len();
-    for (path, bytes, mode) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(bytes.len() as u64);
-        h.set_mode(mode);
-        h.set_mtime(0);
-        h.set_uid(0);
-        h.set_gid(0);
-        h.set_entry_type(tar::EntryType::Regular);
-        b.append_data(&mut h, &path, bytes.as_slice()).map_err(io)?;
-    }
-    b.into_inner()
-        .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
-        .and_then(|f| f.sync_all())
-        .map_err(io)?;
-    std::fs::rename(&tmp, out).map_err(io)?;
+    let entries = files
+        .into_iter()
+        .map(|(name, bytes, mode)| crate::dist::Entry {
+            name,
+            mode,
+            content: crate::dist::Content::Bytes(bytes),
+        })
+        .collect();
+    let n = crate::dist::write_tar(out, entries).map_err(io)?;
     Ok(n)
 }

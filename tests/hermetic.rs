@@ -61,20 +61,7 @@ fn hermetic_builds_are_byte_identical_to_unsandboxed_ones() {
 
 /// Builds the toolexec probe (a static Go program) in `mode`.
 fn probe(area: &Area, mode: &str) -> PathBuf {
-    let out = area.path(&format!("out/probe-{mode}"));
-    let o = area.gob(
-        &fixture("toolexec-probe"),
-        &[
-            "build",
-            &format!("-ldflags=-X=main.mode={mode}"),
-            "-o",
-            out.to_str().unwrap(),
-            ".",
-        ],
-        &[],
-    );
-    assert!(o.status.success(), "building the probe: {}", text(&o));
-    out
+    area.probe(mode, &[("mode", mode)])
 }
 
 /// Pins: -toolexec PROG runs inside the action's sandbox (fixed hostname and
@@ -192,4 +179,32 @@ fn sandbox_flags_are_checked() {
         "{}",
         text(&o)
     );
+}
+
+/// Pins: a umask of 077 breaks nothing. As root every tool runs as nobody, so
+/// gob's work files and cache entries must stay readable whatever the umask;
+/// the installed binary still honours it (0777 less the umask, as go build).
+#[test]
+fn a_strict_umask_builds_and_is_honoured() {
+    use std::os::unix::fs::PermissionsExt;
+    let area = Area::new("umask");
+    let out = area.path("out/hello");
+    for round in ["cold", "warm"] {
+        let _ = fs::remove_file(&out);
+        let script = format!(
+            "umask 077 && exec {} build --hermetic -o {} .",
+            common::gob_binary().display(),
+            out.display()
+        );
+        let o = std::process::Command::new("/bin/sh")
+            .args(["-c", &script])
+            .current_dir(fixture("hello"))
+            .env_clear()
+            .envs(area.env("amd64"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{round}: {}", text(&o));
+        let mode = fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "{round}");
+    }
 }

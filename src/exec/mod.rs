@@ -162,6 +162,14 @@ pub struct ExecOptions {
     pub toolexec: Option<PathBuf>,
     /// Limits for each tool run.
     pub limits: gob_sandbox::Limits,
+    /// Variables added to every tool's environment that the build must not
+    /// depend on (`gob audit`): not part of keys or traces.
+    pub noise_env: Vec<(String, String)>,
+    /// Take ready actions in the opposite order: shortest critical path
+    /// first, highest id first (`gob audit`).
+    pub reverse_order: bool,
+    /// Tool output as `go build -json` events on stdout instead of text on stderr.
+    pub json: bool,
 }
 
 /// A shared, configured sandbox.
@@ -283,14 +291,26 @@ enum Event {
 /// A ready action in the priority queue.
 #[derive(PartialEq, Eq)]
 struct Ready {
-    priority: u64,
+    /// Ordered by: longest critical path first, lower id breaking ties (a
+    /// deterministic order), or the exact opposite (`reverse_order`).
+    rank: (u64, u32),
     id: ActionId,
+}
+
+impl Ready {
+    fn new(priority: u64, id: ActionId, reverse: bool) -> Ready {
+        let rank = if reverse {
+            (u64::MAX - priority, id.0)
+        } else {
+            (priority, u32::MAX - id.0)
+        };
+        Ready { rank, id }
+    }
 }
 
 impl Ord for Ready {
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        // Longest critical path first; lower id breaks ties (deterministic order).
-        self.priority.cmp(&o.priority).then(o.id.cmp(&self.id))
+        self.rank.cmp(&o.rank)
     }
 }
 
@@ -364,10 +384,11 @@ pub fn execute(
     }
     for a in &graph.actions {
         if a.deps.is_empty() {
-            st.ready.push(Ready {
-                priority: st.priority[a.id.0 as usize],
-                id: a.id,
-            });
+            st.ready.push(Ready::new(
+                st.priority[a.id.0 as usize],
+                a.id,
+                opts.reverse_order,
+            ));
         }
     }
     std::fs::create_dir_all(&opts.work_dir).map_err(|e| {
@@ -472,19 +493,45 @@ pub fn execute(
                     if opts.verbose && a.kind == ActionKind::Compile && !r.cached {
                         eprintln!("{}", a.import_path);
                     }
-                    if r.status != ExecStatus::Success {
+                    let ok = r.status == ExecStatus::Success;
+                    // Like go build, a tool's output is shown even when it
+                    // succeeded (or came from the cache), e.g. -gcflags=-m.
+                    let text = (!ok || !r.log.is_empty()).then(|| {
+                        let dir = run::host_path(graph, &opts.work_dir, &a.src_dir);
+                        output_text(graph, a, &r, &dir, opts)
+                    });
+                    if let Some(t) = text.as_ref().filter(|_| ok || st.failed.is_none()) {
+                        if opts.json {
+                            crate::events::emit(&crate::events::build_output(
+                                &a.import_path,
+                                &format!("{t}\n"),
+                            ));
+                            if !ok {
+                                crate::events::emit(&crate::events::build_fail(&a.import_path));
+                            }
+                        } else if ok {
+                            match &bar {
+                                Some(b) => b.println(t),
+                                None => eprintln!("{t}"),
+                            }
+                        }
+                    }
+                    if opts.json {
+                        crate::events::emit(&action_event(a, &r));
+                    }
+                    if !ok {
                         if st.failed.is_none() {
-                            let dir = run::host_path(graph, &opts.work_dir, &a.src_dir);
-                            st.failed = Some(failure_text(graph, a, &r, &dir, opts));
+                            st.failed = text;
                         }
                     } else {
                         for &d in &st.dependents[r.id.0 as usize] {
                             st.pending[d.0 as usize] -= 1;
                             if st.pending[d.0 as usize] == 0 {
-                                st.ready.push(Ready {
-                                    priority: st.priority[d.0 as usize],
-                                    id: d,
-                                });
+                                st.ready.push(Ready::new(
+                                    st.priority[d.0 as usize],
+                                    d,
+                                    opts.reverse_order,
+                                ));
                             }
                         }
                     }
@@ -542,9 +589,35 @@ pub fn execute(
     })
 }
 
+/// The `action-done` event of `-json`.
+fn action_event(a: &Action, r: &ActionResult) -> serde_json::Value {
+    let status = match &r.status {
+        ExecStatus::Success => "ok".to_string(),
+        ExecStatus::Failed { code } => format!("exit status {code}"),
+        ExecStatus::Signaled { signal } => format!("signal {signal}"),
+        ExecStatus::TimedOut => "timed out".to_string(),
+        ExecStatus::Error(e) => e.clone(),
+    };
+    serde_json::json!({
+        "ImportPath": a.import_path,
+        "Action": "action-done",
+        "ID": a.id.to_string(),
+        "Mode": a.kind.name(),
+        "Cached": r.cached,
+        "Status": status,
+        "Elapsed": crate::events::seconds(r.wall),
+        "Outputs": r.outputs.iter().map(|o| serde_json::json!({
+            "Name": o.name,
+            "Digest": o.digest.to_string(),
+            "Size": o.size,
+        })).collect::<Vec<_>>(),
+    })
+}
+
 /// `# importpath` then the tool's own output, like go build: file names in the
 /// package directory are shown relative to the user's directory when below it.
-fn failure_text(
+/// For a failure, how it ended and gob's note follow.
+fn output_text(
     graph: &ActionGraph,
     a: &Action,
     r: &ActionResult,

@@ -447,6 +447,23 @@ pub(crate) fn run_action(
         // planted where an output belongs fails the action.
         match std::fs::symlink_metadata(&p) {
             Ok(m) if m.is_file() && std::os::unix::fs::MetadataExt::nlink(&m) == 1 => {
+                // Canonical modes, whatever the tool's umask: dependents may
+                // run as another uid (nobody, when gob runs as root) and must
+                // read it.
+                use std::os::unix::fs::PermissionsExt;
+                let mode = if o.exec { 0o755 } else { 0o644 };
+                if m.permissions().mode() & 0o7777 != mode {
+                    if let Err(e) =
+                        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
+                    {
+                        return fail(
+                            a,
+                            Some(key),
+                            started,
+                            format!("output {}: chmod: {e}", p.display()),
+                        );
+                    }
+                }
                 files.push((o.name.clone(), p, o.exec))
             }
             Ok(_) => {
@@ -616,7 +633,18 @@ fn policy(
     gob_sandbox::Policy {
         program,
         args: argv,
-        env: a.env.iter().map(|(k, v)| (k.into(), v.into())).collect(),
+        // The declared environment, then the audit's noise (never recorded,
+        // never keyed, never overriding a declared variable).
+        env: a
+            .env
+            .iter()
+            .chain(
+                opts.noise_env
+                    .iter()
+                    .filter(|(k, _)| !a.env.iter().any(|(d, _)| d == k)),
+            )
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect(),
         cwd: PathBuf::from(view.path(&a.cwd)),
         inputs,
         outputs: vec![bind(
@@ -921,6 +949,9 @@ mod tests {
             )),
             toolexec: None,
             limits: gob_sandbox::Limits::default(),
+            noise_env: Vec::new(),
+            reverse_order: false,
+            json: false,
         };
         for round in 0..20 {
             let _ = std::fs::remove_dir_all(&opts.work_dir);

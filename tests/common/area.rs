@@ -86,6 +86,30 @@ impl Area {
             .unwrap_or_else(|e| panic!("running gob {args:?}: {e}"))
     }
 
+    /// Builds fixtures/toolexec-probe with these `-X main.K=V` settings into
+    /// `out/probe-NAME`.
+    pub fn probe(&self, name: &str, settings: &[(&str, &str)]) -> PathBuf {
+        let out = self.path(&format!("out/probe-{name}"));
+        let ldflags = settings
+            .iter()
+            .map(|(k, v)| format!("-X=main.{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let o = self.gob(
+            &super::repo_root().join("fixtures/toolexec-probe"),
+            &[
+                "build",
+                &format!("-ldflags={ldflags}"),
+                "-o",
+                out.to_str().unwrap(),
+                ".",
+            ],
+            &[],
+        );
+        assert!(o.status.success(), "building the probe: {}", text(&o));
+        out
+    }
+
     /// A path under the area.
     pub fn path(&self, rel: &str) -> PathBuf {
         self.root.join(rel)
