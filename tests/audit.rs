@@ -69,6 +69,15 @@ fn clean_fixtures_pass_the_audit() {
             leftovers(&area)
         );
     }
+    // A dependency from the module cache (laid out by go mod download).
+    common::modcache::populate(&common::go_binary(), &area.root, &area.env("amd64"));
+    let o = area.gob(&fixture("modcache"), &["audit", "."], &[]);
+    assert_eq!(o.status.code(), Some(0), "gob audit modcache: {}", text(&o));
+    assert!(
+        stdout(&o).contains("gob audit: reproducible: "),
+        "{}",
+        text(&o)
+    );
 }
 
 /// Audits `./internal/calc` of asmcall with the probe as -toolexec.
