@@ -314,9 +314,13 @@ fn run_builds(
     let against = match &opts.against {
         Some(p) => Some((
             p.clone(),
-            Trace::open(p, gob_replay::Limits::default()).map_err(|e| AuditError::Trace {
-                path: p.clone(),
-                message: e.to_string(),
+            // The actions only: input bytes are read back below for the
+            // outputs that differ.
+            Trace::open_keeping(p, gob_replay::Limits::default(), |_| false).map_err(|e| {
+                AuditError::Trace {
+                    path: p.clone(),
+                    message: e.to_string(),
+                }
             })?,
         )),
         None => None,
@@ -415,10 +419,13 @@ fn run_builds(
         }
     };
     emit_build(&run_b);
+    // Without blobs: the outputs' bytes are in the builds' files.
     let open = |p: &Path| {
-        Trace::open(p, gob_replay::Limits::default()).map_err(|e| AuditError::Trace {
-            path: p.to_path_buf(),
-            message: e.to_string(),
+        Trace::open_keeping(p, gob_replay::Limits::default(), |_| false).map_err(|e| {
+            AuditError::Trace {
+                path: p.to_path_buf(),
+                message: e.to_string(),
+            }
         })
     };
     let tb = open(&run_b.trace)?;
@@ -434,7 +441,28 @@ fn run_builds(
     let diff = gob_replay::diff_traces(ta, &tb);
 
     // First differing bytes, from the files the builds left behind (side a
-    // of an --against trace: its blobs, when it embeds the output).
+    // of an --against trace: its blobs, when it embeds the output; read
+    // again keeping just those).
+    let wanted: std::collections::HashSet<gob_replay::schema::Digest> = diff
+        .actions
+        .iter()
+        .filter(|d| d.results_differ())
+        .flat_map(|d| {
+            d.outputs
+                .iter()
+                .filter_map(|o| o.a.as_ref().map(|f| f.digest))
+        })
+        .collect();
+    let side_a_blobs = match &side_a {
+        SideA::Trace(_) if !wanted.is_empty() => {
+            Trace::open_keeping(&trace_a_path, gob_replay::Limits::default(), |d| {
+                wanted.contains(d)
+            })
+            .map(|t| t.blobs)
+            .unwrap_or_default()
+        }
+        _ => Default::default(),
+    };
     let mut offsets = Vec::new();
     for d in diff.actions.iter().filter(|d| d.results_differ()) {
         for o in &d.outputs {
@@ -447,7 +475,7 @@ fn run_builds(
                     .get(d.action.index_a as usize)
                     .and_then(|r| r.output(&o.name))
                     .and_then(|f| std::fs::read(&f.path).ok()),
-                SideA::Trace(t) => t.blobs.get(&fa.digest).cloned(),
+                SideA::Trace(_) => side_a_blobs.get(&fa.digest).cloned(),
             };
             let bytes_b = report_b
                 .results

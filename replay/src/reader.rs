@@ -528,8 +528,27 @@ impl Trace {
         Trace::read(TraceReader::with_limits(r, limits)?)
     }
 
+    /// Reads the trace at `path` whole but keeps only the blobs `keep`
+    /// selects: the others are read and checked like any record, then
+    /// dropped, so memory holds the actions, not the inputs' bytes.
+    pub fn open_keeping(
+        path: impl AsRef<Path>,
+        limits: Limits,
+        keep: impl FnMut(&Digest) -> bool,
+    ) -> Result<Trace, TraceError> {
+        Trace::read_keeping(TraceReader::open_with_limits(path, limits)?, keep)
+    }
+
     /// Drains `reader`.
-    pub fn read<R: Read>(mut reader: TraceReader<R>) -> Result<Trace, TraceError> {
+    pub fn read<R: Read>(reader: TraceReader<R>) -> Result<Trace, TraceError> {
+        Trace::read_keeping(reader, |_| true)
+    }
+
+    /// Drains `reader`, keeping the blobs `keep` selects.
+    pub fn read_keeping<R: Read>(
+        mut reader: TraceReader<R>,
+        mut keep: impl FnMut(&Digest) -> bool,
+    ) -> Result<Trace, TraceError> {
         let mut t = Trace {
             header: reader.header().clone(),
             actions: Vec::new(),
@@ -540,7 +559,9 @@ impl Trace {
             match record {
                 Ok(crate::schema::Record::Header(_)) => {}
                 Ok(crate::schema::Record::Blob(b)) => {
-                    t.blobs.insert(b.digest, b.data);
+                    if keep(&b.digest) {
+                        t.blobs.insert(b.digest, b.data);
+                    }
                 }
                 Ok(crate::schema::Record::Action(a)) => t.actions.push(a),
                 Ok(crate::schema::Record::End(e)) => t.end = Some(e),
