@@ -18,7 +18,8 @@
 //!    pidfd), clear ambient and all remaining capabilities;
 //! 5. `chdir(cwd)`, umask, rlimits;
 //! 6. no-new-privs, Landlock, seccomp (the filter forbids what came before);
-//! 7. mark every fd above 2 close-on-exec, `execve`.
+//! 7. mark every fd above 2 close-on-exec, `execve` (tried again, with
+//!    doubling waits, while it fails with ETXTBSY: a transient state).
 
 use std::ffi::{c_char, CString};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -273,6 +274,11 @@ impl Tracker<'_> {
     }
 }
 
+/// How often execve is tried again after ETXTBSY, and the first wait; the
+/// waits double, so the last try comes about 0.5 s after the first.
+const ETXTBSY_RETRIES: u32 = 9;
+const ETXTBSY_FIRST_DELAY_NS: u64 = 1_000_000;
+
 /// Runs the whole sequence; returns only on failure (or, with a fake kernel
 /// whose execve "succeeds", with `Step::Execve` and errno 0).
 pub(crate) fn setup_and_exec<K: Kernel>(k: &mut K, p: &ChildPlan<'_>) -> Failure {
@@ -283,7 +289,21 @@ pub(crate) fn setup_and_exec<K: Kernel>(k: &mut K, p: &ChildPlan<'_>) -> Failure
                 progress: &p.progress,
             };
             t.at(Step::Execve);
-            let errno = k.execve(&p.program, p.argv.as_ptr(), p.envp.as_ptr());
+            let mut errno = k.execve(&p.program, p.argv.as_ptr(), p.envp.as_ptr());
+            // ETXTBSY: some thread of the caller's process wrote the program
+            // moments ago, and a process forked meanwhile (by any thread)
+            // still holds that write descriptor until its own execve closes
+            // it. The condition is transient, so wait and try again, as
+            // cmd/go does for the test binaries it has just linked.
+            let mut delay = ETXTBSY_FIRST_DELAY_NS;
+            for _ in 0..ETXTBSY_RETRIES {
+                if errno != Errno(libc::ETXTBSY) {
+                    break;
+                }
+                k.nanosleep(delay);
+                delay *= 2;
+                errno = k.execve(&p.program, p.argv.as_ptr(), p.envp.as_ptr());
+            }
             Failure {
                 step: Step::Execve,
                 errno,
@@ -441,6 +461,8 @@ pub(crate) mod tests {
         pub calls: Vec<String>,
         /// Fail the first call whose line starts with this, with EPERM.
         pub fail: Option<&'static str>,
+        /// Fail this many execve calls with ETXTBSY first.
+        pub busy: u32,
     }
 
     fn s(c: &CStr) -> String {
@@ -613,9 +635,16 @@ pub(crate) mod tests {
             _envp: *const *const c_char,
         ) -> Errno {
             match self.rec(format!("execve {}", s(path))) {
+                Ok(()) if self.busy > 0 => {
+                    self.busy -= 1;
+                    Errno(libc::ETXTBSY)
+                }
                 Ok(()) => Errno(0),
                 Err(e) => e,
             }
+        }
+        fn nanosleep(&mut self, nanos: u64) {
+            let _ = self.rec(format!("nanosleep {nanos}"));
         }
         fn exit(&mut self, code: i32) -> ! {
             panic!("exit {code}")
@@ -771,6 +800,55 @@ pub(crate) mod tests {
         assert!(at("landlock_restrict_self") < at("seccomp 7"));
         assert!(at("seccomp") < at("close_range_cloexec 3"));
         assert_eq!(k.calls.last().map(String::as_str), Some("execve /bin/tool"));
+    }
+
+    #[test]
+    fn a_busy_program_is_tried_again_with_growing_waits() {
+        // Regression: a concurrent fork holding the program's write fd made
+        // exec fail with ETXTBSY (a flaky sandbox/tests/files.rs in CI).
+        let f = fprog();
+        let plan = full_plan(&f);
+        let mut k = Recorder {
+            busy: 3,
+            ..Recorder::default()
+        };
+        let failure = setup_and_exec(&mut k, &plan);
+        assert_eq!(failure.errno, Errno(0), "the fourth execve succeeds");
+        let tail: Vec<&str> = k.calls.iter().map(String::as_str).rev().take(7).collect();
+        assert_eq!(
+            tail,
+            [
+                "execve /bin/tool",
+                "nanosleep 4000000",
+                "execve /bin/tool",
+                "nanosleep 2000000",
+                "execve /bin/tool",
+                "nanosleep 1000000",
+                "execve /bin/tool",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_program_that_stays_busy_fails_after_bounded_retries() {
+        let f = fprog();
+        let plan = full_plan(&f);
+        let mut k = Recorder {
+            busy: u32::MAX,
+            ..Recorder::default()
+        };
+        let failure = setup_and_exec(&mut k, &plan);
+        assert_eq!(failure.step, Step::Execve);
+        assert_eq!(failure.errno, Errno(libc::ETXTBSY));
+        let execs = k.calls.iter().filter(|c| c.starts_with("execve")).count();
+        let slept: u64 = k
+            .calls
+            .iter()
+            .filter_map(|c| c.strip_prefix("nanosleep "))
+            .map(|n| n.parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(execs, 1 + ETXTBSY_RETRIES as usize);
+        assert!(slept < 1_000_000_000, "waited {slept} ns in all");
     }
 
     #[test]
@@ -971,6 +1049,9 @@ pub(crate) mod tests {
                 e: *const *const c_char,
             ) -> Errno {
                 self.0.execve(p, a, e)
+            }
+            fn nanosleep(&mut self, n: u64) {
+                self.0.nanosleep(n)
             }
             fn exit(&mut self, c: i32) -> ! {
                 self.0.exit(c)

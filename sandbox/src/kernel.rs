@@ -99,6 +99,8 @@ pub(crate) trait Kernel {
     fn seccomp_set_filter(&mut self, prog: &SockFprog) -> Result<(), Errno>;
     /// close_range(first, ~0, CLOSE_RANGE_CLOEXEC).
     fn close_range_cloexec(&mut self, first: u32) -> Result<(), Errno>;
+    /// nanosleep(2) for `nanos` nanoseconds (an interrupted sleep just ends early).
+    fn nanosleep(&mut self, nanos: u64);
     /// execve(2); returns only on failure.
     fn execve(
         &mut self,

@@ -314,6 +314,17 @@ impl Kernel for RawKernel {
         )
         .map(drop)
     }
+    fn nanosleep(&mut self, nanos: u64) {
+        let t = libc::timespec {
+            tv_sec: (nanos / 1_000_000_000) as libc::time_t,
+            tv_nsec: (nanos % 1_000_000_000) as libc::c_long,
+        };
+        let _ = sys!(
+            libc::SYS_nanosleep,
+            &t as *const libc::timespec,
+            std::ptr::null_mut::<libc::timespec>()
+        );
+    }
     fn execve(
         &mut self,
         path: &CStr,

@@ -326,3 +326,37 @@ fn many_files_of_one_dir() {
         }
     }
 }
+
+#[test]
+fn a_program_written_while_other_threads_spawn_runs() {
+    // Regression: `directory_inputs_and_programs_beneath_them` failed in CI
+    // with ETXTBSY. A thread had just copied the program, and a sandbox that
+    // another test thread cloned at that moment still held the copy's write
+    // descriptor. Here, four threads each write programs and run them at once.
+    for mode in [Mode::Full, Mode::Namespaces] {
+        let Some(_) = sandbox(mode) else { continue };
+        let s = Scratch::new("busy");
+        std::thread::scope(|scope| {
+            for t in 0..4 {
+                let s = &s;
+                scope.spawn(move || {
+                    let sb = sandbox(mode).unwrap();
+                    for i in 0..15 {
+                        let tools = s.dir(&format!("t{t}/i{i}"));
+                        std::fs::copy(helper(), tools.join("tool")).unwrap();
+                        let mut p = policy(mode, &["write", "/dev/null", "x"]);
+                        p.inputs = vec![Bind {
+                            host: tools,
+                            inside: "/tools".into(),
+                        }];
+                        p.program = "/tools/tool".into();
+                        let o = sb
+                            .run(&p)
+                            .unwrap_or_else(|e| panic!("{mode:?} t{t} i{i}: {e}"));
+                        assert_eq!(o.status, ExecStatus::Exited(0), "{mode:?}: {}", stderr(&o));
+                    }
+                });
+            }
+        });
+    }
+}
