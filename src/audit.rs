@@ -319,7 +319,7 @@ fn run_builds(
             Trace::open_keeping(p, gob_replay::Limits::default(), |_| false).map_err(|e| {
                 AuditError::Trace {
                     path: p.clone(),
-                    message: e.to_string(),
+                    message: e.without_path(),
                 }
             })?,
         )),
@@ -424,7 +424,7 @@ fn run_builds(
         Trace::open_keeping(p, gob_replay::Limits::default(), |_| false).map_err(|e| {
             AuditError::Trace {
                 path: p.to_path_buf(),
-                message: e.to_string(),
+                message: e.without_path(),
             }
         })
     };

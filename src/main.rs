@@ -374,7 +374,29 @@ fn resolve_program(name: &str, env: &Env) -> anyhow::Result<PathBuf> {
     std::fs::canonicalize(&p).map_err(|e| anyhow::anyhow!("-toolexec: {}: {e}", p.display()))
 }
 
-fn run_replay(a: ReplayArgs, env: &Env) -> anyhow::Result<ExitCode> {
+/// `gob replay`: exit 0 identical, 1 diverged, 2 no verdict (the trace, the
+/// toolchain or the options are at fault), so that a CI gate can tell a
+/// divergence from a broken job.
+fn run_replay(a: ReplayArgs, env: &Env) -> ExitCode {
+    let json = a.json;
+    match replay_verdict(a, env) {
+        Ok(code) => code,
+        Err(e) => {
+            let text = error_text(&e);
+            eprintln!("gob replay: {text}");
+            if json {
+                gob::events::emit(&serde_json::json!({
+                    "Action": "replay-done",
+                    "Verdict": "error",
+                    "Error": text,
+                }));
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn replay_verdict(a: ReplayArgs, env: &Env) -> anyhow::Result<ExitCode> {
     let goroot = a.common.goroot.clone().or_else(|| {
         env.get("GOROOT")
             .filter(|g| !g.is_empty())
@@ -477,7 +499,7 @@ fn run_audit(a: AuditArgs, env: &Env) -> anyhow::Result<ExitCode> {
     let prepared = match prepare_build(a.build, env) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("gob audit: {e:#}");
+            eprintln!("gob audit: {}", error_text(&e));
             return Ok(ExitCode::from(2));
         }
     };
@@ -520,7 +542,7 @@ fn run_audit(a: AuditArgs, env: &Env) -> anyhow::Result<ExitCode> {
 fn run_trace(t: TraceArgs) -> anyhow::Result<ExitCode> {
     let open = |p: &PathBuf| {
         gob_replay::Trace::open(p, gob_replay::Limits::default())
-            .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
+            .map_err(|e| anyhow::anyhow!("{}: {}", p.display(), e.without_path()))
     };
     match t.cmd {
         TraceCmd::Show { json, trace } => {
@@ -541,6 +563,21 @@ fn run_trace(t: TraceArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// An error and its causes on one line, each cause once: gob's errors
+/// already spell out their source (`path: why`), so a cause whose text the
+/// line holds already is not repeated, while a bare `context` gets its cause.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    text
+}
+
 fn main() -> ExitCode {
     readable_files_for_nobody();
     let args = match normalize_args(std::env::args()) {
@@ -555,7 +592,7 @@ fn main() -> ExitCode {
     match run(cli, &env) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("gob: {e:#}");
+            eprintln!("gob: {}", error_text(&e));
             ExitCode::from(1)
         }
     }
@@ -687,7 +724,7 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
             cache.clean()?;
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Replay(a) => run_replay(a, env),
+        Cmd::Replay(a) => Ok(run_replay(a, env)),
         Cmd::Trace(t) => run_trace(t),
         Cmd::Version(c) => {
             let flags = LoadFlags {
@@ -880,6 +917,20 @@ fn tempdir_for_work(env: &Env) -> anyhow::Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_text_names_each_cause_once() {
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        // A cause spelled out by the message is not repeated...
+        let e = anyhow::Error::new(gob::replay::ReplayError::Io {
+            path: "/t/x".into(),
+            source: io(),
+        });
+        assert_eq!(error_text(&e), "/t/x: gone");
+        // ...a bare context gets its cause.
+        let e = anyhow::Error::new(io()).context("reading /t/y");
+        assert_eq!(error_text(&e), "reading /t/y: gone");
+    }
 
     #[test]
     fn single_dash_long_flags_are_normalized() {

@@ -79,7 +79,7 @@ pub struct ReplayOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
     /// The trace could not be read.
-    #[error("{path}: {source}")]
+    #[error("{}: {}", path.display(), source.without_path())]
     Trace {
         /// The trace.
         path: PathBuf,

@@ -366,6 +366,19 @@ fn audit_refuses_bad_options() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
         assert!(text(&o).contains(expect), "{args:?}: {}", text(&o));
     }
+    // A trace that cannot be read is named once, with the reason once.
+    let o = area.gob(
+        &dir,
+        &["audit", "--against", missing.to_str().unwrap(), "."],
+        &[],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "gob audit: {}: No such file or directory (os error 2)\n",
+            missing.display()
+        )
+    );
     assert!(leftovers(&area).is_empty(), "{:?}", leftovers(&area));
 }
 

@@ -328,7 +328,7 @@ fn replay_refuses_wrong_toolchain_and_hostile_env() {
     fs::write(fake.join("pkg/tool/linux_amd64/compile"), "").unwrap();
     let o = replay(&area, &t, &["--goroot", fake.to_str().unwrap()]);
     let s = text(&o);
-    assert!(!o.status.success());
+    assert_eq!(o.status.code(), Some(2), "no verdict: {s}");
     assert!(
         s.contains("the trace was recorded with go1.27.3, but the toolchain at")
             && s.contains("is go1.27.2"),
@@ -345,7 +345,7 @@ fn replay_refuses_wrong_toolchain_and_hostile_env() {
     });
     let o = replay(&area, &bad, &[]);
     let s = text(&o);
-    assert!(!o.status.success());
+    assert_eq!(o.status.code(), Some(2), "no verdict: {s}");
     assert!(
         s.contains("sets the environment variable LD_PRELOAD") && s.contains("--trust-env"),
         "{s}"
@@ -365,6 +365,39 @@ fn replay_refuses_wrong_toolchain_and_hostile_env() {
         "{}",
         text(&o)
     );
+}
+
+/// Pins: a trace that cannot be read gets exit status 2 (no verdict, unlike
+/// 1 for a divergence), and one line naming the file and the reason once;
+/// with -json, a `replay-done` event with the verdict `error`.
+#[test]
+fn replay_of_an_unreadable_trace_has_no_verdict() {
+    let area = Area::new("trace-unreadable");
+    let missing = area.path("out/missing.cbor");
+    let garbage = area.path("out/garbage.cbor");
+    fs::create_dir_all(garbage.parent().unwrap()).unwrap();
+    fs::write(&garbage, "not a trace\n").unwrap();
+    for (t, why) in [
+        (&missing, "No such file or directory (os error 2)"),
+        (
+            &garbage,
+            "not a gob trace: no zstd frame magic at the start",
+        ),
+    ] {
+        let o = replay(&area, t, &[]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr),
+            format!("gob replay: {}: {why}\n", t.display())
+        );
+        let o = replay(&area, t, &["-json"]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        let done: serde_json::Value =
+            serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+        assert_eq!(done["Action"], "replay-done");
+        assert_eq!(done["Verdict"], "error");
+        assert_eq!(done["Error"], format!("{}: {why}", t.display()));
+    }
 }
 
 /// Pins: `--shell` opens a shell inside one action's sandbox with its inputs

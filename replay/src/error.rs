@@ -255,6 +255,15 @@ impl TraceError {
         }
     }
 
+    /// The message for a caller that names the trace file itself: the same
+    /// as `to_string()`, less the file name that [`TraceError::Open`] starts with.
+    pub fn without_path(&self) -> String {
+        match self {
+            TraceError::Open { source, .. } => source.to_string(),
+            other => other.to_string(),
+        }
+    }
+
     /// Whether this is [`TraceError::Incomplete`]: the records before it are
     /// sound, the build just did not finish.
     pub fn is_incomplete(&self) -> bool {
