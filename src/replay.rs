@@ -247,36 +247,56 @@ impl Store {
         self.known.lock().map(|k| k.contains(d)).unwrap_or(false)
     }
 
+    /// The bytes stored for `d` (the trace's blob, or an identical output
+    /// adopted since), if any.
+    fn read(&self, d: &Digest) -> Option<Vec<u8>> {
+        if !self.has(d) {
+            return None;
+        }
+        self.cap.read(hex(d)).ok()
+    }
+
     /// Adds bytes already checked against `d`.
     fn put(&self, d: &Digest, bytes: &[u8]) -> std::io::Result<()> {
+        self.put_with(d, |w| std::io::Write::write_all(w, bytes))
+    }
+
+    /// Copies a verified output file in (it came from `work/bNNN`, checked as
+    /// a plain file with one link), appearing whole like [`Store::put`]: a
+    /// concurrent dependent may be binding the same digest. Streamed: a
+    /// linked binary is tens of megabytes.
+    fn adopt(&self, d: &Digest, file: &Path) -> std::io::Result<()> {
+        let mut src = std::fs::File::open(file)?;
+        self.put_with(d, |w| std::io::copy(&mut src, w).map(drop))
+    }
+
+    /// Writes `d`'s file once: `write` fills a temporary file, which is then
+    /// renamed into place.
+    fn put_with(
+        &self,
+        d: &Digest,
+        write: impl FnOnce(&mut cap_std::fs::File) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
         if self.has(d) {
             return Ok(());
         }
         let name = hex(d);
         let tmp = format!(".{name}.{:?}.tmp", std::thread::current().id());
-        self.cap.write(&tmp, bytes)?;
+        let mut f = self.cap.create(&tmp)?;
+        write(&mut f)?;
+        drop(f);
         self.cap.rename(&tmp, &self.cap, &name)?;
         if let Ok(mut k) = self.known.lock() {
             k.insert(*d);
         }
         Ok(())
     }
-
-    /// Copies a verified output file in (it came from `work/bNNN`, checked as
-    /// a plain file with one link), appearing whole like [`Store::put`]: a
-    /// concurrent dependent may be binding the same digest.
-    fn adopt(&self, d: &Digest, file: &Path) -> std::io::Result<()> {
-        if self.has(d) {
-            return Ok(());
-        }
-        self.put(d, &std::fs::read(file)?)
-    }
 }
 
-/// Where inputs not in the store come from: the trace's blobs, the toolchain,
-/// the `--src` trees. Every host read goes through a cap-std directory.
+/// Where inputs not in the store (which holds the trace's blobs) come from:
+/// the toolchain, the `--src` trees. Every host read goes through a cap-std
+/// directory.
 struct Sources {
-    trace: Arc<Trace>,
     /// (inside prefix, directory), longest prefix first.
     trees: Vec<(String, Dir)>,
 }
@@ -284,9 +304,6 @@ struct Sources {
 impl Sources {
     /// The bytes of `f`, checked against its digest.
     fn fetch(&self, f: &FileRef) -> Result<Vec<u8>, String> {
-        if let Some(b) = self.trace.blobs.get(&f.digest) {
-            return Ok(b.clone());
-        }
         for (prefix, dir) in &self.trees {
             let Some(rel) = f.path.strip_prefix(prefix.as_str()) else {
                 continue;
@@ -322,27 +339,25 @@ impl Sources {
     }
 }
 
-/// Reads the whole trace under the reader's default limits.
-fn open_trace(opts: &ReplayOptions) -> Result<Arc<Trace>, ReplayError> {
-    Trace::open(&opts.trace, gob_replay::Limits::default())
-        .map(Arc::new)
-        .map_err(|source| ReplayError::Trace {
-            path: opts.trace.clone(),
-            source,
-        })
+/// Maps a reader error to the replay's, naming the trace.
+fn trace_error(trace: &Path) -> impl Fn(gob_replay::TraceError) -> ReplayError + '_ {
+    move |source| ReplayError::Trace {
+        path: trace.to_path_buf(),
+        source,
+    }
 }
 
 /// Replays a trace.
+///
+/// The trace is read once, after the header checks: each embedded blob goes
+/// straight into the on-disk store, so memory holds the actions, not the
+/// inputs' bytes (a self-contained trace of cmd/go carries about 200 MB).
 pub fn replay(opts: &ReplayOptions) -> Result<ReplayReport, ReplayError> {
-    let trace = open_trace(opts)?;
-    let h = &trace.header;
+    let reader =
+        gob_replay::TraceReader::open_with_limits(&opts.trace, gob_replay::Limits::default())
+            .map_err(trace_error(&opts.trace))?;
+    let h = reader.header().clone();
     let mut notes = Vec::new();
-    if !trace.is_complete() {
-        notes.push(format!(
-            "the trace is incomplete (the build was interrupted): {} actions recorded",
-            trace.actions.len()
-        ));
-    }
     if h.go_version != opts.toolchain.version_string {
         return Err(ReplayError::WrongToolchain {
             want: h.go_version.clone(),
@@ -360,7 +375,6 @@ pub fn replay(opts: &ReplayOptions) -> Result<ReplayReport, ReplayError> {
             "recorded with {rec_tools} tools, replayed with {host_tools} tools"
         ));
     }
-    check_trace(&opts.trace, &trace, opts.trust_env)?;
     if !opts.sandbox.remaps_paths() {
         return Err(ReplayError::Refused {
             path: opts.trace.clone(),
@@ -416,15 +430,8 @@ pub fn replay(opts: &ReplayOptions) -> Result<ReplayReport, ReplayError> {
             .map_err(io(&root.join("blobs")))?,
         known: Mutex::new(HashSet::new()),
     });
-    let sources = Arc::new(Sources {
-        trace: trace.clone(),
-        trees: source_trees(opts, h)?,
-    });
-
-    // Which actions to run.
-    let selected = select(&trace, opts.only.as_deref(), &sources)?;
-
-    let result = run_all(opts, &trace, &selected, &root, &store, &sources, &sandbox);
+    // From here on a temporary replay directory is removed on every exit.
+    let result = read_and_run(opts, reader, &h, &root, &store, &sandbox, &mut notes);
     let kept = if opts.keep || !temp {
         Some(root.clone())
     } else {
@@ -436,6 +443,67 @@ pub fn replay(opts: &ReplayOptions) -> Result<ReplayReport, ReplayError> {
         actions,
         kept,
         notes,
+    })
+}
+
+/// Reads the trace's records, its blobs into `store`; checks what the trace
+/// asks for; runs the selected actions.
+fn read_and_run(
+    opts: &ReplayOptions,
+    reader: gob_replay::TraceReader<std::fs::File>,
+    h: &gob_replay::schema::Header,
+    root: &Path,
+    store: &Arc<Store>,
+    sandbox: &Arc<gob_sandbox::Sandbox>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<ActionReport>, ReplayError> {
+    let trace = Arc::new(read_into_store(opts, reader, store)?);
+    if !trace.is_complete() {
+        notes.insert(
+            0,
+            format!(
+                "the trace is incomplete (the build was interrupted): {} actions recorded",
+                trace.actions.len()
+            ),
+        );
+    }
+    check_trace(&opts.trace, &trace, opts.trust_env)?;
+    let sources = Arc::new(Sources {
+        trees: source_trees(opts, h)?,
+    });
+    // Which actions to run.
+    let selected = select(&trace, opts.only.as_deref(), &sources, store)?;
+    run_all(opts, &trace, &selected, root, store, &sources, sandbox)
+}
+
+/// Drains `reader`, writing every embedded blob (its digest checked by the
+/// reader) into `store` and keeping none in memory.
+fn read_into_store(
+    opts: &ReplayOptions,
+    reader: gob_replay::TraceReader<std::fs::File>,
+    store: &Store,
+) -> Result<Trace, ReplayError> {
+    enum Spill {
+        Trace(gob_replay::TraceError),
+        Store(Digest, std::io::Error),
+    }
+    impl From<gob_replay::TraceError> for Spill {
+        fn from(e: gob_replay::TraceError) -> Spill {
+            Spill::Trace(e)
+        }
+    }
+    Trace::read_with(reader, |b| {
+        store
+            .put(&b.digest, &b.data)
+            .map_err(|e| Spill::Store(b.digest, e))?;
+        Ok(None)
+    })
+    .map_err(|e| match e {
+        Spill::Trace(e) => trace_error(&opts.trace)(e),
+        Spill::Store(d, source) => ReplayError::Io {
+            path: store.path(&d),
+            source,
+        },
     })
 }
 
@@ -509,7 +577,12 @@ fn source_trees(
 
 /// The actions to replay: all, or those `--action` names plus the producers of
 /// any input that is not available otherwise.
-fn select(trace: &Trace, only: Option<&str>, sources: &Sources) -> Result<Vec<u32>, ReplayError> {
+fn select(
+    trace: &Trace,
+    only: Option<&str>,
+    sources: &Sources,
+    store: &Store,
+) -> Result<Vec<u32>, ReplayError> {
     let Some(want) = only else {
         return Ok(trace.actions.iter().map(|a| a.index).collect());
     };
@@ -531,7 +604,7 @@ fn select(trace: &Trace, only: Option<&str>, sources: &Sources) -> Result<Vec<u3
         }
         let Some(a) = trace.action(i) else { continue };
         for f in &a.inputs {
-            let available = trace.blobs.contains_key(&f.digest)
+            let available = store.has(&f.digest)
                 || (!f.path.starts_with("/work/")
                     && sources
                         .trees
@@ -879,14 +952,14 @@ fn replay_one(
                 continue;
             }
             let _ = store.adopt(&d, &own.join(rel.unwrap_or_default()));
-            let first = sources.trace.blobs.get(&want.1).and_then(|exp| {
+            let first = store.read(&want.1).and_then(|exp| {
                 let mut got = Vec::new();
                 own_dir
                     .open(rel.unwrap_or_default())
                     .ok()?
                     .read_to_end(&mut got)
                     .ok()?;
-                gob_replay::first_difference(exp, &got)
+                gob_replay::first_difference(&exp, &got)
             });
             mismatches.push(Mismatch {
                 name: o.name.clone(),
@@ -1212,23 +1285,32 @@ pub fn events(r: &ReplayReport) -> Vec<serde_json::Value> {
 /// at their inside paths (without the leading `/`), with fixed headers: sorted
 /// by path, mtime 0, uid/gid 0, no user names, mode 0644.
 pub fn export(opts: &ReplayOptions, id: &str, out: &Path) -> Result<usize, ReplayError> {
-    let trace = open_trace(opts)?;
+    // Two passes: the actions, then only the blobs this action reads.
+    let open = |keep: &dyn Fn(&Digest) -> bool| {
+        Trace::open_keeping(&opts.trace, gob_replay::Limits::default(), keep)
+            .map_err(trace_error(&opts.trace))
+    };
+    let trace = open(&|_| false)?;
     let a = trace
         .actions
         .iter()
         .find(|a| action_id(a.index) == id || a.package == id)
         .ok_or_else(|| ReplayError::NoSuchAction(id.to_string()))?
         .clone();
+    let wanted: HashSet<Digest> = a.inputs.iter().map(|f| f.digest).collect();
+    let blobs = open(&|d| wanted.contains(d))?.blobs;
     let sources = Sources {
-        trace: trace.clone(),
         trees: source_trees(opts, &trace.header)?,
     };
     let mut files: Vec<(String, Vec<u8>, u32)> = Vec::new();
     for f in &a.inputs {
-        let bytes = sources.fetch(f).map_err(|why| ReplayError::Refused {
-            path: opts.trace.clone(),
-            why: format!("cannot export {id}: input {why}"),
-        })?;
+        let bytes = match blobs.get(&f.digest) {
+            Some(b) => b.clone(),
+            None => sources.fetch(f).map_err(|why| ReplayError::Refused {
+                path: opts.trace.clone(),
+                why: format!("cannot export {id}: input {why}"),
+            })?,
+        };
         files.push((f.path.trim_start_matches('/').to_string(), bytes, 0o644));
     }
     files.sort_by(|x, y| x.0.cmp(&y.0));

@@ -17,7 +17,7 @@ use std::path::Path;
 
 use crate::codec::{self, Dec};
 use crate::error::{Loc, TraceError};
-use crate::schema::{ActionRecord, Digest, End, Header, Record, FORMAT, VERSION};
+use crate::schema::{ActionRecord, Blob, Digest, End, Header, Record, FORMAT, VERSION};
 use crate::validate::{check_header, StreamState};
 
 /// What a reader accepts. The defaults suit a trace of a large build; lower
@@ -546,9 +546,23 @@ impl Trace {
 
     /// Drains `reader`, keeping the blobs `keep` selects.
     pub fn read_keeping<R: Read>(
-        mut reader: TraceReader<R>,
+        reader: TraceReader<R>,
         mut keep: impl FnMut(&Digest) -> bool,
     ) -> Result<Trace, TraceError> {
+        Trace::read_with(reader, |b| {
+            Ok::<_, TraceError>(keep(&b.digest).then_some(b))
+        })
+    }
+
+    /// Drains `reader`, handing each blob (its digest already checked) to
+    /// `blob`, which returns it to keep it in [`Trace::blobs`] or `None`
+    /// when it has put the bytes elsewhere (a replay's on-disk store), so a
+    /// trace of any size is read in the memory of its largest blob. An error
+    /// from `blob` stops the read.
+    pub fn read_with<R: Read, E: From<TraceError>>(
+        mut reader: TraceReader<R>,
+        mut blob: impl FnMut(Blob) -> Result<Option<Blob>, E>,
+    ) -> Result<Trace, E> {
         let mut t = Trace {
             header: reader.header().clone(),
             actions: Vec::new(),
@@ -559,14 +573,14 @@ impl Trace {
             match record {
                 Ok(crate::schema::Record::Header(_)) => {}
                 Ok(crate::schema::Record::Blob(b)) => {
-                    if keep(&b.digest) {
+                    if let Some(b) = blob(b)? {
                         t.blobs.insert(b.digest, b.data);
                     }
                 }
                 Ok(crate::schema::Record::Action(a)) => t.actions.push(a),
                 Ok(crate::schema::Record::End(e)) => t.end = Some(e),
                 Err(TraceError::Incomplete { .. }) => break,
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
         // Written as they finished (a dependency order); kept by index here.
