@@ -469,37 +469,40 @@ fn run_builds(
             let (Some(fa), Some(fb)) = (&o.a, &o.b) else {
                 continue;
             };
-            let bytes_a = match &side_a {
-                SideA::Built { report, .. } => report
-                    .results
-                    .get(d.action.index_a as usize)
-                    .and_then(|r| r.output(&o.name))
-                    .and_then(|f| std::fs::read(&f.path).ok()),
-                SideA::Trace(_) => side_a_blobs.get(&fa.digest).cloned(),
-            };
-            let bytes_b = report_b
-                .results
-                .get(d.action.index_b as usize)
-                .and_then(|r| r.output(&o.name))
-                .and_then(|f| std::fs::read(&f.path).ok());
-            let (Some(xa), Some(xb)) = (bytes_a, bytes_b) else {
-                continue;
-            };
             if fb.digest == fa.digest {
                 continue;
             }
-            if let Some(at) = gob_replay::first_difference(&xa, &xb) {
-                let window = |x: &[u8]| {
-                    let s = (at as usize).min(x.len());
-                    x[s..(s + 16).min(x.len())].to_vec()
-                };
+            let output = |r: &BuildReport, index: u32| {
+                r.results
+                    .get(index as usize)
+                    .and_then(|r| r.output(&o.name))
+                    .map(|f| f.path.clone())
+            };
+            let Some(path_b) = output(&report_b, d.action.index_b) else {
+                continue;
+            };
+            let path_a;
+            let side = match &side_a {
+                SideA::Built { report, .. } => match output(report, d.action.index_a) {
+                    Some(p) => {
+                        path_a = p;
+                        Bytes::File(&path_a)
+                    }
+                    None => continue,
+                },
+                SideA::Trace(_) => match side_a_blobs.get(&fa.digest) {
+                    Some(x) => Bytes::Mem(x),
+                    None => continue,
+                },
+            };
+            if let Some((at, a, b)) = difference(&side, &Bytes::File(&path_b)) {
                 offsets.push((
                     d.action.index_a,
                     Offset {
                         name: o.name.clone(),
                         at,
-                        a: window(&xa),
-                        b: window(&xb),
+                        a,
+                        b,
                     },
                 ));
             }
@@ -558,6 +561,47 @@ fn release_files(out: &Path) -> Vec<(String, PathBuf)> {
     v
 }
 
+/// One side of a byte comparison: a file a build left, or bytes from a trace.
+enum Bytes<'a> {
+    File(&'a Path),
+    Mem(&'a [u8]),
+}
+
+impl Bytes<'_> {
+    fn reader(&self) -> std::io::Result<Box<dyn std::io::Read + '_>> {
+        Ok(match self {
+            Bytes::File(p) => Box::new(std::io::BufReader::new(std::fs::File::open(p)?)),
+            Bytes::Mem(x) => Box::new(*x),
+        })
+    }
+
+    /// Up to 16 bytes from `at`.
+    fn window(&self, at: u64) -> Vec<u8> {
+        use std::io::{Read, Seek};
+        match self {
+            Bytes::Mem(x) => {
+                let s = (at as usize).min(x.len());
+                x[s..(s + 16).min(x.len())].to_vec()
+            }
+            Bytes::File(p) => {
+                let mut w = Vec::new();
+                let _ = std::fs::File::open(p).and_then(|mut f| {
+                    f.seek(std::io::SeekFrom::Start(at))?;
+                    f.take(16).read_to_end(&mut w)
+                });
+                w
+            }
+        }
+    }
+}
+
+/// Where `a` and `b` first differ, with 16 bytes of each from there; None
+/// when they are equal or one cannot be read. Streamed: binaries are large.
+fn difference(a: &Bytes, b: &Bytes) -> Option<(u64, Vec<u8>, Vec<u8>)> {
+    let at = gob_replay::first_difference_read(a.reader().ok()?, b.reader().ok()?).ok()??;
+    Some((at, a.window(at), b.window(at)))
+}
+
 fn compare_release(a: &Path, b: &Path) -> Vec<ArtifactDiff> {
     let (fa, fb) = (release_files(a), release_files(b));
     let mut out = Vec::new();
@@ -568,20 +612,16 @@ fn compare_release(a: &Path, b: &Path) -> Vec<ArtifactDiff> {
                 at: None,
             }),
             Some((_, pb)) => {
-                let (xa, xb) = (std::fs::read(pa), std::fs::read(pb));
-                match (xa, xb) {
-                    (Ok(xa), Ok(xb)) => {
-                        if let Some(at) = gob_replay::first_difference(&xa, &xb) {
-                            out.push(ArtifactDiff {
-                                name: name.clone(),
-                                at: Some(at),
-                            });
-                        }
-                    }
-                    _ => out.push(ArtifactDiff {
+                let (xa, xb) = (Bytes::File(pa), Bytes::File(pb));
+                let found = xa
+                    .reader()
+                    .and_then(|ra| gob_replay::first_difference_read(ra, xb.reader()?));
+                // An unreadable file differs, at no known offset.
+                if !matches!(found, Ok(None)) {
+                    out.push(ArtifactDiff {
                         name: name.clone(),
-                        at: None,
-                    }),
+                        at: found.ok().flatten(),
+                    });
                 }
             }
         }
@@ -771,4 +811,48 @@ pub fn events(r: &AuditReport) -> Vec<serde_json::Value> {
         "Installed": r.installed,
     }));
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pins: release files are compared byte for byte, streamed: the first
+    /// differing offset, a file only one build wrote, a file that cannot be
+    /// read (a directory in its place), and the 16-byte windows.
+    #[test]
+    fn release_files_are_compared_byte_for_byte() {
+        let root = std::env::temp_dir().join(format!("gob-audit-unit-{}", std::process::id()));
+        let (a, b) = (root.join("a"), root.join("b"));
+        for d in [&a, &b] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        let big: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+        let mut changed = big.clone();
+        changed[200_001] ^= 1;
+        std::fs::write(a.join("same"), &big).unwrap();
+        std::fs::write(b.join("same"), &big).unwrap();
+        std::fs::write(a.join("tool"), &big).unwrap();
+        std::fs::write(b.join("tool"), &changed).unwrap();
+        std::fs::write(a.join("only-a"), b"x").unwrap();
+        std::fs::write(a.join("odd"), b"x").unwrap();
+        std::fs::create_dir(b.join("odd")).unwrap();
+        let got = compare_release(&a, &b);
+        let at = |n: &str| got.iter().find(|d| d.name == n).map(|d| d.at);
+        assert_eq!(at("same"), None, "{got:?}");
+        assert_eq!(at("tool"), Some(Some(200_001)), "{got:?}");
+        assert_eq!(at("only-a"), Some(None), "{got:?}");
+        assert_eq!(at("odd"), Some(None), "{got:?}");
+        assert_eq!(got.len(), 3, "{got:?}");
+
+        let (fa, fb) = (a.join("tool"), b.join("tool"));
+        let (off, wa, wb) = difference(&Bytes::File(&fa), &Bytes::File(&fb)).unwrap();
+        assert_eq!(off, 200_001);
+        assert_eq!(wa, big[200_001..200_017]);
+        assert_eq!(wb, changed[200_001..200_017]);
+        let (off, wa, _) = difference(&Bytes::Mem(&big[..10]), &Bytes::File(&fb)).unwrap();
+        assert_eq!((off, wa), (10, Vec::new()));
+        assert_eq!(difference(&Bytes::Mem(&big), &Bytes::File(&fa)), None);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }

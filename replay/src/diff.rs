@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::io::{self, Read};
 
 use crate::reader::Trace;
 use crate::schema::{ActionRecord, Digest, FileRef, Header, Status};
@@ -27,6 +28,40 @@ pub fn first_difference(a: &[u8], b: &[u8]) -> Option<u64> {
     }
     let n = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     Some(n as u64)
+}
+
+/// As [`first_difference`], over two readers, in constant memory (two
+/// 64 KiB buffers): for outputs and release binaries, which can be large.
+pub fn first_difference_read(mut a: impl Read, mut b: impl Read) -> io::Result<Option<u64>> {
+    /// Fills `buf` unless the reader ends first; returns how much it read.
+    fn fill(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+        let mut n = 0;
+        while n < buf.len() {
+            match r.read(&mut buf[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(n)
+    }
+    let (mut ba, mut bb) = (vec![0u8; 64 << 10], vec![0u8; 64 << 10]);
+    let mut at = 0u64;
+    loop {
+        let (na, nb) = (fill(&mut a, &mut ba)?, fill(&mut b, &mut bb)?);
+        let n = na.min(nb);
+        if let Some(i) = ba[..n].iter().zip(&bb[..n]).position(|(x, y)| x != y) {
+            return Ok(Some(at + i as u64));
+        }
+        if na != nb {
+            return Ok(Some(at + n as u64));
+        }
+        if n == 0 {
+            return Ok(None);
+        }
+        at += n as u64;
+    }
 }
 
 /// How an action is recognized across traces.

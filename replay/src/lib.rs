@@ -24,7 +24,7 @@ mod summary;
 mod validate;
 mod writer;
 
-pub use diff::{diff_traces, first_difference, TraceDiff};
+pub use diff::{diff_traces, first_difference, first_difference_read, TraceDiff};
 pub use error::{Loc, PathProblem, TraceError};
 pub use reader::{Limits, Trace, TraceReader};
 pub use summary::{summary, KindSummary, SlowAction, Summary, SLOWEST};

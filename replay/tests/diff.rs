@@ -69,6 +69,44 @@ fn first_difference_offsets() {
     assert_eq!(first_difference(b"", b""), None);
 }
 
+/// A reader that hands out at most `step` bytes a call.
+struct Trickle<'a>(&'a [u8], usize);
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.1.min(buf.len()).min(self.0.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn first_difference_read_agrees_with_the_slice_version() {
+    // Lengths around the 64 KiB buffer, differences before, at and after
+    // its boundary, prefixes, and readers that return short reads.
+    let base: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let mut cases: Vec<(Vec<u8>, Vec<u8>)> = vec![(vec![], vec![]), (vec![], vec![1])];
+    for len in [1, 65_535, 65_536, 65_537, 131_072, 200_000] {
+        let a = base[..len].to_vec();
+        cases.push((a.clone(), a.clone()));
+        cases.push((a.clone(), base[..len - 1].to_vec()));
+        for at in [0, len / 2, len - 1] {
+            let mut b = a.clone();
+            b[at] ^= 0xff;
+            cases.push((a.clone(), b));
+        }
+    }
+    for (a, b) in &cases {
+        let want = first_difference(a, b);
+        for step in [1 << 20, 4096, 777] {
+            let got =
+                gob_replay::first_difference_read(Trickle(a, step), Trickle(b, 1 << 20)).unwrap();
+            assert_eq!(got, want, "{} vs {} bytes, step {step}", a.len(), b.len());
+        }
+    }
+}
+
 #[test]
 fn identical_traces_match() {
     let d = diff_traces(&trace(base()), &trace(base()));
