@@ -570,7 +570,7 @@ enum Bytes<'a> {
 impl Bytes<'_> {
     fn reader(&self) -> std::io::Result<Box<dyn std::io::Read + '_>> {
         Ok(match self {
-            Bytes::File(p) => Box::new(std::io::BufReader::new(std::fs::File::open(p)?)),
+            Bytes::File(p) => Box::new(std::fs::File::open(p)?),
             Bytes::Mem(x) => Box::new(*x),
         })
     }

@@ -247,13 +247,13 @@ impl Store {
         self.known.lock().map(|k| k.contains(d)).unwrap_or(false)
     }
 
-    /// The bytes stored for `d` (the trace's blob, or an identical output
+    /// The file stored for `d` (the trace's blob, or an identical output
     /// adopted since), if any.
-    fn read(&self, d: &Digest) -> Option<Vec<u8>> {
+    fn open(&self, d: &Digest) -> Option<cap_std::fs::File> {
         if !self.has(d) {
             return None;
         }
-        self.cap.read(hex(d)).ok()
+        self.cap.open(hex(d)).ok()
     }
 
     /// Adds bytes already checked against `d`.
@@ -952,14 +952,9 @@ fn replay_one(
                 continue;
             }
             let _ = store.adopt(&d, &own.join(rel.unwrap_or_default()));
-            let first = store.read(&want.1).and_then(|exp| {
-                let mut got = Vec::new();
-                own_dir
-                    .open(rel.unwrap_or_default())
-                    .ok()?
-                    .read_to_end(&mut got)
-                    .ok()?;
-                gob_replay::first_difference(&exp, &got)
+            let first = store.open(&want.1).and_then(|exp| {
+                let got = own_dir.open(rel.unwrap_or_default()).ok()?;
+                gob_replay::first_difference_read(exp, got).ok()?
             });
             mismatches.push(Mismatch {
                 name: o.name.clone(),
