@@ -302,6 +302,16 @@ fn staged_output(root: &Path, v: char, user: Option<&Path>) -> PathBuf {
     }
 }
 
+/// Reads a trace's actions, checking and dropping its blobs.
+fn open_actions(path: &Path) -> Result<Trace, AuditError> {
+    Trace::open_keeping(path, gob_replay::Limits::default(), |_| false).map_err(|e| {
+        AuditError::Trace {
+            path: path.to_path_buf(),
+            message: e.without_path(),
+        }
+    })
+}
+
 fn run_builds(
     cfg: &LoadConfig,
     patterns: &[String],
@@ -314,14 +324,8 @@ fn run_builds(
     let against = match &opts.against {
         Some(p) => Some((
             p.clone(),
-            // The actions only: input bytes are read back below for the
-            // outputs that differ.
-            Trace::open_keeping(p, gob_replay::Limits::default(), |_| false).map_err(|e| {
-                AuditError::Trace {
-                    path: p.clone(),
-                    message: e.without_path(),
-                }
-            })?,
+            // Input bytes are read back below for the outputs that differ.
+            open_actions(p)?,
         )),
         None => None,
     };
@@ -419,22 +423,14 @@ fn run_builds(
         }
     };
     emit_build(&run_b);
-    // Without blobs: the outputs' bytes are in the builds' files.
-    let open = |p: &Path| {
-        Trace::open_keeping(p, gob_replay::Limits::default(), |_| false).map_err(|e| {
-            AuditError::Trace {
-                path: p.to_path_buf(),
-                message: e.without_path(),
-            }
-        })
-    };
-    let tb = open(&run_b.trace)?;
+    // The outputs' bytes are in the builds' files.
+    let tb = open_actions(&run_b.trace)?;
     builds.push(run_b);
     let ta_owned;
     let ta = match &side_a {
         SideA::Trace(t) => t.as_ref(),
         SideA::Built { .. } => {
-            ta_owned = open(&trace_a_path)?;
+            ta_owned = open_actions(&trace_a_path)?;
             &ta_owned
         }
     };
