@@ -217,6 +217,11 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
             gomodcache,
             gowork: env.get("GOWORK").map(String::from),
             goroot_src: toolchain.src_dir(),
+            go_version: toolchain
+                .version_string
+                .strip_prefix("go")
+                .unwrap_or(&toolchain.version_string)
+                .to_string(),
         },
         pgo_auto,
         toolchain,

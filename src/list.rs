@@ -10,21 +10,58 @@ use serde::Serialize;
 
 use crate::load::{PackageGraph, PkgId};
 
-/// `go list -json`'s Module object (the fields gob knows).
+/// `go list -json`'s Module object (cmd/go's modinfo.ModulePublic, in its field
+/// order; the fields of `go list -m -u`, -retracted and -reuse are not printed for packages).
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct JsonModule {
+    #[serde(skip_serializing_if = "String::is_empty")]
     path: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replace: Option<Box<JsonModule>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     main: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    indirect: bool,
     #[serde(skip_serializing_if = "String::is_empty")]
     dir: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     go_mod: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     go_version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sum: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    go_mod_sum: Option<String>,
+}
+
+impl JsonModule {
+    fn from(m: &crate::load::ModuleInfo) -> JsonModule {
+        let path_str = |p: &std::path::Path| p.to_string_lossy().into_owned();
+        JsonModule {
+            path: m.path.clone(),
+            version: m.version.clone(),
+            replace: m.replace.as_deref().map(|r| Box::new(JsonModule::from(r))),
+            time: m.time.clone(),
+            main: m.main,
+            indirect: m.indirect,
+            // go reports no directory for a vendored module: vendor/ is a flattened
+            // package tree, not the module.
+            dir: if m.vendored {
+                String::new()
+            } else {
+                path_str(&m.dir)
+            },
+            go_mod: m.gomod.as_deref().map(path_str).unwrap_or_default(),
+            go_version: m.go_version.clone().unwrap_or_default(),
+            sum: m.sum.clone(),
+            go_mod_sum: m.gomod_sum.clone(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -67,6 +104,8 @@ struct JsonPackage {
     cgo_files: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     ignored_go_files: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    invalid_go_files: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     ignored_other_files: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -147,22 +186,21 @@ fn to_json(g: &PackageGraph, id: PkgId) -> JsonPackage {
         dir: path_str(&p.dir),
         import_path: p.import_path.clone(),
         name: p.name.clone(),
-        root: path_str(&p.root),
+        // go's Root is the module's directory, which a vendored module lacks.
+        root: if p.module.as_ref().is_some_and(|m| m.vendored) {
+            String::new()
+        } else {
+            path_str(&p.root)
+        },
         goroot: p.goroot,
         standard: p.standard,
-        module: p.module.as_ref().map(|m| JsonModule {
-            path: m.path.clone(),
-            version: m.version.clone(),
-            main: m.main,
-            dir: path_str(&m.dir),
-            go_mod: m.gomod.as_deref().map(path_str).unwrap_or_default(),
-            go_version: m.go_version.clone().unwrap_or_default(),
-        }),
+        module: p.module.as_ref().map(JsonModule::from),
         matched: p.matched.clone(),
         dep_only: !p.cmdline,
         go_files: f.go_files.clone(),
         cgo_files: f.cgo_files.clone(),
         ignored_go_files: f.ignored_go_files.clone(),
+        invalid_go_files: f.invalid_go_files.clone(),
         ignored_other_files: f.ignored_other_files.clone(),
         h_files: f.h_files.clone(),
         s_files: f.s_files.clone(),
@@ -176,10 +214,10 @@ fn to_json(g: &PackageGraph, id: PkgId) -> JsonPackage {
         error: p.error.map(|e| json_error(g, e)),
         deps_errors: p.deps_errors.iter().map(|&e| json_error(g, e)).collect(),
         test_go_files: f.test_go_files.clone(),
-        test_imports: f.test_imports.clone(),
+        test_imports: p.test_imports.clone(),
         test_embed_patterns: f.test_embed_patterns.clone(),
         x_test_go_files: f.xtest_go_files.clone(),
-        x_test_imports: f.xtest_imports.clone(),
+        x_test_imports: p.xtest_imports.clone(),
         x_test_embed_patterns: f.xtest_embed_patterns.clone(),
     }
 }

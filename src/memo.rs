@@ -125,7 +125,7 @@ pub fn dependency_paths(
             }
         } else if let Some(m) = &p.module {
             let cached =
-                !m.version.is_empty() && m.replace.as_ref().is_none_or(|(_, v)| !v.is_empty());
+                !m.version.is_empty() && m.replace.as_ref().is_none_or(|r| !r.version.is_empty());
             if cached && !m.main {
                 set.insert(m.dir.clone());
             } else {

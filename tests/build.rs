@@ -144,8 +144,9 @@ fn fixtures_build_and_run_like_go_build() {
         "asmcall",
         "sum=21 scaled=42 greeting=hello from an embedded file",
     );
-    build_and_run(&area, "replace", "");
-    build_and_run(&area, "vendored", "");
+    // Both dependencies need their module's go version as -lang (go1.22 loops).
+    build_and_run(&area, "replace", "lib! 3 0 1 2");
+    build_and_run(&area, "vendored", "HI-HI");
 }
 
 /// A module whose dependencies come from a module cache the test lays out

@@ -32,6 +32,27 @@ use std::process::Command;
 
 use common::modcache::{crc32, stored_zip, unescape_module_path};
 
+/// Fields `go list -json` prints that gob does not compute: documentation, staleness
+/// and install targets (gob has no GOPATH install), DefaultGODEBUG (gob plans it
+/// into the link instead), and the `#cgo` directive fields (cgo is issue #15).
+/// Every other field either side prints is compared.
+const NOT_PRINTED_BY_GOB: &[&str] = &[
+    "Doc",
+    "Stale",
+    "StaleReason",
+    "Target",
+    "DefaultGODEBUG",
+    "CgoCFLAGS",
+    "CgoCPPFLAGS",
+    "CgoCXXFLAGS",
+    "CgoFFLAGS",
+    "CgoLDFLAGS",
+    "CgoPkgConfig",
+];
+
+/// Fields compared by their own rules below rather than as whole JSON values.
+const SPECIAL_FIELDS: &[&str] = &["ImportPath", "Name", "Error", "DepsErrors"];
+
 /// List-valued fields compared (a missing field is an empty list).
 const LIST_FIELDS: &[&str] = &[
     "GoFiles",
@@ -220,6 +241,27 @@ pub fn compare(
             if gl != bl {
                 let (gs, bs) = render_lists(&gl, &bl);
                 mk(path, field, gs, bs);
+            }
+        }
+        // Every other field, as JSON values (Module, Root, Match, DepOnly, ...).
+        let keys: BTreeSet<&String> = g
+            .as_object()
+            .into_iter()
+            .chain(b.as_object())
+            .flat_map(|o| o.keys())
+            .collect();
+        for k in keys {
+            let k = k.as_str();
+            if LIST_FIELDS.contains(&k) || SPECIAL_FIELDS.contains(&k) {
+                continue;
+            }
+            if NOT_PRINTED_BY_GOB.contains(&k) && b.get(k).is_none() {
+                continue;
+            }
+            let (gv, bv) = (g.get(k), b.get(k));
+            if gv != bv {
+                let show = |v: Option<&Value>| v.map_or("absent".to_string(), Value::to_string);
+                mk(path, k, show(gv), show(bv));
             }
         }
         let (ge, be) = (error_text(g), error_text(b));
@@ -669,6 +711,9 @@ fn harness_detects_differences() {
     gob[t].as_object_mut().unwrap().remove("SFiles");
     let u = idx("unicode");
     gob[u]["Error"] = serde_json::json!({"Err": "injected"});
+    // A nested field of Module (the -lang bug hid in one) and a field gob lacks.
+    gob[t]["Module"]["GoVersion"] = Value::String("1.16".into());
+    gob[u].as_object_mut().unwrap().remove("Root");
     let s = idx("strings");
     gob.remove(s);
     gob.push(serde_json::json!({"ImportPath": "example.com/extra", "Name": "extra"}));
@@ -683,6 +728,8 @@ fn harness_detects_differences() {
         ("example.com/tags".into(), "Name".into()),
         ("example.com/tags".into(), "GoFiles".into()),
         ("example.com/tags".into(), "SFiles".into()),
+        ("example.com/tags".into(), "Module".into()),
+        ("unicode".into(), "Root".into()),
         ("unicode".into(), "Error".into()),
         ("strings".into(), "<package>".into()),
     ];

@@ -207,7 +207,15 @@ fn bad_toolchains_are_named() {
     assert!(t.contains("Go go1.19.13 is not supported by gob"), "{t}");
     assert!(t.contains("ci/install-go"), "{t}");
 
-    let o = gob(&root, &["list", "std"], &[]);
+    // No GOROOT and no `go` on PATH (Debian's golang-go, pulled in by the
+    // corpus packages, puts one in /usr/bin).
+    let empty = root.join("empty-path");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = gob(
+        &root,
+        &["list", "std"],
+        &[("PATH", empty.to_str().unwrap())],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("no Go toolchain"), "{}", text(&o));
 }
@@ -238,5 +246,112 @@ fn bad_environment_is_named() {
             "{env:?}: want {want:?} in {}",
             text(&o)
         );
+    }
+}
+
+/// A go.mod, a dependency's go.mod or vendor/modules.txt asking for a newer Go
+/// than the toolchain is refused with go's own message (gob never switches
+/// toolchains, so it answers as go does with GOTOOLCHAIN=local), for list and
+/// build alike; gob once built such a module silently with -lang=go1.27.
+#[test]
+fn go_line_newer_than_the_toolchain_is_refused_like_go() {
+    let root = tempdir("toonew");
+    let run = |dir: &Path, args: &[&str]| {
+        let gr = goroot();
+        let cache = root.join("gobcache");
+        let gob_out = gob_with_goroot(
+            dir,
+            args,
+            &[
+                ("GOFLAGS", "-mod=mod"),
+                ("GOBCACHE", cache.to_str().unwrap()),
+            ],
+        );
+        let go_out = Command::new(gr.join("bin/go"))
+            .args(args)
+            .current_dir(dir)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", &root)
+            .env("GOROOT", &gr)
+            .env("GOTOOLCHAIN", "local")
+            .env("GOPROXY", "off")
+            .env("GOFLAGS", "-mod=mod")
+            .env("GOCACHE", root.join("gocache"))
+            .env("CGO_ENABLED", "0")
+            .output()
+            .unwrap();
+        (gob_out, go_out)
+    };
+    let check = |dir: &Path, want: &str| {
+        for args in [
+            &["list", "-e", "./..."][..],
+            &["build", "-o", "/dev/null", "."][..],
+        ] {
+            let (ours, theirs) = run(dir, args);
+            let go_err = String::from_utf8_lossy(&theirs.stderr).into_owned();
+            assert_eq!(
+                go_err,
+                format!("go: {want}\n"),
+                "go {args:?} in {}",
+                dir.display()
+            );
+            assert_eq!(ours.status.code(), Some(1), "gob {args:?}: {}", text(&ours));
+            assert_eq!(
+                String::from_utf8_lossy(&ours.stderr),
+                format!("gob: {want}\n"),
+                "gob {args:?} in {}",
+                dir.display()
+            );
+        }
+    };
+    let main = |dir: &Path, go: &str, extra: &str| {
+        write(
+            &dir.join("go.mod"),
+            &format!("module example.com/m\n\ngo {go}\n{extra}"),
+        );
+        write(
+            &dir.join("m.go"),
+            "package main\n\nimport _ \"example.com/d\"\n\nfunc main() {}\n",
+        );
+    };
+    let dep = |dir: &Path, go: &str| {
+        write(
+            &dir.join("go.mod"),
+            &format!("module example.com/d\n\ngo {go}\n"),
+        );
+        write(&dir.join("d.go"), "package d\n");
+    };
+
+    // The main module.
+    let m1 = root.join("main");
+    main(
+        &m1,
+        "1.99",
+        "\nrequire example.com/d v0.0.0\n\nreplace example.com/d => ./d\n",
+    );
+    dep(&m1.join("d"), "1.22");
+    check(
+        &m1,
+        "go.mod requires go >= 1.99 (running go 1.27.3; GOTOOLCHAIN=local)",
+    );
+
+    // A dependency, through a local replace; a release candidate of the running
+    // version is older than it, and a language version too.
+    let m2 = root.join("dep");
+    main(
+        &m2,
+        "1.22",
+        "\nrequire example.com/d v0.0.0\n\nreplace example.com/d => ./d\n",
+    );
+    dep(&m2.join("d"), "1.27.4");
+    check(
+        &m2,
+        "module ./d requires go >= 1.27.4 (running go 1.27.3; GOTOOLCHAIN=local)",
+    );
+    for older in ["1.27", "1.27rc1", "1.27.3"] {
+        dep(&m2.join("d"), older);
+        let o = gob_with_goroot(&m2, &["list", "./..."], &[]);
+        assert!(o.status.success(), "go {older}: {}", text(&o));
     }
 }

@@ -61,6 +61,16 @@ pub enum ModContextError {
         /// The missing vendor dir.
         dir: PathBuf,
     },
+    /// A go.mod, go.work or modules.txt asks for a newer Go than the toolchain.
+    #[error("{what} requires go >= {wants} (running go {running}; GOTOOLCHAIN=local)")]
+    TooNew {
+        /// What asks: `go.mod` (as a short path), `module PATH@VERSION`, `PATH in vendor/modules.txt`.
+        what: String,
+        /// The version it asks for.
+        wants: String,
+        /// The toolchain's version (`1.27.3`).
+        running: String,
+    },
     /// `-mod=vendor` inconsistent with go.mod.
     #[error("{path}: inconsistent vendoring: {detail}\n\n\tTo ignore the vendor directory, use -mod=readonly or -mod=mod.\n\tTo sync the vendor directory, run:\n\t\tgo mod vendor")]
     InconsistentVendor {
@@ -93,6 +103,25 @@ pub struct DepModule {
     pub version: String,
     /// Where its files come from.
     pub source: ModSource,
+    /// What its go.mod (or modules.txt) says; filled when the build list is made.
+    pub meta: DepMeta,
+}
+
+/// What cmd/go knows of a dependency module from its go.mod, its cache files
+/// and the main go.mod, and reports in `go list`'s Module object.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DepMeta {
+    /// The `go` line of the go.mod in effect (the replacement's when replaced;
+    /// modules.txt's `## go` annotation in vendor mode). The compiler's `-lang`
+    /// comes from it (go1.16 when absent).
+    pub go_version: Option<String>,
+    /// That go.mod: the replacement directory's, else the module cache's
+    /// `cache/download/…/@v/<version>.mod`; None in vendor mode.
+    pub gomod: Option<PathBuf>,
+    /// The `.info` file's `Time` of a module (or module replacement) from the cache.
+    pub time: Option<String>,
+    /// No main go.mod requires it without `// indirect`.
+    pub indirect: bool,
 }
 
 /// Where a dependency module's files live.
@@ -301,6 +330,25 @@ pub struct ModuleConfig {
     pub gowork: Option<String>,
     /// `$GOROOT/src`: a go.mod found there is std's, not a user module.
     pub goroot_src: PathBuf,
+    /// The toolchain's Go version as gover writes it (`1.27.3`): a go.mod asking
+    /// for a newer one is refused, as go does with GOTOOLCHAIN=local.
+    pub go_version: String,
+}
+
+/// Refuses a `go` line newer than the toolchain (cmd/go's gover.TooNewError).
+fn refuse_newer(
+    cfg: &ModuleConfig,
+    wants: Option<&str>,
+    what: impl FnOnce() -> String,
+) -> Result<(), ModContextError> {
+    match wants {
+        Some(w) if go_version_cmp(w, &cfg.go_version).is_gt() => Err(ModContextError::TooNew {
+            what: what(),
+            wants: w.to_string(),
+            running: cfg.go_version.clone(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ModContextError> {
@@ -320,6 +368,63 @@ pub fn go_version_at_least(v: &str, min_minor: u32) -> bool {
         .and_then(|b| std::str::from_utf8(&b).ok()?.parse().ok())
         .unwrap_or(0);
     major > 1 || (major == 1 && minor >= min_minor)
+}
+
+/// Orders Go versions as cmd/go's gover does: `1.21` < `1.21rc1` < `1.21.0` < `1.21.1`.
+pub fn go_version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    // (major, minor, stage, number): stage 0 = language version, 1 alpha, 2 beta,
+    // 3 rc (number = prerelease), 4 release (number = patch).
+    fn parse(v: &str) -> (u64, u64, u8, u64) {
+        let num = |s: &str| -> (u64, usize) {
+            let n = s.bytes().take_while(u8::is_ascii_digit).count();
+            (s[..n].parse().unwrap_or(0), n)
+        };
+        let (major, n) = num(v);
+        let rest = &v[n..];
+        let Some(rest) = rest.strip_prefix('.') else {
+            return (major, 0, 0, 0);
+        };
+        let (minor, n) = num(rest);
+        let rest = &rest[n..];
+        if let Some(p) = rest.strip_prefix('.') {
+            return (major, minor, 4, num(p).0);
+        }
+        for (i, stage) in ["alpha", "beta", "rc"].iter().enumerate() {
+            if let Some(p) = rest.strip_prefix(stage) {
+                return (major, minor, i as u8 + 1, num(p).0);
+            }
+        }
+        (major, minor, 0, 0)
+    }
+    parse(a).cmp(&parse(b))
+}
+
+/// `path` relative to `cwd` when that is shorter, for messages (cmd/go's base.ShortPath).
+pub fn short_path(cwd: &Path, path: &Path) -> String {
+    let full = path.display().to_string();
+    let a: Vec<_> = cwd.components().collect();
+    let b: Vec<_> = path.components().collect();
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if common == 0 {
+        return full;
+    }
+    let mut rel = PathBuf::new();
+    for _ in common..a.len() {
+        rel.push("..");
+    }
+    for c in &b[common..] {
+        rel.push(c);
+    }
+    let rel = if rel.as_os_str().is_empty() {
+        ".".to_string()
+    } else {
+        rel.display().to_string()
+    };
+    if rel.len() < full.len() {
+        rel
+    } else {
+        full
+    }
 }
 
 fn find_upward(start: &Path, name: &str, stop: Option<&Path>) -> Option<PathBuf> {
@@ -363,9 +468,10 @@ impl ModuleContext {
         if let Some(work) = work {
             let data = read(&work)?;
             let wf = modfile::parse_go_work(&work, &data)?;
+            refuse_newer(cfg, wf.go.as_deref(), || short_path(&cfg.cwd, &work))?;
             let wdir = work.parent().unwrap_or(Path::new("/")).to_path_buf();
             for u in &wf.use_ {
-                let dir = wdir.join(&u.dir);
+                let dir = clean_path(&wdir.join(&u.dir));
                 ctx.add_main(&dir.join("go.mod"))?;
             }
             for r in &wf.replace {
@@ -383,6 +489,9 @@ impl ModuleContext {
             }
         }
 
+        for m in &ctx.mains {
+            refuse_newer(cfg, m.file.go.as_deref(), || short_path(&cfg.cwd, &m.gomod))?;
+        }
         for m in &ctx.mains {
             // In workspace mode, go.work replaces override the modules' own.
             if ctx.work_file.is_none() {
@@ -418,9 +527,9 @@ impl ModuleContext {
         };
 
         if ctx.mode == ModMode::Vendor && !ctx.mains.is_empty() {
-            ctx.init_vendor()?;
+            ctx.init_vendor(cfg)?;
         } else {
-            ctx.init_build_list(&replaces, &replace_base);
+            ctx.init_build_list(cfg, &replaces, &replace_base)?;
         }
         Ok(ctx)
     }
@@ -456,7 +565,15 @@ impl ModuleContext {
         }
     }
 
-    fn init_vendor(&mut self) -> Result<(), ModContextError> {
+    /// Whether no main go.mod requires `path` directly (without `// indirect`).
+    fn indirect(&self, path: &str) -> bool {
+        !self
+            .mains
+            .iter()
+            .any(|m| m.file.require.iter().any(|r| r.path == path && !r.indirect))
+    }
+
+    fn init_vendor(&mut self, cfg: &ModuleConfig) -> Result<(), ModContextError> {
         let main = &self.mains[0];
         let vdir = main.dir.join("vendor");
         if !vdir.is_dir() {
@@ -489,15 +606,40 @@ impl ModuleContext {
         }
         self.vendor_strict = go_version_at_least(&go, 23);
         for m in &list.modules {
+            refuse_newer(cfg, m.go_version.as_deref(), || {
+                format!("{} in {}", m.path, short_path(&cfg.cwd, &txt))
+            })?;
+        }
+        for m in &list.modules {
             for p in &m.packages {
                 self.vendor_pkgs.insert(p.clone(), m.path.clone());
             }
+            // The replacement as modules.txt records it (go.mod's, copied by
+            // `go mod vendor`); vendored files are read from vendor/ either way.
+            let source = match &m.replacement {
+                Some(ReplaceTarget::Local(dir)) => ModSource::LocalReplace {
+                    dir: clean_path(&self.mains[0].dir.join(dir)),
+                    written: dir.clone(),
+                },
+                Some(ReplaceTarget::Module { path, version }) => ModSource::ModuleReplace {
+                    path: path.clone(),
+                    version: version.clone(),
+                },
+                None => ModSource::Cache,
+            };
+            let meta = DepMeta {
+                go_version: m.go_version.clone(),
+                gomod: None,
+                time: None,
+                indirect: self.indirect(&m.path),
+            };
             self.deps.insert(
                 m.path.clone(),
                 DepModule {
                     path: m.path.clone(),
                     version: m.version.clone(),
-                    source: ModSource::Cache,
+                    source,
+                    meta,
                 },
             );
         }
@@ -507,7 +649,12 @@ impl ModuleContext {
 
     /// The build list from the main modules' requirements (graph pruning: since
     /// go 1.17 the main go.mod lists every module that provides a package).
-    fn init_build_list(&mut self, replaces: &[modfile::Replace], bases: &[PathBuf]) {
+    fn init_build_list(
+        &mut self,
+        cfg: &ModuleConfig,
+        replaces: &[modfile::Replace],
+        bases: &[PathBuf],
+    ) -> Result<(), ModContextError> {
         let excluded = |path: &str, version: &str| {
             self.mains.iter().any(|m| {
                 m.file
@@ -532,6 +679,7 @@ impl ModuleContext {
                             path: r.path.clone(),
                             version: r.version.clone(),
                             source: ModSource::Cache,
+                            meta: DepMeta::default(),
                         },
                     );
                 }
@@ -572,7 +720,60 @@ impl ModuleContext {
                 };
             }
         }
+        for d in deps.values_mut() {
+            d.meta = self.dep_meta(cfg, d)?;
+        }
         self.deps = deps;
+        Ok(())
+    }
+
+    /// Reads what cmd/go reads of a build-list module: the go.mod in effect (the
+    /// replacement directory's, or the cache's `.mod` file) and the cache's
+    /// `.info`. A module asking for a newer Go than the toolchain is refused, as
+    /// go refuses it while loading the module graph. Files not yet downloaded are
+    /// left out here; importing a package from such a module fails later.
+    fn dep_meta(&self, cfg: &ModuleConfig, d: &DepModule) -> Result<DepMeta, ModContextError> {
+        let (gomod, info, what) = match &d.source {
+            ModSource::LocalReplace { dir, written } => (dir.join("go.mod"), None, written.clone()),
+            ModSource::Cache => {
+                let (m, i) = self.cache_files(&d.path, &d.version);
+                (m, i, format!("{}@{}", d.path, d.version))
+            }
+            ModSource::ModuleReplace { path, version } => {
+                let (m, i) = self.cache_files(path, version);
+                (m, i, format!("{path}@{version}"))
+            }
+        };
+        let go_version = match std::fs::read(&gomod) {
+            Ok(data) => modfile::parse_go_mod_lax(&gomod, &data)?.go,
+            Err(_) => None,
+        };
+        refuse_newer(cfg, go_version.as_deref(), || format!("module {what}"))?;
+        let time = info
+            .and_then(|i| std::fs::read(i).ok())
+            .and_then(|data| serde_json::from_slice::<serde_json::Value>(&data).ok())
+            .and_then(|v| v.get("Time")?.as_str().map(str::to_string));
+        Ok(DepMeta {
+            go_version,
+            gomod: gomod.is_file().then_some(gomod),
+            time,
+            indirect: self.indirect(&d.path),
+        })
+    }
+
+    /// The module cache's `<version>.mod` and `<version>.info` for a module version.
+    fn cache_files(&self, path: &str, version: &str) -> (PathBuf, Option<PathBuf>) {
+        let (Ok(esc), Ok(escv)) = (
+            modfile::escape_module_path(path),
+            modfile::escape_version(version),
+        ) else {
+            return (PathBuf::new(), None);
+        };
+        let v = self.gomodcache.join("cache/download").join(esc).join("@v");
+        (
+            v.join(format!("{escv}.mod")),
+            Some(v.join(format!("{escv}.info"))),
+        )
     }
 
     /// Whether there is at least one main module.
@@ -580,12 +781,15 @@ impl ModuleContext {
         !self.mains.is_empty()
     }
 
-    /// go.sum's `h1:` hash of a module's zip, if recorded.
-    pub fn zip_sum(&self, path: &str, version: &str) -> Option<String> {
-        self.sums
-            .iter()
-            .find_map(|s| s.lookup(path, version).0)
-            .map(str::to_string)
+    /// go.sum's `h1:` hashes of a module version's zip and of its go.mod, if recorded.
+    pub fn sums(&self, path: &str, version: &str) -> (Option<String>, Option<String>) {
+        let (mut zip, mut gomod) = (None, None);
+        for s in &self.sums {
+            let (z, g) = s.lookup(path, version);
+            zip = zip.or(z.map(str::to_string));
+            gomod = gomod.or(g.map(str::to_string));
+        }
+        (zip, gomod)
     }
 
     /// The main module whose tree holds `dir` (the innermost one), if any.

@@ -71,25 +71,36 @@ impl std::fmt::Display for PackageError {
     }
 }
 
-/// The module a package belongs to, as `go list` reports it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The module a package belongs to, as `go list` reports it (cmd/go's
+/// modload.moduleInfo: a replaced module carries its replacement, and takes its
+/// directory, go.mod and Go version from it).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ModuleInfo {
-    /// Module path.
+    /// Module path (for a replacement: the path or directory as written).
     pub path: String,
-    /// Version; empty for main modules.
+    /// Version; empty for main modules and directory replacements.
     pub version: String,
     /// Whether it is a main module.
     pub main: bool,
-    /// Directory holding the module's files.
+    /// Directory holding the module's files (the vendor directory for a
+    /// vendored module, which `go list` does not report: see `vendored`).
     pub dir: PathBuf,
     /// Its go.mod, if known.
     pub gomod: Option<PathBuf>,
-    /// The go directive.
+    /// The go directive; the compiler's `-lang` (go1.16 when absent).
     pub go_version: Option<String>,
-    /// go.sum's hash of the module (not for main, vendored or replaced modules).
+    /// The module cache's `.info` time (module cache modules only).
+    pub time: Option<String>,
+    /// No main go.mod requires it directly.
+    pub indirect: bool,
+    /// go.sum's hash of the module zip (module cache modules only).
     pub sum: Option<String>,
-    /// Its replacement: (path or directory as written, version; empty for a directory).
-    pub replace: Option<(String, String)>,
+    /// go.sum's hash of its go.mod (module cache modules only).
+    pub gomod_sum: Option<String>,
+    /// Its replacement, described the same way.
+    pub replace: Option<Box<ModuleInfo>>,
+    /// Its packages come from the main module's vendor directory.
+    pub vendored: bool,
 }
 
 /// One loaded package. Immutable once the graph is built.
@@ -115,6 +126,10 @@ pub struct Package {
     pub imports: Vec<String>,
     /// Imports as written in the source, sorted.
     pub raw_imports: Vec<String>,
+    /// Test imports as `go list` shows them: vendor-expanded for a std importer, sorted.
+    pub test_imports: Vec<String>,
+    /// External test imports, likewise.
+    pub xtest_imports: Vec<String>,
     /// Resolved imports including implicit ones (linker deps, simd bridge): what the build depends on.
     pub internal_imports: Vec<PkgId>,
     /// Files matched by the `//go:embed` patterns, relative to `dir`.
@@ -735,6 +750,8 @@ impl Walk<'_, '_> {
             files: self.empty.clone(),
             imports: Vec::new(),
             raw_imports: Vec::new(),
+            test_imports: Vec::new(),
+            xtest_imports: Vec::new(),
             internal_imports: Vec::new(),
             embed_files: Vec::new(),
             embed_map: BTreeMap::new(),
@@ -806,6 +823,26 @@ impl Walk<'_, '_> {
                 .collect();
             p.raw_imports = d.pkg.imports.clone();
             p.imports = p.raw_imports.clone();
+            // cmd/go's list resolves test imports for display only (Package.Resolve):
+            // a std importer sees GOROOT/src/vendor.
+            let show = |imports: &[String]| -> Vec<String> {
+                let mut v: Vec<String> = if r.standard {
+                    let importer = importer_of(path, true);
+                    imports
+                        .iter()
+                        .map(|t| self.ld.std_vendor(importer, t))
+                        .collect()
+                } else {
+                    imports.to_vec()
+                };
+                v.sort();
+                v.dedup();
+                v
+            };
+            let (t, x) = (show(&d.pkg.test_imports), show(&d.pkg.xtest_imports));
+            let p = &mut self.packages[id.0 as usize];
+            p.test_imports = t;
+            p.xtest_imports = x;
         }
         // The directory-level error: resolution first, then go/build's.
         let fail = match (&r.err, data.and_then(|d| d.err.clone())) {
@@ -1109,44 +1146,88 @@ fn module_info(mods: &ModuleContext, m: &ModuleRef, root: &Path) -> ModuleInfo {
             let mm = &mods.mains[*i];
             ModuleInfo {
                 path: mm.path.clone(),
-                version: String::new(),
                 main: true,
                 dir: mm.dir.clone(),
                 gomod: Some(mm.gomod.clone()),
                 go_version: mm.file.go.clone(),
-                sum: None,
-                replace: None,
+                ..ModuleInfo::default()
             }
         }
         ModuleRef::Dep(path) => {
-            let dep = mods.deps.get(path);
-            let version = dep.map(|d| d.version.clone()).unwrap_or_default();
+            let Some(dep) = mods.deps.get(path) else {
+                return ModuleInfo {
+                    path: path.clone(),
+                    dir: root.to_path_buf(),
+                    ..ModuleInfo::default()
+                };
+            };
             let vendored = mods.mode == super::modules::ModMode::Vendor;
-            let (replace, sum) = match dep.map(|d| &d.source) {
-                Some(ModSource::LocalReplace { written, .. }) => {
-                    (Some((written.clone(), String::new())), None)
+            let meta = &dep.meta;
+            // go.sum hashes (zip, go.mod) of a module version from the cache.
+            let sums = |p: &str, v: &str| {
+                if vendored {
+                    (None, None)
+                } else {
+                    mods.sums(p, v)
                 }
-                Some(ModSource::ModuleReplace {
+            };
+            let replace = match &dep.source {
+                ModSource::Cache => None,
+                ModSource::LocalReplace { dir, written } => Some(ModuleInfo {
+                    path: written.clone(),
+                    dir: dir.clone(),
+                    gomod: Some(dir.join("go.mod")),
+                    go_version: meta.go_version.clone(),
+                    ..ModuleInfo::default()
+                }),
+                ModSource::ModuleReplace {
                     path: rp,
                     version: rv,
-                }) => (
-                    Some((rp.clone(), rv.clone())),
-                    (!vendored).then(|| mods.zip_sum(rp, rv)).flatten(),
-                ),
-                _ => (
-                    None,
-                    (!vendored).then(|| mods.zip_sum(path, &version)).flatten(),
-                ),
+                } => {
+                    let (sum, gomod_sum) = sums(rp, rv);
+                    Some(ModuleInfo {
+                        path: rp.clone(),
+                        version: rv.clone(),
+                        time: (!vendored).then(|| meta.time.clone()).flatten(),
+                        dir: if vendored {
+                            PathBuf::new()
+                        } else {
+                            root.to_path_buf()
+                        },
+                        gomod: meta.gomod.clone(),
+                        go_version: meta.go_version.clone(),
+                        sum,
+                        gomod_sum,
+                        ..ModuleInfo::default()
+                    })
+                }
+            };
+            let (sum, gomod_sum) = match replace {
+                Some(_) => (None, None),
+                None => sums(path, &dep.version),
             };
             ModuleInfo {
                 path: path.clone(),
-                version,
+                version: dep.version.clone(),
                 main: false,
                 dir: root.to_path_buf(),
-                gomod: None,
-                go_version: None,
+                gomod: if vendored {
+                    None
+                } else {
+                    replace
+                        .as_ref()
+                        .map_or(meta.gomod.clone(), |r| r.gomod.clone())
+                },
+                go_version: meta.go_version.clone(),
+                time: match (&replace, vendored) {
+                    (None, false) => meta.time.clone(),
+                    _ => None,
+                },
+                indirect: meta.indirect,
                 sum,
-                replace,
+                gomod_sum,
+                replace: replace.map(Box::new),
+                vendored,
             }
         }
     }
@@ -1204,7 +1285,7 @@ pub(super) fn load_packages(
             });
             let mut pk = w.skeleton(&Resolved {
                 path: m.pattern.clone(),
-                dir: None,
+                dir: m.error_dir.clone(),
                 root: PathBuf::new(),
                 module: None,
                 standard: false,
@@ -1264,8 +1345,9 @@ fn split_pgo(g: &mut PackageGraph) {
             let target = if several && id != main {
                 let mut copy = g.pkg(id).clone();
                 copy.for_main = Some(main_path.to_string());
+                // go copies the whole package (Match included); only cmdline
+                // membership, hence DepOnly, stays with the original.
                 copy.cmdline = false;
-                copy.matched.clear();
                 g.packages.push(copy);
                 PkgId(g.packages.len() as u32 - 1)
             } else {

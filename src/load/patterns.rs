@@ -22,6 +22,9 @@ pub struct Match {
     pub pkgs: Vec<String>,
     /// An error matching the pattern itself (reported as a synthetic package).
     pub error: Option<String>,
+    /// The directory of a "no Go files" error, which go reports as the synthetic
+    /// package's Dir (load.setLoadPackageDataError).
+    pub error_dir: Option<PathBuf>,
 }
 
 fn is_local(p: &str) -> bool {
@@ -270,6 +273,7 @@ pub(super) fn expand(
             pattern: a.clone(),
             pkgs: Vec::new(),
             error: None,
+            error_dir: None,
         };
         if a == "std" || a == "cmd" {
             m.pkgs = match_goroot(ctx, &goroot_src, a);
@@ -300,6 +304,7 @@ pub(super) fn expand(
                 if let Some(gobuild::DirError::NoGoFiles { .. }) = err {
                     if pkg.ignored_go_files.is_empty() {
                         m.error = Some(format!("no Go files in {}", dir.display()));
+                        m.error_dir = Some(dir.clone());
                         out.push(m);
                         continue;
                     }

@@ -13,7 +13,7 @@ use super::{
     Action, ActionGraph, ActionId, ActionKind, Arg, Input, InputSource, Loc, Output, Part,
     PlanError, PlanOptions, SrcRoot, Tool,
 };
-use crate::load::{LoadConfig, Package, PackageGraph, PkgId};
+use crate::load::{LoadConfig, ModuleInfo, Package, PackageGraph, PkgId};
 
 /// Everything about the target the command lines need.
 struct Target<'a> {
@@ -776,7 +776,7 @@ impl<'a> Planner<'a> {
         }
         // Dependency modules, sorted by path then version; a replaced module is
         // followed by its replacement (runtime/debug.BuildInfo.String's layout).
-        let mut mods: BTreeMap<(String, String), &crate::load::ModuleInfo> = BTreeMap::new();
+        let mut mods: BTreeMap<(String, String), &ModuleInfo> = BTreeMap::new();
         for id in self.g.post_order(&[self.id_of(p)]) {
             let q = self.g.pkg(id);
             if let Some(m) = &q.module {
@@ -793,9 +793,14 @@ impl<'a> Planner<'a> {
             }
         };
         for ((path, v), m) in &mods {
-            match &m.replace {
-                Some((rp, rv)) => {
-                    let rsum = m.sum.clone().unwrap_or_default();
+            match m.replace.as_deref() {
+                Some(ModuleInfo {
+                    path: rp,
+                    version: rv,
+                    sum: rsum,
+                    ..
+                }) => {
+                    let rsum = rsum.clone().unwrap_or_default();
                     s.push_str(&format!(
                         "dep\t{path}\t{}\n=>\t{rp}\t{}\t{rsum}\n\n",
                         devel(v),
