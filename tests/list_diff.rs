@@ -387,6 +387,7 @@ fn cases(goroot: &Path) -> Vec<Case> {
         fixture("replace", "replace", &[], &[], Clean),
         fixture("replace-lib", "replace-lib", &[], &[], Clean),
         fixture("modcache", "modcache", &[], &[], Clean),
+        fixture("stdvendor", "stdvendor", &[], &[], Clean),
         fixture("internal-violation", "internal-violation", &[], &[], Errors),
         fixture("cycle", "cycle", &[], &[], Errors),
         fixture("missing", "missing", &[], &[], Errors),

@@ -1306,11 +1306,47 @@ pub(super) fn load_packages(
         errors: w.errors,
         roots: roots_out,
     };
+    vendored_std_roots(&mut g);
     if cfg.pgo_auto {
         split_pgo(&mut g);
     }
     compute_deps(&mut g);
     Ok(g)
+}
+
+/// cmd/go's loadPackageData sets a package's Root from the module providing the
+/// import path *as written*. For a package std vendors (`vendor/P`, imported as
+/// `P`), that is P's module when the build also loads P itself from a module:
+/// go then reports that module's directory as the vendored copy's Root. Only
+/// what `go list` shows changes; the package still builds from GOROOT.
+fn vendored_std_roots(g: &mut PackageGraph) {
+    let from_modules: HashMap<&str, &ModuleInfo> = g
+        .packages
+        .iter()
+        .filter(|p| !p.standard)
+        .filter_map(|p| Some((p.import_path.as_str(), p.module.as_ref()?)))
+        .collect();
+    let mut roots: Vec<(usize, PathBuf)> = Vec::new();
+    for (i, p) in g.packages.iter().enumerate() {
+        if !p.standard {
+            continue;
+        }
+        let written = p
+            .import_path
+            .strip_prefix("vendor/")
+            .or_else(|| p.import_path.strip_prefix("cmd/vendor/"));
+        if let Some(m) = written.and_then(|w| from_modules.get(w)) {
+            let dir = if m.vendored {
+                PathBuf::new()
+            } else {
+                m.dir.clone()
+            };
+            roots.push((i, dir));
+        }
+    }
+    for (i, dir) in roots {
+        g.packages[i].root = dir;
+    }
 }
 
 /// -pgo=auto: a main package with `default.pgo` gets its own copy of its
