@@ -656,3 +656,107 @@ fn noop_memo_never_hides_a_change() {
         "a different GOARCH must not use the amd64 memo"
     );
 }
+
+/// Builds `fixture` with go (`-ldflags=-buildid=`, as gob passes no build ID)
+/// and with `gob build -a` in each sandbox `mode`; the binaries must be the
+/// same bytes.
+fn same_bytes_as_go(area: &Area, fixture: &str, modes: &[&str]) {
+    let dir = common::repo_root().join("fixtures").join(fixture);
+    let theirs = area.root.join(format!("out/{fixture}-go-nobuildid"));
+    let o = area.run(
+        &common::go_binary(),
+        &dir,
+        &[
+            "build",
+            "-trimpath",
+            "-buildvcs=false",
+            "-ldflags=-buildid=",
+            "-o",
+            theirs.to_str().unwrap(),
+            ".",
+        ],
+        "amd64",
+    );
+    assert!(o.status.success(), "go build {fixture}: {}", text(&o));
+    let want = fs::read(&theirs).unwrap();
+    for mode in modes {
+        let ours = area.root.join(format!("out/{fixture}-gob-{mode}"));
+        let sandbox = format!("--sandbox={mode}");
+        let args = ["build", "-a", &sandbox, "-o", ours.to_str().unwrap(), "."];
+        let o = area.run(&common::gob_binary(), &dir, &args, "amd64");
+        assert!(
+            o.status.success(),
+            "gob build {sandbox} {fixture}: {}",
+            text(&o)
+        );
+        assert!(
+            fs::read(&ours).unwrap() == want,
+            "{fixture}: gob build {sandbox} wrote other bytes than go build"
+        );
+    }
+}
+
+/// The objects each `pack r` of a `-n -a` plan appends, by base name, sorted
+/// by line: go prints `go tool pack r ARCHIVE OBJ...`, gob `gob-internal pack
+/// r OUT BASE OBJ...`.
+fn packed_objects(plan: &str) -> Vec<Vec<String>> {
+    let mut v: Vec<Vec<String>> = plan
+        .lines()
+        .filter_map(|l| {
+            let (rest, skip) = if let Some(r) = l.strip_prefix("go tool pack r ") {
+                (r, 1)
+            } else {
+                (l.strip_prefix("gob-internal pack r ")?, 2)
+            };
+            let words = rest.split(" # ").next().unwrap_or(rest).split_whitespace();
+            Some(
+                words
+                    .skip(skip)
+                    .map(|w| w.rsplit('/').next().unwrap_or(w).to_string())
+                    .collect(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Both plans (`go build -a -n -trimpath` and `gob build -a -n`) for `fixture`.
+fn plans(area: &Area, fixture: &str) -> (String, String) {
+    let dir = common::repo_root().join("fixtures").join(fixture);
+    let args = ["build", "-a", "-n", "-trimpath", "-buildvcs=false", "."];
+    let go = area.run(&common::go_binary(), &dir, &args, "amd64");
+    assert!(go.status.success(), "go build -n {fixture}: {}", text(&go));
+    let gob = area.run(
+        &common::gob_binary(),
+        &dir,
+        &["build", "-a", "-n", "."],
+        "amd64",
+    );
+    assert!(
+        gob.status.success(),
+        "gob build -n {fixture}: {}",
+        text(&gob)
+    );
+    (text(&go), text(&gob))
+}
+
+/// Pins issue #11 item 8: a package's .syso files were silently left out;
+/// cmd/go appends them to the package archive after the assembler's objects
+/// (exec.go: "Add system object files"), so they reach the linker.
+#[test]
+fn syso_files_are_packed_like_go() {
+    let area = Area::new("syso");
+    let (go, gob) = plans(&area, "syso");
+    let (go, gob) = (packed_objects(&go), packed_objects(&gob));
+    assert!(
+        gob.contains(&vec![
+            "answer_amd64.o".into(),
+            "sysodata_linux_amd64.syso".into()
+        ]),
+        "gob does not pack the .syso: {gob:?}"
+    );
+    assert_eq!(gob, go, "gob packs other objects than go");
+    build_and_run(&area, "syso", "4242");
+    same_bytes_as_go(&area, "syso", &["full", "namespaces"]);
+}

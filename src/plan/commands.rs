@@ -646,7 +646,9 @@ impl<'a> Planner<'a> {
             outputs,
         });
 
-        if sfiles.is_empty() {
+        // Like cmd/go, only packages with .s or .syso files are packed again.
+        let sysos = p.files.syso_files.clone();
+        if sfiles.is_empty() && sysos.is_empty() {
             self.archive.insert(id, compile);
             return compile;
         }
@@ -717,6 +719,15 @@ impl<'a> Planner<'a> {
             });
             args.push(Arg::loc(work(*a, obj)));
             deps.push(*a);
+        }
+        // System objects go in after the assembler's, as cmd/go's objects list.
+        for f in &sysos {
+            let at = self.src_loc(p, f);
+            inputs.push(Input {
+                at: at.clone(),
+                source: InputSource::Host(self.host_file(p, f)),
+            });
+            args.push(Arg::loc(at));
         }
         let pack = self.push(Action {
             id: me,
