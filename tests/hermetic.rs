@@ -14,23 +14,36 @@ fn fixture(name: &str) -> PathBuf {
 
 /// Builds `fixture` with `--sandbox=MODE -a` into its own cache and returns the binary's bytes.
 fn build_bytes(area: &Area, name: &str, mode: &str, goarch: &str) -> Vec<u8> {
-    let out = area.path(&format!("out/{}-{mode}-{goarch}", name.replace('/', "_")));
-    let cache = area.path(&format!("cache-{mode}"));
+    build_bytes_with(area, name, mode, goarch, &[], "")
+}
+
+/// [`build_bytes`] with `extra` arguments; `tag` keeps its output and cache apart.
+fn build_bytes_with(
+    area: &Area,
+    name: &str,
+    mode: &str,
+    goarch: &str,
+    extra: &[&str],
+    tag: &str,
+) -> Vec<u8> {
+    let out = area.path(&format!(
+        "out/{}-{mode}-{goarch}{tag}",
+        name.replace('/', "_")
+    ));
+    let cache = area.path(&format!("cache-{mode}{tag}"));
+    let mut args = vec!["build", "-a"];
+    let sandbox = format!("--sandbox={mode}");
+    args.push(&sandbox);
+    args.extend_from_slice(extra);
+    args.extend(["-o", out.to_str().unwrap(), "."]);
     let o = area.gob(
         &fixture(name),
-        &[
-            "build",
-            "-a",
-            &format!("--sandbox={mode}"),
-            "-o",
-            out.to_str().unwrap(),
-            ".",
-        ],
+        &args,
         &[("GOBCACHE", cache.to_str().unwrap()), ("GOARCH", goarch)],
     );
     assert!(
         o.status.success(),
-        "gob build --sandbox={mode} {name} ({goarch}): {}",
+        "gob build --sandbox={mode} {extra:?} {name} ({goarch}): {}",
         text(&o)
     );
     fs::read(&out).unwrap()
@@ -54,6 +67,29 @@ fn hermetic_builds_are_byte_identical_to_unsandboxed_ones() {
             assert!(
                 plain == boxed,
                 "{name} ({goarch}): --sandbox={mode} wrote other bytes than --sandbox=none"
+            );
+        }
+    }
+}
+
+/// Pins issue #11 item 3: a GOROOT reached through a symlink (Debian's
+/// /usr/lib/go, any `ln -s` install) failed in the namespace modes with
+/// "sandbox setup failed at mount /goroot/pkg/tool/... (bind of <link>/...)":
+/// binds read their sources beneath /oldroot, where an absolute link resolves
+/// against the scaffold. Now every source is resolved on the host first.
+#[test]
+fn a_symlinked_goroot_builds_in_the_namespace_modes() {
+    let area = Area::new("symlinked-goroot");
+    let link = area.path("golink");
+    std::os::unix::fs::symlink(common::goroot(), &link).unwrap();
+    for name in ["hello", "asmcall"] {
+        let real = build_bytes(&area, name, "full", "amd64");
+        for mode in ["full", "namespaces"] {
+            let args = ["--goroot", link.to_str().unwrap()];
+            let boxed = build_bytes_with(&area, name, mode, "amd64", &args, "-link");
+            assert!(
+                boxed == real,
+                "{name}: --sandbox={mode} with a symlinked GOROOT wrote other bytes"
             );
         }
     }

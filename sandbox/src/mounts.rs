@@ -19,7 +19,7 @@
 //! (an input inside an output dir, say) is bound onto the path that already
 //! exists there on the host, or fails with the bind's step and ENOENT.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ffi::{CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -43,8 +43,10 @@ pub(crate) const RESERVED: [&str; 3] = ["/tmp", "/dev", "/proc"];
 
 /// One bind mount.
 pub(crate) struct BindStep {
-    /// Host path, beneath `/oldroot`.
+    /// Host path, beneath `/oldroot`, with its symlinks resolved.
     pub source: CString,
+    /// The host path as the policy named it, when resolving changed it (for errors).
+    pub link: Option<PathBuf>,
     /// Path relative to the new root (before pivot_root).
     pub target: CString,
 }
@@ -87,6 +89,42 @@ fn old_root(host: &Path) -> CString {
 pub(crate) fn host_of(source: &CString) -> &Path {
     let b = source.as_bytes();
     Path::new(OsStr::from_bytes(b.strip_prefix(b"/oldroot").unwrap_or(b)))
+}
+
+/// Resolves host paths' symlinks, in the parent, before they are bound.
+///
+/// A bind's source is read beneath `/oldroot` once the scaffold is the root,
+/// where an absolute symlink (a GOROOT that is `/usr/lib/go`, a home under
+/// `/home -> /data/home`) would resolve against the scaffold and vanish. So
+/// every source is resolved on the host first: the parent directory once per
+/// directory (cached), the last component only when it is itself a link.
+/// A path that cannot be resolved is kept as written; its bind then fails
+/// and names it.
+#[derive(Default)]
+struct Resolver {
+    /// Canonical form of each parent directory seen (None: not resolvable).
+    dirs: HashMap<PathBuf, Option<PathBuf>>,
+}
+
+impl Resolver {
+    /// `host` with every symlink resolved, or as given when that fails.
+    fn resolve(&mut self, host: &Path) -> PathBuf {
+        let is_link = std::fs::symlink_metadata(host).is_ok_and(|m| m.file_type().is_symlink());
+        if is_link {
+            return std::fs::canonicalize(host).unwrap_or_else(|_| host.to_path_buf());
+        }
+        let (Some(parent), Some(name)) = (host.parent(), host.file_name()) else {
+            return host.to_path_buf();
+        };
+        let dir = self
+            .dirs
+            .entry(parent.to_path_buf())
+            .or_insert_with(|| std::fs::canonicalize(parent).ok());
+        match dir {
+            Some(d) => d.join(name),
+            None => host.to_path_buf(),
+        }
+    }
 }
 
 /// A path relative to the new root: `/a/b` becomes `a/b`.
@@ -139,6 +177,7 @@ impl MountPlan {
             tmp_opts: CString::new(format!("mode=1777,size={tmp_bytes}")).unwrap_or_default(),
         };
         let mut made: HashSet<&Path> = HashSet::new();
+        let mut resolver = Resolver::default();
         // Ancestors of the current entry that are themselves bound dirs.
         let mut stack: Vec<&Path> = Vec::new();
         for &(inside, host, kind, role) in &entries {
@@ -160,8 +199,10 @@ impl MountPlan {
                     Kind::File => plan.mknods.push(cstr(rel(inside))),
                 }
             }
+            let real = resolver.resolve(host);
             plan.binds.push(BindStep {
-                source: old_root(host),
+                source: old_root(&real),
+                link: (real != host).then(|| host.to_path_buf()),
                 target: cstr(rel(inside)),
             });
             if role == Role::Output {
@@ -182,6 +223,7 @@ impl MountPlan {
             plan.mknods.push(cstr(rel(inside)));
             plan.binds.push(BindStep {
                 source: old_root(inside),
+                link: None,
                 target: cstr(rel(inside)),
             });
             plan.devs.push(cstr(inside));
@@ -319,4 +361,30 @@ pub(crate) fn apply<K: Kernel>(k: &mut K, t: &Tracker<'_>, m: &MountPlan) -> Res
         )
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pins: an absolute link anywhere in a host path (a symlinked GOROOT, a
+    /// file that is itself a link) is resolved before it is read beneath
+    /// `/oldroot`; an unresolvable path is kept as written.
+    #[test]
+    fn resolver_follows_links_in_the_parent_and_the_last_component() {
+        let d = std::env::temp_dir().join(format!("gob-resolver-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("real/sub")).unwrap();
+        std::fs::write(d.join("real/sub/f"), "x").unwrap();
+        let real = std::fs::canonicalize(d.join("real")).unwrap();
+        std::os::unix::fs::symlink(&real, d.join("link")).unwrap();
+        std::os::unix::fs::symlink(real.join("sub/f"), d.join("real/flink")).unwrap();
+        let mut r = Resolver::default();
+        assert_eq!(r.resolve(&d.join("link/sub/f")), real.join("sub/f"));
+        assert_eq!(r.resolve(&d.join("link/flink")), real.join("sub/f"));
+        assert_eq!(r.resolve(&real.join("sub/f")), real.join("sub/f"));
+        let missing = Path::new("/nonexistent-gob-dir/x");
+        assert_eq!(r.resolve(missing), missing);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
 }

@@ -210,11 +210,16 @@ fn describe(plan: &ChildPlan<'_>, step: Step, index: u32) -> String {
         Step::Mknod => format!("mknod /{}", show(mounts.and_then(|m| m.mknods.get(i)))),
         Step::Bind => match mounts.and_then(|m| m.binds.get(i).map(|b| (m, b))) {
             Some((m, b)) => {
-                format!(
-                    "mount {} (bind of {})",
-                    m.bind_inside(i).display(),
-                    crate::mounts::host_of(&b.source).display()
-                )
+                let host = crate::mounts::host_of(&b.source).display();
+                match &b.link {
+                    Some(link) => format!(
+                        "mount {} (bind of {}, resolved from {})",
+                        m.bind_inside(i).display(),
+                        host,
+                        link.display()
+                    ),
+                    None => format!("mount {} (bind of {host})", m.bind_inside(i).display()),
+                }
             }
             None => "mount".into(),
         },

@@ -37,6 +37,8 @@ struct Planner<'a> {
     /// PGO profile host path → preprofile action.
     preprofiles: HashMap<PathBuf, ActionId>,
     roots: Vec<(SrcRoot, PathBuf)>,
+    /// Package directory → its assembly's headers (path below the root, host file).
+    asm_headers: HashMap<PathBuf, Vec<(String, PathBuf)>>,
 }
 
 fn lit(s: impl Into<String>) -> Arg {
@@ -141,6 +143,90 @@ fn go_minor(v: &str) -> Option<u32> {
         .ok()
 }
 
+/// A package's source root (inside) and its host directory: GOROOT for std,
+/// the module directory otherwise.
+fn package_root(p: &Package, goroot: &Path) -> (SrcRoot, PathBuf) {
+    if p.standard {
+        (SrcRoot::Goroot, goroot.to_path_buf())
+    } else if let Some(m) = &p.module {
+        let inside = if m.version.is_empty() {
+            format!("/mod/{}", m.path)
+        } else {
+            format!("/mod/{}@{}", m.path, m.version)
+        };
+        (SrcRoot::Module { inside }, m.dir.clone())
+    } else {
+        let inside = "/mod/_".to_string();
+        (SrcRoot::Module { inside }, p.root.clone())
+    }
+}
+
+/// The package directory below its root, `/`-separated (empty at the root).
+fn dir_below(p: &Package, host_root: &Path) -> String {
+    p.dir
+        .strip_prefix(host_root)
+        .map(|r| r.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default()
+}
+
+/// The headers `p`'s assembly includes, each at its path below the
+/// package's root, or why one may not be read: it is absolute, lies outside
+/// the root lexically (`../../../../etc/shadow`), or resolves through a
+/// symlink to another file than its path names, or to one outside the root.
+/// A header that passes is bound at that path inside the sandbox, so the
+/// same relative `#include` from the package directory reaches it there.
+fn asm_headers(
+    p: &Package,
+    goroot: &Path,
+    real_roots: &mut HashMap<PathBuf, Option<PathBuf>>,
+) -> Result<Vec<(String, PathBuf)>, PlanError> {
+    let (_, host_root) = package_root(p, goroot);
+    let dir_rel = dir_below(p, &host_root);
+    let real_root = real_roots
+        .entry(host_root.clone())
+        .or_insert_with(|| std::fs::canonicalize(&host_root).ok())
+        .clone();
+    let mut out = Vec::new();
+    for h in &p.files.asm_include_files {
+        let refuse = |why: String| PlanError::AsmInclude {
+            import_path: p.import_path.clone(),
+            from: h.from.clone(),
+            header: h.path.clone(),
+            why,
+        };
+        let root_shown = host_root.display();
+        if h.path.starts_with('/') {
+            return Err(refuse(format!(
+                "an absolute path; gob reads only files under the package's root {root_shown}"
+            )));
+        }
+        let rel = crate::load::gobuild::clean_slash_path(&format!("{dir_rel}/{}", h.path));
+        if rel == ".." || rel.starts_with("../") {
+            return Err(refuse(format!("outside the package's root {root_shown}")));
+        }
+        let lexical = host_root.join(&rel);
+        let real = match (&h.real, &real_root) {
+            (Some(real), Some(rr)) if real.starts_with(rr) => real.clone(),
+            (Some(real), _) => {
+                return Err(refuse(format!(
+                    "a symlink to {}, outside the package's root {root_shown}",
+                    real.display()
+                )))
+            }
+            (None, _) => return Err(refuse("not resolvable".into())),
+        };
+        if std::fs::canonicalize(&lexical).ok().as_ref() != Some(&real) {
+            return Err(refuse(format!(
+                "resolved through a symlink to {}, not to {}",
+                real.display(),
+                lexical.display()
+            )));
+        }
+        out.push((rel, real));
+    }
+    Ok(out)
+}
+
 impl<'a> Planner<'a> {
     fn pkg(&self, id: PkgId) -> &'a Package {
         self.g.pkg(id)
@@ -148,31 +234,11 @@ impl<'a> Planner<'a> {
 
     /// The source root and path below it for a package directory.
     fn src_loc(&mut self, p: &Package, rel_file: &str) -> Loc {
-        let (root, host_root) = if p.standard {
-            (SrcRoot::Goroot, self.t.goroot.clone())
-        } else if let Some(m) = &p.module {
-            let inside = if m.version.is_empty() {
-                format!("/mod/{}", m.path)
-            } else {
-                format!("/mod/{}@{}", m.path, m.version)
-            };
-            (SrcRoot::Module { inside }, m.dir.clone())
-        } else {
-            (
-                SrcRoot::Module {
-                    inside: "/mod/_".into(),
-                },
-                p.root.clone(),
-            )
-        };
+        let (root, host_root) = package_root(p, &self.t.goroot);
         if !self.roots.iter().any(|(r, _)| *r == root) {
             self.roots.push((root.clone(), host_root.clone()));
         }
-        let dir_rel = p
-            .dir
-            .strip_prefix(&host_root)
-            .map(|r| r.to_string_lossy().replace('\\', "/"))
-            .unwrap_or_default();
+        let dir_rel = dir_below(p, &host_root);
         let rel = match (dir_rel.is_empty(), rel_file.is_empty()) {
             (true, _) => rel_file.to_string(),
             (false, true) => dir_rel,
@@ -294,10 +360,14 @@ impl<'a> Planner<'a> {
                 source: InputSource::Host(self.t.goroot.join(&rel)),
             });
         }
-        for h in &p.files.asm_include_files {
+        let (root, _) = package_root(p, &self.t.goroot);
+        for (rel, real) in self.asm_headers.get(&p.dir).into_iter().flatten() {
             v.push(Input {
-                at: self.src_loc(p, h),
-                source: InputSource::Host(self.host_file(p, h)),
+                at: Loc::Src {
+                    root: root.clone(),
+                    rel: rel.clone(),
+                },
+                source: InputSource::Host(real.clone()),
             });
         }
         let c = &self.t.cfg.target;
@@ -646,7 +716,9 @@ impl<'a> Planner<'a> {
             outputs,
         });
 
-        if sfiles.is_empty() {
+        // Like cmd/go, only packages with .s or .syso files are packed again.
+        let sysos = p.files.syso_files.clone();
+        if sfiles.is_empty() && sysos.is_empty() {
             self.archive.insert(id, compile);
             return compile;
         }
@@ -717,6 +789,15 @@ impl<'a> Planner<'a> {
             });
             args.push(Arg::loc(work(*a, obj)));
             deps.push(*a);
+        }
+        // System objects go in after the assembler's, as cmd/go's objects list.
+        for f in &sysos {
+            let at = self.src_loc(p, f);
+            inputs.push(Input {
+                at: at.clone(),
+                source: InputSource::Host(self.host_file(p, f)),
+            });
+            args.push(Arg::loc(at));
         }
         let pack = self.push(Action {
             id: me,
@@ -1014,6 +1095,17 @@ pub fn plan(
         return Err(PlanError::Load(errors.join("\n")));
     }
     let goroot = cfg.toolchain.goroot.clone();
+    // The one look at the file system while planning: where each header an
+    // assembly file includes really is, to refuse any outside its root.
+    let mut asm_headers_of = HashMap::new();
+    let mut real_roots = HashMap::new();
+    for id in g.post_order(&g.roots) {
+        let p = g.pkg(id);
+        if !p.files.asm_include_files.is_empty() {
+            let headers = asm_headers(p, &goroot, &mut real_roots)?;
+            asm_headers_of.insert(p.dir.clone(), headers);
+        }
+    }
     let mut include_files: Vec<String> = std::fs::read_dir(goroot.join("pkg/include"))
         .map(|rd| {
             rd.flatten()
@@ -1037,6 +1129,7 @@ pub fn plan(
         archive: HashMap::new(),
         preprofiles: HashMap::new(),
         roots: Vec::new(),
+        asm_headers: asm_headers_of,
     };
     let mut links = Vec::new();
     for &r in &g.roots {

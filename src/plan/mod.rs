@@ -321,6 +321,18 @@ pub enum PlanError {
         /// Its cgo files.
         files: String,
     },
+    /// An assembly header gob may not declare as an input.
+    #[error("package {import_path}: {from}: #include \"{header}\" is {why}")]
+    AsmInclude {
+        /// The package.
+        import_path: String,
+        /// The .s file or header with the `#include`.
+        from: String,
+        /// The header as the assembler would open it, relative to the package directory.
+        header: String,
+        /// Why it is refused.
+        why: String,
+    },
     /// Nothing to build.
     #[error("no packages to build")]
     Empty,

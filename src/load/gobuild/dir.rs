@@ -165,10 +165,11 @@ pub struct DirPackage {
     pub m_files: Vec<String>,
     /// .h/.hh/.hpp/.hxx files.
     pub h_files: Vec<String>,
-    /// Files below the directory that its .s files `#include "sub/x.h"`
-    /// (transitively), as `/`-separated paths: not part of go/build's package,
-    /// but read by the assembler, so the planner declares them.
-    pub asm_include_files: Vec<String>,
+    /// Files the .s files `#include` by a quoted name that the assembler
+    /// finds from the package directory (transitively, through the headers):
+    /// not part of go/build's package, but read by the assembler, so the
+    /// planner declares them (or refuses those outside the package's root).
+    pub asm_include_files: Vec<AsmInclude>,
     /// .f/.F/.for/.f90 files.
     pub f_files: Vec<String>,
     /// .s files, plus .S/.sx when there are cgo files (then sorted).
@@ -653,54 +654,87 @@ pub fn import_dir_with(
     (p, err)
 }
 
-/// The files in subdirectories of `dir` that the .s files include by a quoted
-/// relative name (`#include "cgo/abi_amd64.h"` in runtime), followed through
-/// the headers they include. Names with `..` or that name no file are left out:
-/// the assembler's own search decides about those.
-fn asm_include_files(dir: &Path, s_files: &[String], h_files: &[String]) -> Vec<String> {
-    let mut found: Vec<String> = Vec::new();
+/// A header an assembly file includes, as the assembler will find it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsmInclude {
+    /// The header relative to the package directory, `/`-separated and
+    /// lexically clean (it may begin with `../`); absolute when the
+    /// `#include` names an absolute path.
+    pub path: String,
+    /// The .s file or header (relative to the package directory, clean) whose `#include` names it.
+    pub from: String,
+    /// The file the host's own path resolution reaches (symlinks followed);
+    /// `None` if it cannot be resolved.
+    pub real: Option<PathBuf>,
+}
+
+/// `/`-separated `path` with `.` and `x/..` removed lexically, like Go's
+/// path.Clean (leading `..` kept; `""` for an empty result).
+pub fn clean_slash_path(path: &str) -> String {
+    let abs = path.starts_with('/');
+    let mut out: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." if out.last().is_some_and(|l| *l != "..") => {
+                out.pop();
+            }
+            ".." if abs => {}
+            c => out.push(c),
+        }
+    }
+    let joined = out.join("/");
+    if abs {
+        format!("/{joined}")
+    } else {
+        joined
+    }
+}
+
+/// The headers the .s files include by a quoted name, followed through the
+/// headers they include, resolved as cmd/asm does (lex/input.go): the name
+/// is opened as given from the working directory (cmd/go runs the assembler
+/// in the package directory), then in the directory of the .s file (the
+/// same), then in the `-I` directories (the objdir's `go_asm.h` and header
+/// copies, `$GOROOT/pkg/include`, which the planner declares anyway). A
+/// header's own includes resolve the same way: from the package directory,
+/// not from the header's. Names found nowhere are left out (the assembler
+/// reports them); the package's own `.h` files are declared already.
+fn asm_include_files(dir: &Path, s_files: &[String], h_files: &[String]) -> Vec<AsmInclude> {
+    let mut found: Vec<AsmInclude> = Vec::new();
     let mut queue: Vec<String> = s_files.to_vec();
     let mut seen: std::collections::HashSet<String> = queue.iter().cloned().collect();
     while let Some(f) = queue.pop() {
         let Ok(text) = fs::read_to_string(dir.join(&f)) else {
             continue;
         };
-        // Relative to the including file's directory first, as the assembler does.
-        let base = f.rsplit_once('/').map(|(d, _)| d.to_string());
         for line in text.lines() {
             let Some(rest) = line.trim_start().strip_prefix("#include") else {
                 continue;
             };
-            let rest = rest.trim();
-            let Some(name) = rest.strip_prefix('"').and_then(|r| r.split('"').next()) else {
+            let Some(name) = rest
+                .trim()
+                .strip_prefix('"')
+                .and_then(|r| r.split('"').next())
+            else {
                 continue;
             };
-            if name
-                .split('/')
-                .any(|c| c == ".." || c == "." || c.is_empty())
-            {
+            if name.is_empty() || !dir.join(name).is_file() {
                 continue;
             }
-            let candidates = match &base {
-                Some(b) => vec![format!("{b}/{name}"), name.to_string()],
-                None => vec![name.to_string()],
-            };
-            for c in candidates {
-                if !c.contains('/') && h_files.contains(&c) {
-                    break;
-                }
-                if dir.join(&c).is_file() {
-                    if seen.insert(c.clone()) {
-                        found.push(c.clone());
-                        queue.push(c);
-                    }
-                    break;
-                }
+            let path = clean_slash_path(name);
+            if seen.insert(path.clone()) {
+                found.push(AsmInclude {
+                    path: path.clone(),
+                    from: f.clone(),
+                    real: fs::canonicalize(dir.join(name)).ok(),
+                });
+                queue.push(path);
             }
         }
     }
-    found.retain(|f| f.contains('/'));
-    found.sort();
+    found.retain(|h| h.path.contains('/') || !h_files.contains(&h.path));
+    found.sort_by(|a, b| a.path.cmp(&b.path));
     found
 }
 
@@ -746,6 +780,45 @@ mod tests {
         fn drop(&mut self) {
             let _ = fs::remove_dir_all(&self.0);
         }
+    }
+
+    /// Pins (issue #11 item 2): includes resolve from the package directory
+    /// as cmd/asm does, a header's own includes too (not from the header's
+    /// directory), `..` is followed, loops end, and the package's own .h
+    /// files are left to the planner's h_files.
+    #[test]
+    fn asm_includes_resolve_from_the_package_directory() {
+        let t = TempDir::new("asminc", &[]);
+        let (pkg, other) = (t.0.join("p"), t.0.join("other"));
+        fs::create_dir_all(&pkg).unwrap();
+        fs::create_dir_all(&other).unwrap();
+        let w = |d: &Path, n: &str, c: &str| fs::write(d.join(n), c).unwrap();
+        w(
+            &pkg,
+            "a.s",
+            "#include \"../other/x.h\"\n#include \"own.h\"\n#include \"go_asm.h\"\n",
+        );
+        w(&pkg, "own.h", "");
+        // From p: "../other/y.h" exists; "y.h" (the header's own dir) does not.
+        w(
+            &other,
+            "x.h",
+            "#include \"../other/y.h\"\n#include \"y.h\"\n",
+        );
+        w(&other, "y.h", "#include \"../other/x.h\"\n");
+        let got = asm_include_files(&pkg, &["a.s".into()], &["own.h".into()]);
+        let paths: Vec<(&str, &str)> = got
+            .iter()
+            .map(|h| (h.path.as_str(), h.from.as_str()))
+            .collect();
+        assert_eq!(
+            paths,
+            [("../other/x.h", "a.s"), ("../other/y.h", "../other/x.h")]
+        );
+        let real = fs::canonicalize(other.join("y.h")).unwrap();
+        assert_eq!(got[1].real.as_deref(), Some(real.as_path()));
+        assert_eq!(clean_slash_path("a/./b/../../../c"), "../c");
+        assert_eq!(clean_slash_path("/../etc//x"), "/etc/x");
     }
 
     fn linux() -> BuildContext {

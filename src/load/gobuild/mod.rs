@@ -19,8 +19,8 @@ pub use context::{
     is_known_arch, is_known_os, is_unix_os, BuildContext, ContextError, TargetConfig,
 };
 pub use dir::{
-    eval_constraints, import_dir, import_dir_with, no_go_error, should_build, DirError, DirPackage,
-    FileError, FileErrorKind, FilePos, Flavor, ShouldBuildError,
+    clean_slash_path, eval_constraints, import_dir, import_dir_with, no_go_error, should_build,
+    AsmInclude, DirError, DirPackage, FileError, FileErrorKind, FilePos, Flavor, ShouldBuildError,
 };
 pub use scan::{
     read_leading_comments, scan_go_file, scan_go_reader, Embed, GoFileHeader, ImportSpec, Pos,
