@@ -539,30 +539,77 @@ fn per_package_flags_follow_cmd_go() {
         "the last matching value wins"
     );
 
-    let ours = area.root.join("out/flags-gob");
-    let theirs = area.root.join("out/flags-go");
     let flags = ["-gcflags=all=-N -l", "-ldflags=-X main.version=1.2.3"];
-    for (exe, out, extra) in [
-        (common::gob_binary(), &ours, &[][..]),
-        (
-            common::go_binary(),
-            &theirs,
-            &["-trimpath", "-buildvcs=false"][..],
-        ),
-    ] {
-        let mut args = vec!["build"];
-        args.extend_from_slice(extra);
-        args.extend_from_slice(&flags);
-        args.extend(["-o", out.to_str().unwrap(), "."]);
-        let o = area.run(&exe, &src, &args, "amd64");
-        assert!(o.status.success(), "{}", text(&o));
-    }
+    let (ours, theirs) = area.build_both(&src, "flags", &flags, "amd64", &[]);
     let o = Command::new(&ours).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&o.stdout), "version 1.2.3\n");
     let info = |bin: &Path| build_info(&area, &src, bin);
     let (a, b) = (info(&ours), info(&theirs));
     assert_eq!(a, b, "build info with flags");
     assert!(a.contains("-gcflags=\"all=-N -l\""), "{a}");
+}
+
+/// Per-package flags given several times, in GOFLAGS and on the command line,
+/// with quotes: gob splits each value as cmd/go's quoted.Split does (a quote
+/// counts only at the start of a field), applies the last matching value, and
+/// records the last value of each flag in the build info, as go build does
+/// (issue #11 item 9). The binaries print what -X set, and their build info is
+/// go's.
+#[test]
+fn repeated_and_quoted_flags_match_go_build() {
+    let area = Area::new("flags-repeat");
+    let src = area.root.join("src");
+    copy_tree(&common::repo_root().join("fixtures/hello"), &src);
+    fs::write(src.join("main.go"), "package main\n\nimport \"fmt\"\n\nvar version = \"dev\"\n\nfunc main() { fmt.Println(\"version\", version) }\n").unwrap();
+    let cases: [(&str, &[&str], &str); 4] = [
+        (
+            "",
+            &[
+                "-gcflags=all=-N",
+                "-gcflags=example.com/hello=-l",
+                "-ldflags=-X=main.version='q'",
+            ],
+            "version 'q'\n",
+        ),
+        (
+            "'-ldflags=-X main.version=v2' -gcflags=all=-N",
+            &["-gcflags=-l", "-asmflags=all=", "-asmflags=std=-D=X"],
+            "version v2\n",
+        ),
+        (
+            "",
+            &[
+                "-gcflags",
+                "all=-N -l",
+                "-gcflags",
+                "fmt=-N",
+                "-ldflags",
+                "-X 'main.version=a b'",
+            ],
+            "version a b\n",
+        ),
+        ("", &["-gcflags=all=-N", "-gcflags="], "version dev\n"),
+    ];
+    for (i, (goflags, flags, want)) in cases.iter().enumerate() {
+        let (ours, theirs) = area.build_both(
+            &src,
+            &format!("repeat{i}"),
+            flags,
+            "amd64",
+            &[("GOFLAGS", goflags)],
+        );
+        for bin in [&ours, &theirs] {
+            let o = Command::new(bin).output().unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&o.stdout),
+                *want,
+                "case {i}: {}",
+                bin.display()
+            );
+        }
+        let info = |bin: &Path| build_info(&area, &src, bin);
+        assert_eq!(info(&ours), info(&theirs), "case {i}: build info");
+    }
 }
 
 /// The no-op memo answers only when nothing it depends on changed: editing a
