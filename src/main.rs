@@ -685,8 +685,21 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
                     done(false, None);
                     Ok(ExitCode::from(1))
                 }
-                Err(e @ gob::build::BuildError::OutputNotDir(_)) => {
+                // go build's own words, with go's prefix (or none) and exit status.
+                Err(
+                    e @ (gob::build::BuildError::OutputNotDir(_)
+                    | gob::build::BuildError::NoMainPackages
+                    | gob::build::BuildError::OutputIsDir(_)),
+                ) => {
                     eprintln!("gob: {e}");
+                    done(false, None);
+                    Ok(ExitCode::from(1))
+                }
+                Err(
+                    e @ (gob::build::BuildError::NoPackages
+                    | gob::build::BuildError::NoGoFiles { .. }),
+                ) => {
+                    eprintln!("{e}");
                     done(false, None);
                     Ok(ExitCode::from(1))
                 }
@@ -907,6 +920,7 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
         debug_timing: a.debug_timing,
         json: a.json,
         conditions: gob::build::Conditions::default(),
+        output_all: false,
         plan: gob::plan::PlanOptions {
             gcflags: per_package("gcflags", &a.gcflags)?,
             ldflags: per_package("ldflags", &a.ldflags)?,

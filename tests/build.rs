@@ -8,6 +8,7 @@ use common::area::{text, Area};
 
 use std::collections::BTreeSet;
 use std::fs;
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -610,6 +611,111 @@ fn repeated_and_quoted_flags_match_go_build() {
         let info = |bin: &Path| build_info(&area, &src, bin);
         assert_eq!(info(&ours), info(&theirs), "case {i}: build info");
     }
+}
+
+/// What go build does with the packages named and `-o` (issue #11 items 5 and
+/// 10): a test-only package matched by a wildcard is skipped, named it fails
+/// with go's message; `-o FILE` with one non-main package writes its archive;
+/// `-o DIR` builds main packages only; `-o /dev/null` writes nothing (and
+/// leaves /dev/null alone). Exit status, first stderr line, files written (and
+/// their modes) and the files left in the module are go's.
+#[test]
+fn packages_and_output_follow_go_build() {
+    use std::os::unix::fs::PermissionsExt;
+    let area = Area::new("outputs");
+    let m = area.root.join("m");
+    let file = |rel: &str, text: &str| {
+        let p = m.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    };
+    file("go.mod", "module example.com/m\n\ngo 1.24\n");
+    file("main.go", "package main\n\nfunc main() {}\n");
+    file("lib/lib.go", "package lib\n\nfunc F() int { return 1 }\n");
+    file(
+        "tonly/x_test.go",
+        "package tonly\n\nimport \"testing\"\n\nfunc TestX(t *testing.T) {}\n",
+    );
+    file(
+        "cmd/a/main.go",
+        "package main\n\nimport \"example.com/m/lib\"\n\nfunc main() { println(lib.F()) }\n",
+    );
+    file("cmd/b/main.go", "package main\n\nfunc main() {}\n");
+    let listing = |dir: &Path| -> Vec<String> {
+        let mut v = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in fs::read_dir(&d).unwrap() {
+                let e = e.unwrap();
+                let md = e.metadata().unwrap();
+                if md.is_dir() {
+                    stack.push(e.path());
+                } else {
+                    let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
+                    v.push(format!("{rel} {:o}", md.permissions().mode() & 0o777));
+                }
+            }
+        }
+        v.sort();
+        v
+    };
+    let cases: &[&[&str]] = &[
+        &["./..."],
+        &["./tonly"],
+        &["example.com/m/tonly"],
+        &["./tonly/..."],
+        &["./tonly", "./cmd/a"],
+        &["-o", "@/d/", "./tonly", "./cmd/a"],
+        &["-o", "/dev/null", "./tonly"],
+        &["-o", "@/lib.a", "./lib"],
+        &["-o", "@/x/", "./lib"],
+        &["-o", "@/d", "./lib"],
+        &["-o", "@/x", "./lib", "./cmd/a"],
+        &["-o", "/dev/null", "./lib"],
+        &["-o", "/dev/null", "./cmd/a", "./cmd/b"],
+        &["-o", "/dev/null", "./cmd/a"],
+        &["-o", "@/x", "./tonly/..."],
+        &["-o", "@/d/", "./tonly/..."],
+        &["-o", "@/d/sub/", "./cmd/..."],
+        &["-o", "@/d/", "./..."],
+        &["./cmd/a"],
+        &["./lib"],
+    ];
+    let null_before = fs::metadata("/dev/null").unwrap();
+    for case in cases {
+        let mut seen = Vec::new();
+        for (tool, exe) in [("go", common::go_binary()), ("gob", common::gob_binary())] {
+            let out = area.root.join(format!("o-{tool}"));
+            let _ = fs::remove_dir_all(&out);
+            fs::create_dir_all(out.join("d")).unwrap();
+            let mut args = vec!["build".to_string()];
+            if tool == "go" {
+                args.extend(["-trimpath".into(), "-buildvcs=false".into()]);
+            }
+            args.extend(case.iter().map(|a| a.replace('@', out.to_str().unwrap())));
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let o = area.run(&exe, &m, &args, "amd64");
+            let err = String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .replacen("gob: ", "go: ", 1)
+                .replace(out.to_str().unwrap(), "OUT");
+            let module_files = listing(&m);
+            for f in ["m", "a", "b", "lib"] {
+                if m.join(f).is_file() {
+                    fs::remove_file(m.join(f)).unwrap();
+                }
+            }
+            seen.push((o.status.code(), err, listing(&out), module_files));
+        }
+        assert_eq!(seen[1], seen[0], "gob build {case:?} (left) vs go build");
+    }
+    let null_after = fs::metadata("/dev/null").unwrap();
+    assert!(
+        null_after.file_type().is_char_device() || !null_before.file_type().is_char_device(),
+        "/dev/null was replaced"
+    );
 }
 
 /// The no-op memo answers only when nothing it depends on changed: editing a
