@@ -1073,27 +1073,32 @@ fn json_str(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
 }
 
-/// Plans the build of the graph's root packages: archives for every package
-/// they need, and a link for each main package.
-pub fn plan(
-    cfg: &LoadConfig,
-    g: &PackageGraph,
-    opts: &PlanOptions,
-) -> Result<ActionGraph, PlanError> {
-    if g.roots.is_empty() {
-        return Err(PlanError::Empty);
-    }
-    // Like go build: every error in the graph is reported, and nothing is planned.
+/// Like go build's CheckPackageErrors: every load error in the packages `roots`
+/// need is reported, once each, and nothing may be planned.
+pub fn check_load_errors(g: &PackageGraph, roots: &[PkgId]) -> Result<(), PlanError> {
     let mut errors = Vec::new();
-    for id in g.post_order(&g.roots) {
+    for id in g.post_order(roots) {
         if let Some(e) = g.pkg(id).error {
             errors.push(g.errors[e.0 as usize].to_string());
         }
     }
-    if !errors.is_empty() {
-        errors.dedup();
-        return Err(PlanError::Load(errors.join("\n")));
+    if errors.is_empty() {
+        return Ok(());
     }
+    errors.dedup();
+    Err(PlanError::Load(errors.join("\n")))
+}
+
+/// Plans the build of `roots` (packages of the graph, chosen by the caller as
+/// go build chooses them from the command line and `-o`): archives for every
+/// package they need, and a link for each main package.
+pub fn plan(
+    cfg: &LoadConfig,
+    g: &PackageGraph,
+    roots: &[PkgId],
+    opts: &PlanOptions,
+) -> Result<ActionGraph, PlanError> {
+    check_load_errors(g, roots)?;
     let goroot = cfg.toolchain.goroot.clone();
     // The one look at the file system while planning: where each header an
     // assembly file includes really is, to refuse any outside its root.
@@ -1132,7 +1137,7 @@ pub fn plan(
         asm_headers: asm_headers_of,
     };
     let mut links = Vec::new();
-    for &r in &g.roots {
+    for &r in roots {
         if g.pkg(r).name == "main" {
             links.push((r, pl.link(r)));
         } else {
