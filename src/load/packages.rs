@@ -148,6 +148,10 @@ pub struct PackageGraph {
     pub errors: Vec<PackageError>,
     /// Command-line packages in cmd/go's order.
     pub roots: Vec<PkgId>,
+    /// Paths import resolution looked at in local module trees, present or
+    /// absent (candidate directories, `go.mod` files in the way): what the
+    /// no-op memo stamps besides the packages' own directories.
+    pub probes: Vec<PathBuf>,
 }
 
 impl PackageGraph {
@@ -1224,6 +1228,7 @@ pub(super) fn load_packages(
         packages: w.packages,
         errors: w.errors,
         roots: roots_out,
+        probes: mods.probes(),
     };
     if cfg.pgo_auto {
         split_pgo(&mut g);
