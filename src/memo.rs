@@ -2,18 +2,30 @@
 //!
 //! After a successful build, gob records (under the cache directory) the stamp
 //! (device, inode, size, mtime, ctime; or "absent") of every path whose change
-//! could change the load, the plan or an action's inputs:
+//! could change the load, the plan or an action's inputs. A path that is a
+//! symlink is stamped twice: the link itself and what it resolves to, since
+//! the loader and the tools read through links (a package directory that is a
+//! symlink, a symlinked .go file). The paths are what the loader read:
 //!
-//! - every directory and file in each local module tree (main modules and local
-//!   replacements), walked whole: a file added, removed or edited anywhere in
-//!   them changes a recorded stamp;
+//! - each main module's tree, walked whole except `.`-directories (`.git`):
+//!   patterns such as `./...` may match a package added anywhere in it;
+//! - the directory and every file of each package built from a local module
+//!   (main modules and local replacements; not their whole trees), the files
+//!   its assembly includes, the whole subtree of a package with `//go:embed`
+//!   patterns, and each local module's go.mod;
+//! - every path import resolution looked at in local module trees, present or
+//!   absent (a candidate package directory, a go.mod in the way, a
+//!   replacement's root: `PackageGraph::probes`), so a directory or go.mod
+//!   created later that would change a resolution is seen;
 //! - go.mod, go.work, go.sum and go.work.sum in the working directory and in
 //!   each ancestor, present or absent (module and workspace discovery);
 //! - the directory and every file of each standard-library package built, and
 //!   every embedded file (and its directory) of any package;
-//! - the root directory and `.ziphash` of each module-cache module used;
+//! - the root directory of each module-cache module used;
 //! - GOROOT's VERSION and the tool binaries.
 //!
+//! A directory's stamp changes when an entry is added, removed or renamed, so
+//! a file added to a package directory is seen without stamping absent names.
 //! A later build with the same configuration (the key: gob's version, the
 //! arguments and the resolved configuration) whose recorded stamps all still
 //! match installs the remembered outputs and runs nothing. Assumed immutable
@@ -30,21 +42,43 @@ use std::path::{Path, PathBuf};
 use crate::cache::{Cache, Digest};
 use crate::load::PackageGraph;
 
-/// A recorded stamp; `None` means the path did not exist.
-type Stamp = Option<(u64, u64, u64, i64, i64, i64, i64)>;
+/// The stat fields a stamp compares: device, inode, size, mtime, ctime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Meta([i64; 7]);
 
-fn stamp(p: &Path) -> Stamp {
-    fs::symlink_metadata(p).ok().map(|m| {
-        (
-            m.dev(),
-            m.ino(),
-            m.size(),
+impl Meta {
+    fn of(m: &fs::Metadata) -> Meta {
+        Meta([
+            m.dev() as i64,
+            m.ino() as i64,
+            m.size() as i64,
             m.mtime(),
             m.mtime_nsec(),
             m.ctime(),
             m.ctime_nsec(),
-        )
-    })
+        ])
+    }
+
+    /// The later of mtime and ctime, in nanoseconds.
+    fn changed_ns(&self) -> i128 {
+        let ns = |s: i64, n: i64| s as i128 * 1_000_000_000 + n as i128;
+        ns(self.0[3], self.0[4]).max(ns(self.0[5], self.0[6]))
+    }
+}
+
+/// A recorded stamp: `None` means the path did not exist. Otherwise the
+/// path's own (lstat) fields and, when it is a symlink, those of what it
+/// resolves to (`None`: dangling): the loader and the tools read through
+/// links, so an edit of a link's target must change the stamp.
+pub type Stamp = Option<(Meta, Option<Option<Meta>>)>;
+
+fn stamp(p: &Path) -> Stamp {
+    let m = fs::symlink_metadata(p).ok()?;
+    let target = m
+        .file_type()
+        .is_symlink()
+        .then(|| fs::metadata(p).ok().map(|t| Meta::of(&t)));
+    Some((Meta::of(&m), target))
 }
 
 /// One output to install on a memo hit.
@@ -69,16 +103,36 @@ pub struct Memo {
     pub actions: usize,
 }
 
-fn walk_tree(dir: &Path, out: &mut BTreeSet<PathBuf>) {
+/// Records `dir` and everything below it; with `skip_dot`, not the
+/// directories whose names start with `.` (no pattern, import path or
+/// package directory reaches into them: `.git` changes all the time).
+/// Symlinks are recorded, not descended into.
+fn walk_tree(dir: &Path, skip_dot: bool, out: &mut BTreeSet<PathBuf>) {
     out.insert(dir.to_path_buf());
     let Ok(rd) = fs::read_dir(dir) else { return };
     for e in rd.flatten() {
         let p = e.path();
         match e.file_type() {
-            Ok(t) if t.is_dir() => walk_tree(&p, out),
+            Ok(t) if t.is_dir() => {
+                if !(skip_dot && e.file_name().to_string_lossy().starts_with('.')) {
+                    walk_tree(&p, skip_dot, out)
+                }
+            }
             _ => {
                 out.insert(p);
             }
+        }
+    }
+}
+
+/// Records a directory the loader read and each of its entries (the loader
+/// reads every source file's header; a file added or removed changes the
+/// directory's stamp).
+fn listed_dir(dir: &Path, out: &mut BTreeSet<PathBuf>) {
+    out.insert(dir.to_path_buf());
+    if let Ok(rd) = fs::read_dir(dir) {
+        for e in rd.flatten() {
+            out.insert(e.path());
         }
     }
 }
@@ -105,7 +159,9 @@ pub fn dependency_paths(
     for t in ["compile", "asm", "link", "preprofile"] {
         set.insert(tool_dir.join(t));
     }
-    let mut local_roots = BTreeSet::new();
+    // Where import resolution looked in local trees (present or absent).
+    set.extend(g.probes.iter().cloned());
+    let mut main_roots = BTreeSet::new();
     for id in g.post_order(&g.roots) {
         let p = g.pkg(id);
         // Embedded files may sit in subdirectories the per-directory records miss.
@@ -117,32 +173,57 @@ pub fn dependency_paths(
             set.insert(path);
         }
         if p.standard {
-            set.insert(p.dir.clone());
-            if let Ok(rd) = fs::read_dir(&p.dir) {
-                for e in rd.flatten() {
-                    set.insert(e.path());
+            listed_dir(&p.dir, &mut set);
+            continue;
+        }
+        let local = match &p.module {
+            Some(m) => {
+                let cached = !m.version.is_empty()
+                    && m.replace.as_ref().is_none_or(|r| !r.version.is_empty());
+                if m.main {
+                    main_roots.insert(m.dir.clone());
+                }
+                if cached && !m.main {
+                    set.insert(m.dir.clone());
+                    false
+                } else {
+                    set.insert(m.dir.join("go.mod"));
+                    true
                 }
             }
-        } else if let Some(m) = &p.module {
-            let cached =
-                !m.version.is_empty() && m.replace.as_ref().is_none_or(|r| !r.version.is_empty());
-            if cached && !m.main {
-                set.insert(m.dir.clone());
-            } else {
-                local_roots.insert(m.dir.clone());
+            None => {
+                main_roots.insert(p.dir.clone());
+                true
             }
-        } else {
-            local_roots.insert(p.dir.clone());
+        };
+        if local {
+            // What the loader read: the directory (through any symlink to
+            // it, which the stamps follow) and every file in it.
+            listed_dir(&p.dir, &mut set);
+            for f in &p.files.asm_include_files {
+                let path = p.dir.join(&f.path);
+                if let Some(parent) = path.parent() {
+                    set.insert(parent.to_path_buf());
+                }
+                set.insert(path);
+            }
+            // Embed patterns are matched by walking below the package: a file
+            // added anywhere there may be matched.
+            if !p.files.embed_patterns.is_empty() {
+                walk_tree(&p.dir, false, &mut set);
+            }
         }
     }
-    for r in local_roots {
-        walk_tree(&r, &mut set);
+    // Patterns such as `./...` walk the main modules: a package added anywhere
+    // in them may be matched.
+    for r in main_roots {
+        walk_tree(&r, true, &mut set);
     }
     set
 }
 
 fn encode(m: &Memo) -> Vec<u8> {
-    let mut s = String::from("gob memo v1\n");
+    let mut s = String::from("gob memo v2\n");
     s.push_str(&format!("actions {}\n", m.actions));
     for o in &m.outputs {
         s.push_str(&format!(
@@ -152,10 +233,18 @@ fn encode(m: &Memo) -> Vec<u8> {
             hex(o.dest.to_string_lossy().as_bytes())
         ));
     }
+    let meta = |m: &Meta| {
+        m.0.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(":")
+    };
     for (p, st) in &m.deps {
         let st = match st {
             None => "-".to_string(),
-            Some((a, b, c, d, e, f, g)) => format!("{a}:{b}:{c}:{d}:{e}:{f}:{g}"),
+            Some((own, None)) => meta(own),
+            Some((own, Some(None))) => format!("{}>-", meta(own)),
+            Some((own, Some(Some(t)))) => format!("{}>{}", meta(own), meta(t)),
         };
         s.push_str(&format!(
             "dep {st} {}\n",
@@ -190,7 +279,7 @@ fn decode(data: &[u8]) -> Option<Memo> {
         return None;
     }
     let mut lines = body.lines();
-    if lines.next()? != "gob memo v1" {
+    if lines.next()? != "gob memo v2" {
         return None;
     }
     let actions: usize = lines.next()?.strip_prefix("actions ")?.parse().ok()?;
@@ -214,25 +303,18 @@ fn decode(data: &[u8]) -> Option<Memo> {
             }
             "dep" => {
                 let st = f.next()?;
-                let st: Stamp = if st == "-" {
-                    None
-                } else {
-                    let v: Vec<i64> = st
+                let meta = |t: &str| -> Option<Meta> {
+                    let v: Vec<i64> = t
                         .split(':')
                         .map(|x| x.parse().ok())
                         .collect::<Option<_>>()?;
-                    if v.len() != 7 {
-                        return None;
-                    }
-                    Some((
-                        v[0] as u64,
-                        v[1] as u64,
-                        v[2] as u64,
-                        v[3],
-                        v[4],
-                        v[5],
-                        v[6],
-                    ))
+                    Some(Meta(v.try_into().ok()?))
+                };
+                let st: Stamp = match st.split_once('>') {
+                    _ if st == "-" => None,
+                    None => Some((meta(st)?, None)),
+                    Some((own, "-")) => Some((meta(own)?, Some(None))),
+                    Some((own, t)) => Some((meta(own)?, Some(Some(meta(t)?)))),
                 };
                 m.deps.push((path(f.next()?)?, st));
             }
@@ -264,9 +346,9 @@ pub fn save(
     let mut deps = Vec::with_capacity(paths.len());
     for p in paths {
         let st = stamp(p);
-        if let Some((_, _, _, ms, mns, cs, cns)) = st {
-            let ns = |s: i64, n: i64| s as i128 * 1_000_000_000 + n as i128;
-            if ns(ms, mns) >= limit || ns(cs, cns) >= limit {
+        if let Some((own, target)) = &st {
+            let racy = |m: &Meta| m.changed_ns() >= limit;
+            if racy(own) || target.flatten().as_ref().is_some_and(racy) {
                 return Err(format!("{} changed within the racy window", p.display()));
             }
         }
@@ -289,10 +371,10 @@ pub fn save(
 pub fn lookup(cache: &Cache, key: &Digest) -> Option<Memo> {
     let data = fs::read(memo_path(cache, key)).ok()?;
     let m = decode(&data)?;
-    for (p, st) in &m.deps {
-        if stamp(p) != *st {
-            return None;
-        }
+    // Thousands of stats (std's files alone are most of them): spread over the cores.
+    use rayon::prelude::*;
+    if !m.deps.par_iter().all(|(p, st)| stamp(p) == *st) {
+        return None;
     }
     for o in &m.outputs {
         if fs::metadata(cache.blob_path(&o.digest))
@@ -314,7 +396,18 @@ mod tests {
     fn encoding_round_trips_and_detects_damage() {
         let m = Memo {
             deps: vec![
-                (PathBuf::from("/a b/c"), Some((1, 2, 3, 4, 5, 6, 7))),
+                (
+                    PathBuf::from("/a b/c"),
+                    Some((Meta([1, 2, 3, 4, 5, 6, 7]), None)),
+                ),
+                (
+                    PathBuf::from("/l"),
+                    Some((Meta([1, 2, 3, 4, 5, 6, 7]), Some(None))),
+                ),
+                (
+                    PathBuf::from("/m"),
+                    Some((Meta([1, 2, 3, 4, 5, 6, 7]), Some(Some(Meta([8; 7]))))),
+                ),
                 (PathBuf::from("/x"), None),
             ],
             outputs: vec![MemoOutput {

@@ -315,6 +315,11 @@ pub struct ModuleContext {
     sums: Vec<modfile::GoSum>,
     /// Modules whose hash was verified (or failed), so each is hashed once.
     verified: Mutex<HashMap<(String, String), Result<(), ModImportError>>>,
+    /// Every path import resolution looked at in a local module tree (a
+    /// candidate package directory, a `go.mod` between it and the module root,
+    /// a replacement's root), present or absent: the no-op memo stamps them, so
+    /// a directory or go.mod created later that would change a resolution is seen.
+    probes: Mutex<Vec<PathBuf>>,
 }
 
 /// Inputs to [`ModuleContext::new`]; no environment is read inside.
@@ -456,6 +461,7 @@ impl ModuleContext {
             gomodcache: cfg.gomodcache.clone(),
             sums: Vec::new(),
             verified: Mutex::new(HashMap::new()),
+            probes: Mutex::new(Vec::new()),
         };
 
         let work = match cfg.gowork.as_deref() {
@@ -806,6 +812,7 @@ impl ModuleContext {
     fn dep_root(&self, d: &DepModule) -> Result<(PathBuf, bool), ModImportError> {
         match &d.source {
             ModSource::LocalReplace { dir, .. } => {
+                self.probe(dir);
                 if dir.is_dir() {
                     Ok((dir.clone(), true))
                 } else {
@@ -915,13 +922,13 @@ impl ModuleContext {
         loop {
             if let Some(i) = self.mains.iter().position(|m| m.path == prefix) {
                 let m = &self.mains[i];
-                if let Some(dir) = dir_in_module(path, &m.path, &m.dir, true) {
+                if let Some(dir) = self.dir_in_module(path, &m.path, &m.dir, true)? {
                     found.push((ModuleRef::Main(i), String::new(), m.dir.clone(), dir));
                 }
             } else if let Some(d) = self.deps.get(prefix) {
                 match self.dep_root(d) {
                     Ok((root, local)) => {
-                        if let Some(dir) = dir_in_module(path, &d.path, &root, local) {
+                        if let Some(dir) = self.dir_in_module(path, &d.path, &root, local)? {
                             found.push((
                                 ModuleRef::Dep(d.path.clone()),
                                 d.version.clone(),
@@ -969,12 +976,14 @@ impl ModuleContext {
     fn import_vendor(&self, path: &str) -> Result<ModImport, ModImportError> {
         let mut found = Vec::new();
         for (i, m) in self.mains.iter().enumerate() {
-            if let Some(dir) = dir_in_module(path, &m.path, &m.dir, true) {
+            // cmd/go keeps the first main-module error and goes on to the vendor directory.
+            if let Ok(Some(dir)) = self.dir_in_module(path, &m.path, &m.dir, true) {
                 found.push((ModuleRef::Main(i), m.dir.clone(), dir));
             }
         }
         if let Some(vdir) = &self.vendor_dir {
             let dir = vdir.join(path);
+            self.probe(&dir);
             if has_go_files(&dir) {
                 match self.vendor_pkgs.get(path) {
                     Some(m) => found.push((ModuleRef::Dep(m.clone()), vdir.clone(), dir)),
@@ -1030,41 +1039,118 @@ pub fn clean_path(p: &Path) -> PathBuf {
     out
 }
 
-/// cmd/go's dirInModule: the directory for `path` inside module `mpath` at `mdir`,
-/// if that directory exists, holds .go files and (for local modules) is not
-/// inside a nested module.
-fn dir_in_module(path: &str, mpath: &str, mdir: &Path, is_local: bool) -> Option<PathBuf> {
-    let dir = if path == mpath {
-        mdir.to_path_buf()
-    } else if path.len() > mpath.len()
-        && path.as_bytes()[mpath.len()] == b'/'
-        && path.starts_with(mpath)
-    {
-        mdir.join(&path[mpath.len() + 1..])
-    } else {
-        return None;
+/// Whether `dir` holds a `.go` file that is regular, or a symlink to a regular
+/// file (fsys.IsGoDir). A directory that does not exist (or is not a directory)
+/// has none. Another error opening it, or else the first error following a
+/// `.go` symlink when no Go file is found, is returned worded like Go's
+/// (`open DIR: …`, `stat FILE: …`).
+pub fn is_go_dir(dir: &Path) -> Result<bool, String> {
+    let go_err = |op: &str, p: &Path, e: &std::io::Error| {
+        format!(
+            "{op} {}: {}",
+            p.display(),
+            super::gobuild::scan::go_io_error(e)
+        )
     };
-    if is_local {
-        let mut d = dir.as_path();
-        while d != mdir && d.as_os_str().len() > mdir.as_os_str().len() {
-            if d.join("go.mod").is_file() {
-                return None;
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(false)
+        }
+        Err(e) => return Err(go_err("open", dir, &e)),
+    };
+    let mut first_err = None;
+    for e in rd {
+        let e = e.map_err(|e| go_err("readdirent", dir, &e))?;
+        let Ok(t) = e.file_type() else { continue };
+        if t.is_dir() || !e.file_name().to_string_lossy().ends_with(".go") {
+            continue;
+        }
+        if t.is_file() {
+            return Ok(true);
+        }
+        if t.is_symlink() {
+            let p = e.path();
+            match std::fs::metadata(&p) {
+                Ok(m) if m.is_file() => return Ok(true),
+                Ok(_) => {}
+                Err(err) => {
+                    first_err.get_or_insert_with(|| go_err("stat", &p, &err));
+                }
             }
-            d = d.parent()?;
         }
     }
-    has_go_files(&dir).then_some(dir)
+    first_err.map_or(Ok(false), Err)
 }
 
-/// Whether `dir` holds at least one regular `.go` file (fsys.IsGoDir).
+/// [`is_go_dir`], errors counting as no Go files (std lookups, vendor directories).
 pub fn has_go_files(dir: &Path) -> bool {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return false;
-    };
-    rd.flatten().any(|e| {
-        e.file_name().to_string_lossy().ends_with(".go")
-            && e.file_type().map(|t| t.is_file()).unwrap_or(false)
-    })
+    is_go_dir(dir).unwrap_or(false)
+}
+
+impl ModuleContext {
+    /// Notes a path import resolution looked at (see `probes`).
+    fn probe(&self, p: &Path) {
+        if let Ok(mut v) = self.probes.lock() {
+            v.push(p.to_path_buf());
+        }
+    }
+
+    /// The paths import resolution looked at, sorted and deduplicated.
+    pub fn probes(&self) -> Vec<PathBuf> {
+        let mut v = self.probes.lock().map(|v| v.clone()).unwrap_or_default();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// cmd/go's dirInModule: the directory for `path` inside module `mpath` at
+    /// `mdir`, if that directory exists, holds .go files and (for local
+    /// modules) is not inside a nested module. An error reading the directory
+    /// (a symlink loop, say) is the import's error, as in cmd/go.
+    fn dir_in_module(
+        &self,
+        path: &str,
+        mpath: &str,
+        mdir: &Path,
+        is_local: bool,
+    ) -> Result<Option<PathBuf>, ModImportError> {
+        let dir = if path == mpath {
+            mdir.to_path_buf()
+        } else if path.len() > mpath.len()
+            && path.as_bytes()[mpath.len()] == b'/'
+            && path.starts_with(mpath)
+        {
+            mdir.join(&path[mpath.len() + 1..])
+        } else {
+            return Ok(None);
+        };
+        if is_local {
+            let mut d = dir.as_path();
+            while d != mdir && d.as_os_str().len() > mdir.as_os_str().len() {
+                let gomod = d.join("go.mod");
+                self.probe(&gomod);
+                if gomod.is_file() {
+                    return Ok(None);
+                }
+                let Some(parent) = d.parent() else {
+                    return Ok(None);
+                };
+                d = parent;
+            }
+            self.probe(&dir);
+        }
+        match is_go_dir(&dir) {
+            Ok(true) => Ok(Some(dir)),
+            Ok(false) => Ok(None),
+            Err(e) => Err(ModImportError::Other(e)),
+        }
+    }
 }
 
 /// Orders two module versions (`v1.2.3`, `v1.2.3-pre`, pseudo-versions) as semver does.

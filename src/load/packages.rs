@@ -163,6 +163,10 @@ pub struct PackageGraph {
     pub errors: Vec<PackageError>,
     /// Command-line packages in cmd/go's order.
     pub roots: Vec<PkgId>,
+    /// Paths import resolution looked at in local module trees, present or
+    /// absent (candidate directories, `go.mod` files in the way): what the
+    /// no-op memo stamps besides the packages' own directories.
+    pub probes: Vec<PathBuf>,
 }
 
 impl PackageGraph {
@@ -1305,6 +1309,7 @@ pub(super) fn load_packages(
         packages: w.packages,
         errors: w.errors,
         roots: roots_out,
+        probes: mods.probes(),
     };
     vendored_std_roots(&mut g);
     if cfg.pgo_auto {

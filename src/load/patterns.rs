@@ -83,11 +83,14 @@ fn go_has_path_prefix(s: &str, prefix: &str) -> bool {
 
 /// Directories below `root` (excluding root itself when `skip_root`), pruned like cmd/go:
 /// names starting with `.` or `_`, `testdata`, and (when asked) nested modules and vendor.
+/// Symlinks are never followed (fsys.WalkDir); with `warn_symlinks` (modload's
+/// matchPackages for a `...` pattern) one to a directory is reported, as go does.
 fn walk_dirs(
     root: &Path,
     prune_gomod: bool,
     prune_vendor: bool,
     include_root: bool,
+    warn_symlinks: bool,
 ) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
@@ -101,14 +104,20 @@ fn walk_dirs(
         let mut subs: Vec<PathBuf> = Vec::new();
         for e in rd.flatten() {
             let Ok(ft) = e.file_type() else { continue };
-            if !ft.is_dir() {
-                continue;
-            }
             let name = e.file_name().to_string_lossy().into_owned();
             if name.starts_with('.') || name.starts_with('_') || name == "testdata" {
                 continue;
             }
             let path = e.path();
+            if !ft.is_dir() {
+                if warn_symlinks
+                    && ft.is_symlink()
+                    && std::fs::metadata(&path).is_ok_and(|m| m.is_dir())
+                {
+                    eprintln!("warning: ignoring symlink {}", path.display());
+                }
+                continue;
+            }
             if prune_gomod && path.join("go.mod").is_file() {
                 continue;
             }
@@ -208,7 +217,7 @@ fn match_goroot(ctx: &BuildContext, goroot_src: &Path, pattern: &str) -> Vec<Str
 
 /// modload's matchPackages over a module tree: any-tags scan, vendor and nested modules pruned.
 fn match_module_tree(root: &Path, prefix: &str, dir: &Path, pattern: Option<&str>) -> Vec<String> {
-    let dirs = walk_dirs(dir, true, true, true);
+    let dirs = walk_dirs(dir, true, true, true, pattern.is_some());
     let mut pkgs: Vec<String> = dirs
         .par_iter()
         .filter_map(|d| {
@@ -234,7 +243,7 @@ fn match_module_tree(root: &Path, prefix: &str, dir: &Path, pattern: Option<&str
 /// directory with no buildable files is skipped unless it has invalid files
 /// (so that parse errors are reported rather than silently skipped).
 fn match_local_dirs(ctx: &BuildContext, root: &Path, prefix: &str, dir: &Path) -> Vec<String> {
-    let dirs = walk_dirs(dir, true, true, true);
+    let dirs = walk_dirs(dir, true, true, true, false);
     let mut pkgs: Vec<String> = dirs
         .par_iter()
         .filter_map(|d| {
@@ -301,10 +310,20 @@ pub(super) fn expand(
             if !wildcard {
                 // cmd/go's resolveLocalPackage: a directory must exist and hold Go
                 // files (ignored ones count) before it is mapped to an import path.
-                if !dir.is_dir() {
-                    m.error = Some(format!("stat {}: directory not found", dir.display()));
-                    out.push(m);
-                    continue;
+                // A symlink loop is not "not found": Go reports the stat error.
+                match std::fs::metadata(&dir) {
+                    Ok(md) if md.is_dir() => {}
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        let msg = gobuild::scan::go_io_error(&e);
+                        m.error = Some(format!("stat {}: {msg}", dir.display()));
+                        out.push(m);
+                        continue;
+                    }
+                    _ => {
+                        m.error = Some(format!("stat {}: directory not found", dir.display()));
+                        out.push(m);
+                        continue;
+                    }
                 }
                 let (pkg, err) = gobuild::import_dir(ctx, &dir);
                 if let Some(gobuild::DirError::NoGoFiles { .. }) = err {
