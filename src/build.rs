@@ -381,10 +381,26 @@ pub fn build(
             .as_bytes(),
         )
     });
-    if let Some(m) = memo_key
+    if let Some((m, restamped)) = memo_key
         .as_ref()
         .and_then(|k| crate::memo::lookup(cache, k))
     {
+        // A file matched by its content only: record the fresh stamps so the
+        // next lookup is stats alone (best effort; racy stamps are not recorded).
+        if restamped {
+            if let Some(k) = &memo_key {
+                let paths = m.deps.iter().map(|(p, _, _)| p.clone()).collect();
+                let _ = crate::memo::save(
+                    cache,
+                    k,
+                    &paths,
+                    &cfg.toolchain.goroot,
+                    m.outputs.clone(),
+                    m.actions,
+                    wall_start,
+                );
+            }
+        }
         let digests = crate::cache::DigestCache::load(cache)
             .map_err(|e| exec::ExecError::Internal(e.to_string()))?;
         let mut written = Vec::new();
@@ -635,9 +651,15 @@ pub fn build(
         .filter(|p| !written.iter().any(|(_, w)| w == p))
         .collect();
         let outputs = installed;
-        if let Err(why) =
-            crate::memo::save(cache, &k, &paths, outputs, report.results.len(), wall_start)
-        {
+        if let Err(why) = crate::memo::save(
+            cache,
+            &k,
+            &paths,
+            &cfg.toolchain.goroot,
+            outputs,
+            report.results.len(),
+            wall_start,
+        ) {
             if opts.debug_timing {
                 eprintln!("gob: no-op memo not recorded: {why}");
             }

@@ -26,6 +26,9 @@
 //!
 //! A directory's stamp changes when an entry is added, removed or renamed, so
 //! a file added to a package directory is seen without stamping absent names.
+//! Files outside GOROOT are also recorded with their content digest: one whose
+//! stamp changed but whose content did not (`touch`) still matches, and the
+//! memo is then recorded again with the fresh stamps.
 //! A later build with the same configuration (the key: gob's version, the
 //! arguments and the resolved configuration) whose recorded stamps all still
 //! match installs the remembered outputs and runs nothing. Assumed immutable
@@ -95,8 +98,10 @@ pub struct MemoOutput {
 /// A remembered build.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Memo {
-    /// Paths and their stamps at the time of the build.
-    pub deps: Vec<(PathBuf, Stamp)>,
+    /// Paths, their stamps at the time of the build and, for files outside
+    /// GOROOT, the digest of their content: a file whose stamp changed but
+    /// whose content did not (`touch`, a checkout rewriting it) still matches.
+    pub deps: Vec<(PathBuf, Stamp, Option<Digest>)>,
     /// Binaries written.
     pub outputs: Vec<MemoOutput>,
     /// Number of actions the build had (for -v).
@@ -239,17 +244,18 @@ fn encode(m: &Memo) -> Vec<u8> {
             .collect::<Vec<_>>()
             .join(":")
     };
-    for (p, st) in &m.deps {
+    for (p, st, digest) in &m.deps {
         let st = match st {
             None => "-".to_string(),
             Some((own, None)) => meta(own),
             Some((own, Some(None))) => format!("{}>-", meta(own)),
             Some((own, Some(Some(t)))) => format!("{}>{}", meta(own), meta(t)),
         };
-        s.push_str(&format!(
-            "dep {st} {}\n",
-            hex(p.to_string_lossy().as_bytes())
-        ));
+        s.push_str(&format!("dep {st} {}", hex(p.to_string_lossy().as_bytes())));
+        if let Some(d) = digest {
+            s.push_str(&format!(" {d}"));
+        }
+        s.push('\n');
     }
     let sum = Digest::of_bytes(s.as_bytes());
     s.push_str(&format!("sum {sum}\n"));
@@ -316,7 +322,12 @@ fn decode(data: &[u8]) -> Option<Memo> {
                     Some((own, "-")) => Some((meta(own)?, Some(None))),
                     Some((own, t)) => Some((meta(own)?, Some(Some(meta(t)?)))),
                 };
-                m.deps.push((path(f.next()?)?, st));
+                let p = path(f.next()?)?;
+                let digest = match f.next() {
+                    Some(d) => Some(Digest::from_hex(d)?),
+                    None => None,
+                };
+                m.deps.push((p, st, digest));
             }
             _ => return None,
         }
@@ -328,12 +339,23 @@ fn memo_path(cache: &Cache, key: &Digest) -> PathBuf {
     cache.dir().join("memo").join(key.to_string())
 }
 
-/// Records a memo unless a stamp is racy (see the module doc). Best effort;
+/// The content digest of a regular file (through links), streamed.
+fn content_digest(p: &Path) -> Option<Digest> {
+    let mut f = fs::File::open(p).ok()?;
+    if !f.metadata().ok()?.is_file() {
+        return None;
+    }
+    crate::cache::hash_reader(&mut f).ok().map(|(d, _)| d)
+}
+
+/// Records a memo unless a stamp is racy (see the module doc). Files outside
+/// `goroot` are recorded with their content digest as well. Best effort;
 /// returns why nothing was recorded.
 pub fn save(
     cache: &Cache,
     key: &Digest,
     paths: &BTreeSet<PathBuf>,
+    goroot: &Path,
     outputs: Vec<MemoOutput>,
     actions: usize,
     started: std::time::SystemTime,
@@ -352,7 +374,17 @@ pub fn save(
                 return Err(format!("{} changed within the racy window", p.display()));
             }
         }
-        deps.push((p.clone(), st));
+        let digest = if !p.starts_with(goroot) && fs::metadata(p).is_ok_and(|m| m.is_file()) {
+            let d = content_digest(p);
+            // Hashed between two equal stamps: the digest is that content's.
+            if d.is_none() || stamp(p) != st {
+                return Err(format!("{} changed while it was hashed", p.display()));
+            }
+            d
+        } else {
+            None
+        };
+        deps.push((p.clone(), st, digest));
     }
     let m = Memo {
         deps,
@@ -367,13 +399,29 @@ pub fn save(
     fs::rename(&tmp, &final_path).map_err(|e| format!("{}: {e}", final_path.display()))
 }
 
-/// The memo for `key`, if every recorded stamp still matches and every output's blob exists.
-pub fn lookup(cache: &Cache, key: &Digest) -> Option<Memo> {
+/// The memo for `key`, if every recorded path still matches and every
+/// output's blob exists; and whether some file matched by its content only
+/// (its stamp changed: the caller records the memo again with fresh stamps).
+/// A path matches when its stamp is unchanged, or when it is a file recorded
+/// with a digest, is still a regular file, and its content has that digest.
+pub fn lookup(cache: &Cache, key: &Digest) -> Option<(Memo, bool)> {
     let data = fs::read(memo_path(cache, key)).ok()?;
     let m = decode(&data)?;
     // Thousands of stats (std's files alone are most of them): spread over the cores.
     use rayon::prelude::*;
-    if !m.deps.par_iter().all(|(p, st)| stamp(p) == *st) {
+    let restamped = std::sync::atomic::AtomicBool::new(false);
+    let matches = m.deps.par_iter().all(|(p, st, digest)| {
+        let now = stamp(p);
+        if now == *st {
+            return true;
+        }
+        let same = digest.is_some() && content_digest(p) == *digest;
+        if same {
+            restamped.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        same
+    });
+    if !matches {
         return None;
     }
     for o in &m.outputs {
@@ -385,7 +433,7 @@ pub fn lookup(cache: &Cache, key: &Digest) -> Option<Memo> {
             return None;
         }
     }
-    Some(m)
+    Some((m, restamped.into_inner()))
 }
 
 #[cfg(test)]
@@ -399,16 +447,19 @@ mod tests {
                 (
                     PathBuf::from("/a b/c"),
                     Some((Meta([1, 2, 3, 4, 5, 6, 7]), None)),
+                    Some(Digest::of_bytes(b"c")),
                 ),
                 (
                     PathBuf::from("/l"),
                     Some((Meta([1, 2, 3, 4, 5, 6, 7]), Some(None))),
+                    None,
                 ),
                 (
                     PathBuf::from("/m"),
                     Some((Meta([1, 2, 3, 4, 5, 6, 7]), Some(Some(Meta([8; 7]))))),
+                    None,
                 ),
-                (PathBuf::from("/x"), None),
+                (PathBuf::from("/x"), None, None),
             ],
             outputs: vec![MemoOutput {
                 dest: PathBuf::from("/o/bin"),

@@ -259,8 +259,9 @@ fn noop_memo_sees_edits_through_symlinks() {
     }
 }
 
-/// The memo no longer walks whole replaced trees, only what the loader read:
-/// an edit of a replaced module's package file, a file added to one of its
+/// The memo no longer walks whole replaced trees, only what the loader read;
+/// a file rewritten with the same content still matches (by digest); an edit
+/// of a replaced module's package file, a file added to one of its
 /// package directories, and a package directory created where an import
 /// could now resolve ambiguously are each still seen; an unrelated file
 /// elsewhere in the replaced tree is not stamped.
@@ -294,6 +295,15 @@ fn noop_memo_sees_changes_in_a_replaced_module() {
         hit,
         "an unrelated file of a replaced module is not a dependency"
     );
+    assert_eq!(got, "1\n");
+
+    // Touched files (new mtimes, same content) are matched by their digest.
+    for f in [app.join("main.go"), dep.join("lib/l.go")] {
+        let t = fs::read(&f).unwrap();
+        fs::write(&f, t).unwrap();
+    }
+    let (hit, got) = build(&area, &app, &out);
+    assert!(hit, "rewriting files with the same content keeps the memo");
     assert_eq!(got, "1\n");
 
     type Edit<'a> = (&'static str, Box<dyn Fn() + 'a>, &'static str);
