@@ -218,6 +218,7 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
             goppc64: env.get("GOPPC64").map(String::from),
             goriscv64: env.get("GORISCV64").map(String::from),
             gowasm: env.get("GOWASM").map(String::from),
+            arch_defaults: toolchain.arch_defaults.clone(),
         },
         modules: ModuleConfig {
             cwd,
@@ -276,16 +277,8 @@ pub fn env_vars(env: &Env, cfg: &LoadConfig) -> Result<Vec<(String, String)>, Co
             cfg.modules.gowork.clone().unwrap_or_default(),
         ),
     ];
-    match t.goarch.as_str() {
-        "amd64" => v.push((
-            "GOAMD64".into(),
-            t.goamd64.clone().unwrap_or_else(|| "v1".into()),
-        )),
-        "arm64" => v.push((
-            "GOARM64".into(),
-            t.goarm64.clone().unwrap_or_else(|| "v8.0".into()),
-        )),
-        _ => {}
+    if let Some((k, val)) = t.arch_env() {
+        v.push((k.to_string(), val));
     }
     v.sort();
     Ok(v)

@@ -719,6 +719,92 @@ fn packages_and_output_follow_go_build() {
     );
 }
 
+/// Architecture levels (issue #11 item 6): for GOARM, GO386, GORISCV64,
+/// GOPPC64, GOMIPS64 (set or left to the toolchain default) gob's binary has
+/// go's build info (`build GOARM=7`, ...) and differs from go's only as much as
+/// the linux/amd64 one does (the build-id notes, docs/build-vs-go.md A); before,
+/// linux/arm binaries were 2,630 bytes larger (asm ran without `-D GOARM_7 ...`).
+/// The asm command lines define what go's define.
+#[test]
+fn architecture_levels_build_like_go() {
+    let area = Area::new("archlevels");
+    let dir = common::repo_root().join("fixtures/hello");
+    let size_gap = |ours: &Path, theirs: &Path| {
+        fs::metadata(theirs).unwrap().len() as i64 - fs::metadata(ours).unwrap().len() as i64
+    };
+    let (ours, theirs) = area.build_both(&dir, "amd64", &[], "amd64", &[]);
+    let gap = size_gap(&ours, &theirs);
+    let cases = [
+        ("arm", "GOARM", ""),
+        ("arm", "GOARM", "5"),
+        ("arm", "GOARM", "6"),
+        ("386", "GO386", "softfloat"),
+        ("riscv64", "GORISCV64", ""),
+        ("ppc64le", "GOPPC64", "power10"),
+        ("mips64le", "GOMIPS64", ""),
+    ];
+    for (goarch, knob, value) in cases {
+        let name = format!("{goarch}-{value}");
+        let (ours, theirs) = area.build_both(&dir, &name, &[], goarch, &[(knob, value)]);
+        let (a, b) = (
+            build_info(&area, &dir, &ours),
+            build_info(&area, &dir, &theirs),
+        );
+        assert_eq!(a, b, "{goarch} {knob}={value}: build info");
+        assert!(a.contains(&format!("build\t{knob}=")), "{goarch}: {a}");
+        assert_eq!(
+            size_gap(&ours, &theirs),
+            gap,
+            "{goarch} {knob}={value}: size"
+        );
+    }
+    // The -D symbols of every asm command, per package, as go build -a -n has them.
+    let defines = |exe: PathBuf, extra: &[&str]| -> BTreeSet<String> {
+        let mut args = vec!["build", "-a", "-n"];
+        args.extend_from_slice(extra);
+        args.push(".");
+        let mut env = area.env("arm");
+        env.push(("GOARM".into(), "6".into()));
+        let o = Command::new(exe)
+            .args(&args)
+            .current_dir(&dir)
+            .env_clear()
+            .envs(env)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        all.lines()
+            .filter(|l| l.contains("/asm ") && !l.contains("-gensymabis"))
+            .map(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                let pkg = w
+                    .iter()
+                    .position(|x| *x == "-p")
+                    .map(|i| w[i + 1])
+                    .unwrap_or("");
+                let d: Vec<&str> = w
+                    .windows(2)
+                    .filter(|p| p[0] == "-D")
+                    .map(|p| p[1])
+                    .collect();
+                format!("{pkg}: {}", d.join(" "))
+            })
+            .collect()
+    };
+    let ours = defines(common::gob_binary(), &[]);
+    let theirs = defines(common::go_binary(), &["-trimpath", "-buildvcs=false"]);
+    assert_eq!(ours, theirs, "asm -D symbols, linux/arm GOARM=6");
+    assert!(
+        ours.iter().any(|l| l.ends_with("GOARM_6 GOARM_5")),
+        "{ours:?}"
+    );
+}
+
 /// The no-op memo answers only when nothing it depends on changed: editing a
 /// file, adding a file or a directory anywhere in the module, editing go.mod or
 /// changing the target each force a real build with the right result; deleting
