@@ -126,6 +126,20 @@ def copy_tree(src):
     os.rename(tmp, src)
 
 
+# Path elements of a repository root on hosts that fix it.
+HOST_DEPTH = {
+    "github.com": 3,
+    "gitlab.com": 3,
+    "bitbucket.org": 3,
+    "golang.org": 3,
+    "gopkg.in": 2,
+    "google.golang.org": 2,
+    "go.uber.org": 2,
+    "k8s.io": 2,
+    "sigs.k8s.io": 2,
+}
+
+
 def debian_roots(list_file):
     """Import-path roots of the installed golang-*-dev packages (common prefix of their .go dirs)."""
     out = subprocess.run(
@@ -145,8 +159,15 @@ def debian_roots(list_file):
         if not dirs:
             continue
         common = os.path.commonpath(dirs)
-        if common.count("/") >= 1:
-            roots[pkg] = common
+        # Debian installs a package at its import-path root, but a module
+        # without go.mod may keep all its code in a subdirectory
+        # (github.com/davecgh/go-spew/spew): cut to the host's path depth.
+        elems = common.split("/")
+        depth = HOST_DEPTH.get(elems[0], len(elems))
+        if elems[0] == "gopkg.in" and len(elems) > 1 and ".v" not in elems[1]:
+            depth = 3
+        if len(elems) >= 2:
+            roots[pkg] = "/".join(elems[:depth])
     return roots
 
 
@@ -161,9 +182,10 @@ def find_modules(src, go, list_file):
     for rel in sorted(found, key=lambda r: (r.count("/"), r)):
         gomod = os.path.join(src, rel, "go.mod")
         text = open(gomod, errors="replace").read()
-        path = module_line(text)
         if text.startswith(SYNTH):
-            fixups.append(f"{rel}/go.mod: none in the Debian package; wrote `module {path}`")
+            os.remove(gomod)  # written by an earlier run; decided afresh below
+            continue
+        path = module_line(text)
         ok = path and go.run(["mod", "edit", "-json"], os.path.join(src, rel), check=False).returncode == 0
         if not ok:
             path = path or rel
@@ -259,7 +281,9 @@ def importable(path, per_platform, standins):
     if len(per_platform) != len(PLATFORMS):
         return False
     elems = path.split("/")
-    if "internal" in elems or "vendor" in elems:
+    # Internal packages cannot be imported from the app; tests/ and examples/
+    # trees (avo's tests/alloc) hold amd64 assembly without build constraints.
+    if {"internal", "vendor", "tests", "examples", "example"} & set(elems):
         return False
     for pkg in per_platform.values():
         if pkg.get("Error") or pkg.get("DepsErrors") or pkg.get("Incomplete"):
