@@ -583,7 +583,7 @@ fn corpus_matches_go() {
             let m = run(
                 &common::go_binary(),
                 &case.dir,
-                &[&["list", "-m", "-json"][..], mode, &["all"]].concat(),
+                &[&["list", "-m", "-e", "-json"][..], mode, &["all"]].concat(),
                 &env,
             );
             let modules = json_stream(&String::from_utf8_lossy(&m.stdout));
