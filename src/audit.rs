@@ -351,6 +351,8 @@ fn run_builds(
             },
             conditions: v.conditions.clone(),
             output: Some(out.clone()),
+            // Every package named is checked, not only the executables staged.
+            output_all: true,
             dry_run: false,
             debug_actiongraph: None,
             ..opts.build.clone()

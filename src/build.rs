@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cache::Cache;
 use crate::exec::{self, BuildReport, ExecOptions};
-use crate::load::{LoadConfig, PackageGraph};
+use crate::load::{LoadConfig, PackageGraph, PkgId};
 use crate::plan::{self, ActionGraph, InputSource, PlanOptions};
 
 /// Options of `gob build` beyond loading.
@@ -39,6 +39,9 @@ pub struct BuildOptions {
     pub json: bool,
     /// Conditions the build must not depend on (varied by `gob audit`).
     pub conditions: Conditions,
+    /// With `-o DIR/`, build the non-main packages named too (`gob audit`
+    /// checks every package); go build builds only the main packages then.
+    pub output_all: bool,
 }
 
 /// What `gob audit` varies between its two builds, beyond the work directory,
@@ -134,6 +137,130 @@ pub enum BuildError {
     /// `-o` with several packages and a non-directory.
     #[error("cannot write multiple packages to non-directory {}", .0.display())]
     OutputNotDir(PathBuf),
+    /// `-o DIR` and no main package among those named.
+    #[error("no main packages to build")]
+    NoMainPackages,
+    /// `-o FILE` and no package left to build (cmd/go prints this without a prefix).
+    #[error("no packages to build")]
+    NoPackages,
+    /// The executable's default name is a directory.
+    #[error("build output {0:?} already exists and is a directory")]
+    OutputIsDir(String),
+    /// A package named on the command line has no Go files to compile
+    /// (only tests, or all excluded), found when its build would start.
+    #[error("{import_path}: {why} {}", .dir.display())]
+    NoGoFiles {
+        /// The package.
+        import_path: String,
+        /// `no non-test Go files in`, `build constraints exclude all Go files in`, `no Go files in`.
+        why: &'static str,
+        /// Its directory.
+        dir: PathBuf,
+    },
+}
+
+/// Which packages a build plans and where each result goes: cmd/go's runBuild
+/// rules for the packages named and `-o`.
+#[derive(Debug, Default)]
+pub struct Targets {
+    /// The packages to build, in command-line order.
+    pub roots: Vec<PkgId>,
+    /// Where a package's result is installed: a main package's executable, or a
+    /// non-main package's archive (`-o lib.a ./lib`).
+    pub dests: Vec<(PkgId, PathBuf)>,
+}
+
+/// Applies go build's rules (`runBuild` in cmd/go/internal/work/build.go):
+/// packages with no Go files that only a wildcard matched are left out
+/// (`omitTestOnly`); `-o /dev/null` builds and writes nothing; `-o DIR` (an
+/// existing directory or a path ending in `/`) builds the main packages only,
+/// each to `DIR/name`; `-o FILE` takes exactly one package, main or not;
+/// without `-o`, a single main package goes to `./name` and anything else is
+/// built and discarded. A literal package with no Go files fails as its build
+/// would. `output` is absolute; `tar` and `output_all` are gob's own.
+pub fn select_targets(
+    cfg: &LoadConfig,
+    graph: &PackageGraph,
+    output: Option<&Path>,
+    tar: bool,
+    output_all: bool,
+) -> Result<Targets, BuildError> {
+    let goos = &cfg.target.goos;
+    let roots: Vec<PkgId> = graph
+        .roots
+        .iter()
+        .copied()
+        .filter(|&id| {
+            let p = graph.pkg(id);
+            let no_go = p.files.go_files.is_empty() && p.files.cgo_files.is_empty();
+            !no_go
+                || p.matched
+                    .iter()
+                    .any(|m| crate::load::patterns::is_literal(m))
+        })
+        .collect();
+    let is_main = |id: &PkgId| graph.pkg(*id).name == "main";
+    let name = |id: PkgId| exec_name(&graph.pkg(id).import_path, goos);
+    let mut t = Targets::default();
+    match output.filter(|o| *o != Path::new("/dev/null")) {
+        // -o /dev/null, like no -o at all, except a lone main package is not installed.
+        None if output.is_some() => t.roots = roots,
+        None => {
+            if let [only] = roots[..] {
+                if is_main(&only) {
+                    let dest = cfg.modules.cwd.join(name(only));
+                    if dest.is_dir() {
+                        return Err(BuildError::OutputIsDir(name(only)));
+                    }
+                    t.dests.push((only, dest));
+                }
+            }
+            t.roots = roots;
+        }
+        // gob's `-o x.tar`: every package built, the executables put in the tar.
+        Some(_) if tar => t.roots = roots,
+        Some(o) if o.is_dir() || o.as_os_str().to_string_lossy().ends_with('/') => {
+            for &id in roots.iter().filter(|id| is_main(id)) {
+                t.dests.push((id, o.join(name(id))));
+            }
+            if t.dests.is_empty() && !output_all {
+                return Err(BuildError::NoMainPackages);
+            }
+            t.roots = if output_all {
+                roots
+            } else {
+                t.dests.iter().map(|(id, _)| *id).collect()
+            };
+        }
+        Some(o) => match roots[..] {
+            [] => return Err(BuildError::NoPackages),
+            [only] => {
+                t.dests.push((only, o.to_path_buf()));
+                t.roots = roots;
+            }
+            _ => return Err(BuildError::OutputNotDir(o.to_path_buf())),
+        },
+    }
+    // What cmd/go's build action says of a package without Go files.
+    for &id in &t.roots {
+        let p = graph.pkg(id);
+        let f = &p.files;
+        if f.go_files.is_empty() && f.cgo_files.is_empty() {
+            let why = if !f.ignored_go_files.is_empty() {
+                "build constraints exclude all Go files in"
+            } else if !f.test_go_files.is_empty() || !f.xtest_go_files.is_empty() {
+                "no non-test Go files in"
+            } else {
+                "no Go files in"
+            };
+            return Err(BuildError::NoGoFiles {
+                import_path: p.import_path.clone(),
+                why,
+                dir: p.dir.clone(),
+            });
+        }
+    }
+    Ok(t)
 }
 
 /// The executable name cmd/go gives a main package: the last path element, or
@@ -305,15 +432,17 @@ pub fn build(
     }
     let graph = crate::load::load(cfg, patterns)?;
     lap("load", &mut phases);
-    let ag = plan::plan(cfg, &graph, &opts.plan)?;
+    // Load errors first, as go build reports them before looking at -o.
+    plan::check_load_errors(&graph, &graph.roots)?;
+    let targets = select_targets(
+        cfg,
+        &graph,
+        opts.output.as_deref(),
+        tar_output,
+        opts.output_all,
+    )?;
+    let ag = plan::plan(cfg, &graph, &targets.roots, &opts.plan)?;
     lap("plan", &mut phases);
-    // After load errors, as go build reports them first.
-    if let Some(o) = &opts.output {
-        let is_dir = o.is_dir() || o.to_string_lossy().ends_with('/');
-        if graph.roots.len() > 1 && !is_dir && !tar_output {
-            return Err(BuildError::OutputNotDir(o.clone()));
-        }
-    }
     if let Some(p) = &opts.debug_actiongraph {
         write_actiongraph(&ag, p)?;
     }
@@ -414,9 +543,11 @@ pub fn build(
         }
     };
 
-    // Place binaries as go build does: one main package → ./name (or -o);
-    // several → only with -o DIR; non-main packages → nothing written.
+    // Install what select_targets chose, or the tar of every executable.
     let mut written = Vec::new();
+    // What the memo restores on a hit (executables only: it installs with 0777).
+    let mut installed = Vec::new();
+    let mut all_executables = true;
     let goos = &cfg.target.goos;
     if let (true, Some(tar)) = (tar_output, &opts.output) {
         let entries: Vec<crate::dist::Entry> = ag
@@ -458,33 +589,30 @@ pub fn build(
             memo_hit: None,
         });
     }
-    let several = ag.links.len() > 1;
-    let out_dir = match &opts.output {
-        Some(o) if several || o.is_dir() || o.to_string_lossy().ends_with('/') => Some(o.clone()),
-        Some(o) if several => return Err(BuildError::OutputNotDir(o.clone())),
-        _ => None,
-    };
-    if several && out_dir.is_none() && opts.output.is_some() {
-        return Err(BuildError::OutputNotDir(
-            opts.output.clone().unwrap_or_default(),
-        ));
-    }
-    for (pkg, link) in &ag.links {
-        let p = graph.pkg(*pkg);
-        let dest = match (&opts.output, &out_dir) {
-            (_, Some(d)) => d.join(exec_name(&p.import_path, goos)),
-            (Some(o), None) => o.clone(),
-            (None, None) if !several => cfg.modules.cwd.join(exec_name(&p.import_path, goos)),
-            _ => continue,
+    for (pkg, dest) in &targets.dests {
+        // A main package's executable, or the archive of a non-main one.
+        let (action, name, exec) = match ag.links.iter().find(|(id, _)| id == pkg) {
+            Some((_, link)) => (*link, "a.out", true),
+            None => match ag.archives.get(pkg) {
+                Some(a) => (*a, "_pkg_.a", false),
+                None => continue,
+            },
         };
-        let r = &report.results[link.0 as usize];
-        let Some(o) = r.output("a.out") else { continue };
-        // Like go build, leave an up-to-date binary alone (checked by content digest).
-        let current = dest.is_file() && digests.digest(&dest).is_ok_and(|d| d == o.digest);
+        let Some(o) = report.results[action.0 as usize].output(name) else {
+            continue;
+        };
+        // Like go build, leave an up-to-date file alone (checked by content digest).
+        let current = dest.is_file() && digests.digest(dest).is_ok_and(|d| d == o.digest);
         if !current {
-            install(&o.path, &dest)?;
+            install(&o.path, dest, exec)?;
         }
-        written.push((p.import_path.clone(), dest));
+        written.push((graph.pkg(*pkg).import_path.clone(), dest.clone()));
+        installed.push(crate::memo::MemoOutput {
+            dest: dest.clone(),
+            digest: o.digest,
+            size: o.size,
+        });
+        all_executables &= exec;
     }
     lap("install", &mut phases);
     save_caches();
@@ -494,7 +622,7 @@ pub fn build(
             eprintln!("gob: {name:<18} {:8.1} ms", d.as_secs_f64() * 1000.0);
         }
     }
-    if let Some(k) = memo_key {
+    if let Some(k) = memo_key.filter(|_| all_executables) {
         let paths: std::collections::BTreeSet<PathBuf> = crate::memo::dependency_paths(
             &graph,
             &cfg.modules.cwd,
@@ -506,22 +634,7 @@ pub fn build(
         .chain(opts.toolexec.clone())
         .filter(|p| !written.iter().any(|(_, w)| w == p))
         .collect();
-        let outputs = written
-            .iter()
-            .filter_map(|(pkg, dest)| {
-                let link = ag
-                    .links
-                    .iter()
-                    .find(|(id, _)| graph.pkg(*id).import_path == *pkg)?
-                    .1;
-                let o = report.results[link.0 as usize].output("a.out")?;
-                Some(crate::memo::MemoOutput {
-                    dest: dest.clone(),
-                    digest: o.digest,
-                    size: o.size,
-                })
-            })
-            .collect();
+        let outputs = installed;
         if let Err(why) =
             crate::memo::save(cache, &k, &paths, outputs, report.results.len(), wall_start)
         {
@@ -578,8 +691,9 @@ fn user_umask() -> u32 {
     USER_UMASK.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Copies a built binary into place atomically, executable (0777 less the umask).
-fn install(src: &Path, dest: &Path) -> Result<(), BuildError> {
+/// Copies a built file into place atomically: an executable gets 0777 less the
+/// umask, an archive 0666 less the umask (as go build installs them).
+fn install(src: &Path, dest: &Path, exec: bool) -> Result<(), BuildError> {
     use std::os::unix::fs::PermissionsExt;
     let werr = |source| BuildError::Write {
         path: dest.to_path_buf(),
@@ -596,7 +710,8 @@ fn install(src: &Path, dest: &Path) -> Result<(), BuildError> {
         std::process::id()
     ));
     std::fs::copy(src, &tmp).map_err(werr)?;
-    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o777 & !user_umask()))
+    let mode = if exec { 0o777 } else { 0o666 };
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode & !user_umask()))
         .map_err(werr)?;
     std::fs::rename(&tmp, dest).map_err(werr)
 }

@@ -85,38 +85,46 @@ pub fn split_tags(v: &str) -> Vec<String> {
         .collect()
 }
 
+/// GOFLAGS as `(name, value)` pairs in order, split like cmd/go
+/// (`quoted.Split`: `GOFLAGS='-ldflags=-s -w' -tags=x` is two flags); a flag
+/// without `=value` is left out. Unbalanced quotes are an error, as in go.
+fn goflags_pairs(env: &Env) -> Result<Vec<(String, String)>, ConfigError> {
+    let Some(v) = env.get("GOFLAGS") else {
+        return Ok(Vec::new());
+    };
+    let fields = crate::plan::flags::split_quoted(v).map_err(|e| ConfigError::Bad {
+        name: "GOFLAGS".into(),
+        value: v.to_string(),
+        why: format!("parsing $GOFLAGS: {e}"),
+    })?;
+    Ok(fields
+        .iter()
+        .filter_map(|f| {
+            let f = f.strip_prefix("--").or_else(|| f.strip_prefix('-'))?;
+            let (k, val) = f.split_once('=')?;
+            Some((k.to_string(), val.to_string()))
+        })
+        .collect())
+}
+
 /// Flags from GOFLAGS that gob understands (`-mod=`, `-tags=`, `-pgo=`); others are ignored.
-fn goflags(env: &Env) -> HashMap<String, String> {
-    let mut m = HashMap::new();
-    if let Some(v) = env.get("GOFLAGS") {
-        for f in v.split_whitespace() {
-            let f = f.trim_start_matches('-');
-            if let Some((k, val)) = f.split_once('=') {
-                m.insert(k.to_string(), val.to_string());
-            }
-        }
-    }
-    m
+fn goflags(env: &Env) -> Result<HashMap<String, String>, ConfigError> {
+    Ok(goflags_pairs(env)?.into_iter().collect())
 }
 
 /// The values of a flag in GOFLAGS (`-gcflags=…`), in order.
-pub fn goflags_values(env: &Env, name: &str) -> Vec<String> {
-    let Some(v) = env.get("GOFLAGS") else {
-        return Vec::new();
-    };
-    v.split_whitespace()
-        .filter_map(|f| {
-            let f = f.trim_start_matches('-');
-            let (k, val) = f.split_once('=')?;
-            (k == name).then(|| val.to_string())
-        })
-        .collect()
+pub fn goflags_values(env: &Env, name: &str) -> Result<Vec<String>, ConfigError> {
+    Ok(goflags_pairs(env)?
+        .into_iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v)
+        .collect())
 }
 
 /// Resolves the configuration for one command.
 pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigError> {
     let toolchain = Toolchain::discover(flags.goroot.as_deref(), env.get("GOROOT"))?;
-    let gf = goflags(env);
+    let gf = goflags(env)?;
     let goos = env.get("GOOS").unwrap_or(&toolchain.host_goos).to_string();
     let goarch = env
         .get("GOARCH")
@@ -210,6 +218,7 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
             goppc64: env.get("GOPPC64").map(String::from),
             goriscv64: env.get("GORISCV64").map(String::from),
             gowasm: env.get("GOWASM").map(String::from),
+            arch_defaults: toolchain.arch_defaults.clone(),
         },
         modules: ModuleConfig {
             cwd,
@@ -268,17 +277,32 @@ pub fn env_vars(env: &Env, cfg: &LoadConfig) -> Result<Vec<(String, String)>, Co
             cfg.modules.gowork.clone().unwrap_or_default(),
         ),
     ];
-    match t.goarch.as_str() {
-        "amd64" => v.push((
-            "GOAMD64".into(),
-            t.goamd64.clone().unwrap_or_else(|| "v1".into()),
-        )),
-        "arm64" => v.push((
-            "GOARM64".into(),
-            t.goarm64.clone().unwrap_or_else(|| "v8.0".into()),
-        )),
-        _ => {}
+    if let Some((k, val)) = t.arch_env() {
+        v.push((k.to_string(), val));
     }
     v.sort();
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(goflags: &str) -> Env {
+        Env::from_pairs([("GOFLAGS".to_string(), goflags.to_string())])
+    }
+
+    #[test]
+    fn goflags_split_like_cmd_go() {
+        // A quoted field holds spaces (cmd/go splits $GOFLAGS with quoted.Split).
+        let e = env("'-ldflags=-s -w' --gcflags=all=-N -gcflags=-l -trimpath");
+        assert_eq!(goflags_values(&e, "ldflags").unwrap(), ["-s -w"]);
+        assert_eq!(goflags_values(&e, "gcflags").unwrap(), ["all=-N", "-l"]);
+        let err = goflags_values(&env("'-gcflags=-N"), "gcflags").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("parsing $GOFLAGS: unterminated ' string"),
+            "{err}"
+        );
+    }
 }

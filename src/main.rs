@@ -300,16 +300,30 @@ const LONG_FLAGS: &[&str] = &[
     "against",
 ];
 
+/// Flags whose value is commonly a word starting with a dash; written as two
+/// words, the second is the value whatever it looks like.
+const VALUE_WORD_FLAGS: &[&str] = &["gcflags", "ldflags", "asmflags"];
+
 /// Rewrites `-json` to `--json` (and `-tags=x` to `--tags=x`) so clap sees long
 /// flags; a single-dash word that is no flag is refused with go's message
 /// (go has no `-xv` clusters).
 fn normalize_args(args: impl Iterator<Item = String>) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     let mut rest = false;
-    for a in args {
+    let mut args = args.peekable();
+    while let Some(a) = args.next() {
         if rest {
             out.push(a);
             continue;
+        }
+        // `-gcflags VALUE`: as go's flag package, the next word is the value
+        // even when it starts with a dash (`-ldflags "-X main.v=1"`).
+        let bare = a.trim_start_matches('-');
+        if a.starts_with('-') && a.len() - bare.len() <= 2 && VALUE_WORD_FLAGS.contains(&bare) {
+            if let Some(v) = args.next() {
+                out.push(format!("--{bare}={v}"));
+                continue;
+            }
         }
         if a == "--" {
             rest = true;
@@ -671,8 +685,21 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
                     done(false, None);
                     Ok(ExitCode::from(1))
                 }
-                Err(e @ gob::build::BuildError::OutputNotDir(_)) => {
+                // go build's own words, with go's prefix (or none) and exit status.
+                Err(
+                    e @ (gob::build::BuildError::OutputNotDir(_)
+                    | gob::build::BuildError::NoMainPackages
+                    | gob::build::BuildError::OutputIsDir(_)),
+                ) => {
                     eprintln!("gob: {e}");
+                    done(false, None);
+                    Ok(ExitCode::from(1))
+                }
+                Err(
+                    e @ (gob::build::BuildError::NoPackages
+                    | gob::build::BuildError::NoGoFiles { .. }),
+                ) => {
+                    eprintln!("{e}");
                     done(false, None);
                     Ok(ExitCode::from(1))
                 }
@@ -846,7 +873,7 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
     let per_package =
         |name: &str, given: &[String]| -> anyhow::Result<gob::plan::flags::PerPackageFlag> {
             let mut f = gob::plan::flags::PerPackageFlag::default();
-            for v in config::goflags_values(env, name).iter().chain(given) {
+            for v in config::goflags_values(env, name)?.iter().chain(given) {
                 f.add(v, &cfg.modules.cwd)
                     .map_err(|e| anyhow::anyhow!("-{name}={v}: {e}"))?;
             }
@@ -893,6 +920,7 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
         debug_timing: a.debug_timing,
         json: a.json,
         conditions: gob::build::Conditions::default(),
+        output_all: false,
         plan: gob::plan::PlanOptions {
             gcflags: per_package("gcflags", &a.gcflags)?,
             ldflags: per_package("ldflags", &a.ldflags)?,
@@ -973,5 +1001,30 @@ mod tests {
                 .map(|s| s.to_string())
         )
         .is_ok());
+        // The value of a two-word per-package flag is taken as is (issue #11 item 9).
+        let v = normalize_args(
+            [
+                "gob",
+                "build",
+                "-ldflags",
+                "-X 'main.v=a b'",
+                "--gcflags",
+                "-N",
+                ".",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            [
+                "gob",
+                "build",
+                "--ldflags=-X 'main.v=a b'",
+                "--gcflags=-N",
+                "."
+            ]
+        );
     }
 }

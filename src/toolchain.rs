@@ -118,6 +118,9 @@ pub struct Toolchain {
     pub host_goos: String,
     /// See `host_goos`.
     pub host_goarch: String,
+    /// The GO$GOARCH defaults it was built with (`src/internal/buildcfg/zbootstrap.go`;
+    /// a release's when the file is missing).
+    pub arch_defaults: crate::load::gobuild::ArchDefaults,
 }
 
 impl Toolchain {
@@ -158,12 +161,17 @@ impl Toolchain {
             });
         }
         let (host_goos, host_goarch) = host_tool_platform(&goroot.join("pkg").join("tool"))?;
+        let arch_defaults =
+            std::fs::read_to_string(goroot.join("src/internal/buildcfg/zbootstrap.go"))
+                .map(|t| crate::load::gobuild::ArchDefaults::parse(&t))
+                .unwrap_or_default();
         Ok(Toolchain {
             goroot,
             version,
             version_string: first_line,
             host_goos,
             host_goarch,
+            arch_defaults,
         })
     }
 

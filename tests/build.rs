@@ -8,6 +8,7 @@ use common::area::{text, Area};
 
 use std::collections::BTreeSet;
 use std::fs;
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -540,30 +541,268 @@ fn per_package_flags_follow_cmd_go() {
         "the last matching value wins"
     );
 
-    let ours = area.root.join("out/flags-gob");
-    let theirs = area.root.join("out/flags-go");
     let flags = ["-gcflags=all=-N -l", "-ldflags=-X main.version=1.2.3"];
-    for (exe, out, extra) in [
-        (common::gob_binary(), &ours, &[][..]),
-        (
-            common::go_binary(),
-            &theirs,
-            &["-trimpath", "-buildvcs=false"][..],
-        ),
-    ] {
-        let mut args = vec!["build"];
-        args.extend_from_slice(extra);
-        args.extend_from_slice(&flags);
-        args.extend(["-o", out.to_str().unwrap(), "."]);
-        let o = area.run(&exe, &src, &args, "amd64");
-        assert!(o.status.success(), "{}", text(&o));
-    }
+    let (ours, theirs) = area.build_both(&src, "flags", &flags, "amd64", &[]);
     let o = Command::new(&ours).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&o.stdout), "version 1.2.3\n");
     let info = |bin: &Path| build_info(&area, &src, bin);
     let (a, b) = (info(&ours), info(&theirs));
     assert_eq!(a, b, "build info with flags");
     assert!(a.contains("-gcflags=\"all=-N -l\""), "{a}");
+}
+
+/// Per-package flags given several times, in GOFLAGS and on the command line,
+/// with quotes: gob splits each value as cmd/go's quoted.Split does (a quote
+/// counts only at the start of a field), applies the last matching value, and
+/// records the last value of each flag in the build info, as go build does
+/// (issue #11 item 9). The binaries print what -X set, and their build info is
+/// go's.
+#[test]
+fn repeated_and_quoted_flags_match_go_build() {
+    let area = Area::new("flags-repeat");
+    let src = area.root.join("src");
+    copy_tree(&common::repo_root().join("fixtures/hello"), &src);
+    fs::write(src.join("main.go"), "package main\n\nimport \"fmt\"\n\nvar version = \"dev\"\n\nfunc main() { fmt.Println(\"version\", version) }\n").unwrap();
+    let cases: [(&str, &[&str], &str); 4] = [
+        (
+            "",
+            &[
+                "-gcflags=all=-N",
+                "-gcflags=example.com/hello=-l",
+                "-ldflags=-X=main.version='q'",
+            ],
+            "version 'q'\n",
+        ),
+        (
+            "'-ldflags=-X main.version=v2' -gcflags=all=-N",
+            &["-gcflags=-l", "-asmflags=all=", "-asmflags=std=-D=X"],
+            "version v2\n",
+        ),
+        (
+            "",
+            &[
+                "-gcflags",
+                "all=-N -l",
+                "-gcflags",
+                "fmt=-N",
+                "-ldflags",
+                "-X 'main.version=a b'",
+            ],
+            "version a b\n",
+        ),
+        ("", &["-gcflags=all=-N", "-gcflags="], "version dev\n"),
+    ];
+    for (i, (goflags, flags, want)) in cases.iter().enumerate() {
+        let (ours, theirs) = area.build_both(
+            &src,
+            &format!("repeat{i}"),
+            flags,
+            "amd64",
+            &[("GOFLAGS", goflags)],
+        );
+        for bin in [&ours, &theirs] {
+            let o = Command::new(bin).output().unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&o.stdout),
+                *want,
+                "case {i}: {}",
+                bin.display()
+            );
+        }
+        let info = |bin: &Path| build_info(&area, &src, bin);
+        assert_eq!(info(&ours), info(&theirs), "case {i}: build info");
+    }
+}
+
+/// What go build does with the packages named and `-o` (issue #11 items 5 and
+/// 10): a test-only package matched by a wildcard is skipped, named it fails
+/// with go's message; `-o FILE` with one non-main package writes its archive;
+/// `-o DIR` builds main packages only; `-o /dev/null` writes nothing (and
+/// leaves /dev/null alone). Exit status, first stderr line, files written (and
+/// their modes) and the files left in the module are go's.
+#[test]
+fn packages_and_output_follow_go_build() {
+    use std::os::unix::fs::PermissionsExt;
+    let area = Area::new("outputs");
+    let m = area.root.join("m");
+    let file = |rel: &str, text: &str| {
+        let p = m.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    };
+    file("go.mod", "module example.com/m\n\ngo 1.24\n");
+    file("main.go", "package main\n\nfunc main() {}\n");
+    file("lib/lib.go", "package lib\n\nfunc F() int { return 1 }\n");
+    file(
+        "tonly/x_test.go",
+        "package tonly\n\nimport \"testing\"\n\nfunc TestX(t *testing.T) {}\n",
+    );
+    file(
+        "cmd/a/main.go",
+        "package main\n\nimport \"example.com/m/lib\"\n\nfunc main() { println(lib.F()) }\n",
+    );
+    file("cmd/b/main.go", "package main\n\nfunc main() {}\n");
+    let listing = |dir: &Path| -> Vec<String> {
+        let mut v = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in fs::read_dir(&d).unwrap() {
+                let e = e.unwrap();
+                let md = e.metadata().unwrap();
+                if md.is_dir() {
+                    stack.push(e.path());
+                } else {
+                    let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
+                    v.push(format!("{rel} {:o}", md.permissions().mode() & 0o777));
+                }
+            }
+        }
+        v.sort();
+        v
+    };
+    let cases: &[&[&str]] = &[
+        &["./..."],
+        &["./tonly"],
+        &["example.com/m/tonly"],
+        &["./tonly/..."],
+        &["./tonly", "./cmd/a"],
+        &["-o", "@/d/", "./tonly", "./cmd/a"],
+        &["-o", "/dev/null", "./tonly"],
+        &["-o", "@/lib.a", "./lib"],
+        &["-o", "@/x/", "./lib"],
+        &["-o", "@/d", "./lib"],
+        &["-o", "@/x", "./lib", "./cmd/a"],
+        &["-o", "/dev/null", "./lib"],
+        &["-o", "/dev/null", "./cmd/a", "./cmd/b"],
+        &["-o", "/dev/null", "./cmd/a"],
+        &["-o", "@/x", "./tonly/..."],
+        &["-o", "@/d/", "./tonly/..."],
+        &["-o", "@/d/sub/", "./cmd/..."],
+        &["-o", "@/d/", "./..."],
+        &["./cmd/a"],
+        &["./lib"],
+    ];
+    let null_before = fs::metadata("/dev/null").unwrap();
+    for case in cases {
+        let mut seen = Vec::new();
+        for (tool, exe) in [("go", common::go_binary()), ("gob", common::gob_binary())] {
+            let out = area.root.join(format!("o-{tool}"));
+            let _ = fs::remove_dir_all(&out);
+            fs::create_dir_all(out.join("d")).unwrap();
+            let mut args = vec!["build".to_string()];
+            if tool == "go" {
+                args.extend(["-trimpath".into(), "-buildvcs=false".into()]);
+            }
+            args.extend(case.iter().map(|a| a.replace('@', out.to_str().unwrap())));
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let o = area.run(&exe, &m, &args, "amd64");
+            let err = String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .replacen("gob: ", "go: ", 1)
+                .replace(out.to_str().unwrap(), "OUT");
+            let module_files = listing(&m);
+            for f in ["m", "a", "b", "lib"] {
+                if m.join(f).is_file() {
+                    fs::remove_file(m.join(f)).unwrap();
+                }
+            }
+            seen.push((o.status.code(), err, listing(&out), module_files));
+        }
+        assert_eq!(seen[1], seen[0], "gob build {case:?} (left) vs go build");
+    }
+    let null_after = fs::metadata("/dev/null").unwrap();
+    assert!(
+        null_after.file_type().is_char_device() || !null_before.file_type().is_char_device(),
+        "/dev/null was replaced"
+    );
+}
+
+/// Architecture levels (issue #11 item 6): for GOARM, GO386, GORISCV64,
+/// GOPPC64, GOMIPS64 (set or left to the toolchain default) gob's binary has
+/// go's build info (`build GOARM=7`, ...) and differs from go's only as much as
+/// the linux/amd64 one does (the build-id notes, docs/build-vs-go.md A); before,
+/// linux/arm binaries were 2,630 bytes larger (asm ran without `-D GOARM_7 ...`).
+/// The asm command lines define what go's define.
+#[test]
+fn architecture_levels_build_like_go() {
+    let area = Area::new("archlevels");
+    let dir = common::repo_root().join("fixtures/hello");
+    let size_gap = |ours: &Path, theirs: &Path| {
+        fs::metadata(theirs).unwrap().len() as i64 - fs::metadata(ours).unwrap().len() as i64
+    };
+    let (ours, theirs) = area.build_both(&dir, "amd64", &[], "amd64", &[]);
+    let gap = size_gap(&ours, &theirs);
+    let cases = [
+        ("arm", "GOARM", ""),
+        ("arm", "GOARM", "5"),
+        ("arm", "GOARM", "6"),
+        ("386", "GO386", "softfloat"),
+        ("riscv64", "GORISCV64", ""),
+        ("ppc64le", "GOPPC64", "power10"),
+        ("mips64le", "GOMIPS64", ""),
+    ];
+    for (goarch, knob, value) in cases {
+        let name = format!("{goarch}-{value}");
+        let (ours, theirs) = area.build_both(&dir, &name, &[], goarch, &[(knob, value)]);
+        let (a, b) = (
+            build_info(&area, &dir, &ours),
+            build_info(&area, &dir, &theirs),
+        );
+        assert_eq!(a, b, "{goarch} {knob}={value}: build info");
+        assert!(a.contains(&format!("build\t{knob}=")), "{goarch}: {a}");
+        assert_eq!(
+            size_gap(&ours, &theirs),
+            gap,
+            "{goarch} {knob}={value}: size"
+        );
+    }
+    // The -D symbols of every asm command, per package, as go build -a -n has them.
+    let defines = |exe: PathBuf, extra: &[&str]| -> BTreeSet<String> {
+        let mut args = vec!["build", "-a", "-n"];
+        args.extend_from_slice(extra);
+        args.push(".");
+        let mut env = area.env("arm");
+        env.push(("GOARM".into(), "6".into()));
+        let o = Command::new(exe)
+            .args(&args)
+            .current_dir(&dir)
+            .env_clear()
+            .envs(env)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        all.lines()
+            .filter(|l| l.contains("/asm ") && !l.contains("-gensymabis"))
+            .map(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                let pkg = w
+                    .iter()
+                    .position(|x| *x == "-p")
+                    .map(|i| w[i + 1])
+                    .unwrap_or("");
+                let d: Vec<&str> = w
+                    .windows(2)
+                    .filter(|p| p[0] == "-D")
+                    .map(|p| p[1])
+                    .collect();
+                format!("{pkg}: {}", d.join(" "))
+            })
+            .collect()
+    };
+    let ours = defines(common::gob_binary(), &[]);
+    let theirs = defines(common::go_binary(), &["-trimpath", "-buildvcs=false"]);
+    assert_eq!(ours, theirs, "asm -D symbols, linux/arm GOARM=6");
+    assert!(
+        ours.iter().any(|l| l.ends_with("GOARM_6 GOARM_5")),
+        "{ours:?}"
+    );
 }
 
 /// The no-op memo answers only when nothing it depends on changed: editing a

@@ -31,6 +31,12 @@ fn is_local(p: &str) -> bool {
     p == "." || p == ".." || p.starts_with("./") || p.starts_with("../") || p.starts_with('/')
 }
 
+/// Whether a command-line pattern names one package (cmd/go's `IsLiteral`):
+/// no `...` wildcard, and not `all`, `std`, `cmd`, `tool` or `work`.
+pub fn is_literal(pattern: &str) -> bool {
+    !pattern.contains("...") && !matches!(pattern, "all" | "std" | "cmd" | "tool" | "work")
+}
+
 /// pkgpattern.MatchPattern: `...` matches any string; `x/...` also matches `x`.
 pub fn match_pattern(pattern: &str, name: &str) -> bool {
     fn rec(p: &[u8], n: &[u8]) -> bool {

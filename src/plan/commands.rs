@@ -251,35 +251,11 @@ impl<'a> Planner<'a> {
         if p.standard {
             a.push(lit("-std"));
         }
-        match c.goarch.as_str() {
-            "amd64" => {
-                a.push(lit("-D"));
-                a.push(lit(format!(
-                    "GOAMD64_{}",
-                    c.goamd64
-                        .as_deref()
-                        .filter(|s| !s.is_empty())
-                        .unwrap_or("v1")
-                )));
-            }
-            "arm64" => {
-                // GOARM64 v8.1 and later (or ,lse) have LSE atomics.
-                let v = c.goarm64.as_deref().unwrap_or("v8.0");
-                let lse = v.contains(",lse") || {
-                    let core = v.split(',').next().unwrap_or("");
-                    core.starts_with("v9")
-                        || core
-                            .strip_prefix("v8.")
-                            .and_then(|m| m.parse::<u32>().ok())
-                            .is_some_and(|m| m >= 1)
-                };
-                if lse {
-                    a.push(lit("-D"));
-                    a.push(lit("GOARM64_LSE"));
-                }
-            }
-            _ => {}
-        }
+        a.extend(
+            arch_defines(c)
+                .into_iter()
+                .flat_map(|d| [lit("-D"), lit(d)]),
+        );
         a
     }
 
@@ -836,10 +812,8 @@ impl<'a> Planner<'a> {
             setting("GOEXPERIMENT", &c.target.goexperiment);
         }
         setting("GOOS", &c.target.goos);
-        match c.target.goarch.as_str() {
-            "amd64" => setting("GOAMD64", c.target.goamd64.as_deref().unwrap_or("v1")),
-            "arm64" => setting("GOARM64", c.target.goarm64.as_deref().unwrap_or("v8.0")),
-            _ => {}
+        if let Some((k, v)) = c.target.arch_env().filter(|(_, v)| !v.is_empty()) {
+            setting(k, &v);
         }
         // cmd/go's setPGOProfilePath adds -pgo (base name under -trimpath) and
         // then re-sorts every setting by key.
@@ -965,6 +939,56 @@ fn codegen_shared(goos: &str, _goarch: &str) -> bool {
     default_pie(goos) && goos != "windows"
 }
 
+/// The `-D` symbols cmd/go's asmArgs defines for the target's architecture
+/// level (`GOARM_7 GOARM_6 GOARM_5`, `GOPPC64_power9 GOPPC64_power8`,
+/// `GO386_sse2`, `GOAMD64_v1`, `GOARM64_LSE`, …), from the resolved knob.
+fn arch_defines(t: &crate::load::gobuild::TargetConfig) -> Vec<String> {
+    let Some((key, v)) = t.arch_env() else {
+        return Vec::new();
+    };
+    match t.goarch.as_str() {
+        "386" | "amd64" | "mips" | "mipsle" | "mips64" | "mips64le" | "riscv64" => {
+            vec![format!("{key}_{v}")]
+        }
+        "ppc64" | "ppc64le" => {
+            // Each level is a superset of the ones before; anything else is power8.
+            let levels: &[&str] = match v.as_str() {
+                "power10" => &["power10", "power9", "power8"],
+                "power9" => &["power9", "power8"],
+                _ => &["power8"],
+            };
+            levels.iter().map(|l| format!("GOPPC64_{l}")).collect()
+        }
+        "arm" => {
+            // cmd/go looks for the digit anywhere in the value ("7,softfloat").
+            let top = if v.contains('7') {
+                7
+            } else if v.contains('6') {
+                6
+            } else {
+                5
+            };
+            (5..=top).rev().map(|n| format!("GOARM_{n}")).collect()
+        }
+        "arm64" => {
+            // v8.1 and later (or ,lse) have LSE atomics.
+            let core = v.split(',').next().unwrap_or("");
+            let lse = v.split(',').any(|o| o == "lse")
+                || core.starts_with("v9")
+                || core
+                    .strip_prefix("v8.")
+                    .and_then(|m| m.parse::<u32>().ok())
+                    .is_some_and(|m| m >= 1);
+            if lse {
+                vec!["GOARM64_LSE".to_string()]
+            } else {
+                Vec::new()
+            }
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// GOOS, GOARCH and the architecture knobs, which compile and asm read from
 /// their environment (internal/buildcfg); nothing else reaches a tool.
 fn tool_env(cfg: &LoadConfig) -> Vec<(String, String)> {
@@ -973,14 +997,11 @@ fn tool_env(cfg: &LoadConfig) -> Vec<(String, String)> {
         ("GOARCH".to_string(), t.goarch.clone()),
         ("GOOS".to_string(), t.goos.clone()),
     ];
-    let knob = |k: &str, v: &Option<String>| {
-        v.as_ref()
-            .filter(|s| !s.is_empty())
-            .map(|v| (k.to_string(), v.clone()))
-    };
-    env.extend(knob("GOAMD64", &t.goamd64));
-    env.extend(knob("GOARM64", &t.goarm64));
-    env.extend(knob("GOARM", &t.goarm));
+    // The GOARCH-specific knob, always explicit: the tools then never fall back
+    // on a default of their own (cmd/go passes it through the environment).
+    if let Some((k, v)) = t.arch_env().filter(|(_, v)| !v.is_empty()) {
+        env.push((k.to_string(), v));
+    }
     if !t.goexperiment.is_empty() {
         env.push(("GOEXPERIMENT".into(), t.goexperiment.clone()));
     }
@@ -992,27 +1013,32 @@ fn json_str(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
 }
 
-/// Plans the build of the graph's root packages: archives for every package
-/// they need, and a link for each main package.
-pub fn plan(
-    cfg: &LoadConfig,
-    g: &PackageGraph,
-    opts: &PlanOptions,
-) -> Result<ActionGraph, PlanError> {
-    if g.roots.is_empty() {
-        return Err(PlanError::Empty);
-    }
-    // Like go build: every error in the graph is reported, and nothing is planned.
+/// Like go build's CheckPackageErrors: every load error in the packages `roots`
+/// need is reported, once each, and nothing may be planned.
+pub fn check_load_errors(g: &PackageGraph, roots: &[PkgId]) -> Result<(), PlanError> {
     let mut errors = Vec::new();
-    for id in g.post_order(&g.roots) {
+    for id in g.post_order(roots) {
         if let Some(e) = g.pkg(id).error {
             errors.push(g.errors[e.0 as usize].to_string());
         }
     }
-    if !errors.is_empty() {
-        errors.dedup();
-        return Err(PlanError::Load(errors.join("\n")));
+    if errors.is_empty() {
+        return Ok(());
     }
+    errors.dedup();
+    Err(PlanError::Load(errors.join("\n")))
+}
+
+/// Plans the build of `roots` (packages of the graph, chosen by the caller as
+/// go build chooses them from the command line and `-o`): archives for every
+/// package they need, and a link for each main package.
+pub fn plan(
+    cfg: &LoadConfig,
+    g: &PackageGraph,
+    roots: &[PkgId],
+    opts: &PlanOptions,
+) -> Result<ActionGraph, PlanError> {
+    check_load_errors(g, roots)?;
     let goroot = cfg.toolchain.goroot.clone();
     let mut include_files: Vec<String> = std::fs::read_dir(goroot.join("pkg/include"))
         .map(|rd| {
@@ -1039,7 +1065,7 @@ pub fn plan(
         roots: Vec::new(),
     };
     let mut links = Vec::new();
-    for &r in &g.roots {
+    for &r in roots {
         if g.pkg(r).name == "main" {
             links.push((r, pl.link(r)));
         } else {
@@ -1064,6 +1090,44 @@ mod tests {
         assert_eq!(go_quote(b"0w\xaf\x0c"), "\"0w\\xaf\\f\"");
         assert_eq!(go_quote("é".as_bytes()), "\"é\"");
         assert_eq!(go_quote(b"\x00\""), "\"\\x00\\\"\"");
+    }
+
+    #[test]
+    fn arch_level_defines_follow_asm_args() {
+        use crate::load::gobuild::{ArchDefaults, TargetConfig};
+        let d = |goarch: &str, set: &[(&str, &str)], defaults: ArchDefaults| {
+            let mut t = TargetConfig::new("linux", goarch);
+            t.arch_defaults = defaults;
+            for (k, v) in set {
+                let v = Some(v.to_string());
+                match *k {
+                    "GOARM" => t.goarm = v,
+                    "GOPPC64" => t.goppc64 = v,
+                    "GO386" => t.go386 = v,
+                    _ => t.goarm64 = v,
+                }
+            }
+            arch_defines(&t).join(" ")
+        };
+        let std = ArchDefaults::default;
+        assert_eq!(d("arm", &[], std()), "GOARM_7 GOARM_6 GOARM_5");
+        assert_eq!(
+            d("arm", &[("GOARM", "6,softfloat")], std()),
+            "GOARM_6 GOARM_5"
+        );
+        // A toolchain built with another default is followed when GOARM is unset.
+        let zb =
+            ArchDefaults::parse("const DefaultGOARM = `5`\nconst DefaultGO386 = `softfloat`\n");
+        assert_eq!(d("arm", &[], zb.clone()), "GOARM_5");
+        assert_eq!(d("386", &[], zb), "GO386_softfloat");
+        assert_eq!(
+            d("ppc64le", &[("GOPPC64", "power10")], std()),
+            "GOPPC64_power10 GOPPC64_power9 GOPPC64_power8"
+        );
+        assert_eq!(d("riscv64", &[], std()), "GORISCV64_rva20u64");
+        assert_eq!(d("arm64", &[("GOARM64", "v8.0,lse")], std()), "GOARM64_LSE");
+        assert_eq!(d("arm64", &[], std()), "");
+        assert_eq!(d("amd64", &[], std()), "GOAMD64_v1");
     }
 
     #[test]

@@ -45,34 +45,38 @@ pub enum FlagError {
     Unterminated(char),
 }
 
-/// Splits like cmd/go's quoted.Split: whitespace separates, quotes group.
+/// Splits like cmd/internal/quoted.Split: fields are separated by spaces, tabs
+/// and newlines; a field that starts with `'` or `"` runs to the next same quote
+/// (no unescaping), and the field ends there. A quote further inside a field is
+/// an ordinary character (`-X=main.v='a b'` is the two fields `-X=main.v='a`
+/// and `b'`, as go build sees it).
 pub fn split_quoted(v: &str) -> Result<Vec<String>, FlagError> {
+    let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
     let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quote: Option<char> = None;
-    let mut any = false;
-    for c in v.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => cur.push(c),
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                any = true;
+    let mut s = v.as_bytes();
+    loop {
+        while let Some((&b, rest)) = s.split_first() {
+            if !is_space(b) {
+                break;
             }
-            (None, c) if c.is_whitespace() => {
-                if any || !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur));
-                }
-                any = false;
-            }
-            (None, c) => cur.push(c),
+            s = rest;
         }
-    }
-    if let Some(q) = quote {
-        return Err(FlagError::Unterminated(q));
-    }
-    if any || !cur.is_empty() {
-        out.push(cur);
+        let Some(&first) = s.first() else {
+            break;
+        };
+        if first == b'\'' || first == b'"' {
+            let body = &s[1..];
+            let end = body
+                .iter()
+                .position(|&b| b == first)
+                .ok_or(FlagError::Unterminated(first as char))?;
+            out.push(String::from_utf8_lossy(&body[..end]).into_owned());
+            s = &body[end + 1..];
+            continue;
+        }
+        let end = s.iter().position(|&b| is_space(b)).unwrap_or(s.len());
+        out.push(String::from_utf8_lossy(&s[..end]).into_owned());
+        s = &s[end..];
     }
     Ok(out)
 }
@@ -160,6 +164,14 @@ mod tests {
             ["-X", "main.v=a b", "-s"]
         );
         assert_eq!(split_quoted("  ").unwrap(), Vec::<String>::new());
+        // Quotes count only at the start of a field, and a quoted field ends at
+        // its closing quote (cmd/internal/quoted.Split).
+        assert_eq!(
+            split_quoted("-X=main.v='a b' -d=\"x\"").unwrap(),
+            ["-X=main.v='a", "b'", "-d=\"x\""]
+        );
+        assert_eq!(split_quoted("'a'b \"\"\t").unwrap(), ["a", "b", ""]);
+        assert_eq!(split_quoted("\"it's\"").unwrap(), ["it's"]);
         assert_eq!(
             split_quoted("'x").unwrap_err(),
             FlagError::Unterminated('\'')

@@ -321,12 +321,9 @@ pub enum PlanError {
         /// Its cgo files.
         files: String,
     },
-    /// Nothing to build.
-    #[error("no packages to build")]
-    Empty,
 }
 
-pub use commands::plan;
+pub use commands::{check_load_errors, plan};
 
 impl fmt::Display for ActionGraph {
     /// The plan as `gob build -n` prints it: one command per action, in order.

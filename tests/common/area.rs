@@ -110,6 +110,53 @@ impl Area {
         out
     }
 
+    /// Builds `args… -o out/NAME-{gob,go} .` in `dir` with gob and with
+    /// `go build -trimpath -buildvcs=false`, with `extra` on top of
+    /// [`Area::env`] for `goarch`; both must succeed. Returns (gob's, go's).
+    pub fn build_both(
+        &self,
+        dir: &Path,
+        name: &str,
+        args: &[&str],
+        goarch: &str,
+        extra: &[(&str, &str)],
+    ) -> (PathBuf, PathBuf) {
+        let mut env = self.env(goarch);
+        for (k, v) in extra {
+            env.retain(|(x, _)| x != k);
+            env.push((k.to_string(), v.to_string()));
+        }
+        let ours = self.path(&format!("out/{name}-gob"));
+        let theirs = self.path(&format!("out/{name}-go"));
+        for (exe, out, go_only) in [
+            (super::gob_binary(), &ours, &[][..]),
+            (
+                super::go_binary(),
+                &theirs,
+                &["-trimpath", "-buildvcs=false"][..],
+            ),
+        ] {
+            let mut argv = vec!["build"];
+            argv.extend_from_slice(go_only);
+            argv.extend_from_slice(args);
+            argv.extend(["-o", out.to_str().unwrap(), "."]);
+            let o = Command::new(&exe)
+                .args(&argv)
+                .current_dir(dir)
+                .env_clear()
+                .envs(env.clone())
+                .output()
+                .unwrap_or_else(|e| panic!("running {}: {e}", exe.display()));
+            assert!(
+                o.status.success(),
+                "{name}: {} {argv:?}: {}",
+                exe.display(),
+                text(&o)
+            );
+        }
+        (ours, theirs)
+    }
+
     /// A path under the area.
     pub fn path(&self, rel: &str) -> PathBuf {
         self.root.join(rel)

@@ -144,6 +144,102 @@ pub struct TargetConfig {
     pub goriscv64: Option<String>,
     /// `$GOWASM` (default empty).
     pub gowasm: Option<String>,
+    /// The toolchain's defaults for the knobs above (its `zbootstrap.go`).
+    pub arch_defaults: ArchDefaults,
+}
+
+/// The defaults a toolchain was built with for the GO$GOARCH knobs
+/// (`internal/buildcfg/zbootstrap.go`); `Default` is a release toolchain's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ArchDefaults {
+    /// `DefaultGO386`.
+    pub go386: String,
+    /// `DefaultGOAMD64`.
+    pub goamd64: String,
+    /// `DefaultGOARM`.
+    pub goarm: String,
+    /// `DefaultGOARM64`.
+    pub goarm64: String,
+    /// `DefaultGOMIPS`.
+    pub gomips: String,
+    /// `DefaultGOMIPS64`.
+    pub gomips64: String,
+    /// `DefaultGOPPC64`.
+    pub goppc64: String,
+    /// `DefaultGORISCV64`.
+    pub goriscv64: String,
+}
+
+impl Default for ArchDefaults {
+    fn default() -> ArchDefaults {
+        ArchDefaults {
+            go386: "sse2".into(),
+            goamd64: "v1".into(),
+            goarm: "7".into(),
+            goarm64: "v8.0".into(),
+            gomips: "hardfloat".into(),
+            gomips64: "hardfloat".into(),
+            goppc64: "power8".into(),
+            goriscv64: "rva20u64".into(),
+        }
+    }
+}
+
+impl ArchDefaults {
+    /// Reads the `const DefaultGOxxx = `value`` lines of a toolchain's
+    /// `zbootstrap.go`; a constant it lacks keeps the release default.
+    pub fn parse(zbootstrap: &str) -> ArchDefaults {
+        let mut d = ArchDefaults::default();
+        for line in zbootstrap.lines() {
+            let Some(rest) = line.trim().strip_prefix("const Default") else {
+                continue;
+            };
+            let Some((name, value)) = rest.split_once('=') else {
+                continue;
+            };
+            let value = value
+                .trim()
+                .trim_matches(|c| c == '`' || c == '"')
+                .to_string();
+            let slot = match name.trim() {
+                "GO386" => &mut d.go386,
+                "GOAMD64" => &mut d.goamd64,
+                "GOARM" => &mut d.goarm,
+                "GOARM64" => &mut d.goarm64,
+                "GOMIPS" => &mut d.gomips,
+                "GOMIPS64" => &mut d.gomips64,
+                "GOPPC64" => &mut d.goppc64,
+                "GORISCV64" => &mut d.goriscv64,
+                _ => continue,
+            };
+            if !value.is_empty() {
+                *slot = value;
+            }
+        }
+        d
+    }
+}
+
+impl TargetConfig {
+    /// cmd/go's `GetArchEnv`: the GOARCH-specific knob and its value (the
+    /// environment's, else the toolchain default), e.g. `("GOARM", "7")`;
+    /// None for an architecture without one.
+    pub fn arch_env(&self) -> Option<(&'static str, String)> {
+        let d = &self.arch_defaults;
+        let (k, v, def) = match self.goarch.as_str() {
+            "386" => ("GO386", &self.go386, &d.go386),
+            "amd64" => ("GOAMD64", &self.goamd64, &d.goamd64),
+            "arm" => ("GOARM", &self.goarm, &d.goarm),
+            "arm64" => ("GOARM64", &self.goarm64, &d.goarm64),
+            "mips" | "mipsle" => ("GOMIPS", &self.gomips, &d.gomips),
+            "mips64" | "mips64le" => ("GOMIPS64", &self.gomips64, &d.gomips64),
+            "ppc64" | "ppc64le" => ("GOPPC64", &self.goppc64, &d.goppc64),
+            "riscv64" => ("GORISCV64", &self.goriscv64, &d.goriscv64),
+            "wasm" => return Some(("GOWASM", knob(&self.gowasm, "").to_string())),
+            _ => return None,
+        };
+        Some((k, knob(v, def).to_string()))
+    }
 }
 
 impl TargetConfig {
@@ -288,7 +384,7 @@ pub fn enabled_experiments(
 fn arch_tags(cfg: &TargetConfig) -> Result<Vec<String>, ContextError> {
     let goarch = cfg.goarch.as_str();
 
-    let amd64 = knob(&cfg.goamd64, "v1");
+    let amd64 = knob(&cfg.goamd64, &cfg.arch_defaults.goamd64);
     let amd64_level: u32 = match amd64 {
         "v1" => 1,
         "v2" => 2,
@@ -297,7 +393,7 @@ fn arch_tags(cfg: &TargetConfig) -> Result<Vec<String>, ContextError> {
         _ => return Err(bad("GOAMD64", amd64, "must be v1, v2, v3, v4")),
     };
 
-    let arm = knob(&cfg.goarm, "7");
+    let arm = knob(&cfg.goarm, &cfg.arch_defaults.goarm);
     let arm_ver = arm
         .strip_suffix(",softfloat")
         .or_else(|| arm.strip_suffix(",hardfloat"))
@@ -315,7 +411,7 @@ fn arch_tags(cfg: &TargetConfig) -> Result<Vec<String>, ContextError> {
         }
     };
 
-    let arm64 = knob(&cfg.goarm64, "v8.0");
+    let arm64 = knob(&cfg.goarm64, &cfg.arch_defaults.goarm64);
     let mut arm64_ver = arm64;
     loop {
         if let Some(v) = arm64_ver.strip_suffix(",lse") {
@@ -338,26 +434,26 @@ fn arch_tags(cfg: &TargetConfig) -> Result<Vec<String>, ContextError> {
         ));
     }
 
-    let go386 = knob(&cfg.go386, "sse2");
+    let go386 = knob(&cfg.go386, &cfg.arch_defaults.go386);
     if !matches!(go386, "sse2" | "softfloat") {
         return Err(bad("GO386", go386, "must be sse2, softfloat"));
     }
-    let gomips = knob(&cfg.gomips, "hardfloat");
+    let gomips = knob(&cfg.gomips, &cfg.arch_defaults.gomips);
     if !matches!(gomips, "hardfloat" | "softfloat") {
         return Err(bad("GOMIPS", gomips, "must be hardfloat, softfloat"));
     }
-    let gomips64 = knob(&cfg.gomips64, "hardfloat");
+    let gomips64 = knob(&cfg.gomips64, &cfg.arch_defaults.gomips64);
     if !matches!(gomips64, "hardfloat" | "softfloat") {
         return Err(bad("GOMIPS64", gomips64, "must be hardfloat, softfloat"));
     }
-    let ppc64 = knob(&cfg.goppc64, "power8");
+    let ppc64 = knob(&cfg.goppc64, &cfg.arch_defaults.goppc64);
     let ppc64_level: u32 = match ppc64 {
         "power8" => 8,
         "power9" => 9,
         "power10" => 10,
         _ => return Err(bad("GOPPC64", ppc64, "must be power8, power9, power10")),
     };
-    let riscv = knob(&cfg.goriscv64, "rva20u64");
+    let riscv = knob(&cfg.goriscv64, &cfg.arch_defaults.goriscv64);
     let riscv_level: u32 = match riscv {
         "rva20u64" => 20,
         "rva22u64" => 22,

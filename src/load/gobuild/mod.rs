@@ -16,7 +16,7 @@ pub mod scan;
 pub use anytags::{dir_has_go_any_tags, should_build_any_tags};
 pub use constraint::{ConstraintError, Expr, FileConstraints, HeaderError};
 pub use context::{
-    is_known_arch, is_known_os, is_unix_os, BuildContext, ContextError, TargetConfig,
+    is_known_arch, is_known_os, is_unix_os, ArchDefaults, BuildContext, ContextError, TargetConfig,
 };
 pub use dir::{
     eval_constraints, import_dir, import_dir_with, no_go_error, should_build, DirError, DirPackage,
