@@ -148,6 +148,9 @@ fn fixtures_build_and_run_like_go_build() {
     // Both dependencies need their module's go version as -lang (go1.22 loops).
     build_and_run(&area, "replace", "lib! 3 0 1 2");
     build_and_run(&area, "vendored", "HI-HI");
+    // modules.txt lists a directory-replaced module twice (with and without its
+    // version); the versioned line is the module (build info `dep … v1.0.0 =>`).
+    build_and_run(&area, "vendored-replace", "count 12");
 }
 
 /// A module whose dependencies come from a module cache the test lays out

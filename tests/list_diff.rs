@@ -388,6 +388,7 @@ fn cases(goroot: &Path) -> Vec<Case> {
         fixture("replace-lib", "replace-lib", &[], &[], Clean),
         fixture("modcache", "modcache", &[], &[], Clean),
         fixture("stdvendor", "stdvendor", &[], &[], Clean),
+        fixture("vendored-replace", "vendored-replace", &[], &[], Clean),
         fixture("internal-violation", "internal-violation", &[], &[], Errors),
         fixture("cycle", "cycle", &[], &[], Errors),
         fixture("missing", "missing", &[], &[], Errors),

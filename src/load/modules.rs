@@ -620,6 +620,12 @@ impl ModuleContext {
             for p in &m.packages {
                 self.vendor_pkgs.insert(p.clone(), m.path.clone());
             }
+            // `# path => dir` without a version only records go.mod's wildcard
+            // replace (for go's consistency check); the module itself is the
+            // `# path version [=> …]` line.
+            if m.version.is_empty() {
+                continue;
+            }
             // The replacement as modules.txt records it (go.mod's, copied by
             // `go mod vendor`); vendored files are read from vendor/ either way.
             let source = match &m.replacement {
