@@ -218,6 +218,7 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
             goppc64: env.get("GOPPC64").map(String::from),
             goriscv64: env.get("GORISCV64").map(String::from),
             gowasm: env.get("GOWASM").map(String::from),
+            cc: env.get("CC").map(String::from),
             arch_defaults: toolchain.arch_defaults.clone(),
         },
         modules: ModuleConfig {

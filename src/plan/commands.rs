@@ -3,8 +3,7 @@
 //! Flags and their order follow the installed toolchain's `cmd/go/internal/work`
 //! (`gc.go`: gc, asmArgs, symabis, ld; `exec.go`: importcfg, embedcfg, modinfo),
 //! with -trimpath always on. Differences, on purpose: no `-buildid` (cmd/go's
-//! build IDs are hashes of its own cache keys; gob's cache keys are its own), and
-//! no `-extld` (gob links internally, without a C toolchain).
+//! build IDs are hashes of its own cache keys; gob's cache keys are its own).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -980,7 +979,16 @@ impl<'a> Planner<'a> {
             "exe"
         };
         args.push(lit(format!("-buildmode={mode}")));
-        args.extend(self.t.opts.ldflags.for_package(p).into_iter().map(lit));
+        let ldflags = self.t.opts.ldflags.for_package(p);
+        // cmd/go's setextld: the C compiler as the external linker, unless the
+        // user named one. An internal link (always, without cgo) never runs it.
+        let user_extld = ldflags
+            .iter()
+            .any(|f| f == "-extld" || f.starts_with("-extld="));
+        args.extend(ldflags.into_iter().map(lit));
+        if !user_extld {
+            args.push(lit(format!("-extld={}", self.t.cfg.target.c_compiler())));
+        }
         args.push(Arg::loc(work(main_archive, "_pkg_.a")));
         self.push(Action {
             id: me,
