@@ -326,12 +326,21 @@ fn parse_plan(text: &str, gob: bool, paths: &[(String, String)]) -> Plan {
         let l = map_work(l, prefix, &owners);
         if let Some(rest) = l.strip_prefix("cat >") {
             let file = rest.split_whitespace().next().unwrap_or("").to_string();
+            // go prints the content as is, then `EOF`: after a last line
+            // without a newline (embedcfg's JSON) it shares that line.
             let mut content = Vec::new();
-            while i < lines.len() && lines[i] != "EOF" {
-                content.push(map_work(&lines[i], prefix, &owners));
+            while i < lines.len() {
+                let line = &lines[i];
                 i += 1;
+                if line == "EOF" {
+                    break;
+                }
+                if let Some(last) = line.strip_suffix("EOF").filter(|_| !gob) {
+                    content.push(map_work(last, prefix, &owners));
+                    break;
+                }
+                content.push(map_work(line, prefix, &owners));
             }
-            i += 1;
             content.sort();
             plan.files.insert(file, content);
         } else if let Some(rest) = l.strip_prefix("echo ") {
@@ -348,6 +357,9 @@ fn parse_plan(text: &str, gob: bool, paths: &[(String, String)]) -> Plan {
             cwd = d.to_string();
         } else if l.starts_with("$TOOLDIR/") || l.starts_with("GOROOT=") {
             let (tool, argv) = normalize_argv(shell_words(&l), &cwd);
+            // Words made absolute from the cwd (`./vendor/…` run in the
+            // module root) get the same path rewriting as whole lines.
+            let argv: Vec<String> = argv.iter().map(|w| norm_paths(w)).collect();
             let key = match tool.as_str() {
                 "link" => "link".to_string(),
                 "asm" if argv.iter().any(|a| a == "-gensymabis") => format!("{pkg} symabis"),
@@ -423,6 +435,43 @@ fn go_path_map(goroot: &Path, modules: &[Value], goos_goarch: &str) -> Vec<(Stri
     }
     map.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
     map
+}
+
+/// Path maps for a `-mod=vendor` app: go's host paths (the vendor directory, the
+/// module) and gob's inside paths (each vendored module's `/mod/M/`, under
+/// which gob binds the vendor tree) onto one spelling, `VENDOR/…`.
+fn vendor_path_maps(app: &Path) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    let gomod = fs::read_to_string(app.join("go.mod")).unwrap_or_default();
+    let main = gomod
+        .lines()
+        .find_map(|l| l.strip_prefix("module "))
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let go_side = vec![
+        (format!("{}/vendor/", app.display()), "VENDOR/".to_string()),
+        (app.display().to_string(), format!("/mod/{main}")),
+        // go compiles vendored packages from the module root, as `./vendor/…`.
+        (format!("/mod/{main}/vendor/"), "VENDOR/".to_string()),
+    ];
+    let txt = fs::read_to_string(app.join("vendor/modules.txt")).unwrap_or_default();
+    let mut gob_side: Vec<(String, String)> = txt
+        .lines()
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() >= 2 && f[1].starts_with('v')).then(|| (f[0].to_string(), f[1].to_string()))
+        })
+        .flat_map(|(m, v)| {
+            [
+                (format!("/mod/{m}@{v}/"), "VENDOR/".to_string()),
+                (format!("/mod/{m}/"), "VENDOR/".to_string()),
+            ]
+        })
+        .collect();
+    gob_side.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
+    gob_side.dedup();
+    (go_side, gob_side)
 }
 
 /// Differences between two normalized plans: actions one side lacks, argv
@@ -587,7 +636,17 @@ fn corpus_matches_go() {
                 &env,
             );
             let modules = json_stream(&String::from_utf8_lossy(&m.stdout));
-            let paths = go_path_map(&goroot, &modules, &plat);
+            let mut paths = go_path_map(&goroot, &modules, &plat);
+            // `go list -m all` cannot run in vendor mode: the vendor tree and
+            // the main module are mapped from modules.txt and go.mod instead.
+            let gob_paths = if case.layout == "vendor" {
+                let (go_side, gob_side) = vendor_path_maps(&case.dir);
+                paths.extend(go_side);
+                paths.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
+                gob_side
+            } else {
+                Vec::new()
+            };
             let mut gargs = vec!["build", "-a", "-n", "-trimpath", "-buildvcs=false"];
             gargs.extend_from_slice(mode);
             gargs.push(".");
@@ -601,7 +660,7 @@ fn corpus_matches_go() {
                 continue;
             }
             let gp = parse_plan(&String::from_utf8_lossy(&g.stderr), false, &paths);
-            let bp = parse_plan(&String::from_utf8_lossy(&b.stdout), true, &[]);
+            let bp = parse_plan(&String::from_utf8_lossy(&b.stdout), true, &gob_paths);
             assert!(!gp.actions.is_empty(), "{tag}: no actions in go's plan");
             for d in compare_plans(&gp, &bp) {
                 record(&mut all, format!("{tag} plan {d}"));
