@@ -713,7 +713,7 @@ pub fn render(r: &AuditReport) -> String {
             let _ = write!(
                 s,
                 "{label}: {}: {d}",
-                crate::replay::action_id(d.action.index_a)
+                gob_replay::schema::action_id(d.action.index_a)
             );
             if d.cause == Cause::Nondeterministic {
                 let _ = writeln!(
@@ -780,8 +780,8 @@ pub fn events(r: &AuditReport) -> Vec<serde_json::Value> {
         v.push(serde_json::json!({
             "Action": "audit-diverged",
             "ImportPath": d.action.key.package,
-            "ID": crate::replay::action_id(d.action.index_a),
-            "IDB": crate::replay::action_id(d.action.index_b),
+            "ID": gob_replay::schema::action_id(d.action.index_a),
+            "IDB": gob_replay::schema::action_id(d.action.index_b),
             "Mode": d.action.key.kind,
             "RootCause": d.is_root_cause(),
             "Cause": d.cause.to_string(),

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
-use gob_replay::schema::{ActionRecord, Digest, FileRef, Status};
+use gob_replay::schema::{action_id, ActionRecord, Digest, FileRef, Status, INTERNAL_PACK};
 use gob_replay::Trace;
 
 use crate::toolchain::Toolchain;
@@ -204,11 +204,6 @@ impl ReplayReport {
             .iter()
             .all(|a| matches!(a.verdict, Verdict::Match))
     }
-}
-
-/// `b012` for index 11, as gob names actions.
-pub fn action_id(index: u32) -> String {
-    format!("b{:03}", index as u64 + 1)
 }
 
 fn hex(d: &Digest) -> String {
@@ -510,7 +505,7 @@ fn read_into_store(
 /// Refuses tools and environment the trace must not choose.
 fn check_trace(path: &Path, trace: &Trace, trust_env: bool) -> Result<(), ReplayError> {
     for a in &trace.actions {
-        if a.tool != crate::trace::INTERNAL_PACK && !TOOLS.contains(&a.tool.as_str()) {
+        if a.tool != INTERNAL_PACK && !TOOLS.contains(&a.tool.as_str()) {
             return Err(ReplayError::Refused {
                 path: path.to_path_buf(),
                 why: format!(
@@ -867,7 +862,7 @@ fn replay_one(
     }
     let recorded_ok = a.status == Status::Exited(0);
     // Run: the internal pack here, tools in the sandbox.
-    let outcome: Result<(Status, Vec<u8>), String> = if a.tool == crate::trace::INTERNAL_PACK {
+    let outcome: Result<(Status, Vec<u8>), String> = if a.tool == INTERNAL_PACK {
         run_pack(a, &binds, &own_inside, &own)
     } else {
         let tool_inside = crate::exec::tool_inside(&opts.toolchain.tool_dir(), &a.tool);

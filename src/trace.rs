@@ -37,8 +37,7 @@ pub fn tool_name(a: &Action) -> &'static str {
     a.tool.binary().unwrap_or(INTERNAL_PACK)
 }
 
-/// The trace name of gob's own `pack r`.
-pub const INTERNAL_PACK: &str = "gob-internal-pack";
+use gob_replay::schema::INTERNAL_PACK;
 
 fn digest(d: Digest) -> schema::Digest {
     schema::Digest(*d.as_bytes())
@@ -321,7 +320,7 @@ fn prune(dir: &Path, keep: usize) -> std::io::Result<()> {
 pub fn show(t: &gob_replay::Trace, json: bool) -> String {
     use std::fmt::Write;
     let h = &t.header;
-    let id = crate::replay::action_id;
+    let id = gob_replay::schema::action_id;
     let mut s = String::new();
     if json {
         let head = serde_json::json!({
@@ -476,8 +475,8 @@ pub fn show_diff(d: &gob_replay::TraceDiff, json: bool) -> String {
     let _ = writeln!(s, "{head}");
     for a in &d.actions {
         let v = serde_json::json!({
-            "Action": crate::replay::action_id(a.action.index_a),
-            "ActionB": crate::replay::action_id(a.action.index_b),
+            "Action": gob_replay::schema::action_id(a.action.index_a),
+            "ActionB": gob_replay::schema::action_id(a.action.index_b),
             "ImportPath": a.action.key.package,
             "Kind": a.action.key.kind,
             "RootCause": a.is_root_cause(),

@@ -165,6 +165,14 @@ pub struct SandboxInfo {
     pub landlock_abi: Option<u8>,
 }
 
+/// The tool name of gob's own `pack r` (it runs no binary of the toolchain).
+pub const INTERNAL_PACK: &str = "gob-internal-pack";
+
+/// How gob names the action at trace index `index`: `b012` for 11.
+pub fn action_id(index: u32) -> String {
+    format!("b{:03}", index as u64 + 1)
+}
+
 /// One action, written when it finished.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActionRecord {
