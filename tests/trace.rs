@@ -440,3 +440,66 @@ fn replay_shell_opens_the_actions_sandbox() {
         "{s}"
     );
 }
+
+/// Every action of a traced build as a line: id, kind, package, key, and each
+/// output's name, size and digest (sorted by action index).
+fn outputs_text(t: &Path) -> String {
+    let tr = Trace::open(t, Limits::default()).unwrap();
+    let mut actions: Vec<_> = tr.actions.iter().collect();
+    actions.sort_by_key(|a| a.index);
+    let mut s = String::new();
+    for a in actions {
+        s.push_str(&format!(
+            "{} {} {} key={}\n",
+            gob_replay::schema::action_id(a.index),
+            a.kind,
+            a.package,
+            a.key.to_hex()
+        ));
+        for o in &a.outputs {
+            s.push_str(&format!(
+                "  {} {} {}\n",
+                o.name,
+                o.file.size,
+                o.file.digest.to_hex()
+            ));
+        }
+    }
+    s
+}
+
+/// Pins (issue #12, one action runner): the keys and output bytes of a traced
+/// build, and its replay, are what they were before build and replay shared
+/// one runner. `tests/golden/runner-outputs.txt` was written by the code
+/// before that change (set GOB_UPDATE_GOLDEN=1 to rewrite it on purpose).
+#[test]
+fn traced_build_and_replay_keep_their_bytes() {
+    let area = Area::new("trace-golden");
+    let mut got = String::new();
+    for name in ["asmcall", "syso"] {
+        let t = record(&area, name, &[]);
+        got.push_str(&format!("# {name}\n{}", outputs_text(&t)));
+        let o = replay(&area, &t, &[]);
+        assert!(o.status.success(), "replay of {name}: {}", text(&o));
+        assert!(text(&o).contains("reproduced bit for bit"), "{}", text(&o));
+    }
+    let golden = common::repo_root().join("tests/golden/runner-outputs.txt");
+    if std::env::var_os("GOB_UPDATE_GOLDEN").is_some() {
+        fs::create_dir_all(golden.parent().unwrap()).unwrap();
+        fs::write(&golden, &got).unwrap();
+    }
+    let want = fs::read_to_string(&golden).unwrap();
+    if want != got {
+        let first = want
+            .lines()
+            .zip(got.lines())
+            .find(|(w, g)| w != g)
+            .map(|(w, g)| format!("first difference:\n  want {w}\n  got  {g}"))
+            .unwrap_or_else(|| "one is a prefix of the other".into());
+        panic!(
+            "keys or outputs changed ({} vs {} lines); {first}",
+            want.lines().count(),
+            got.lines().count()
+        );
+    }
+}
