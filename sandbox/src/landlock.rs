@@ -115,6 +115,23 @@ pub(crate) fn host_ruleset(c: &Checked<'_>) -> Result<OwnedFd, SandboxError> {
     into_fd(r)
 }
 
+/// An in-process step (`Sandbox::run_in_thread`): read `reads`, write beneath
+/// `writes`, on host paths, whatever the mode.
+pub(crate) fn thread_ruleset(
+    reads: &[std::path::PathBuf],
+    writes: &[std::path::PathBuf],
+) -> Result<OwnedFd, SandboxError> {
+    let mut r = base()?;
+    for p in reads {
+        let access = if p.is_dir() { read_dir() } else { read_file() };
+        r = add(r, p, access)?;
+    }
+    for p in writes {
+        r = add(r, p, write_dir())?;
+    }
+    into_fd(r)
+}
+
 /// Mode::Full: an empty ruleset, and the inside rules for the child to add.
 pub(crate) fn inside_ruleset(
     c: &Checked<'_>,

@@ -34,6 +34,7 @@ mod seccomp;
 mod spawn;
 mod supervise;
 mod sys;
+mod thread;
 
 pub use run::{INSIDE_ID, NOBODY};
 
