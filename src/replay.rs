@@ -22,6 +22,8 @@ use cap_std::fs::Dir;
 use gob_replay::schema::{action_id, ActionRecord, Digest, FileRef, Status, INTERNAL_PACK};
 use gob_replay::Trace;
 
+use crate::exec::runner::{InputData, Label, Program, Spawn, SpawnInput, SpawnOutput};
+use crate::exec::ExecStatus;
 use crate::toolchain::Toolchain;
 
 /// The tools replay runs: the Go toolchain's own, and gob's internal pack.
@@ -784,14 +786,128 @@ fn replay_one(
             produced: Vec::new(),
         }
     };
+    let shell = opts.shell
+        && opts
+            .only
+            .as_deref()
+            .is_some_and(|w| action_id(a.index) == w || a.package == w);
+    let spawn = match spawn_of(opts, a, root, store, sources, produced, shell) {
+        Ok((s, tainted_by)) => {
+            report.tainted_by = tainted_by;
+            s
+        }
+        Err(why) => return not_run(report, why),
+    };
+    if shell {
+        eprintln!(
+            "gob replay: shell in {} ({} {}); the tool runs as: {} {}",
+            action_id(a.index),
+            a.kind,
+            a.package,
+            crate::exec::tool_inside(&opts.toolchain.tool_dir(), &a.tool).display(),
+            a.argv.join(" ")
+        );
+    }
+    let ran = crate::exec::runner::Runner::new(sandbox).run(&spawn, &|_| {}, &|_| None);
+    if shell {
+        return match ran.status {
+            ExecStatus::Error(e) => not_run(report, format!("--shell: {e}")),
+            _ => not_run(report, "an interactive shell ran instead (--shell)".into()),
+        };
+    }
+    let status = match ran.status {
+        ExecStatus::Success => Status::Exited(0),
+        ExecStatus::Failed { code } => Status::Exited(code),
+        ExecStatus::Signaled { signal } => Status::Signaled(signal),
+        ExecStatus::TimedOut => Status::TimedOut,
+        ExecStatus::Error(e) => return not_run(report, e),
+    };
+    report.stderr = ran.log;
+    if (status == Status::Exited(0)) != (a.status == Status::Exited(0)) {
+        report.verdict = Verdict::StatusDiffers {
+            expected: status_text(&a.status),
+            actual: status_text(&status),
+        };
+        report.wall = started.elapsed();
+        return Done {
+            report,
+            produced: Vec::new(),
+        };
+    }
+    // Outputs: as the runner collected them (one open, never through a link).
+    let mut mismatches = Vec::new();
+    let mut made = Vec::new();
+    for o in &a.outputs {
+        let want = (o.file.size, o.file.digest);
+        let got = ran
+            .outputs
+            .iter()
+            .find(|(n, _)| *n == o.name)
+            .and_then(|(_, c)| c.as_ref().ok());
+        let Some(c) = got else {
+            mismatches.push(Mismatch {
+                name: o.name.clone(),
+                path: o.file.path.clone(),
+                expected: want,
+                actual: None,
+                first_difference: None,
+            });
+            continue;
+        };
+        let d = Digest(*c.digest.as_bytes());
+        made.push((o.file.path.clone(), d));
+        let _ = store.adopt(&d, &c.path);
+        if d == want.1 {
+            continue;
+        }
+        let first = store.open(&want.1).and_then(|exp| {
+            let got = store.open(&d)?;
+            gob_replay::first_difference_read(exp, got).ok()?
+        });
+        mismatches.push(Mismatch {
+            name: o.name.clone(),
+            path: o.file.path.clone(),
+            expected: want,
+            actual: Some((c.size, d)),
+            first_difference: first,
+        });
+    }
+    if !mismatches.is_empty() {
+        report.verdict = Verdict::Diverged {
+            outputs: mismatches,
+        };
+    }
+    report.wall = started.elapsed();
+    Done {
+        report,
+        produced: made,
+    }
+}
+
+/// The one conversion of a trace's action into the runner's [`Spawn`]: the
+/// host toolchain's tool (or gob's pack, or the `--shell`), the recorded
+/// argv, env and cwd, every input from the store by digest (an input in the
+/// action's own directory copied there), the outputs below `/work/bNNN`.
+/// Also returns the producers whose divergent outputs it had to read.
+fn spawn_of(
+    opts: &ReplayOptions,
+    a: &ActionRecord,
+    root: &Path,
+    store: &Store,
+    sources: &Sources,
+    produced: &Mutex<HashMap<String, (Digest, Digest)>>,
+    shell: bool,
+) -> Result<(Spawn, Vec<u32>), String> {
     let id = action_id(a.index);
     let own_inside = format!("/work/{id}");
     let own = root.join("work").join(&id);
-    if let Err(e) = std::fs::create_dir_all(&own) {
-        return not_run(report, format!("{}: {e}", own.display()));
-    }
-    // Inputs: each into the store by digest, bound at its inside path.
-    let mut binds: Vec<gob_sandbox::Bind> = Vec::with_capacity(a.inputs.len() + 2);
+    let below_own = |p: &str| {
+        p.strip_prefix(own_inside.as_str())
+            .and_then(|r| r.strip_prefix('/'))
+            .map(str::to_string)
+    };
+    let mut tainted_by = Vec::new();
+    let mut inputs = Vec::with_capacity(a.inputs.len());
     let mut bound: HashSet<&str> = HashSet::with_capacity(a.inputs.len());
     for f in &a.inputs {
         // Each path once (the recorder dedups too; a hostile trace may not).
@@ -808,244 +924,93 @@ fn replay_one(
                 .and_then(|p| p.get(&f.path).copied())
                 .filter(|(want, got)| want != got);
             match sources.fetch(f) {
-                Ok(bytes) => {
-                    if let Err(e) = store.put(&digest, &bytes) {
-                        return not_run(report, format!("storing {}: {e}", f.path));
-                    }
-                }
+                Ok(bytes) => store
+                    .put(&digest, &bytes)
+                    .map_err(|e| format!("storing {}: {e}", f.path))?,
                 Err(why) => match divergent {
                     Some((_, got)) if store.has(&got) => {
                         digest = got;
                         if let Some(p) = producer_index(&f.path) {
-                            report.tainted_by.push(p);
+                            tainted_by.push(p);
                         }
                     }
-                    _ => return not_run(report, format!("input {why}")),
+                    _ => return Err(format!("input {why}")),
                 },
             }
         }
-        // An input inside the action's own directory (importcfg) is bound over
-        // an empty file there: the mount point must exist.
-        if let Some(rel) = f
-            .path
-            .strip_prefix(&own_inside)
-            .and_then(|r| r.strip_prefix('/'))
-        {
-            let made = own_dir_cap(&own).and_then(|d| {
-                if let Some((parent, _)) = rel.rsplit_once('/') {
-                    d.create_dir_all(parent)?;
+        let blob = store.path(&digest);
+        let data = match below_own(&f.path) {
+            // An input in the action's own directory (importcfg) is a copy
+            // there, as the build wrote it.
+            Some(rel) => {
+                let size = std::fs::metadata(&blob)
+                    .map(|m| m.len())
+                    .map_err(|e| format!("{}: {e}", blob.display()))?;
+                InputData::Copy {
+                    dest: own.join(rel),
+                    from: vec![blob],
+                    digest: crate::cache::Digest::from_bytes(digest.0),
+                    size,
                 }
-                d.write(rel, b"")
-            });
-            if let Err(e) = made {
-                return not_run(
-                    report,
-                    format!("creating {} in {}: {e}", rel, own.display()),
-                );
             }
-        }
-        binds.push(gob_sandbox::Bind {
-            host: store.path(&digest),
-            inside: PathBuf::from(&f.path),
+            None => InputData::Bind(blob),
+        };
+        inputs.push(SpawnInput {
+            at: PathBuf::from(&f.path),
+            data,
         });
     }
-    if opts.shell
-        && opts
-            .only
-            .as_deref()
-            .is_some_and(|w| action_id(a.index) == w || a.package == w)
-    {
-        return match open_shell(opts, a, binds, &own, &own_inside) {
-            Ok(()) => not_run(report, "an interactive shell ran instead (--shell)".into()),
-            Err(e) => not_run(report, format!("--shell: {e}")),
-        };
-    }
-    let recorded_ok = a.status == Status::Exited(0);
-    // Run: the internal pack here, tools in the sandbox.
-    let outcome: Result<(Status, Vec<u8>), String> = if a.tool == INTERNAL_PACK {
-        run_pack(a, &binds, &own_inside, &own)
+    let outputs = a
+        .outputs
+        .iter()
+        .filter_map(|o| {
+            Some(SpawnOutput {
+                name: o.name.clone(),
+                rel: below_own(&o.file.path)?,
+                exec: o.exec,
+            })
+        })
+        .collect();
+    let tool_dir = opts.toolchain.tool_dir();
+    let program = if shell {
+        Program::Shell
+    } else if a.tool == INTERNAL_PACK {
+        Program::Pack
     } else {
-        let tool_inside = crate::exec::tool_inside(&opts.toolchain.tool_dir(), &a.tool);
-        binds.push(gob_sandbox::Bind {
-            host: opts.toolchain.tool_dir().join(&a.tool),
-            inside: tool_inside.clone(),
-        });
-        let (program, mut args) = match &opts.toolexec {
-            Some(te) => {
-                let inside = crate::exec::toolexec_inside(te);
-                binds.push(gob_sandbox::Bind {
-                    host: te.clone(),
-                    inside: inside.clone(),
-                });
-                (inside, vec![tool_inside.into_os_string()])
-            }
-            None => (tool_inside, Vec::new()),
-        };
-        args.extend(a.argv.iter().map(Into::into));
-        let policy = gob_sandbox::Policy {
-            program,
-            args,
-            env: a.env.iter().map(|(k, v)| (k.into(), v.into())).collect(),
-            cwd: PathBuf::from(&a.cwd),
-            inputs: binds,
-            outputs: vec![gob_sandbox::Bind {
-                host: own.clone(),
-                inside: PathBuf::from(&own_inside),
-            }],
-            limits: gob_sandbox::Limits::default(),
-            hostname: "gob".into(),
-        };
-        match sandbox.run(&policy) {
-            Err(e) => Err(e.to_string()),
-            Ok(o) => {
-                let mut log = o.stdout;
-                log.extend_from_slice(&o.stderr);
-                let st = match o.status {
-                    gob_sandbox::ExecStatus::Exited(c) => Status::Exited(c),
-                    gob_sandbox::ExecStatus::Signaled(s) => Status::Signaled(s),
-                    gob_sandbox::ExecStatus::TimedOut => Status::TimedOut,
-                };
-                Ok((st, log))
-            }
+        Program::Tool {
+            host: tool_dir.join(&a.tool),
+            at: crate::exec::tool_inside(&tool_dir, &a.tool),
+            wrapper: opts
+                .toolexec
+                .as_ref()
+                .map(|te| (te.clone(), crate::exec::toolexec_inside(te))),
         }
     };
-    let (status, log) = match outcome {
-        Ok(x) => x,
-        Err(e) => return not_run(report, e),
-    };
-    report.stderr = log;
-    if (status == Status::Exited(0)) != recorded_ok {
-        report.verdict = Verdict::StatusDiffers {
-            expected: status_text(&a.status),
-            actual: status_text(&status),
-        };
-        report.wall = started.elapsed();
-        return Done {
-            report,
-            produced: Vec::new(),
-        };
-    }
-    // Outputs: opened inside the action's own directory, never through a link.
-    let mut mismatches = Vec::new();
-    let mut made = Vec::new();
-    let own_dir = match Dir::open_ambient_dir(&own, ambient_authority()) {
-        Ok(d) => d,
-        Err(e) => return not_run(report, format!("{}: {e}", own.display())),
-    };
-    for o in &a.outputs {
-        let want = (o.file.size, o.file.digest);
-        let rel = o
-            .file
-            .path
-            .strip_prefix(&own_inside)
-            .and_then(|r| r.strip_prefix('/'));
-        let actual = rel.and_then(|rel| hash_output(&own_dir, rel));
-        if let Some((size, d)) = actual {
-            made.push((o.file.path.clone(), d));
-            if d == want.1 {
-                let _ = store.adopt(&d, &own.join(rel.unwrap_or_default()));
-                continue;
-            }
-            let _ = store.adopt(&d, &own.join(rel.unwrap_or_default()));
-            let first = store.open(&want.1).and_then(|exp| {
-                let got = own_dir.open(rel.unwrap_or_default()).ok()?;
-                gob_replay::first_difference_read(exp, got).ok()?
-            });
-            mismatches.push(Mismatch {
-                name: o.name.clone(),
-                path: o.file.path.clone(),
-                expected: want,
-                actual: Some((size, d)),
-                first_difference: first,
-            });
-        } else {
-            mismatches.push(Mismatch {
-                name: o.name.clone(),
-                path: o.file.path.clone(),
-                expected: want,
-                actual: None,
-                first_difference: None,
-            });
-        }
-    }
-    if !mismatches.is_empty() {
-        report.verdict = Verdict::Diverged {
-            outputs: mismatches,
-        };
-    }
-    report.wall = started.elapsed();
-    Done {
-        report,
-        produced: made,
-    }
-}
-
-/// `--shell`: /bin/sh in the action's sandbox on the caller's terminal.
-fn open_shell(
-    opts: &ReplayOptions,
-    a: &ActionRecord,
-    mut binds: Vec<gob_sandbox::Bind>,
-    own: &Path,
-    own_inside: &str,
-) -> Result<(), String> {
-    for d in ["/usr", "/bin", "/lib", "/lib64"] {
-        // On merged-/usr hosts /bin, /lib and /lib64 are links into /usr: the
-        // directory they name is bound at their path (the sandbox binds no links).
-        if let Ok(real) = std::fs::canonicalize(d) {
-            if real.is_dir() {
-                binds.push(gob_sandbox::Bind {
-                    host: real,
-                    inside: PathBuf::from(d),
-                });
-            }
-        }
-    }
-    let shell = ["/bin/sh", "/usr/bin/sh"]
-        .into_iter()
-        .find(|s| binds.iter().any(|b| Path::new(s).starts_with(&b.inside)))
-        .ok_or("no /bin/sh on this host")?;
-    let tool = crate::exec::tool_inside(&opts.toolchain.tool_dir(), &a.tool)
-        .display()
-        .to_string();
-    let mut env: Vec<(std::ffi::OsString, std::ffi::OsString)> =
-        a.env.iter().map(|(k, v)| (k.into(), v.into())).collect();
-    env.push(("PATH".into(), "/bin:/usr/bin".into()));
-    env.push((
-        "PS1".into(),
-        format!("[gob {} {}] $ ", action_id(a.index), a.kind).into(),
-    ));
-    eprintln!(
-        "gob replay: shell in {} ({} {}); the tool runs as: {tool} {}",
-        action_id(a.index),
-        a.kind,
-        a.package,
-        a.argv.join(" ")
-    );
-    let policy = gob_sandbox::Policy {
-        program: PathBuf::from(shell),
-        args: Vec::new(),
-        env,
-        cwd: PathBuf::from(&a.cwd),
-        inputs: binds,
-        outputs: vec![gob_sandbox::Bind {
-            host: own.to_path_buf(),
-            inside: PathBuf::from(own_inside),
-        }],
-        limits: gob_sandbox::Limits {
+    let limits = if shell {
+        gob_sandbox::Limits {
             wall: None,
             ..gob_sandbox::Limits::default()
-        },
-        hostname: "gob".into(),
+        }
+    } else {
+        gob_sandbox::Limits::default()
     };
-    let sb = gob_sandbox::Sandbox::new(opts.sandbox)
-        .map_err(|e| e.to_string())?
-        .with_terminal(true);
-    sb.run(&policy).map(|_| ()).map_err(|e| e.to_string())
-}
-
-/// The action's own directory, as a capability (no path from the trace leaves it).
-fn own_dir_cap(own: &Path) -> std::io::Result<Dir> {
-    Dir::open_ambient_dir(own, ambient_authority())
+    let spawn = Spawn {
+        label: Label {
+            id,
+            kind: a.kind.clone(),
+            package: a.package.clone(),
+        },
+        program,
+        argv: a.argv.clone(),
+        env: a.env.clone(),
+        noise_env: Vec::new(),
+        cwd: PathBuf::from(&a.cwd),
+        inputs,
+        own: (own, PathBuf::from(own_inside)),
+        outputs,
+        limits,
+    };
+    Ok((spawn, tainted_by))
 }
 
 /// `/work/b012/…` → 11.
@@ -1053,64 +1018,6 @@ fn producer_index(path: &str) -> Option<u32> {
     let rest = path.strip_prefix("/work/b")?;
     let n: u32 = rest.split('/').next()?.parse().ok()?;
     n.checked_sub(1)
-}
-
-/// Size and digest of a plain, single-link file below `dir`; None for anything else.
-fn hash_output(dir: &Dir, rel: &str) -> Option<(u64, Digest)> {
-    let m = dir.symlink_metadata(rel).ok()?;
-    if !m.is_file() || cap_std::fs::MetadataExt::nlink(&m) != 1 {
-        return None;
-    }
-    let (d, n) = crate::cache::hash_reader(&mut dir.open(rel).ok()?).ok()?;
-    Some((n, Digest(*d.as_bytes())))
-}
-
-/// gob's internal `pack r OUT BASE OBJ…`, with inside paths mapped to the
-/// store (inputs) and the action's own directory (the output).
-fn run_pack(
-    a: &ActionRecord,
-    binds: &[gob_sandbox::Bind],
-    own_inside: &str,
-    own: &Path,
-) -> Result<(Status, Vec<u8>), String> {
-    let map: HashMap<&Path, &Path> = binds
-        .iter()
-        .map(|b| (b.inside.as_path(), b.host.as_path()))
-        .collect();
-    let host = |p: &str| -> Result<PathBuf, String> {
-        if let Some(h) = map.get(Path::new(p)) {
-            return Ok(h.to_path_buf());
-        }
-        let rel = p
-            .strip_prefix(own_inside)
-            .and_then(|r| r.strip_prefix('/'))
-            .filter(|r| {
-                !r.is_empty() && !r.split('/').any(|c| c == ".." || c == "." || c.is_empty())
-            })
-            .ok_or_else(|| format!("pack: {p} is neither an input nor in {own_inside}"))?;
-        Ok(own.join(rel))
-    };
-    let args: Vec<&str> = a.argv.iter().map(String::as_str).collect();
-    let (out, rest) = args
-        .split_first()
-        .ok_or_else(|| "pack: no archive given".to_string())?;
-    let (base, objs) = rest
-        .split_first()
-        .ok_or_else(|| "pack: no archive given".to_string())?;
-    let out = host(out)?;
-    let base = host(base)?;
-    let objs: Vec<(String, PathBuf)> = objs
-        .iter()
-        .map(|o| {
-            let name = o.rsplit('/').next().unwrap_or(o).to_string();
-            host(o).map(|h| (name, h))
-        })
-        .collect::<Result<_, _>>()?;
-    let objs: Vec<(String, &Path)> = objs.iter().map(|(n, p)| (n.clone(), p.as_path())).collect();
-    match crate::exec::pack::pack_named(&out, &base, &objs) {
-        Ok(()) => Ok((Status::Exited(0), Vec::new())),
-        Err(e) => Ok((Status::Error(format!("pack: {e}")), Vec::new())),
-    }
 }
 
 /// The human report: every divergent action in dependency order, causes first.

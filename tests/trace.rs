@@ -503,3 +503,58 @@ fn traced_build_and_replay_keep_their_bytes() {
         );
     }
 }
+
+/// Pins (issue #12): gob's pack runs through the runner with the tools'
+/// confinement. A crafted trace whose pack names one of its inputs (a file
+/// in replay's digest-named store) as the archive to write used to append
+/// to that store file in gob's own process; now the action is refused,
+/// naming the path, and the stored input keeps its bytes.
+#[test]
+fn a_hostile_pack_cannot_write_its_inputs() {
+    let area = Area::new("trace-pack-out");
+    let t = record(&area, "asmcall", &[]);
+    let tr = Trace::open(&t, Limits::default()).unwrap();
+    let pack = tr
+        .actions
+        .iter()
+        .find(|a| a.kind == "pack" && a.package == "example.com/asmcall")
+        .or_else(|| tr.actions.iter().find(|a| a.kind == "pack"))
+        .unwrap();
+    let (victim_path, victim_digest) = (pack.argv[1].clone(), {
+        let f = pack.inputs.iter().find(|f| f.path == pack.argv[1]).unwrap();
+        f.digest
+    });
+    let bad = area.path("out/pack-out.cbor");
+    let index = pack.index;
+    rewrite(&t, &bad, |rec| match rec {
+        Record::Action(mut a) if a.index == index => {
+            // pack r OUT BASE OBJ…: the archive to write is now BASE itself.
+            a.argv[0] = a.argv[1].clone();
+            vec![Record::Action(a)]
+        }
+        other => vec![other],
+    });
+    let dir = area.path("replay-dir");
+    let o = replay(
+        &area,
+        &bad,
+        &[
+            "--dir",
+            dir.to_str().unwrap(),
+            "--action",
+            &format!("b{:03}", index + 1),
+        ],
+    );
+    let s = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{s}");
+    assert!(
+        s.contains(&format!("pack: {victim_path} is not a declared output")),
+        "{s}"
+    );
+    let stored = fs::read(dir.join("blobs").join(victim_digest.to_hex())).unwrap();
+    assert_eq!(
+        Digest(*blake3::hash(&stored).as_bytes()),
+        victim_digest,
+        "the stored input was written"
+    );
+}

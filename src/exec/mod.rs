@@ -15,6 +15,7 @@
 pub mod key;
 pub mod pack;
 mod run;
+pub mod runner;
 
 pub(crate) use run::{tool_inside, toolexec_inside};
 
@@ -97,7 +98,7 @@ pub struct ActionResult {
     pub cmdline: String,
     /// CPU time of the tool's process tree (zero for cache hits and internal steps).
     pub cpu: Duration,
-    /// The sandbox that ran the tool (None for cache hits and internal steps).
+    /// The sandbox that ran the tool, or confined gob's pack (None for cache hits).
     pub enforcement: Option<gob_sandbox::Enforcement>,
     /// Every input as the tool saw it, for traces (shared: results are cloned
     /// for dependents).

@@ -4,35 +4,24 @@
 //! Each member gets a 60-byte ar header (name padded or cut to 16 bytes, mtime,
 //! uid and gid 0, mode 0644, size), and odd-sized members a padding byte.
 
-use std::io::{self, Write};
-use std::path::Path;
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
 
-/// Writes `base` followed by `objects` to `out`; members are named after the files.
-pub fn pack(out: &Path, base: &Path, objects: &[&Path]) -> io::Result<()> {
-    let named: Vec<(String, &Path)> = objects
-        .iter()
-        .map(|o| {
-            let name = o
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            (name, *o)
-        })
-        .collect();
-    pack_named(out, base, &named)
-}
-
-/// [`pack`] with each member's name given (replay reads objects from a
-/// store named by digest; the member keeps the object's own name).
-pub fn pack_named(out: &Path, base: &Path, objects: &[(String, &Path)]) -> io::Result<()> {
-    let mut data = std::fs::read(base)?;
-    for (name, obj) in objects {
+/// Writes the archive `base` followed by each member (its name, the host
+/// file holding it) to `out`. The runner calls this on a confined thread
+/// with declared inputs only (`runner.rs`).
+pub fn write_archive(
+    out: &mut impl Write,
+    mut base: impl Read,
+    members: &[(String, PathBuf)],
+) -> io::Result<()> {
+    let mut data = Vec::new();
+    base.read_to_end(&mut data)?;
+    for (name, obj) in members {
         let content = std::fs::read(obj)?;
         append_member(&mut data, name, &content);
     }
-    let mut f = std::fs::File::create(out)?;
-    f.write_all(&data)?;
-    f.sync_all()
+    out.write_all(&data)
 }
 
 /// Appends one member with cmd/go's header layout.

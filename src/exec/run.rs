@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::{key, pack, ActionResult, ExecOptions, ExecStatus, OutputFile};
+use super::runner::{InputData, Label, Program, Spawn, SpawnInput, SpawnOutput};
+use super::{key, ActionResult, ExecOptions, ExecStatus, OutputFile};
 use crate::cache::{ActionKey, ActionKeyBuilder, Cache, Digest, DigestCache, Lookup};
 use crate::plan::{Action, ActionGraph, ActionId, Arg, InputSource, Loc, Tool};
 
@@ -47,13 +48,6 @@ impl<'a> View<'a> {
             g,
             work: &opts.work_dir,
             inside: opts.sandbox.mode().remaps_paths(),
-        }
-    }
-    /// Host paths regardless of the sandbox (gob's own internal steps).
-    pub(crate) fn host(self) -> View<'a> {
-        View {
-            inside: false,
-            ..self
         }
     }
     pub(crate) fn path(&self, l: &Loc) -> String {
@@ -148,11 +142,6 @@ fn prepare(
             InputSource::Generated(parts) => {
                 let text = key::key_text(g, a.id, parts);
                 let view = View::new(g, opts);
-                let view = if a.tool.binary().is_some() {
-                    view
-                } else {
-                    view.host()
-                };
                 let arg = Arg(parts.clone());
                 generated.push((i.at.clone(), view.render(&arg).into_bytes()));
                 // Traces hold the inside spelling, whatever this run used.
@@ -197,107 +186,6 @@ fn prepare(
         generated,
         used,
     })
-}
-
-/// Makes every input visible at its location in the action's view of the host.
-fn stage_inputs(
-    g: &ActionGraph,
-    a: &Action,
-    deps: &HashMap<ActionId, &ActionResult>,
-    generated: &[(Loc, Vec<u8>)],
-    cache: &Cache,
-    opts: &ExecOptions,
-) -> Result<(), String> {
-    let own = host_path(
-        g,
-        &opts.work_dir,
-        &Loc::Work {
-            action: a.id,
-            rel: String::new(),
-        },
-    );
-    // A fresh work dir: nothing left over from an earlier, interrupted run.
-    if own.exists() {
-        std::fs::remove_dir_all(&own).map_err(|e| format!("cleaning {}: {e}", own.display()))?;
-    }
-    std::fs::create_dir_all(&own).map_err(|e| format!("creating {}: {e}", own.display()))?;
-    for (at, bytes) in generated {
-        let p = host_path(g, &opts.work_dir, at);
-        write_file(&p, bytes)?;
-    }
-    for i in &a.inputs {
-        let dest = host_path(g, &opts.work_dir, &i.at);
-        match &i.source {
-            InputSource::Output { action, name } => {
-                if dest.exists() {
-                    continue;
-                }
-                let r = deps
-                    .get(action)
-                    .ok_or_else(|| format!("internal error: result of {action} missing"))?;
-                let o = r
-                    .output(name)
-                    .ok_or_else(|| format!("internal error: {action} has no output {name}"))?;
-                if let Some(d) = dest.parent() {
-                    std::fs::create_dir_all(d)
-                        .map_err(|e| format!("creating {}: {e}", d.display()))?;
-                }
-                // A copy that appears atomically (temp file, rename): never a hard
-                // link to the cache blob, which a tool (or a second stager)
-                // writing to the path would corrupt. Several workers may stage
-                // the same file at once; each rename installs a complete copy.
-                // From the producer's file: its fresh work file (its cache store may
-                // still be in flight) or the blob a cache hit verified.
-                copy_into_place(&o.path, &dest)
-                    .or_else(|_| {
-                        cache
-                            .materialize_blob(&o.digest, o.size, o.exec, &dest)
-                            .map_err(std::io::Error::other)
-                    })
-                    .map_err(|e| {
-                        format!("staging {} for {}: {e}", dest.display(), a.import_path)
-                    })?;
-            }
-            InputSource::Host(src) if matches!(i.at, Loc::Work { .. }) => {
-                copy_into_place(src, &dest)
-                    .map_err(|e| format!("staging {}: {e}", dest.display()))?;
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-fn write_file(p: &Path, bytes: &[u8]) -> Result<(), String> {
-    if let Some(d) = p.parent() {
-        std::fs::create_dir_all(d).map_err(|e| format!("creating {}: {e}", d.display()))?;
-    }
-    std::fs::write(p, bytes).map_err(|e| format!("writing {}: {e}", p.display()))
-}
-
-/// BLAKE3 and length of a file, streamed (outputs can be tens of megabytes).
-fn hash_file(path: &Path) -> std::io::Result<(Digest, u64)> {
-    crate::cache::hash_reader(&mut std::fs::File::open(path)?)
-}
-
-/// Places a copy of a host file at `dest`, renamed into place so it appears
-/// complete. Never a hard link (a tool writing to it would write the user's
-/// file) and never written through an existing path.
-fn copy_into_place(src: &Path, dest: &Path) -> std::io::Result<()> {
-    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    if let Some(d) = dest.parent() {
-        std::fs::create_dir_all(d)?;
-    }
-    let tmp = dest.with_file_name(format!(
-        ".{}.tmp-{}-{}",
-        dest.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        std::process::id(),
-        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
-    std::fs::copy(src, &tmp)?;
-    std::fs::rename(&tmp, dest)
 }
 
 /// What every action run shares: the cache, the stat cache, options, compile tokens.
@@ -360,9 +248,6 @@ pub(crate) fn run_action(
         }
     }
 
-    if let Err(e) = stage_inputs(g, a, deps, &prep.generated, cache, opts) {
-        return fail(a, Some(key), started, e);
-    }
     // Back-end concurrency for compiles: not part of the key (see Tokens). The
     // plan leaves an empty argument where cmd/go puts -c=N.
     let (threads, taken) = if a.kind == crate::plan::ActionKind::Compile {
@@ -370,13 +255,101 @@ pub(crate) fn run_action(
     } else {
         (1, 0)
     };
-    let view = View::new(g, opts);
-    let view = if a.tool.binary().is_some() {
-        view
-    } else {
-        view.host()
+    let spawn = match spawn_of(g, a, deps, prep.generated, &used, threads, cx) {
+        Ok(s) => s,
+        Err(e) => {
+            tokens.give(taken);
+            return fail(a, Some(key), started, e);
+        }
     };
-    let args: Vec<String> = a
+    let view = View::new(g, opts);
+    let host_of = |p: &str| {
+        if view.inside {
+            inside_to_host(g, &opts.work_dir, p)
+        } else {
+            Some(PathBuf::from(p))
+        }
+    };
+    let ran = super::runner::Runner::new(&opts.sandbox.0).run(
+        &spawn,
+        &|c| started_cb(Some(c.to_string())),
+        &host_of,
+    );
+    tokens.give(taken);
+    let super::runner::Ran {
+        cmdline,
+        status,
+        log,
+        cpu,
+        enforcement,
+        outputs: collected,
+        note,
+    } = ran;
+    let result = |status, outputs, log| ActionResult {
+        id: a.id,
+        key: Some(key),
+        cached: false,
+        outputs,
+        log,
+        status,
+        wall: started.elapsed(),
+        cmdline: cmdline.clone(),
+        cpu,
+        enforcement: enforcement.clone(),
+        inputs: used.clone(),
+        note: note.clone(),
+    };
+    if status != ExecStatus::Success {
+        return result(status, Vec::new(), log);
+    }
+    // Every declared output, or the action fails.
+    let mut outputs = Vec::with_capacity(collected.len());
+    for (_, got) in collected {
+        match got {
+            Ok(c) => outputs.push(OutputFile {
+                name: c.name,
+                digest: c.digest,
+                size: c.size,
+                path: c.path,
+                exec: c.exec,
+            }),
+            Err(why) => return result(ExecStatus::Error(why), Vec::new(), Vec::new()),
+        }
+    }
+    // Dependents start now; the cache store runs in the background.
+    cx.store.submit(
+        cache,
+        super::StoreJob {
+            key,
+            files: outputs
+                .iter()
+                .map(|o| (o.name.clone(), o.path.clone()))
+                .collect(),
+            log: log.clone(),
+            import_path: a.import_path.clone(),
+        },
+    );
+    result(status, outputs, log)
+}
+
+/// The one conversion of a planned action into the runner's [`Spawn`]:
+/// argv, cwd and inputs in the action's view (inside paths when the sandbox
+/// remaps them), producers' outputs copied from their work file or cache
+/// blob, generated files written into the action's own directory.
+fn spawn_of(
+    g: &ActionGraph,
+    a: &Action,
+    deps: &HashMap<ActionId, &ActionResult>,
+    generated: Vec<(Loc, Vec<u8>)>,
+    used: &[super::UsedInput],
+    threads: usize,
+    cx: &RunCtx<'_>,
+) -> Result<Spawn, String> {
+    let opts = cx.opts;
+    let view = View::new(g, opts);
+    let at = |l: &Loc| PathBuf::from(view.path(l));
+    let host = |l: &Loc| host_path(g, &opts.work_dir, l);
+    let argv: Vec<String> = a
         .args
         .iter()
         .filter_map(|x| {
@@ -387,169 +360,93 @@ pub(crate) fn run_action(
             }
         })
         .collect();
-    let ran = match a.tool.binary() {
-        Some(bin) => run_tool(g, a, bin, &args, view, opts, started_cb),
-        None => {
-            // pack r OUT BASE OBJ...
-            let cmdline = format!("gob-internal pack r {}", args.join(" "));
-            started_cb(Some(cmdline.clone()));
-            let paths: Vec<PathBuf> = args.iter().map(PathBuf::from).collect();
-            let status = match paths.split_first() {
-                Some((out, rest)) if !rest.is_empty() => {
-                    let objs: Vec<&Path> = rest[1..].iter().map(PathBuf::as_path).collect();
-                    match pack::pack(out, &rest[0], &objs) {
-                        Ok(()) => ExecStatus::Success,
-                        Err(e) => ExecStatus::Error(format!("pack {}: {e}", out.display())),
-                    }
+    let mut generated: HashMap<Loc, Vec<u8>> = generated.into_iter().collect();
+    let mut inputs = Vec::with_capacity(a.inputs.len());
+    for (i, u) in a.inputs.iter().zip(used) {
+        let data = match &i.source {
+            InputSource::Host(p) if !matches!(i.at, Loc::Work { .. }) => InputData::Bind(p.clone()),
+            InputSource::Host(p) => InputData::Copy {
+                dest: host(&i.at),
+                from: vec![p.clone()],
+                digest: u.digest,
+                size: u.size,
+            },
+            InputSource::Generated(_) => InputData::Bytes {
+                dest: host(&i.at),
+                bytes: generated.remove(&i.at).unwrap_or_default(),
+            },
+            InputSource::Output { action, name } => {
+                let o = deps
+                    .get(action)
+                    .and_then(|r| r.output(name))
+                    .ok_or_else(|| format!("internal error: {action} has no output {name}"))?;
+                // From the producer's file: its fresh work file (its cache
+                // store may still be in flight) or the blob a cache hit verified.
+                InputData::Copy {
+                    dest: host(&i.at),
+                    from: vec![o.path.clone(), cx.cache.blob_path(&o.digest)],
+                    digest: o.digest,
+                    size: o.size,
                 }
-                _ => ExecStatus::Error("pack: no archive given".into()),
-            };
-            Ran {
-                cmdline,
-                log: Vec::new(),
-                note: None,
-                status,
-                cpu: std::time::Duration::ZERO,
-                enforcement: None,
             }
-        }
-    };
-    tokens.give(taken);
-    let Ran {
-        cmdline,
-        log,
-        note,
-        status,
-        cpu,
-        enforcement,
-    } = ran;
-    if status != ExecStatus::Success {
-        return ActionResult {
-            id: a.id,
-            key: Some(key),
-            cached: false,
-            outputs: Vec::new(),
-            log,
-            status,
-            wall: started.elapsed(),
-            cmdline,
-            cpu,
-            enforcement,
-            inputs: used,
-            note,
         };
+        inputs.push(SpawnInput {
+            at: at(&i.at),
+            data,
+        });
     }
-    // Collect the declared outputs; a missing one fails the action.
-    let mut files = Vec::new();
-    for o in &a.outputs {
-        let p = host_path(g, &opts.work_dir, &o.at);
-        // Never followed: a symlink (or a second name of some other file)
-        // planted where an output belongs fails the action.
-        match std::fs::symlink_metadata(&p) {
-            Ok(m) if m.is_file() && std::os::unix::fs::MetadataExt::nlink(&m) == 1 => {
-                // Canonical modes, whatever the tool's umask: dependents may
-                // run as another uid (nobody, when gob runs as root) and must
-                // read it.
-                use std::os::unix::fs::PermissionsExt;
-                let mode = if o.exec { 0o755 } else { 0o644 };
-                if m.permissions().mode() & 0o7777 != mode {
-                    if let Err(e) =
-                        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
-                    {
-                        return fail(
-                            a,
-                            Some(key),
-                            started,
-                            format!("output {}: chmod: {e}", p.display()),
-                        );
-                    }
-                }
-                files.push((o.name.clone(), p, o.exec))
-            }
-            Ok(_) => {
-                return fail(
-                    a,
-                    Some(key),
-                    started,
-                    format!(
-                        "{}: output {} is not a regular file with one link",
-                        a.import_path,
-                        p.display()
-                    ),
-                )
-            }
-            Err(_) => {
-                return fail(
-                    a,
-                    Some(key),
-                    started,
-                    format!(
-                        "{}: tool did not write declared output {}",
-                        a.import_path,
-                        p.display()
-                    ),
-                )
-            }
-        }
-    }
-    // Digests now (dependents' keys need them); the cache store runs in the background.
-    let mut outputs = Vec::with_capacity(files.len());
-    for (name, path, exec) in &files {
-        match hash_file(path) {
-            Ok((digest, size)) => outputs.push(OutputFile {
-                name: name.clone(),
-                digest,
-                size,
-                path: path.clone(),
-                exec: *exec,
+    let own = Loc::Work {
+        action: a.id,
+        rel: String::new(),
+    };
+    let outputs = a
+        .outputs
+        .iter()
+        .map(|o| match &o.at {
+            Loc::Work { action, rel } if *action == a.id => Ok(SpawnOutput {
+                name: o.name.clone(),
+                rel: rel.clone(),
+                exec: o.exec,
             }),
-            Err(e) => {
-                return fail(
-                    a,
-                    Some(key),
-                    started,
-                    format!("reading output {}: {e}", path.display()),
-                )
-            }
-        }
-    }
-    cx.store.submit(
-        cache,
-        super::StoreJob {
-            key,
-            files: files
-                .iter()
-                .map(|(n, p, _)| (n.clone(), p.clone()))
-                .collect(),
-            log: log.clone(),
-            import_path: a.import_path.clone(),
+            other => Err(format!(
+                "internal error: output {} of {} is outside its work directory: {}",
+                o.name,
+                a.id,
+                other.inside()
+            )),
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let program = match a.tool.binary() {
+        Some(bin) => Program::Tool {
+            host: opts.tool_dir.join(bin),
+            at: tool_path(opts, bin, view.inside),
+            wrapper: opts.toolexec.as_ref().map(|te| {
+                let seen = if view.inside {
+                    toolexec_inside(te)
+                } else {
+                    te.clone()
+                };
+                (te.clone(), seen)
+            }),
         },
-    );
-    ActionResult {
-        id: a.id,
-        key: Some(key),
-        cached: false,
+        None => Program::Pack,
+    };
+    Ok(Spawn {
+        label: Label {
+            id: a.id.to_string(),
+            kind: a.kind.name().to_string(),
+            package: a.import_path.clone(),
+        },
+        program,
+        argv,
+        env: a.env.clone(),
+        noise_env: opts.noise_env.clone(),
+        cwd: at(&a.cwd),
+        inputs,
+        own: (host(&own), at(&own)),
         outputs,
-        log,
-        status,
-        wall: started.elapsed(),
-        cmdline,
-        cpu,
-        enforcement,
-        inputs: used,
-        note: None,
-    }
-}
-
-/// What running a tool (or an internal step) gave.
-struct Ran {
-    cmdline: String,
-    log: Vec<u8>,
-    /// gob's own explanation of a failure (an undeclared read), printed after the log.
-    note: Option<String>,
-    status: ExecStatus,
-    cpu: std::time::Duration,
-    enforcement: Option<gob_sandbox::Enforcement>,
+        limits: opts.limits.clone(),
+    })
 }
 
 /// Where a tool of `tool_dir` (`$GOROOT/pkg/tool/<os>_<arch>`) is seen inside
@@ -578,198 +475,6 @@ pub(crate) fn toolexec_inside(te: &Path) -> PathBuf {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "toolexec".into());
     PathBuf::from(format!("/toolexec/{name}"))
-}
-
-/// The sandbox policy of one tool run: exactly the declared inputs (read-only,
-/// at their locations), the tool (and `-toolexec` program), the action's own
-/// work directory writable, the declared environment and nothing else.
-fn policy(
-    g: &ActionGraph,
-    a: &Action,
-    bin: &str,
-    args: &[String],
-    view: View<'_>,
-    opts: &ExecOptions,
-) -> gob_sandbox::Policy {
-    use gob_sandbox::Bind;
-    let inside = view.inside;
-    let bind = |host: PathBuf, inside_path: PathBuf| Bind {
-        inside: if inside { inside_path } else { host.clone() },
-        host,
-    };
-    let mut inputs: Vec<Bind> = a
-        .inputs
-        .iter()
-        .map(|i| {
-            let host = match &i.source {
-                InputSource::Host(p) if !matches!(i.at, Loc::Work { .. }) => p.clone(),
-                _ => host_path(g, &opts.work_dir, &i.at),
-            };
-            bind(host, PathBuf::from(i.at.inside()))
-        })
-        .collect();
-    // A file can be declared twice (cmd/vet's printf embeds its own doc.go).
-    inputs.sort_by(|x, y| x.inside.cmp(&y.inside));
-    inputs.dedup_by(|x, y| x.inside == y.inside);
-    let tool = tool_path(opts, bin, inside);
-    inputs.push(bind(opts.tool_dir.join(bin), tool.clone()));
-    let (program, mut argv) = match &opts.toolexec {
-        Some(te) => {
-            let p = if inside {
-                toolexec_inside(te)
-            } else {
-                te.clone()
-            };
-            inputs.push(bind(te.clone(), p.clone()));
-            (p, vec![tool.into_os_string()])
-        }
-        None => (tool, Vec::new()),
-    };
-    argv.extend(args.iter().map(Into::into));
-    let own = Loc::Work {
-        action: a.id,
-        rel: String::new(),
-    };
-    gob_sandbox::Policy {
-        program,
-        args: argv,
-        // The declared environment, then the audit's noise (never recorded,
-        // never keyed, never overriding a declared variable).
-        env: a
-            .env
-            .iter()
-            .chain(
-                opts.noise_env
-                    .iter()
-                    .filter(|(k, _)| !a.env.iter().any(|(d, _)| d == k)),
-            )
-            .map(|(k, v)| (k.into(), v.into()))
-            .collect(),
-        cwd: PathBuf::from(view.path(&a.cwd)),
-        inputs,
-        outputs: vec![bind(
-            host_path(g, &opts.work_dir, &own),
-            PathBuf::from(own.inside()),
-        )],
-        limits: opts.limits.clone(),
-        hostname: "gob".into(),
-    }
-}
-
-/// Runs an external tool in the sandbox.
-fn run_tool(
-    g: &ActionGraph,
-    a: &Action,
-    bin: &str,
-    args: &[String],
-    view: View<'_>,
-    opts: &ExecOptions,
-    started_cb: &dyn Fn(Option<String>),
-) -> Ran {
-    let pol = policy(g, a, bin, args, view, opts);
-    let env_prefix: String = a
-        .env
-        .iter()
-        .map(|(k, v)| format!("{k}={} ", crate::plan::shell_quote(v)))
-        .collect();
-    let cmdline = format!(
-        "cd {}\n{env_prefix}{} {}",
-        pol.cwd.display(),
-        pol.program.display(),
-        pol.args
-            .iter()
-            .map(|s| crate::plan::shell_quote(&s.to_string_lossy()))
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
-    started_cb(Some(cmdline.clone()));
-    match opts.sandbox.0.run(&pol) {
-        Err(e) => Ran {
-            cmdline,
-            log: Vec::new(),
-            note: None,
-            status: ExecStatus::Error(format!("{}: {e}", a.import_path)),
-            cpu: std::time::Duration::ZERO,
-            enforcement: None,
-        },
-        Ok(o) => {
-            let mut log = o.stdout;
-            log.extend_from_slice(&o.stderr);
-            let status = match o.status {
-                gob_sandbox::ExecStatus::Exited(0) => ExecStatus::Success,
-                gob_sandbox::ExecStatus::Exited(code) => ExecStatus::Failed { code },
-                gob_sandbox::ExecStatus::Signaled(signal) => ExecStatus::Signaled { signal },
-                gob_sandbox::ExecStatus::TimedOut => ExecStatus::TimedOut,
-            };
-            let note = if status != ExecStatus::Success {
-                undeclared_read(g, a, &log, view, opts)
-            } else {
-                None
-            };
-            Ran {
-                cmdline,
-                log,
-                note,
-                status,
-                cpu: o.cpu,
-                enforcement: Some(o.enforcement),
-            }
-        }
-    }
-}
-
-/// When a failed tool's output names a path it could not open, and that path
-/// exists on the host but was not declared, says so: the action, the package,
-/// the path, and how to declare it. Tools report failed opens as
-/// `open PATH: no such file or directory` (or `permission denied` under Landlock).
-fn undeclared_read(
-    g: &ActionGraph,
-    a: &Action,
-    log: &[u8],
-    view: View<'_>,
-    opts: &ExecOptions,
-) -> Option<String> {
-    let text = String::from_utf8_lossy(log);
-    let declared: std::collections::HashSet<String> =
-        a.inputs.iter().map(|i| view.path(&i.at)).collect();
-    for line in text.lines() {
-        for marker in [": no such file or directory", ": permission denied"] {
-            let Some(end) = line.find(marker) else {
-                continue;
-            };
-            let head = &line[..end];
-            let Some(start) = head
-                .rfind(" /")
-                .map(|i| i + 1)
-                .or_else(|| head.starts_with('/').then_some(0))
-            else {
-                continue;
-            };
-            let path = &head[start..];
-            if declared.contains(path) {
-                continue;
-            }
-            let host = if view.inside {
-                inside_to_host(g, &opts.work_dir, path)
-            } else {
-                Some(PathBuf::from(path))
-            };
-            let Some(host) = host.filter(|h| h.exists()) else {
-                continue;
-            };
-            return Some(format!(
-                "gob: action {} ({} of {}) read {path}, which it did not declare (on this host: {}).\n\
-                 gob: the sandbox holds only declared inputs; if the package needs this file, \
-                 it must be part of the package (a Go file, an //go:embed pattern, a .s or .h file \
-                 in its directory), or build with --sandbox=none to see the unsandboxed behaviour.\n",
-                a.id,
-                a.kind.name(),
-                a.import_path,
-                host.display()
-            ));
-        }
-    }
-    None
 }
 
 /// Text with every inside root prefix (`/goroot/`, `/mod/…/`) replaced by the
@@ -844,145 +549,4 @@ fn inside_to_host(g: &ActionGraph, work: &Path, inside: &str) -> Option<PathBuf>
         }
     }
     best.map(|(_, p)| p)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::plan::{ActionKind, Input, Output as Out, SrcRoot};
-
-    /// Regression: two workers staging the same cached output at once made one
-    /// fall back to `fs::copy` onto a hard link of the cache blob, truncating the
-    /// blob while the other worker's compiler read it ("can't find export data (EOF)").
-    #[test]
-    fn concurrent_staging_of_a_cached_output_never_touches_the_blob() {
-        let root = std::env::temp_dir().join(format!("gob-stage-race-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        let cache = Cache::open(&root.join("cache")).unwrap();
-        let content: Vec<u8> = (0..2_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
-        std::fs::create_dir_all(root.join("src")).unwrap();
-        let produced = root.join("src/_pkg_.a");
-        std::fs::write(&produced, &content).unwrap();
-        let key = ActionKeyBuilder::new(Digest::of_bytes(b"t")).finish();
-        let entry = cache
-            .put(&key, &[("_pkg_.a", produced.as_path())], b"")
-            .unwrap();
-        let o = &entry.outputs[0];
-        let producer = ActionId(0);
-        let mk = |id: u32| Action {
-            id: ActionId(id),
-            kind: ActionKind::Compile,
-            package: crate::load::PkgId(0),
-            import_path: format!("p{id}"),
-            deps: if id == 0 { vec![] } else { vec![producer] },
-            tool: Tool::Compile,
-            args: vec![],
-            env: vec![],
-            cwd: Loc::Work {
-                action: ActionId(id),
-                rel: String::new(),
-            },
-            src_dir: Loc::Src {
-                root: SrcRoot::Goroot,
-                rel: String::new(),
-            },
-            inputs: if id == 0 {
-                vec![]
-            } else {
-                vec![Input {
-                    at: Loc::Work {
-                        action: producer,
-                        rel: "_pkg_.a".into(),
-                    },
-                    source: InputSource::Output {
-                        action: producer,
-                        name: "_pkg_.a".into(),
-                    },
-                }]
-            },
-            outputs: vec![Out {
-                name: "_pkg_.a".into(),
-                at: Loc::Work {
-                    action: ActionId(id),
-                    rel: "_pkg_.a".into(),
-                },
-                exec: false,
-            }],
-        };
-        let g = ActionGraph {
-            actions: (0..9).map(mk).collect(),
-            links: vec![],
-            archives: Default::default(),
-            roots: vec![],
-        };
-        let result = ActionResult {
-            id: producer,
-            key: Some(key),
-            cached: true,
-            outputs: vec![OutputFile {
-                name: "_pkg_.a".into(),
-                digest: o.digest,
-                size: o.size,
-                path: cache.blob_path(&o.digest),
-                exec: false,
-            }],
-            log: vec![],
-            status: super::super::ExecStatus::Success,
-            wall: std::time::Duration::ZERO,
-            cmdline: String::new(),
-            cpu: std::time::Duration::ZERO,
-            enforcement: None,
-            inputs: Default::default(),
-            note: None,
-        };
-        let opts = ExecOptions {
-            jobs: 8,
-            print_commands: false,
-            verbose: false,
-            work_dir: root.join("work"),
-            tool_dir: root.clone(),
-            progress: false,
-            use_cache: true,
-            display_cwd: root.clone(),
-            sandbox: super::super::SandboxHandle(std::sync::Arc::new(
-                gob_sandbox::Sandbox::new(gob_sandbox::Mode::None).unwrap(),
-            )),
-            toolexec: None,
-            limits: gob_sandbox::Limits::default(),
-            noise_env: Vec::new(),
-            reverse_order: false,
-            json: false,
-        };
-        for round in 0..20 {
-            let _ = std::fs::remove_dir_all(&opts.work_dir);
-            let barrier = std::sync::Barrier::new(8);
-            std::thread::scope(|s| {
-                for id in 1..9u32 {
-                    let (g, result, cache, opts, barrier, content) =
-                        (&g, &result, &cache, &opts, &barrier, &content);
-                    s.spawn(move || {
-                        let deps: HashMap<ActionId, &ActionResult> =
-                            [(producer, result)].into_iter().collect();
-                        barrier.wait();
-                        stage_inputs(g, g.get(ActionId(id)), &deps, &[], cache, opts).unwrap();
-                        let staged = std::fs::read(host_path(
-                            g,
-                            &opts.work_dir,
-                            &g.get(ActionId(id)).inputs[0].at,
-                        ))
-                        .unwrap();
-                        assert!(
-                            staged == *content,
-                            "round {round}: action {id} saw a partial input"
-                        );
-                    });
-                }
-            });
-            match cache.get(&key).unwrap() {
-                Lookup::Hit(e) => assert_eq!(e.outputs[0].size, content.len() as u64),
-                Lookup::Miss(m) => panic!("round {round}: the cache blob was damaged: {m}"),
-            }
-        }
-        let _ = std::fs::remove_dir_all(&root);
-    }
 }
