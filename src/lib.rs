@@ -3,20 +3,17 @@
 //! See ARCHITECTURE.md for the codemap. The binary (`main.rs`) is a thin CLI over
 //! these modules; the sandbox and the trace format live in their own crates.
 
-pub mod audit;
-pub mod build;
 pub mod cache;
+pub mod commands;
 pub mod config;
 pub mod dist;
 pub mod events;
 pub mod exec;
-pub mod list;
 pub mod load;
 pub mod memo;
 pub mod plan;
 pub mod replay;
 pub mod toolchain;
-pub mod trace;
 
 #[cfg(test)]
 pub(crate) mod testutil {

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use gob::commands::list::{self, ListOptions};
 use gob::config::{self, Env, LoadFlags};
-use gob::list::{self, ListOptions};
 
 #[derive(Parser)]
 #[command(
@@ -347,8 +347,11 @@ fn normalize_args(args: impl Iterator<Item = String>) -> Result<Vec<String>, Str
 
 /// `--sandbox` and `--hermetic` together: `--hermetic` is `full`, and a
 /// conflicting explicit mode is an error rather than a silent choice.
-fn sandbox_choice(mode: Option<&str>, hermetic: bool) -> anyhow::Result<gob::build::SandboxChoice> {
-    use gob::build::SandboxChoice;
+fn sandbox_choice(
+    mode: Option<&str>,
+    hermetic: bool,
+) -> anyhow::Result<gob::commands::build::SandboxChoice> {
+    use gob::commands::build::SandboxChoice;
     let parsed = match mode {
         None => None,
         Some(m) => Some(SandboxChoice::parse(m).ok_or_else(|| {
@@ -518,20 +521,20 @@ fn run_audit(a: AuditArgs, env: &Env) -> anyhow::Result<ExitCode> {
         }
     };
     let json = prepared.opts.json;
-    let opts = gob::audit::AuditOptions {
+    let opts = gob::commands::audit::AuditOptions {
         build: prepared.opts,
         against,
         keep,
         tmp: PathBuf::from(env.get("TMPDIR").unwrap_or("/tmp")),
     };
-    match gob::audit::audit(&prepared.cfg, &prepared.packages, &opts) {
+    match gob::commands::audit::audit(&prepared.cfg, &prepared.packages, &opts) {
         Ok(report) => {
             if json {
-                for e in gob::audit::events(&report) {
+                for e in gob::commands::audit::events(&report) {
                     gob::events::emit(&e);
                 }
             } else {
-                print!("{}", gob::audit::render(&report));
+                print!("{}", gob::commands::audit::render(&report));
             }
             Ok(if report.reproducible() {
                 ExitCode::SUCCESS
@@ -562,13 +565,13 @@ fn run_trace(t: TraceArgs) -> anyhow::Result<ExitCode> {
     match t.cmd {
         TraceCmd::Show { json, trace } => {
             let tr = open(&trace)?;
-            print!("{}", gob::trace::show(&tr, json));
+            print!("{}", gob::commands::trace::show(&tr, json));
             Ok(ExitCode::SUCCESS)
         }
         TraceCmd::Diff { json, a, b } => {
             let (ta, tb) = (open(&a)?, open(&b)?);
             let d = gob_replay::diff_traces(&ta, &tb);
-            print!("{}", gob::trace::show_diff(&d, json));
+            print!("{}", gob::commands::trace::show_diff(&d, json));
             Ok(if d.is_empty() {
                 ExitCode::SUCCESS
             } else {
@@ -627,12 +630,12 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
             if keep_work || opts.print_commands {
                 eprintln!("WORK={}", work.display());
             }
-            let result = gob::build::build(&cfg, &packages, &cache, &work, &opts);
+            let result = gob::commands::build::build(&cfg, &packages, &cache, &work, &opts);
             if !keep_work {
                 let _ = std::fs::remove_dir_all(&work);
             }
             let json = opts.json;
-            let done = |passed: bool, outcome: Option<&gob::build::BuildOutcome>| {
+            let done = |passed: bool, outcome: Option<&gob::commands::build::BuildOutcome>| {
                 if !json {
                     return;
                 }
@@ -672,7 +675,7 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
                     done(true, Some(&outcome));
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(gob::build::BuildError::Exec(e)) => {
+                Err(gob::commands::build::BuildError::Exec(e)) => {
                     // With -json the tool's output went out as events.
                     if !json || !matches!(e, gob::exec::ExecError::ActionFailed(_)) {
                         eprintln!("{e}");
@@ -680,24 +683,24 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
                     done(false, None);
                     Ok(ExitCode::from(1))
                 }
-                Err(gob::build::BuildError::Plan(e)) => {
+                Err(gob::commands::build::BuildError::Plan(e)) => {
                     eprintln!("{e}");
                     done(false, None);
                     Ok(ExitCode::from(1))
                 }
                 // go build's own words, with go's prefix (or none) and exit status.
                 Err(
-                    e @ (gob::build::BuildError::OutputNotDir(_)
-                    | gob::build::BuildError::NoMainPackages
-                    | gob::build::BuildError::OutputIsDir(_)),
+                    e @ (gob::commands::build::BuildError::OutputNotDir(_)
+                    | gob::commands::build::BuildError::NoMainPackages
+                    | gob::commands::build::BuildError::OutputIsDir(_)),
                 ) => {
                     eprintln!("gob: {e}");
                     done(false, None);
                     Ok(ExitCode::from(1))
                 }
                 Err(
-                    e @ (gob::build::BuildError::NoPackages
-                    | gob::build::BuildError::NoGoFiles { .. }),
+                    e @ (gob::commands::build::BuildError::NoPackages
+                    | gob::commands::build::BuildError::NoGoFiles { .. }),
                 ) => {
                     eprintln!("{e}");
                     done(false, None);
@@ -829,7 +832,7 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
 fn readable_files_for_nobody() {
     // SAFETY: umask(2) cannot fail and touches no memory.
     let user = unsafe { libc::umask(0o022) };
-    gob::build::set_user_umask(user as u32);
+    gob::commands::build::set_user_umask(user as u32);
     let euid = unsafe { libc::geteuid() };
     let mask = if euid == 0 { user & 0o022 } else { user };
     unsafe { libc::umask(mask) };
@@ -838,7 +841,7 @@ fn readable_files_for_nobody() {
 /// A build command line turned into options.
 struct PreparedBuild {
     cfg: gob::load::LoadConfig,
-    opts: gob::build::BuildOptions,
+    opts: gob::commands::build::BuildOptions,
     packages: Vec<String>,
     keep_work: bool,
 }
@@ -888,9 +891,9 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
         .transpose()?;
     let trace = match (&a.trace, a.trace_blobs) {
         (None, Some(_)) => anyhow::bail!("--trace-blobs needs --trace FILE"),
-        (None, None) => gob::build::TraceChoice::Automatic,
-        (Some(p), _) if p.as_os_str() == "off" => gob::build::TraceChoice::Off,
-        (Some(p), b) => gob::build::TraceChoice::File {
+        (None, None) => gob::commands::build::TraceChoice::Automatic,
+        (Some(p), _) if p.as_os_str() == "off" => gob::commands::build::TraceChoice::Off,
+        (Some(p), b) => gob::commands::build::TraceChoice::File {
             path: if p.is_absolute() {
                 p.clone()
             } else {
@@ -899,7 +902,7 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
             blobs: b.unwrap_or(true),
         },
     };
-    let opts = gob::build::BuildOptions {
+    let opts = gob::commands::build::BuildOptions {
         sandbox,
         toolexec,
         trace,
@@ -919,7 +922,7 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
         debug_actiongraph: a.debug_actiongraph,
         debug_timing: a.debug_timing,
         json: a.json,
-        conditions: gob::build::Conditions::default(),
+        conditions: gob::commands::build::Conditions::default(),
         output_all: false,
         plan: gob::plan::PlanOptions {
             gcflags: per_package("gcflags", &a.gcflags)?,
@@ -939,7 +942,7 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
 /// A fresh `$WORK` directory for one build.
 fn tempdir_for_work(env: &Env) -> anyhow::Result<PathBuf> {
     let base = PathBuf::from(env.get("TMPDIR").unwrap_or("/tmp"));
-    gob::build::fresh_dir(&base, "gob-build")
+    gob::commands::build::fresh_dir(&base, "gob-build")
         .map_err(|e| anyhow::anyhow!("creating a work directory: {e}"))
 }
 

@@ -14,6 +14,7 @@
 
 pub mod key;
 pub mod pack;
+pub mod record;
 mod run;
 pub mod runner;
 

@@ -504,9 +504,9 @@ pub fn build(
     let (trace_path, blobs) = match &opts.trace {
         TraceChoice::File { path, blobs } => (Some(path.clone()), *blobs),
         TraceChoice::Automatic => (
-            Some(crate::trace::next_default_path(&crate::trace::default_dir(
-                cache.dir(),
-            ))),
+            Some(crate::exec::record::next_default_path(
+                &crate::exec::record::default_dir(cache.dir()),
+            )),
             false,
         ),
         TraceChoice::Off => (None, false),
@@ -514,8 +514,8 @@ pub fn build(
     let mut recorder = match &trace_path {
         None => None,
         Some(p) => {
-            let h = crate::trace::header(cfg, &ag, &digests, patterns, blobs);
-            match crate::trace::TraceRecorder::create(p, &h) {
+            let h = crate::exec::record::header(cfg, &ag, &digests, patterns, blobs);
+            match crate::exec::record::TraceRecorder::create(p, &h) {
                 Ok(r) => Some(r),
                 Err(e) if explicit_trace => return Err(BuildError::Trace(e)),
                 Err(e) => {

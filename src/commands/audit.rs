@@ -22,7 +22,9 @@ use std::path::{Path, PathBuf};
 use gob_replay::diff::{ActionDiff, Cause};
 use gob_replay::{Trace, TraceDiff};
 
-use crate::build::{self, BuildError, BuildOptions, Conditions, SandboxChoice, TraceChoice};
+use crate::commands::build::{
+    self, BuildError, BuildOptions, Conditions, SandboxChoice, TraceChoice,
+};
 use crate::exec::BuildReport;
 use crate::load::LoadConfig;
 

@@ -1,0 +1,13 @@
+//! The commands: one file per `gob` subcommand, each turning its options into
+//! calls on the engine (`load`, `plan`, `exec`, `cache`, `memo`) and its
+//! results into what the command prints. `main.rs` parses the command line and
+//! dispatches here; the engine knows nothing of the command line.
+
+/// `gob audit`: two builds under varied conditions, traces and outputs compared.
+pub mod audit;
+/// `gob build`: load, select targets, plan, execute, install.
+pub mod build;
+/// `gob list`: the `go list -json` output schema.
+pub mod list;
+/// `gob trace show` and `gob trace diff`: a recorded trace as text or JSON.
+pub mod trace;
