@@ -1,13 +1,13 @@
 //! The `gob` command line: a thin layer over the library. `go`-style single-dash
 //! long flags (`-deps`, `-json`, `-tags`) and gob's double-dash ones are both accepted.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
 use gob::commands::list::{self, ListOptions};
+use gob::commands::{self, audit, build};
 use gob::config::{self, Env, LoadFlags};
 
 #[derive(Parser)]
@@ -347,11 +347,8 @@ fn normalize_args(args: impl Iterator<Item = String>) -> Result<Vec<String>, Str
 
 /// `--sandbox` and `--hermetic` together: `--hermetic` is `full`, and a
 /// conflicting explicit mode is an error rather than a silent choice.
-fn sandbox_choice(
-    mode: Option<&str>,
-    hermetic: bool,
-) -> anyhow::Result<gob::commands::build::SandboxChoice> {
-    use gob::commands::build::SandboxChoice;
+fn sandbox_choice(mode: Option<&str>, hermetic: bool) -> anyhow::Result<build::SandboxChoice> {
+    use build::SandboxChoice;
     let parsed = match mode {
         None => None,
         Some(m) => Some(SandboxChoice::parse(m).ok_or_else(|| {
@@ -489,6 +486,137 @@ fn replay_verdict(a: ReplayArgs, env: &Env) -> anyhow::Result<ExitCode> {
     })
 }
 
+fn main() -> ExitCode {
+    readable_files_for_nobody();
+    let args = match normalize_args(std::env::args()) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}\nRun 'gob help' for usage.");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = Cli::parse_from(args);
+    let env = Env::capture();
+    match run(cli, &env) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("gob: {}", error_text(&e));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Dispatch: each subcommand's flags to its command in `gob::commands`.
+fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
+    match cli.cmd {
+        Cmd::Build(a) => run_build(a, env),
+        Cmd::List(a) => run_list(a, env),
+        Cmd::Env(a) => {
+            let cfg = toolchain_config(env, a.common)?;
+            print!("{}", commands::env::env(env, &cfg, &a.vars, a.json)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Clean(a) => {
+            commands::clean::clean(env, a.cache)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Version(c) => {
+            let cfg = toolchain_config(env, c)?;
+            println!("{}", commands::version::version(&cfg));
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Replay(a) => Ok(run_replay(a, env)),
+        Cmd::Trace(t) => run_trace(t),
+        Cmd::Audit(a) => run_audit(a, env),
+    }
+}
+
+/// The configuration of a command that takes only `--goroot`.
+fn toolchain_config(env: &Env, c: CommonArgs) -> anyhow::Result<gob::load::LoadConfig> {
+    let flags = LoadFlags {
+        goroot: c.goroot,
+        ..Default::default()
+    };
+    Ok(config::load_config(env, &flags)?)
+}
+
+/// `gob build`: exit 1 for a failed build, with go build's words.
+fn run_build(a: BuildArgs, env: &Env) -> anyhow::Result<ExitCode> {
+    let PreparedBuild {
+        cfg,
+        opts,
+        packages,
+        keep_work,
+    } = prepare_build(a, env)?;
+    let cache = gob::cache::Cache::open(&config::cache_dir(env)?)?;
+    let work = tempdir_for_work(env)?;
+    if keep_work || opts.print_commands {
+        eprintln!("WORK={}", work.display());
+    }
+    let result = build::build(&cfg, &packages, &cache, &work, &opts);
+    if !keep_work {
+        let _ = std::fs::remove_dir_all(&work);
+    }
+    let json = opts.json;
+    let done = |passed: bool, outcome: Option<&build::BuildOutcome>| {
+        if json {
+            gob::events::emit(&build::done_event(passed, outcome));
+        }
+    };
+    let e = match result {
+        Ok(outcome) => {
+            if let Some(line) = outcome.summary().filter(|_| opts.verbose) {
+                eprintln!("{line}");
+            }
+            done(true, Some(&outcome));
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(e) => e,
+    };
+    match e {
+        build::BuildError::Exec(e) => {
+            // With -json the tool's output went out as events.
+            if !json || !matches!(e, gob::exec::ExecError::ActionFailed(_)) {
+                eprintln!("{e}");
+            }
+        }
+        build::BuildError::Plan(e) => eprintln!("{e}"),
+        // go build's own words, with go's prefix (or none) and exit status.
+        e @ (build::BuildError::OutputNotDir(_)
+        | build::BuildError::NoMainPackages
+        | build::BuildError::OutputIsDir(_)) => eprintln!("gob: {e}"),
+        e @ (build::BuildError::NoPackages | build::BuildError::NoGoFiles { .. }) => {
+            eprintln!("{e}")
+        }
+        e => return Err(e.into()),
+    }
+    done(false, None);
+    Ok(ExitCode::from(1))
+}
+
+/// `gob list`: exit 1 when an error was reported.
+fn run_list(a: ListArgs, env: &Env) -> anyhow::Result<ExitCode> {
+    let flags = LoadFlags {
+        goroot: a.common.goroot,
+        tags: a.tags,
+        mod_mode: a.mod_mode,
+        pgo: a.pgo,
+        chdir: a.chdir,
+    };
+    let cfg = config::load_config(env, &flags)?;
+    let opts = ListOptions {
+        deps: a.deps,
+        json: a.json,
+        e: a.e,
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    Ok(if list::list(&cfg, &a.packages, opts, &mut out)? {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 /// `gob audit`: exit 0 reproducible, 1 not reproducible, 2 no verdict.
 fn run_audit(a: AuditArgs, env: &Env) -> anyhow::Result<ExitCode> {
     let b = &a.build;
@@ -521,21 +649,15 @@ fn run_audit(a: AuditArgs, env: &Env) -> anyhow::Result<ExitCode> {
         }
     };
     let json = prepared.opts.json;
-    let opts = gob::commands::audit::AuditOptions {
+    let opts = audit::AuditOptions {
         build: prepared.opts,
         against,
         keep,
         tmp: PathBuf::from(env.get("TMPDIR").unwrap_or("/tmp")),
     };
-    match gob::commands::audit::audit(&prepared.cfg, &prepared.packages, &opts) {
+    match audit::audit(&prepared.cfg, &prepared.packages, &opts) {
         Ok(report) => {
-            if json {
-                for e in gob::commands::audit::events(&report) {
-                    gob::events::emit(&e);
-                }
-            } else {
-                print!("{}", gob::commands::audit::render(&report));
-            }
+            audit::print(&report, json);
             Ok(if report.reproducible() {
                 ExitCode::SUCCESS
             } else {
@@ -545,34 +667,24 @@ fn run_audit(a: AuditArgs, env: &Env) -> anyhow::Result<ExitCode> {
         Err(e) => {
             eprintln!("gob audit: {e}");
             if json {
-                gob::events::emit(&serde_json::json!({
-                    "Action": "audit-done",
-                    "Verdict": "error",
-                    "Error": e.to_string(),
-                }));
+                gob::events::emit(&audit::error_event(&e));
             }
             Ok(ExitCode::from(2))
         }
     }
 }
 
+/// `gob trace show` (exit 0) and `gob trace diff` (exit 0 equivalent, 1 not).
 fn run_trace(t: TraceArgs) -> anyhow::Result<ExitCode> {
-    // Neither show nor diff reads the inputs' bytes: they are checked and dropped.
-    let open = |p: &PathBuf| {
-        gob_replay::Trace::open_keeping(p, gob_replay::Limits::default(), |_| false)
-            .map_err(|e| anyhow::anyhow!("{}: {}", p.display(), e.without_path()))
-    };
     match t.cmd {
         TraceCmd::Show { json, trace } => {
-            let tr = open(&trace)?;
-            print!("{}", gob::commands::trace::show(&tr, json));
+            print!("{}", commands::trace::show_file(&trace, json)?);
             Ok(ExitCode::SUCCESS)
         }
         TraceCmd::Diff { json, a, b } => {
-            let (ta, tb) = (open(&a)?, open(&b)?);
-            let d = gob_replay::diff_traces(&ta, &tb);
-            print!("{}", gob::commands::trace::show_diff(&d, json));
-            Ok(if d.is_empty() {
+            let (text, equivalent) = commands::trace::diff_files(&a, &b, json)?;
+            print!("{text}");
+            Ok(if equivalent {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
@@ -596,234 +708,6 @@ fn error_text(e: &anyhow::Error) -> String {
     text
 }
 
-fn main() -> ExitCode {
-    readable_files_for_nobody();
-    let args = match normalize_args(std::env::args()) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}\nRun 'gob help' for usage.");
-            return ExitCode::from(2);
-        }
-    };
-    let cli = Cli::parse_from(args);
-    let env = Env::capture();
-    match run(cli, &env) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("gob: {}", error_text(&e));
-            ExitCode::from(1)
-        }
-    }
-}
-
-fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
-    match cli.cmd {
-        Cmd::Build(a) => {
-            let PreparedBuild {
-                cfg,
-                opts,
-                packages,
-                keep_work,
-            } = prepare_build(a, env)?;
-            let cache = gob::cache::Cache::open(&config::cache_dir(env)?)?;
-            let work = tempdir_for_work(env)?;
-            if keep_work || opts.print_commands {
-                eprintln!("WORK={}", work.display());
-            }
-            let result = gob::commands::build::build(&cfg, &packages, &cache, &work, &opts);
-            if !keep_work {
-                let _ = std::fs::remove_dir_all(&work);
-            }
-            let json = opts.json;
-            let done = |passed: bool, outcome: Option<&gob::commands::build::BuildOutcome>| {
-                if !json {
-                    return;
-                }
-                let (actions, ran, cached) = match outcome {
-                    Some(o) => match (&o.report, o.memo_hit) {
-                        (Some(r), _) => (r.results.len(), r.ran, r.cached),
-                        (None, Some(n)) => (n, 0, n),
-                        _ => (0, 0, 0),
-                    },
-                    None => (0, 0, 0),
-                };
-                gob::events::emit(&serde_json::json!({
-                    "Action": "build-done",
-                    "Passed": passed,
-                    "Actions": actions,
-                    "Ran": ran,
-                    "Cached": cached,
-                    "Memo": outcome.is_some_and(|o| o.memo_hit.is_some()),
-                    "Written": outcome.map(|o| o.written.iter().map(|(_, p)| p.clone()).collect::<Vec<_>>()),
-                }));
-            };
-            match result {
-                Ok(outcome) => {
-                    if let (true, Some(r)) = (opts.verbose, &outcome.report) {
-                        eprintln!(
-                            "gob: {} actions: {} ran, {} cached",
-                            r.results.len(),
-                            r.ran,
-                            r.cached
-                        );
-                    }
-                    if let (true, Some(n)) = (opts.verbose, outcome.memo_hit) {
-                        eprintln!(
-                            "gob: {n} actions: 0 ran, {n} cached (no-op memo: no input changed)"
-                        );
-                    }
-                    done(true, Some(&outcome));
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(gob::commands::build::BuildError::Exec(e)) => {
-                    // With -json the tool's output went out as events.
-                    if !json || !matches!(e, gob::exec::ExecError::ActionFailed(_)) {
-                        eprintln!("{e}");
-                    }
-                    done(false, None);
-                    Ok(ExitCode::from(1))
-                }
-                Err(gob::commands::build::BuildError::Plan(e)) => {
-                    eprintln!("{e}");
-                    done(false, None);
-                    Ok(ExitCode::from(1))
-                }
-                // go build's own words, with go's prefix (or none) and exit status.
-                Err(
-                    e @ (gob::commands::build::BuildError::OutputNotDir(_)
-                    | gob::commands::build::BuildError::NoMainPackages
-                    | gob::commands::build::BuildError::OutputIsDir(_)),
-                ) => {
-                    eprintln!("gob: {e}");
-                    done(false, None);
-                    Ok(ExitCode::from(1))
-                }
-                Err(
-                    e @ (gob::commands::build::BuildError::NoPackages
-                    | gob::commands::build::BuildError::NoGoFiles { .. }),
-                ) => {
-                    eprintln!("{e}");
-                    done(false, None);
-                    Ok(ExitCode::from(1))
-                }
-                Err(e) => Err(e.into()),
-            }
-        }
-        Cmd::Audit(a) => run_audit(a, env),
-        Cmd::Env(a) => {
-            let flags = LoadFlags {
-                goroot: a.common.goroot,
-                ..Default::default()
-            };
-            let cfg = config::load_config(env, &flags)?;
-            let vars = config::env_vars(env, &cfg)?;
-            let selected: Vec<&(String, String)> = if a.vars.is_empty() {
-                vars.iter().collect()
-            } else {
-                let mut v = Vec::new();
-                for name in &a.vars {
-                    match vars.iter().find(|(k, _)| k == name) {
-                        Some(kv) => v.push(kv),
-                        None => anyhow::bail!("gob env: unknown variable {name}"),
-                    }
-                }
-                v
-            };
-            if a.json {
-                let m: std::collections::BTreeMap<&str, &str> = selected
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect();
-                println!("{}", serde_json::to_string_pretty(&m)?);
-            } else if !a.vars.is_empty() {
-                for (_, v) in selected {
-                    println!("{v}");
-                }
-            } else {
-                for (k, v) in selected {
-                    println!("{k}='{}'", v.replace('\'', "'\\''"));
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Cmd::Clean(a) => {
-            if !a.cache {
-                anyhow::bail!("gob clean: nothing to do; pass -cache to remove the build cache");
-            }
-            let dir = config::cache_dir(env)?;
-            let cache = gob::cache::Cache::open(&dir)?;
-            cache.clean()?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Cmd::Replay(a) => Ok(run_replay(a, env)),
-        Cmd::Trace(t) => run_trace(t),
-        Cmd::Version(c) => {
-            let flags = LoadFlags {
-                goroot: c.goroot,
-                ..Default::default()
-            };
-            let cfg = config::load_config(env, &flags)?;
-            println!(
-                "gob {} with {} {}/{} at {}",
-                env!("CARGO_PKG_VERSION"),
-                cfg.toolchain.version_string,
-                cfg.toolchain.host_goos,
-                cfg.toolchain.host_goarch,
-                cfg.toolchain.goroot.display()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Cmd::List(a) => {
-            let flags = LoadFlags {
-                goroot: a.common.goroot,
-                tags: a.tags,
-                mod_mode: a.mod_mode,
-                pgo: a.pgo,
-                chdir: a.chdir,
-            };
-            let cfg = config::load_config(env, &flags)?;
-            let graph = gob::load::load(&cfg, &a.packages)?;
-            let opts = ListOptions {
-                deps: a.deps,
-                json: a.json,
-            };
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::new(stdout.lock());
-            let mut failed = false;
-            if !a.e {
-                // As go list: an error on a named package is fatal before anything
-                // is listed; with -deps (or several roots under -pgo=auto, which
-                // expands the graph too) every error in the graph is reported, the
-                // listing still printed, and the exit status is 1.
-                for &id in &graph.roots {
-                    if let Some(e) = graph.pkg(id).error {
-                        eprintln!("{}", graph.errors[e.0 as usize]);
-                        failed = true;
-                    }
-                }
-                if failed {
-                    return Ok(ExitCode::from(1));
-                }
-                if a.deps || (cfg.pgo_auto && graph.roots.len() > 1) {
-                    for id in graph.post_order(&graph.roots) {
-                        if let Some(e) = graph.pkg(id).error {
-                            eprintln!("{}", graph.errors[e.0 as usize]);
-                            failed = true;
-                        }
-                    }
-                }
-            }
-            list::write_list(&graph, opts, &mut out)?;
-            out.flush()?;
-            Ok(if failed {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
-    }
-}
-
 /// As root, every tool runs as `nobody` (see sandbox/README.md), so the files
 /// and directories gob creates for tools (work directories, generated files,
 /// cache entries) must be readable by others: a umask such as 077 would make
@@ -832,7 +716,7 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
 fn readable_files_for_nobody() {
     // SAFETY: umask(2) cannot fail and touches no memory.
     let user = unsafe { libc::umask(0o022) };
-    gob::commands::build::set_user_umask(user as u32);
+    build::set_user_umask(user as u32);
     let euid = unsafe { libc::geteuid() };
     let mask = if euid == 0 { user & 0o022 } else { user };
     unsafe { libc::umask(mask) };
@@ -841,7 +725,7 @@ fn readable_files_for_nobody() {
 /// A build command line turned into options.
 struct PreparedBuild {
     cfg: gob::load::LoadConfig,
-    opts: gob::commands::build::BuildOptions,
+    opts: build::BuildOptions,
     packages: Vec<String>,
     keep_work: bool,
 }
@@ -891,9 +775,9 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
         .transpose()?;
     let trace = match (&a.trace, a.trace_blobs) {
         (None, Some(_)) => anyhow::bail!("--trace-blobs needs --trace FILE"),
-        (None, None) => gob::commands::build::TraceChoice::Automatic,
-        (Some(p), _) if p.as_os_str() == "off" => gob::commands::build::TraceChoice::Off,
-        (Some(p), b) => gob::commands::build::TraceChoice::File {
+        (None, None) => build::TraceChoice::Automatic,
+        (Some(p), _) if p.as_os_str() == "off" => build::TraceChoice::Off,
+        (Some(p), b) => build::TraceChoice::File {
             path: if p.is_absolute() {
                 p.clone()
             } else {
@@ -902,7 +786,7 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
             blobs: b.unwrap_or(true),
         },
     };
-    let opts = gob::commands::build::BuildOptions {
+    let opts = build::BuildOptions {
         sandbox,
         toolexec,
         trace,
@@ -922,7 +806,7 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
         debug_actiongraph: a.debug_actiongraph,
         debug_timing: a.debug_timing,
         json: a.json,
-        conditions: gob::commands::build::Conditions::default(),
+        conditions: build::Conditions::default(),
         output_all: false,
         plan: gob::plan::PlanOptions {
             gcflags: per_package("gcflags", &a.gcflags)?,
@@ -942,7 +826,7 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
 /// A fresh `$WORK` directory for one build.
 fn tempdir_for_work(env: &Env) -> anyhow::Result<PathBuf> {
     let base = PathBuf::from(env.get("TMPDIR").unwrap_or("/tmp"));
-    gob::commands::build::fresh_dir(&base, "gob-build")
+    build::fresh_dir(&base, "gob-build")
         .map_err(|e| anyhow::anyhow!("creating a work directory: {e}"))
 }
 

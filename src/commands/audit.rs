@@ -813,6 +813,26 @@ pub fn events(r: &AuditReport) -> Vec<serde_json::Value> {
     v
 }
 
+/// Prints the verdict on stdout: the text report, or with `json` its events.
+pub fn print(r: &AuditReport, json: bool) {
+    if json {
+        for e in events(r) {
+            crate::events::emit(&e);
+        }
+    } else {
+        print!("{}", render(r));
+    }
+}
+
+/// The `-json` `audit-done` event of an audit that could not give a verdict.
+pub fn error_event(e: &AuditError) -> serde_json::Value {
+    serde_json::json!({
+        "Action": "audit-done",
+        "Verdict": "error",
+        "Error": e.to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

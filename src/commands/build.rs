@@ -339,6 +339,47 @@ pub struct BuildOutcome {
     pub memo_hit: Option<usize>,
 }
 
+impl BuildOutcome {
+    /// The `-v` line that ends a build: how many actions ran and how many
+    /// came from the cache (or were remembered by the no-op memo).
+    pub fn summary(&self) -> Option<String> {
+        match (&self.report, self.memo_hit) {
+            (Some(r), _) => Some(format!(
+                "gob: {} actions: {} ran, {} cached",
+                r.results.len(),
+                r.ran,
+                r.cached
+            )),
+            (None, Some(n)) => Some(format!(
+                "gob: {n} actions: 0 ran, {n} cached (no-op memo: no input changed)"
+            )),
+            (None, None) => None,
+        }
+    }
+}
+
+/// The `-json` `build-done` event that ends a build's events (`outcome` is
+/// None for a failed build).
+pub fn done_event(passed: bool, outcome: Option<&BuildOutcome>) -> serde_json::Value {
+    let (actions, ran, cached) = match outcome {
+        Some(o) => match (&o.report, o.memo_hit) {
+            (Some(r), _) => (r.results.len(), r.ran, r.cached),
+            (None, Some(n)) => (n, 0, n),
+            _ => (0, 0, 0),
+        },
+        None => (0, 0, 0),
+    };
+    serde_json::json!({
+        "Action": "build-done",
+        "Passed": passed,
+        "Actions": actions,
+        "Ran": ran,
+        "Cached": cached,
+        "Memo": outcome.is_some_and(|o| o.memo_hit.is_some()),
+        "Written": outcome.map(|o| o.written.iter().map(|(_, p)| p.clone()).collect::<Vec<_>>()),
+    })
+}
+
 /// Runs `gob build`.
 pub fn build(
     cfg: &LoadConfig,

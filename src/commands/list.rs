@@ -8,7 +8,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::load::{PackageGraph, PkgId};
+use crate::load::{LoadConfig, PackageGraph, PkgId};
 
 /// `go list -json`'s Module object (cmd/go's modinfo.ModulePublic, in its field
 /// order; the fields of `go list -m -u`, -retracted and -reuse are not printed for packages).
@@ -152,6 +152,58 @@ pub struct ListOptions {
     pub deps: bool,
     /// `-json`: JSON objects instead of import paths.
     pub json: bool,
+    /// `-e`: report erroneous packages in the listing instead of failing.
+    pub e: bool,
+}
+
+/// Errors that stop `gob list`.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    /// Loading failed as a whole.
+    #[error(transparent)]
+    Load(#[from] crate::load::LoadError),
+    /// The listing could not be written.
+    #[error(transparent)]
+    Write(#[from] std::io::Error),
+}
+
+/// `gob list`: loads `patterns` and writes the listing to `out`. Returns
+/// whether an error was reported on stderr (exit status 1).
+///
+/// As go list without `-e`: an error on a named package is fatal before
+/// anything is listed; with `-deps` (or several roots under `-pgo=auto`, which
+/// expands the graph too) every error in the graph is reported, and the
+/// listing still printed.
+pub fn list(
+    cfg: &LoadConfig,
+    patterns: &[String],
+    opts: ListOptions,
+    out: &mut dyn Write,
+) -> Result<bool, ListError> {
+    let graph = crate::load::load(cfg, patterns)?;
+    let mut failed = false;
+    if !opts.e {
+        for &id in &graph.roots {
+            if let Some(e) = graph.pkg(id).error {
+                eprintln!("{}", graph.errors[e.0 as usize]);
+                failed = true;
+            }
+        }
+        if failed {
+            return Ok(true);
+        }
+        if opts.deps || (cfg.pgo_auto && graph.roots.len() > 1) {
+            for id in graph.post_order(&graph.roots) {
+                if let Some(e) = graph.pkg(id).error {
+                    eprintln!("{}", graph.errors[e.0 as usize]);
+                    failed = true;
+                }
+            }
+        }
+    }
+    write_list(&graph, opts, out)?;
+    out.flush()?;
+    Ok(failed)
 }
 
 /// The packages to print, in cmd/go's order.

@@ -7,7 +7,13 @@
 pub mod audit;
 /// `gob build`: load, select targets, plan, execute, install.
 pub mod build;
-/// `gob list`: the `go list -json` output schema.
+/// `gob clean`: remove the build cache.
+pub mod clean;
+/// `gob env`: the configuration gob uses, printed like `go env`.
+pub mod env;
+/// `gob list`: packages as `go list` prints them (its `-json` schema).
 pub mod list;
 /// `gob trace show` and `gob trace diff`: a recorded trace as text or JSON.
 pub mod trace;
+/// `gob version`: gob's version and the toolchain it would use.
+pub mod version;

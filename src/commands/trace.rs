@@ -1,9 +1,45 @@
 //! `gob trace show` and `gob trace diff`: a recorded trace (or two) as text or JSON lines.
 
+use std::path::{Path, PathBuf};
+
+use gob_replay::{Limits, Trace, TraceDiff};
+
+/// A trace that could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {message}", path.display())]
+pub struct OpenError {
+    /// The trace file.
+    pub path: PathBuf,
+    /// Why, without the path.
+    pub message: String,
+}
+
+/// Reads a trace for show or diff: neither needs the inputs' bytes, so they
+/// are checked and dropped.
+pub fn open(path: &Path) -> Result<Trace, OpenError> {
+    Trace::open_keeping(path, Limits::default(), |_| false).map_err(|e| OpenError {
+        path: path.to_path_buf(),
+        message: e.without_path(),
+    })
+}
+
+/// `gob trace show FILE`: [`show`] of the trace in `path`.
+pub fn show_file(path: &Path, json: bool) -> Result<String, OpenError> {
+    Ok(show(&open(path)?, json))
+}
+
+/// `gob trace diff A B`: [`show_diff`] of the two traces, and whether they
+/// are equivalent.
+pub fn diff_files(a: &Path, b: &Path, json: bool) -> Result<(String, bool), OpenError> {
+    let (ta, tb) = (open(a)?, open(b)?);
+    let d = gob_replay::diff_traces(&ta, &tb);
+    Ok((show_diff(&d, json), d.is_empty()))
+}
+
 /// `gob trace show`: the header, then one line per action (id, kind, package,
 /// wall time, cached or sandbox mode, status, deps), then totals. With `json`,
 /// one JSON object for the header and one per action, a line each.
-pub fn show(t: &gob_replay::Trace, json: bool) -> String {
+pub fn show(t: &Trace, json: bool) -> String {
     use std::fmt::Write;
     let h = &t.header;
     let id = gob_replay::schema::action_id;
@@ -139,7 +175,7 @@ pub fn show(t: &gob_replay::Trace, json: bool) -> String {
 /// `gob trace diff`: the replay crate's report, or with `json` one object per
 /// differing action (`Action`, `ImportPath`, `Kind`, `RootCause`, `Cause`,
 /// `Outputs`) after one for the header differences.
-pub fn show_diff(d: &gob_replay::TraceDiff, json: bool) -> String {
+pub fn show_diff(d: &TraceDiff, json: bool) -> String {
     if !json {
         let text = d.to_string();
         return if d.is_empty() {
