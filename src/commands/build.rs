@@ -1,11 +1,16 @@
 //! `gob build`: load, plan, execute, and put the binaries where `go build` would.
 
+use std::collections::BTreeSet;
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
 
-use crate::cache::Cache;
+use crate::cache::{Cache, Digest, DigestCache};
+use crate::exec::record::{self, TraceRecorder};
 use crate::exec::{self, BuildReport, ExecOptions};
 use crate::load::{LoadConfig, PackageGraph, PkgId};
+use crate::memo::MemoOutput;
 use crate::plan::{self, ActionGraph, InputSource, PlanOptions};
 
 /// Options of `gob build` beyond loading.
@@ -380,7 +385,8 @@ pub fn done_event(passed: bool, outcome: Option<&BuildOutcome>) -> serde_json::V
     })
 }
 
-/// Runs `gob build`.
+/// Runs `gob build`: the no-op memo, or load, select targets, plan, execute
+/// (recording the trace), install; then remember the build in the memo.
 pub fn build(
     cfg: &LoadConfig,
     patterns: &[String],
@@ -388,118 +394,26 @@ pub fn build(
     work_dir: &Path,
     opts: &BuildOptions,
 ) -> Result<BuildOutcome, BuildError> {
-    let t0 = std::time::Instant::now();
-    let mut phases: Vec<(&str, std::time::Duration)> = Vec::new();
-    let lap = |name: &'static str, phases: &mut Vec<(&str, std::time::Duration)>| {
-        let before: std::time::Duration = phases.iter().map(|(_, d)| *d).sum();
-        phases.push((name, t0.elapsed() - before));
-    };
-    // The no-op memo: the same configuration, and every stamp it depends on unchanged.
-    let wall_start = std::time::SystemTime::now();
-    // An explicit trace needs every action's record: no memo.
-    let explicit_trace = matches!(opts.trace, TraceChoice::File { .. });
+    let mut timing = Timing::start();
+    let wall_start = SystemTime::now();
     // A tar is assembled from the link outputs, which a memo hit does not have.
     let tar_output = opts
         .output
         .as_deref()
         .is_some_and(crate::dist::is_tar_output);
-    let memo_key = (!opts.force
-        && !opts.dry_run
-        && !explicit_trace
-        && !tar_output
-        && opts.debug_actiongraph.is_none())
-    .then(|| {
-        crate::cache::Digest::of_bytes(
-            format!(
-                "gob {}\n{patterns:?}\n{cfg:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
-                env!("CARGO_PKG_VERSION"),
-                opts.plan,
-                opts.output,
-                opts.sandbox,
-                opts.toolexec,
-                opts.conditions
-            )
-            .as_bytes(),
-        )
-    });
-    if let Some((m, restamped)) = memo_key
-        .as_ref()
-        .and_then(|k| crate::memo::lookup(cache, k))
-    {
-        // A file matched by its content only: record the fresh stamps so the
-        // next lookup is stats alone (best effort; racy stamps are not recorded).
-        if restamped {
-            if let Some(k) = &memo_key {
-                let paths = m.deps.iter().map(|(p, _, _)| p.clone()).collect();
-                let _ = crate::memo::save(
-                    cache,
-                    k,
-                    &paths,
-                    &cfg.toolchain.goroot,
-                    m.outputs.clone(),
-                    m.actions,
-                    wall_start,
-                );
-            }
+    let memo_key = memo_key(cfg, patterns, opts, tar_output);
+    if let Some(k) = &memo_key {
+        if let Some(outcome) = restore_memo(cfg, cache, k, wall_start)? {
+            timing.lap("memo hit");
+            timing.print(opts.debug_timing);
+            return Ok(outcome);
         }
-        let digests = crate::cache::DigestCache::load(cache)
-            .map_err(|e| exec::ExecError::Internal(e.to_string()))?;
-        let mut written = Vec::new();
-        for o in &m.outputs {
-            let current = o.dest.is_file() && digests.digest(&o.dest).is_ok_and(|d| d == o.digest);
-            if !current {
-                if let Some(d) = o.dest.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(d).map_err(|source| BuildError::Write {
-                        path: d.to_path_buf(),
-                        source,
-                    })?;
-                }
-                cache
-                    .materialize_blob(&o.digest, o.size, true, &o.dest)
-                    .map_err(|e| BuildError::Write {
-                        path: o.dest.clone(),
-                        source: std::io::Error::other(e),
-                    })?;
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(
-                    &o.dest,
-                    std::fs::Permissions::from_mode(0o777 & !user_umask()),
-                )
-                .map_err(|source| BuildError::Write {
-                    path: o.dest.clone(),
-                    source,
-                })?;
-            }
-            written.push((String::new(), o.dest.clone()));
-        }
-        let _ = digests.save();
-        lap("memo hit", &mut phases);
-        if opts.debug_timing {
-            for (name, d) in &phases {
-                eprintln!("gob: {name:<18} {:8.1} ms", d.as_secs_f64() * 1000.0);
-            }
-        }
-        return Ok(BuildOutcome {
-            graph: None,
-            plan: None,
-            report: None,
-            written,
-            memo_hit: Some(m.actions),
-        });
     }
     let graph = crate::load::load(cfg, patterns)?;
-    lap("load", &mut phases);
-    // Load errors first, as go build reports them before looking at -o.
-    plan::check_load_errors(&graph, &graph.roots)?;
-    let targets = select_targets(
-        cfg,
-        &graph,
-        opts.output.as_deref(),
-        tar_output,
-        opts.output_all,
-    )?;
+    timing.lap("load");
+    let targets = targets(cfg, &graph, opts, tar_output)?;
     let ag = plan::plan(cfg, &graph, &targets.roots, &opts.plan)?;
-    lap("plan", &mut phases);
+    timing.lap("plan");
     if let Some(p) = &opts.debug_actiongraph {
         write_actiongraph(&ag, p)?;
     }
@@ -514,7 +428,205 @@ pub fn build(
             memo_hit: None,
         });
     }
-    let eopts = ExecOptions {
+    let eopts = exec_options(cfg, work_dir, opts)?;
+    let digests = DigestCache::load(cache).map_err(|e| exec::ExecError::Internal(e.to_string()))?;
+    timing.lap("stat cache load");
+    let mut recorder = open_trace(cfg, cache, &ag, &digests, patterns, opts)?;
+    let report = exec::execute(
+        &ag,
+        cache,
+        &digests,
+        &eopts,
+        recorder.as_mut().map(|r| r as &mut dyn exec::Recorder),
+    );
+    timing.lap("execute");
+    finish_trace(recorder, report.is_ok(), opts)?;
+    let report = report.inspect_err(|_| save_caches(cache, &digests))?;
+    if let (true, Some(tar)) = (tar_output, &opts.output) {
+        return write_tar_output(cfg, cache, &digests, graph, ag, report, tar);
+    }
+    let (written, installed) = install_targets(&graph, &ag, &report, &targets, &digests)?;
+    timing.lap("install");
+    save_caches(cache, &digests);
+    timing.lap("stat caches save");
+    timing.print(opts.debug_timing);
+    if let (Some(k), Some(installed)) = (memo_key, installed) {
+        let run = MemoRun {
+            key: k,
+            actions: report.results.len(),
+            wall_start,
+        };
+        save_memo(cfg, cache, &graph, opts, &written, installed, run);
+    }
+    Ok(BuildOutcome {
+        graph: Some(graph),
+        plan: Some(ag),
+        report: Some(report),
+        written,
+        memo_hit: None,
+    })
+}
+
+/// `--debug-timing`: how long each phase of a build took.
+struct Timing {
+    /// When the build started.
+    t0: Instant,
+    /// Each finished phase and its duration, in order.
+    phases: Vec<(&'static str, Duration)>,
+}
+
+impl Timing {
+    fn start() -> Timing {
+        Timing {
+            t0: Instant::now(),
+            phases: Vec::new(),
+        }
+    }
+
+    /// Ends the phase `name`: the time since the previous phase ended.
+    fn lap(&mut self, name: &'static str) {
+        let before: Duration = self.phases.iter().map(|(_, d)| *d).sum();
+        self.phases.push((name, self.t0.elapsed() - before));
+    }
+
+    /// Prints the phases on stderr when `on` (`--debug-timing`).
+    fn print(&self, on: bool) {
+        if on {
+            for (name, d) in &self.phases {
+                eprintln!("gob: {name:<18} {:8.1} ms", d.as_secs_f64() * 1000.0);
+            }
+        }
+    }
+}
+
+impl TraceChoice {
+    /// `--trace FILE`: every action's record is wanted, so no memo, and a
+    /// trace that cannot be written fails the build.
+    fn is_explicit(&self) -> bool {
+        matches!(self, TraceChoice::File { .. })
+    }
+}
+
+/// Memo check, part 1: the no-op memo's key (the same configuration, flags
+/// and patterns), or None when this build must really run (`-a`, `-n`,
+/// `--trace FILE`, a tar output, `--debug-actiongraph`).
+fn memo_key(
+    cfg: &LoadConfig,
+    patterns: &[String],
+    opts: &BuildOptions,
+    tar_output: bool,
+) -> Option<Digest> {
+    let usable = !opts.force
+        && !opts.dry_run
+        && !opts.trace.is_explicit()
+        && !tar_output
+        && opts.debug_actiongraph.is_none();
+    usable.then(|| {
+        Digest::of_bytes(
+            format!(
+                "gob {}\n{patterns:?}\n{cfg:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+                env!("CARGO_PKG_VERSION"),
+                opts.plan,
+                opts.output,
+                opts.sandbox,
+                opts.toolexec,
+                opts.conditions
+            )
+            .as_bytes(),
+        )
+    })
+}
+
+/// Memo check, part 2: when every stamp the memo recorded under `key` is
+/// unchanged, puts back the outputs that are not current and answers the
+/// whole build; None on a miss.
+fn restore_memo(
+    cfg: &LoadConfig,
+    cache: &Cache,
+    key: &Digest,
+    wall_start: SystemTime,
+) -> Result<Option<BuildOutcome>, BuildError> {
+    let Some((m, restamped)) = crate::memo::lookup(cache, key) else {
+        return Ok(None);
+    };
+    // A file matched by its content only: record the fresh stamps so the
+    // next lookup is stats alone (best effort; racy stamps are not recorded).
+    if restamped {
+        let paths = m.deps.iter().map(|(p, _, _)| p.clone()).collect();
+        let _ = crate::memo::save(
+            cache,
+            key,
+            &paths,
+            &cfg.toolchain.goroot,
+            m.outputs.clone(),
+            m.actions,
+            wall_start,
+        );
+    }
+    let digests = DigestCache::load(cache).map_err(|e| exec::ExecError::Internal(e.to_string()))?;
+    let mut written = Vec::new();
+    for o in &m.outputs {
+        let current = o.dest.is_file() && digests.digest(&o.dest).is_ok_and(|d| d == o.digest);
+        if !current {
+            if let Some(d) = o.dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(d).map_err(|source| BuildError::Write {
+                    path: d.to_path_buf(),
+                    source,
+                })?;
+            }
+            cache
+                .materialize_blob(&o.digest, o.size, true, &o.dest)
+                .map_err(|e| BuildError::Write {
+                    path: o.dest.clone(),
+                    source: std::io::Error::other(e),
+                })?;
+            std::fs::set_permissions(
+                &o.dest,
+                std::fs::Permissions::from_mode(0o777 & !user_umask()),
+            )
+            .map_err(|source| BuildError::Write {
+                path: o.dest.clone(),
+                source,
+            })?;
+        }
+        written.push((String::new(), o.dest.clone()));
+    }
+    let _ = digests.save();
+    Ok(Some(BuildOutcome {
+        graph: None,
+        plan: None,
+        report: None,
+        written,
+        memo_hit: Some(m.actions),
+    }))
+}
+
+/// Select targets: load errors first, as go build reports them before
+/// looking at `-o`, then [`select_targets`].
+fn targets(
+    cfg: &LoadConfig,
+    graph: &PackageGraph,
+    opts: &BuildOptions,
+    tar_output: bool,
+) -> Result<Targets, BuildError> {
+    plan::check_load_errors(graph, &graph.roots)?;
+    select_targets(
+        cfg,
+        graph,
+        opts.output.as_deref(),
+        tar_output,
+        opts.output_all,
+    )
+}
+
+/// Execute, setup: the executor's options, with the sandbox opened under the
+/// conditions asked for.
+fn exec_options(
+    cfg: &LoadConfig,
+    work_dir: &Path,
+    opts: &BuildOptions,
+) -> Result<ExecOptions, BuildError> {
+    Ok(ExecOptions {
         jobs: opts.jobs.max(1),
         print_commands: opts.print_commands,
         verbose: opts.verbose,
@@ -538,114 +650,131 @@ pub fn build(
         noise_env: opts.conditions.env.clone(),
         reverse_order: opts.conditions.reverse_order,
         json: opts.json,
-    };
-    let digests = crate::cache::DigestCache::load(cache)
-        .map_err(|e| exec::ExecError::Internal(e.to_string()))?;
-    lap("stat cache load", &mut phases);
-    let (trace_path, blobs) = match &opts.trace {
-        TraceChoice::File { path, blobs } => (Some(path.clone()), *blobs),
+    })
+}
+
+/// Trace recording, start: the trace `opts.trace` asks for, its header
+/// written. Only a `--trace FILE` that cannot be created fails the build; an
+/// automatic trace is given up with a warning.
+fn open_trace(
+    cfg: &LoadConfig,
+    cache: &Cache,
+    ag: &ActionGraph,
+    digests: &DigestCache,
+    patterns: &[String],
+    opts: &BuildOptions,
+) -> Result<Option<TraceRecorder>, BuildError> {
+    let (path, blobs) = match &opts.trace {
+        TraceChoice::File { path, blobs } => (path.clone(), *blobs),
         TraceChoice::Automatic => (
-            Some(crate::exec::record::next_default_path(
-                &crate::exec::record::default_dir(cache.dir()),
-            )),
+            record::next_default_path(&record::default_dir(cache.dir())),
             false,
         ),
-        TraceChoice::Off => (None, false),
+        TraceChoice::Off => return Ok(None),
     };
-    let mut recorder = match &trace_path {
-        None => None,
-        Some(p) => {
-            let h = crate::exec::record::header(cfg, &ag, &digests, patterns, blobs);
-            match crate::exec::record::TraceRecorder::create(p, &h) {
-                Ok(r) => Some(r),
-                Err(e) if explicit_trace => return Err(BuildError::Trace(e)),
-                Err(e) => {
-                    eprintln!("gob: warning: not recording a trace: {e}");
-                    None
-                }
-            }
-        }
-    };
-    let report = exec::execute(
-        &ag,
-        cache,
-        &digests,
-        &eopts,
-        recorder.as_mut().map(|r| r as &mut dyn exec::Recorder),
-    );
-    lap("execute", &mut phases);
-    let mut trace_written = None;
-    if let Some(r) = recorder {
-        match r.finish(report.is_ok()) {
-            Ok(p) => trace_written = Some(p),
-            Err(e) if explicit_trace => return Err(BuildError::Trace(e)),
-            Err(e) => eprintln!("gob: warning: trace: {e}"),
-        }
-    }
-    if opts.verbose {
-        if let Some(p) = &trace_written {
-            eprintln!("gob: trace written to {}", p.display());
-        }
-    }
-    // The stat caches are worth keeping even when the build failed.
-    let save_caches = || {
-        let _ = digests.save();
-        let _ = cache.save_verified();
-    };
-    let report = match report {
-        Ok(r) => r,
+    let h = record::header(cfg, ag, digests, patterns, blobs);
+    match TraceRecorder::create(&path, &h) {
+        Ok(r) => Ok(Some(r)),
+        Err(e) if opts.trace.is_explicit() => Err(BuildError::Trace(e)),
         Err(e) => {
-            save_caches();
-            return Err(e.into());
+            eprintln!("gob: warning: not recording a trace: {e}");
+            Ok(None)
         }
-    };
+    }
+}
 
-    // Install what select_targets chose, or the tar of every executable.
-    let mut written = Vec::new();
-    // What the memo restores on a hit (executables only: it installs with 0777).
-    let mut installed = Vec::new();
-    let mut all_executables = true;
+/// Trace recording, end: the end record (whether the build succeeded); with
+/// `-v`, where the trace went. As at the start, only `--trace FILE` is fatal.
+fn finish_trace(
+    recorder: Option<TraceRecorder>,
+    success: bool,
+    opts: &BuildOptions,
+) -> Result<(), BuildError> {
+    let Some(r) = recorder else {
+        return Ok(());
+    };
+    match r.finish(success) {
+        Ok(p) if opts.verbose => eprintln!("gob: trace written to {}", p.display()),
+        Ok(_) => {}
+        Err(e) if opts.trace.is_explicit() => return Err(BuildError::Trace(e)),
+        Err(e) => eprintln!("gob: warning: trace: {e}"),
+    }
+    Ok(())
+}
+
+/// Saves the stat caches, worth keeping even when the build failed.
+fn save_caches(cache: &Cache, digests: &DigestCache) {
+    let _ = digests.save();
+    let _ = cache.save_verified();
+}
+
+/// Install, `-o x.tar`: every executable built, in a deterministic tar.
+fn write_tar_output(
+    cfg: &LoadConfig,
+    cache: &Cache,
+    digests: &DigestCache,
+    graph: PackageGraph,
+    ag: ActionGraph,
+    report: BuildReport,
+    tar: &Path,
+) -> Result<BuildOutcome, BuildError> {
     let goos = &cfg.target.goos;
-    if let (true, Some(tar)) = (tar_output, &opts.output) {
-        let entries: Vec<crate::dist::Entry> = ag
-            .links
-            .iter()
-            .filter_map(|(pkg, link)| {
-                let o = report.results[link.0 as usize].output("a.out")?;
-                Some(crate::dist::Entry {
-                    name: exec_name(&graph.pkg(*pkg).import_path, goos),
-                    mode: 0o755,
-                    content: crate::dist::Content::File(o.path.clone()),
-                })
+    let entries: Vec<crate::dist::Entry> = ag
+        .links
+        .iter()
+        .filter_map(|(pkg, link)| {
+            let o = report.results[link.0 as usize].output("a.out")?;
+            Some(crate::dist::Entry {
+                name: exec_name(&graph.pkg(*pkg).import_path, goos),
+                mode: 0o755,
+                content: crate::dist::Content::File(o.path.clone()),
             })
-            .collect();
-        if entries.is_empty() {
-            save_caches();
-            return Err(BuildError::Write {
-                path: tar.clone(),
-                source: std::io::Error::other("no main package to put in it"),
-            });
-        }
-        if let Some(d) = tar.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(d).map_err(|source| BuildError::Write {
-                path: d.to_path_buf(),
-                source,
-            })?;
-        }
-        crate::dist::write_tar(tar, entries).map_err(|source| BuildError::Write {
-            path: tar.clone(),
-            source,
-        })?;
-        written.push((String::new(), tar.clone()));
-        save_caches();
-        return Ok(BuildOutcome {
-            graph: Some(graph),
-            plan: Some(ag),
-            report: Some(report),
-            written,
-            memo_hit: None,
+        })
+        .collect();
+    if entries.is_empty() {
+        save_caches(cache, digests);
+        return Err(BuildError::Write {
+            path: tar.to_path_buf(),
+            source: std::io::Error::other("no main package to put in it"),
         });
     }
+    if let Some(d) = tar.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(d).map_err(|source| BuildError::Write {
+            path: d.to_path_buf(),
+            source,
+        })?;
+    }
+    crate::dist::write_tar(tar, entries).map_err(|source| BuildError::Write {
+        path: tar.to_path_buf(),
+        source,
+    })?;
+    save_caches(cache, digests);
+    Ok(BuildOutcome {
+        graph: Some(graph),
+        plan: Some(ag),
+        report: Some(report),
+        written: vec![(String::new(), tar.to_path_buf())],
+        memo_hit: None,
+    })
+}
+
+/// What [`install_targets`] wrote, (package, path), and what the memo may
+/// restore on a hit: the executables, or None when an archive was installed
+/// (the memo installs with 0777).
+type Installed = (Vec<(String, PathBuf)>, Option<Vec<MemoOutput>>);
+
+/// Install: each target's executable or archive where [`select_targets`]
+/// put it; like go build, an up-to-date file (same content digest) is left alone.
+fn install_targets(
+    graph: &PackageGraph,
+    ag: &ActionGraph,
+    report: &BuildReport,
+    targets: &Targets,
+    digests: &DigestCache,
+) -> Result<Installed, BuildError> {
+    let mut written = Vec::new();
+    let mut installed = Vec::new();
+    let mut all_executables = true;
     for (pkg, dest) in &targets.dests {
         // A main package's executable, or the archive of a non-main one.
         let (action, name, exec) = match ag.links.iter().find(|(id, _)| id == pkg) {
@@ -658,61 +787,68 @@ pub fn build(
         let Some(o) = report.results[action.0 as usize].output(name) else {
             continue;
         };
-        // Like go build, leave an up-to-date file alone (checked by content digest).
         let current = dest.is_file() && digests.digest(dest).is_ok_and(|d| d == o.digest);
         if !current {
             install(&o.path, dest, exec)?;
         }
         written.push((graph.pkg(*pkg).import_path.clone(), dest.clone()));
-        installed.push(crate::memo::MemoOutput {
+        installed.push(MemoOutput {
             dest: dest.clone(),
             digest: o.digest,
             size: o.size,
         });
         all_executables &= exec;
     }
-    lap("install", &mut phases);
-    save_caches();
-    lap("stat caches save", &mut phases);
-    if opts.debug_timing {
-        for (name, d) in &phases {
-            eprintln!("gob: {name:<18} {:8.1} ms", d.as_secs_f64() * 1000.0);
+    Ok((written, all_executables.then_some(installed)))
+}
+
+/// The facts of a finished build the memo records beside its stamps.
+struct MemoRun {
+    /// The memo key ([`memo_key`]).
+    key: Digest,
+    /// How many actions the build had.
+    actions: usize,
+    /// When the build started: stamps newer than this are racy.
+    wall_start: SystemTime,
+}
+
+/// Memo, save: remembers the build by the stamps of everything it depended
+/// on (with a changed `-toolexec` program rebuilding), so that the same build
+/// next time is answered without loading. Best effort: with `--debug-timing`,
+/// says why not.
+fn save_memo(
+    cfg: &LoadConfig,
+    cache: &Cache,
+    graph: &PackageGraph,
+    opts: &BuildOptions,
+    written: &[(String, PathBuf)],
+    outputs: Vec<MemoOutput>,
+    run: MemoRun,
+) {
+    let paths: BTreeSet<PathBuf> = crate::memo::dependency_paths(
+        graph,
+        &cfg.modules.cwd,
+        &cfg.toolchain.goroot,
+        &cfg.toolchain.tool_dir(),
+    )
+    .into_iter()
+    // A changed -toolexec program must rebuild (it is keyed by content).
+    .chain(opts.toolexec.clone())
+    .filter(|p| !written.iter().any(|(_, w)| w == p))
+    .collect();
+    if let Err(why) = crate::memo::save(
+        cache,
+        &run.key,
+        &paths,
+        &cfg.toolchain.goroot,
+        outputs,
+        run.actions,
+        run.wall_start,
+    ) {
+        if opts.debug_timing {
+            eprintln!("gob: no-op memo not recorded: {why}");
         }
     }
-    if let Some(k) = memo_key.filter(|_| all_executables) {
-        let paths: std::collections::BTreeSet<PathBuf> = crate::memo::dependency_paths(
-            &graph,
-            &cfg.modules.cwd,
-            &cfg.toolchain.goroot,
-            &cfg.toolchain.tool_dir(),
-        )
-        .into_iter()
-        // A changed -toolexec program must rebuild (it is keyed by content).
-        .chain(opts.toolexec.clone())
-        .filter(|p| !written.iter().any(|(_, w)| w == p))
-        .collect();
-        let outputs = installed;
-        if let Err(why) = crate::memo::save(
-            cache,
-            &k,
-            &paths,
-            &cfg.toolchain.goroot,
-            outputs,
-            report.results.len(),
-            wall_start,
-        ) {
-            if opts.debug_timing {
-                eprintln!("gob: no-op memo not recorded: {why}");
-            }
-        }
-    }
-    Ok(BuildOutcome {
-        graph: Some(graph),
-        plan: Some(ag),
-        report: Some(report),
-        written,
-        memo_hit: None,
-    })
 }
 
 /// Creates a new directory `base/PREFIX-PID-NANOS-N` (never an existing one).
@@ -757,7 +893,6 @@ fn user_umask() -> u32 {
 /// Copies a built file into place atomically: an executable gets 0777 less the
 /// umask, an archive 0666 less the umask (as go build installs them).
 fn install(src: &Path, dest: &Path, exec: bool) -> Result<(), BuildError> {
-    use std::os::unix::fs::PermissionsExt;
     let werr = |source| BuildError::Write {
         path: dest.to_path_buf(),
         source,
