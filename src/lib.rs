@@ -1,7 +1,8 @@
 //! gob: a hermetic, sandboxed builder for Go code.
 //!
-//! See ARCHITECTURE.md for the codemap. The binary (`main.rs`) is a thin CLI over
-//! these modules; the sandbox and the trace format live in their own crates.
+//! See ARCHITECTURE.md for the codemap. The binary (`main.rs`) is a thin CLI
+//! dispatching to [`commands`], which drive the engine (`load`, `plan`, `exec`,
+//! `cache`, `memo`); the sandbox and the trace format live in their own crates.
 
 pub mod cache;
 pub mod commands;
