@@ -13,7 +13,6 @@ pub mod exec;
 pub mod load;
 pub mod memo;
 pub mod plan;
-pub mod replay;
 pub mod toolchain;
 
 #[cfg(test)]

@@ -437,7 +437,7 @@ fn replay_verdict(a: ReplayArgs, env: &Env) -> anyhow::Result<ExitCode> {
     if a.jobs == Some(0) {
         anyhow::bail!("-p must be a positive integer: 0");
     }
-    let opts = gob::replay::ReplayOptions {
+    let opts = gob::commands::replay::ReplayOptions {
         trace: a.trace.clone(),
         toolchain,
         src,
@@ -467,17 +467,17 @@ fn replay_verdict(a: ReplayArgs, env: &Env) -> anyhow::Result<ExitCode> {
         let Some(out) = &a.output else {
             anyhow::bail!("--export {id} needs -o FILE.tar");
         };
-        let n = gob::replay::export(&opts, id, out)?;
+        let n = gob::commands::replay::export(&opts, id, out)?;
         eprintln!("gob replay: wrote {n} files of {id} to {}", out.display());
         return Ok(ExitCode::SUCCESS);
     }
-    let report = gob::replay::replay(&opts)?;
+    let report = gob::commands::replay::replay(&opts)?;
     if a.json {
-        for e in gob::replay::events(&report) {
+        for e in gob::commands::replay::events(&report) {
             gob::events::emit(&e);
         }
     } else {
-        print!("{}", gob::replay::render(&report));
+        print!("{}", gob::commands::replay::render(&report));
     }
     Ok(if report.ok() {
         ExitCode::SUCCESS
@@ -838,7 +838,7 @@ mod tests {
     fn error_text_names_each_cause_once() {
         let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
         // A cause spelled out by the message is not repeated...
-        let e = anyhow::Error::new(gob::replay::ReplayError::Io {
+        let e = anyhow::Error::new(gob::commands::replay::ReplayError::Io {
             path: "/t/x".into(),
             source: io(),
         });

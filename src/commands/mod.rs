@@ -13,6 +13,8 @@ pub mod clean;
 pub mod env;
 /// `gob list`: packages as `go list` prints them (its `-json` schema).
 pub mod list;
+/// `gob replay`: a trace's actions re-run through the runner, outputs proved bit for bit.
+pub mod replay;
 /// `gob trace show` and `gob trace diff`: a recorded trace as text or JSON.
 pub mod trace;
 /// `gob version`: gob's version and the toolchain it would use.

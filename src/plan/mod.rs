@@ -9,7 +9,7 @@
 //! cache key is computed from the same host-independent form. Planning does no
 //! I/O: file contents are read by the executor.
 
-pub mod commands;
+pub mod cmdline;
 pub mod flags;
 
 use std::collections::HashMap;
@@ -335,7 +335,7 @@ pub enum PlanError {
     },
 }
 
-pub use commands::{check_load_errors, plan};
+pub use cmdline::{check_load_errors, plan};
 
 impl fmt::Display for ActionGraph {
     /// The plan as `gob build -n` prints it: one command per action, in order.
