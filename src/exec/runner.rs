@@ -6,8 +6,9 @@
 //! outputs in it, the limits. [`Runner::run`] then owns every step that
 //! touches the host on the action's behalf:
 //! 1. staging: a fresh own directory; producers' outputs and generated files
-//!    copied into place (each appearing whole, by rename; copies of the
-//!    declared length), source files bound where they are;
+//!    copied into place (each appearing whole, by a rename that never replaces
+//!    one already placed; copies of the declared length), source files bound
+//!    where they are;
 //! 2. the sandbox policy: exactly the declared inputs read-only, the own
 //!    directory writable, the declared environment;
 //! 3. running: a tool in the sandbox; gob's own `pack r` on a thread with the
@@ -417,8 +418,9 @@ fn stage(s: &Spawn) -> Result<(), String> {
 /// Places a copy of `src` at `dest`, renamed into place so it appears
 /// complete, after checking its length (`digest` names it in the error). Never a hard link (a tool
 /// writing to it would write the source) and never written through an
-/// existing path; several workers may stage the same file at once, each
-/// rename installing a complete copy.
+/// existing path. Several workers may stage the same file at once: the first
+/// rename wins and the others drop their copies ([`rename_noreplace`]), so a
+/// placed input is never replaced.
 fn copy_into_place(src: &Path, dest: &Path, digest: Digest, size: u64) -> std::io::Result<()> {
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     if let Some(d) = dest.parent() {
@@ -442,12 +444,54 @@ fn copy_into_place(src: &Path, dest: &Path, digest: Digest, size: u64) -> std::i
                 "holds {n} bytes, not the {size} bytes ({digest}) declared"
             )));
         }
-        std::fs::rename(&tmp, dest)
+        rename_noreplace(&tmp, dest)
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
+    // Placed, or another worker's equal copy was there first: ours goes.
+    let _ = std::fs::remove_file(&tmp);
     result
+}
+
+/// Moves `tmp` to `dest` unless something is at `dest` already (then `tmp`
+/// stays and the existing file, a complete copy of the same bytes, is kept).
+///
+/// Never replacing is what keeps a staged input usable by the actions that
+/// were given it: Landlock (`--sandbox=landlock`) grants a file by the inode
+/// its path named when the ruleset was built, and a bind mount holds the
+/// inode too. Replacing the file by a second worker's rename (each worker
+/// checks `dest` and copies when it is missing: two can both see it missing)
+/// left a running compiler's rule on an inode no path reached any more, and
+/// its open of the new file failed with `permission denied` ("could not
+/// import runtime (open …/b081/_pkg_.a: permission denied)").
+/// `renameat2(RENAME_NOREPLACE)`; where a file system refuses the flag, a
+/// hard link of our own private copy, which fails the same way when `dest`
+/// exists.
+fn rename_noreplace(tmp: &Path, dest: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::other(format!("{}: NUL in path", p.display())))
+    };
+    let (from, to) = (c(tmp)?, c(dest)?);
+    // SAFETY: both are NUL-terminated paths that outlive the call.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    let err = (rc != 0).then(std::io::Error::last_os_error);
+    let err = match err {
+        Some(e) if e.raw_os_error() == Some(libc::EINVAL) => std::fs::hard_link(tmp, dest).err(),
+        other => other,
+    };
+    match err {
+        None => Ok(()),
+        Some(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Some(e) => Err(e),
+    }
 }
 
 /// Step 2: the sandbox policy of a tool run: exactly the declared inputs
@@ -779,6 +823,58 @@ mod tests {
             match cache.get(&key).unwrap() {
                 Lookup::Hit(e) => assert_eq!(e.outputs[0].size, content.len() as u64),
                 Lookup::Miss(m) => panic!("round {round}: the cache blob was damaged: {m}"),
+            }
+        }
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// Regression (issue 13, item 18): a worker that found an input missing
+    /// renamed its copy over the one another worker had placed meanwhile. A
+    /// compiler already confined by Landlock to the first file's inode then
+    /// failed: "could not import runtime (open …/b081/_pkg_.a: permission
+    /// denied)". A placed input is never replaced.
+    #[test]
+    fn a_staged_input_is_never_replaced_under_a_confined_action() {
+        use std::os::unix::fs::MetadataExt;
+        let root = scratch("stage-keep");
+        std::fs::write(root.join("blob"), b"export data").unwrap();
+        let dest = root.join("work/b081/_pkg_.a");
+        // What a second stager does when it saw `dest` missing.
+        let place = || copy_into_place(&root.join("blob"), &dest, digest(b"export data"), 11);
+        place().unwrap();
+        let ino = std::fs::metadata(&dest).unwrap().ino();
+        place().unwrap();
+        assert_eq!(
+            std::fs::metadata(&dest).unwrap().ino(),
+            ino,
+            "the input was replaced"
+        );
+        assert_eq!(
+            std::fs::read_dir(dest.parent().unwrap()).unwrap().count(),
+            1
+        );
+        // The consequence, under Landlock: an action confined to `dest` before
+        // another stager runs still reads it afterwards.
+        match gob_sandbox::Sandbox::new(gob_sandbox::Mode::Landlock) {
+            Err(e) => eprintln!("note: no Landlock here ({e}); the inode check above stands"),
+            Ok(sb) => {
+                let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+                let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+                std::thread::scope(|s| {
+                    let confined = s.spawn(|| {
+                        let d = dest.clone();
+                        sb.run_in_thread(std::slice::from_ref(&dest), &[], move || {
+                            ready_tx.send(()).unwrap();
+                            go_rx.recv().unwrap();
+                            std::fs::read(&d).map_err(|e| e.to_string())
+                        })
+                    });
+                    ready_rx.recv().unwrap();
+                    place().unwrap();
+                    go_tx.send(()).unwrap();
+                    let (read, _) = confined.join().unwrap().unwrap();
+                    assert_eq!(read, Ok(b"export data".to_vec()));
+                });
             }
         }
         let _ = std::fs::remove_dir_all(&root);
