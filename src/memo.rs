@@ -5,32 +5,30 @@
 //! could change the load, the plan or an action's inputs. A path that is a
 //! symlink is stamped twice: the link itself and what it resolves to, since
 //! the loader and the tools read through links (a package directory that is a
-//! symlink, a symlinked .go file). The paths are what the loader read:
+//! symlink, a symlinked .go file). The paths are, by construction:
 //!
-//! - each main module's tree, walked whole except `.`-directories (`.git`):
-//!   patterns such as `./...` may match a package added anywhere in it;
-//! - the directory and every file of each package built from a local module
-//!   (main modules and local replacements; not their whole trees), the files
-//!   its assembly includes, the whole subtree of a package with `//go:embed`
-//!   patterns, and each local module's go.mod;
-//! - every path import resolution looked at in local module trees, present or
-//!   absent (a candidate package directory, a go.mod in the way, a
-//!   replacement's root: `PackageGraph::probes`), so a directory or go.mod
-//!   created later that would change a resolution is seen;
-//! - go.mod, go.work, go.sum and go.work.sum in the working directory and in
-//!   each ancestor, present or absent (module and workspace discovery);
-//! - the directory and every file of each standard-library package built, and
-//!   every embedded file (and its directory) of any package;
-//! - the root directory of each module-cache module used;
+//! - every path the load read, listed or looked at, present or absent, as it
+//!   spelled it (`PackageGraph::reads`: the loader reaches the file system
+//!   only through `load::files::Files`, which records each path before
+//!   touching it): go.mod/go.work discovery, the go.work `GOWORK` names
+//!   wherever it is, each go.mod, go.sum and vendor/modules.txt, every
+//!   directory a pattern walked (also below a symlinked directory), every
+//!   package directory and the files whose headers it read, import
+//!   resolution's probes, embed globs, the module cache's files;
+//! - every host file an action reads (the plan's declared inputs: sources,
+//!   `.syso` files, assembly headers, embedded files, profiles);
 //! - GOROOT's VERSION and the tool binaries.
 //!
 //! A directory's stamp changes when an entry is added, removed or renamed, so
-//! a file added to a package directory is seen without stamping absent names.
-//! Files outside GOROOT are also recorded with their content digest: one whose
-//! stamp changed but whose content did not (`touch`) still matches, and the
-//! memo is then recorded again with the fresh stamps.
+//! a file added to a directory the load listed is seen without stamping
+//! absent names. Files outside GOROOT and the module cache are also recorded
+//! with their content digest: one whose stamp changed but whose content did
+//! not (`touch`) still matches, and the memo is then recorded again with the
+//! fresh stamps.
 //! A later build with the same configuration (the key: gob's version, the
-//! arguments and the resolved configuration) whose recorded stamps all still
+//! arguments and the resolved configuration, which holds every variable the
+//! load and the plan use: GOOS, GOARCH, GO$GOARCH, GOEXPERIMENT, GOFLAGS'
+//! flags, GOWORK, GOMODCACHE…) whose recorded stamps all still
 //! match installs the remembered outputs and runs nothing. Assumed immutable
 //! beyond the above, as cmd/go's module index assumes for a release GOROOT and
 //! for the module cache: the rest of GOROOT and of module-cache modules. No memo
@@ -44,6 +42,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cache::{Cache, Digest};
 use crate::load::PackageGraph;
+use crate::plan::{ActionGraph, InputSource};
 
 /// The stat fields a stamp compares: device, inode, size, mtime, ctime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,121 +107,26 @@ pub struct Memo {
     pub actions: usize,
 }
 
-/// Records `dir` and everything below it; with `skip_dot`, not the
-/// directories whose names start with `.` (no pattern, import path or
-/// package directory reaches into them: `.git` changes all the time).
-/// Symlinks are recorded, not descended into.
-fn walk_tree(dir: &Path, skip_dot: bool, out: &mut BTreeSet<PathBuf>) {
-    out.insert(dir.to_path_buf());
-    let Ok(rd) = fs::read_dir(dir) else { return };
-    for e in rd.flatten() {
-        let p = e.path();
-        match e.file_type() {
-            Ok(t) if t.is_dir() => {
-                if !(skip_dot && e.file_name().to_string_lossy().starts_with('.')) {
-                    walk_tree(&p, skip_dot, out)
-                }
-            }
-            _ => {
-                out.insert(p);
-            }
-        }
-    }
-}
-
-/// Records a directory the loader read and each of its entries (the loader
-/// reads every source file's header; a file added or removed changes the
-/// directory's stamp).
-fn listed_dir(dir: &Path, out: &mut BTreeSet<PathBuf>) {
-    out.insert(dir.to_path_buf());
-    if let Ok(rd) = fs::read_dir(dir) {
-        for e in rd.flatten() {
-            out.insert(e.path());
-        }
-    }
-}
-
-/// The set of paths a build of `g` depends on (see the module doc).
+/// The set of paths a build depends on (see the module doc): what the load
+/// read (`g.reads`), every host file an action of `ag` reads, GOROOT's
+/// VERSION and the tools in `tool_dir`.
 pub fn dependency_paths(
     g: &PackageGraph,
-    cwd: &Path,
+    ag: &ActionGraph,
     goroot: &Path,
     tool_dir: &Path,
 ) -> BTreeSet<PathBuf> {
-    let mut set = BTreeSet::new();
-    // Module and workspace discovery looks for these files in the working
-    // directory and every ancestor: each path is recorded, present or absent.
-    // (Not the ancestors themselves: /tmp or $HOME change all the time.)
-    let mut d = Some(cwd);
-    while let Some(dir) = d {
-        for f in ["go.mod", "go.work", "go.sum", "go.work.sum"] {
-            set.insert(dir.join(f));
-        }
-        d = dir.parent();
-    }
+    let mut set = g.reads.clone();
     set.insert(goroot.join("VERSION"));
     for t in ["compile", "asm", "link", "preprofile"] {
         set.insert(tool_dir.join(t));
     }
-    // Where import resolution looked in local trees (present or absent).
-    set.extend(g.probes.iter().cloned());
-    let mut main_roots = BTreeSet::new();
-    for id in g.post_order(&g.roots) {
-        let p = g.pkg(id);
-        // Embedded files may sit in subdirectories the per-directory records miss.
-        for f in &p.embed_files {
-            let path = p.dir.join(f);
-            if let Some(parent) = path.parent() {
-                set.insert(parent.to_path_buf());
-            }
-            set.insert(path);
-        }
-        if p.standard {
-            listed_dir(&p.dir, &mut set);
-            continue;
-        }
-        let local = match &p.module {
-            Some(m) => {
-                let cached = !m.version.is_empty()
-                    && m.replace.as_ref().is_none_or(|r| !r.version.is_empty());
-                if m.main {
-                    main_roots.insert(m.dir.clone());
-                }
-                if cached && !m.main {
-                    set.insert(m.dir.clone());
-                    false
-                } else {
-                    set.insert(m.dir.join("go.mod"));
-                    true
-                }
-            }
-            None => {
-                main_roots.insert(p.dir.clone());
-                true
-            }
-        };
-        if local {
-            // What the loader read: the directory (through any symlink to
-            // it, which the stamps follow) and every file in it.
-            listed_dir(&p.dir, &mut set);
-            for f in &p.files.asm_include_files {
-                let path = p.dir.join(&f.path);
-                if let Some(parent) = path.parent() {
-                    set.insert(parent.to_path_buf());
-                }
-                set.insert(path);
-            }
-            // Embed patterns are matched by walking below the package: a file
-            // added anywhere there may be matched.
-            if !p.files.embed_patterns.is_empty() {
-                walk_tree(&p.dir, false, &mut set);
+    for a in &ag.actions {
+        for i in &a.inputs {
+            if let InputSource::Host(p) = &i.source {
+                set.insert(p.clone());
             }
         }
-    }
-    // Patterns such as `./...` walk the main modules: a package added anywhere
-    // in them may be matched.
-    for r in main_roots {
-        walk_tree(&r, true, &mut set);
     }
     set
 }
@@ -349,13 +253,13 @@ fn content_digest(p: &Path) -> Option<Digest> {
 }
 
 /// Records a memo unless a stamp is racy (see the module doc). Files outside
-/// `goroot` are recorded with their content digest as well. Best effort;
-/// returns why nothing was recorded.
+/// the `immutable` trees (GOROOT, the module cache) are recorded with their
+/// content digest as well. Best effort; returns why nothing was recorded.
 pub fn save(
     cache: &Cache,
     key: &Digest,
     paths: &BTreeSet<PathBuf>,
-    goroot: &Path,
+    immutable: &[&Path],
     outputs: Vec<MemoOutput>,
     actions: usize,
     started: std::time::SystemTime,
@@ -374,7 +278,8 @@ pub fn save(
                 return Err(format!("{} changed within the racy window", p.display()));
             }
         }
-        let digest = if !p.starts_with(goroot) && fs::metadata(p).is_ok_and(|m| m.is_file()) {
+        let hashed = !immutable.iter().any(|r| p.starts_with(r));
+        let digest = if hashed && fs::metadata(p).is_ok_and(|m| m.is_file()) {
             let d = content_digest(p);
             // Hashed between two equal stamps: the digest is that content's.
             if d.is_none() || stamp(p) != st {

@@ -82,6 +82,7 @@ fn module_with_dep(root: &Path, gosum: Option<&str>, cache_has_dep: bool) -> (Pa
 
 fn dep_hash(cache: &Path) -> String {
     gob::load::modhash::hash_dir(
+        &gob::load::files::Files::new(),
         &cache.join("example.com/dep@v1.0.0"),
         "example.com/dep@v1.0.0",
     )

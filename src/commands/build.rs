@@ -456,7 +456,7 @@ pub fn build(
             actions: report.results.len(),
             wall_start,
         };
-        save_memo(cfg, cache, &graph, opts, &written, installed, run);
+        save_memo(cfg, cache, (&graph, &ag), opts, &written, installed, run);
     }
     Ok(BuildOutcome {
         graph: Some(graph),
@@ -557,7 +557,7 @@ fn restore_memo(
             cache,
             key,
             &paths,
-            &cfg.toolchain.goroot,
+            &memo_immutable(cfg),
             m.outputs.clone(),
             m.actions,
             wall_start,
@@ -819,28 +819,24 @@ struct MemoRun {
 fn save_memo(
     cfg: &LoadConfig,
     cache: &Cache,
-    graph: &PackageGraph,
+    (graph, ag): (&PackageGraph, &plan::ActionGraph),
     opts: &BuildOptions,
     written: &[(String, PathBuf)],
     outputs: Vec<MemoOutput>,
     run: MemoRun,
 ) {
-    let paths: BTreeSet<PathBuf> = crate::memo::dependency_paths(
-        graph,
-        &cfg.modules.cwd,
-        &cfg.toolchain.goroot,
-        &cfg.toolchain.tool_dir(),
-    )
-    .into_iter()
-    // A changed -toolexec program must rebuild (it is keyed by content).
-    .chain(opts.toolexec.clone())
-    .filter(|p| !written.iter().any(|(_, w)| w == p))
-    .collect();
+    let paths: BTreeSet<PathBuf> =
+        crate::memo::dependency_paths(graph, ag, &cfg.toolchain.goroot, &cfg.toolchain.tool_dir())
+            .into_iter()
+            // A changed -toolexec program must rebuild (it is keyed by content).
+            .chain(opts.toolexec.clone())
+            .filter(|p| !written.iter().any(|(_, w)| w == p))
+            .collect();
     if let Err(why) = crate::memo::save(
         cache,
         &run.key,
         &paths,
-        &cfg.toolchain.goroot,
+        &memo_immutable(cfg),
         outputs,
         run.actions,
         run.wall_start,
@@ -849,6 +845,12 @@ fn save_memo(
             eprintln!("gob: no-op memo not recorded: {why}");
         }
     }
+}
+
+/// The trees the memo stamps but does not hash (assumed immutable, as cmd/go
+/// assumes): GOROOT and the module cache.
+fn memo_immutable(cfg: &LoadConfig) -> [&Path; 2] {
+    [&cfg.toolchain.goroot, &cfg.modules.gomodcache]
 }
 
 /// Creates a new directory `base/PREFIX-PID-NANOS-N` (never an existing one).

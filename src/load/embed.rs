@@ -10,9 +10,9 @@
 //! anything else is an error.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::load::files::{Files, Kind};
 use crate::load::modfile::check_file_path;
 
 /// Result of resolving a package's embed patterns.
@@ -120,12 +120,17 @@ pub struct EmbedError {
 
 /// Resolves `patterns` (in the order given; go passes the package's sorted,
 /// deduplicated `EmbedPatterns`) against `pkg_dir`. Stops at the first error, like go.
-pub fn resolve_embed(pkg_dir: &Path, patterns: &[String]) -> Result<EmbedResolution, EmbedError> {
-    resolve_embed_with(pkg_dir, patterns, EmbedOptions::default())
+pub fn resolve_embed(
+    files: &Files,
+    pkg_dir: &Path,
+    patterns: &[String],
+) -> Result<EmbedResolution, EmbedError> {
+    resolve_embed_with(files, pkg_dir, patterns, EmbedOptions::default())
 }
 
 /// [`resolve_embed`] with options.
 pub fn resolve_embed_with(
+    files: &Files,
     pkg_dir: &Path,
     patterns: &[String],
     opts: EmbedOptions,
@@ -134,10 +139,11 @@ pub fn resolve_embed_with(
     let mut pattern_files = BTreeMap::new();
     let mut dir_ok: HashSet<String> = HashSet::new();
     for pattern in patterns {
-        let list = resolve_one(pkg_dir, pattern, opts, &mut dir_ok).map_err(|kind| EmbedError {
-            pattern: pattern.clone(),
-            kind,
-        })?;
+        let list =
+            resolve_one(files, pkg_dir, pattern, opts, &mut dir_ok).map_err(|kind| EmbedError {
+                pattern: pattern.clone(),
+                kind,
+            })?;
         all_files.extend(list.iter().cloned());
         pattern_files.insert(pattern.clone(), list);
     }
@@ -164,6 +170,7 @@ fn join_rel(base: &Path, rel: &str) -> PathBuf {
 }
 
 fn resolve_one(
+    files: &Files,
     pkg_dir: &Path,
     pattern: &str,
     opts: EmbedOptions,
@@ -176,27 +183,31 @@ fn resolve_one(
     if path_match(glob, "").is_err() || !valid_embed_pattern(glob) {
         return Err(EmbedErrorKind::InvalidPatternSyntax);
     }
-    let matches = glob_rel(pkg_dir, glob)?;
+    let matches = glob_rel(files, pkg_dir, glob)?;
     let mut list: BTreeSet<String> = BTreeSet::new();
     for rel in matches {
         let file = join_rel(pkg_dir, &rel);
-        let md = fs::symlink_metadata(&file).map_err(io("lstat", &file))?;
-        let what = if md.is_dir() { "directory" } else { "file" };
+        let kind = files.lstat(&file).map_err(io("lstat", &file))?;
+        let what = if kind == Kind::Dir {
+            "directory"
+        } else {
+            "file"
+        };
 
         // Parents (and the match itself) must not start a new module, must be
         // real directories and must have valid names.
         let mut dir = rel.clone();
         while !dir.is_empty() && !dir_ok.contains(&dir) {
             let full = join_rel(pkg_dir, &dir);
-            if fs::metadata(full.join("go.mod")).is_ok() {
+            if files.exists(&full.join("go.mod")) {
                 return Err(EmbedErrorKind::DifferentModule {
                     what,
                     rel: rel.clone(),
                 });
             }
             if dir != rel {
-                if let Ok(m) = fs::symlink_metadata(&full) {
-                    if !m.is_dir() {
+                if let Ok(k) = files.lstat(&full) {
+                    if k != Kind::Dir {
                         return Err(EmbedErrorKind::InNonDirectory {
                             what,
                             rel: rel.clone(),
@@ -228,18 +239,16 @@ fn resolve_one(
             };
         }
 
-        let ft = md.file_type();
-        if ft.is_file() {
+        if kind == Kind::File {
             list.insert(rel);
-        } else if opts.follow_symlinks && ft.is_symlink() {
-            let m = fs::metadata(&file).map_err(io("stat", &file))?;
-            if !m.is_file() {
+        } else if opts.follow_symlinks && kind == Kind::Symlink {
+            if files.stat(&file).map_err(io("stat", &file))? != Kind::File {
                 return Err(EmbedErrorKind::Irregular { rel });
             }
             list.insert(rel);
-        } else if ft.is_dir() {
+        } else if kind == Kind::Dir {
             let mut count = 0usize;
-            walk_dir(&file, &rel, all, &mut list, &mut count)?;
+            walk_dir(files, &file, &rel, all, &mut list, &mut count)?;
             if count == 0 {
                 return Err(EmbedErrorKind::EmptyDirectory { rel });
             }
@@ -255,19 +264,20 @@ fn resolve_one(
 
 /// Walks a matched directory like go's `fsys.WalkDir` callback in `resolveEmbed`.
 fn walk_dir(
+    files: &Files,
     dir: &Path,
     rel: &str,
     all: bool,
     list: &mut BTreeSet<String>,
     count: &mut usize,
 ) -> Result<(), EmbedErrorKind> {
-    for (name, ft) in read_dir_sorted(dir)? {
+    for (name, kind) in read_dir_sorted(files, dir)? {
         let path = dir.join(&name);
         let r = format!("{rel}/{name}");
         let hidden = name.starts_with('.') || name.starts_with('_');
         let bad = is_bad_embed_name(&name);
         if bad || (hidden && !all) {
-            if ft.is_dir() || hidden {
+            if kind == Kind::Dir || hidden {
                 continue;
             }
             return Err(EmbedErrorKind::InvalidName {
@@ -276,14 +286,14 @@ fn walk_dir(
                 name,
             });
         }
-        if ft.is_dir() {
-            if fs::metadata(path.join("go.mod")).is_ok() {
+        if kind == Kind::Dir {
+            if files.exists(&path.join("go.mod")) {
                 continue;
             }
-            walk_dir(&path, &r, all, list, count)?;
+            walk_dir(files, &path, &r, all, list, count)?;
             continue;
         }
-        if !ft.is_file() {
+        if kind != Kind::File {
             continue;
         }
         *count += 1;
@@ -293,12 +303,12 @@ fn walk_dir(
 }
 
 /// Directory entries sorted bytewise by name, with their (unfollowed) types.
-fn read_dir_sorted(dir: &Path) -> Result<Vec<(String, fs::FileType)>, EmbedErrorKind> {
+fn read_dir_sorted(files: &Files, dir: &Path) -> Result<Vec<(String, Kind)>, EmbedErrorKind> {
     let mut v = Vec::new();
-    for e in fs::read_dir(dir).map_err(io("readdir", dir))? {
+    for e in files.read_dir(dir).map_err(io("readdir", dir))? {
         let e = e.map_err(io("readdir", dir))?;
-        let ft = e.file_type().map_err(io("lstat", &e.path()))?;
-        v.push((e.file_name().to_string_lossy().into_owned(), ft));
+        let kind = e.kind.map_err(io("lstat", &e.path))?;
+        v.push((e.name.to_string_lossy().into_owned(), kind));
     }
     v.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     Ok(v)
@@ -308,9 +318,9 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<(String, fs::FileType)>, EmbedError
 /// cmd/go's `fsys.Glob`: a pattern without metacharacters is an `Lstat`; otherwise
 /// the leading literal elements name a base directory and each remaining element
 /// is matched against sorted directory listings (I/O errors are ignored).
-fn glob_rel(pkg_dir: &Path, glob: &str) -> Result<Vec<String>, EmbedErrorKind> {
+fn glob_rel(files: &Files, pkg_dir: &Path, glob: &str) -> Result<Vec<String>, EmbedErrorKind> {
     if !has_meta(glob) {
-        return Ok(if fs::symlink_metadata(pkg_dir.join(glob)).is_ok() {
+        return Ok(if files.lstat(&pkg_dir.join(glob)).is_ok() {
             vec![glob.to_string()]
         } else {
             Vec::new()
@@ -323,17 +333,13 @@ fn glob_rel(pkg_dir: &Path, glob: &str) -> Result<Vec<String>, EmbedErrorKind> {
         let mut next = Vec::new();
         for d in &cur {
             let full = join_rel(pkg_dir, d);
-            match fs::metadata(&full) {
-                Ok(m) if m.is_dir() => {}
-                _ => continue,
+            if !files.is_dir(&full) {
+                continue;
             }
-            let Ok(rd) = fs::read_dir(&full) else {
+            let Ok(rd) = files.read_dir(&full) else {
                 continue;
             };
-            let mut names: Vec<String> = rd
-                .filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect();
+            let mut names: Vec<String> = rd.filter_map(|e| e.ok()).map(|e| e.name_str()).collect();
             names.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
             for n in names {
                 match path_match(elem, &n) {
@@ -558,6 +564,7 @@ fn get_esc(mut chunk: &[u8]) -> Option<(u32, &[u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use std::process::Command;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -611,14 +618,14 @@ mod tests {
         fs::write(d.join("s/x"), "x").unwrap();
         fs::write(d.join("s/.h/y"), "y").unwrap();
         fs::write(d.join("s/_z"), "z").unwrap();
-        let r = resolve_embed(&d, &["a.txt".into(), "s".into()]).unwrap();
+        let r = resolve_embed(&Files::new(), &d, &["a.txt".into(), "s".into()]).unwrap();
         assert_eq!(r.files, ["a.txt", "s/x"]);
-        let r = resolve_embed(&d, &["all:s".into()]).unwrap();
+        let r = resolve_embed(&Files::new(), &d, &["all:s".into()]).unwrap();
         assert_eq!(r.files, ["s/.h/y", "s/_z", "s/x"]);
         assert_eq!(r.pattern_files["all:s"], r.files);
-        let e = resolve_embed(&d, &["nope".into()]).unwrap_err();
+        let e = resolve_embed(&Files::new(), &d, &["nope".into()]).unwrap_err();
         assert_eq!(e.to_string(), "pattern nope: no matching files found");
-        let e = resolve_embed(&d, &["../x".into()]).unwrap_err();
+        let e = resolve_embed(&Files::new(), &d, &["../x".into()]).unwrap_err();
         assert_eq!(e.to_string(), "pattern ../x: invalid pattern syntax");
         fs::remove_dir_all(&d).unwrap();
     }
@@ -1060,7 +1067,7 @@ mod tests {
             let pats = split(f[1]);
             let want_files = split(f[2]);
             let want_err = f[3].to_string();
-            let got = resolve_embed(Path::new(f[0]), &pats);
+            let got = resolve_embed(&Files::new(), Path::new(f[0]), &pats);
             let (got_files, got_err) = match got {
                 Ok(r) => (r.files, String::new()),
                 Err(e) => (Vec::new(), e.to_string()),

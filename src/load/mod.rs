@@ -5,9 +5,12 @@
 //! read go.mod, go.work, modules.txt and go.sum and verify module hashes;
 //! `modules` is the module context (main modules, vendor mode, build list);
 //! `patterns` expands `std`, `./...` and friends; `packages` resolves imports and
-//! builds the graph; `embed` resolves `//go:embed` patterns to files.
+//! builds the graph; `embed` resolves `//go:embed` patterns to files. Every
+//! one of them reads the file system only through `files`, which records
+//! what the load read (`PackageGraph::reads`, what the no-op memo stamps).
 
 pub mod embed;
+pub mod files;
 pub mod gobuild;
 pub mod modfile;
 pub mod modhash;
@@ -54,6 +57,6 @@ pub enum LoadError {
 /// Loads the packages matching `patterns` and everything they import.
 pub fn load(cfg: &LoadConfig, patterns: &[String]) -> Result<PackageGraph, LoadError> {
     let ctx = gobuild::BuildContext::new(&cfg.target)?;
-    let mods = modules::ModuleContext::new(&cfg.modules)?;
+    let mods = modules::ModuleContext::new(&cfg.modules, &ctx.files)?;
     packages::load_packages(cfg, &ctx, &mods, patterns)
 }

@@ -4,12 +4,13 @@
 //! `hex(sha256(contents(N))) + "  " + N + "\n"`)), where names are
 //! `<module path>@<version>/<slash path>` for module trees and `go.mod` for go.mod sums.
 
-use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
+
+use super::files::{Files, Kind};
 
 /// Errors while hashing a module tree.
 #[derive(Debug, thiserror::Error)]
@@ -96,32 +97,36 @@ pub fn hash_go_mod(data: &[u8]) -> String {
 /// (symlinks and other irregular files included, not followed; directory
 /// symlinks are not descended into), named `prefix/rel` with `/` separators.
 /// Nothing is skipped: not `.git`, not nested modules, not hidden files.
-pub fn dir_files(dir: &Path, prefix: &str) -> Result<Vec<(String, PathBuf)>, ModHashError> {
-    let md = fs::symlink_metadata(dir).map_err(io_err("lstat", dir))?;
-    if !md.is_dir() {
+pub fn dir_files(
+    files: &Files,
+    dir: &Path,
+    prefix: &str,
+) -> Result<Vec<(String, PathBuf)>, ModHashError> {
+    if files.lstat(dir).map_err(io_err("lstat", dir))? != Kind::Dir {
         return Err(ModHashError::NotADirectory(dir.to_path_buf()));
     }
     let mut out = Vec::new();
-    walk(dir, "", prefix, &mut out)?;
+    walk(files, dir, "", prefix, &mut out)?;
     Ok(out)
 }
 
 fn walk(
+    files: &Files,
     dir: &Path,
     rel: &str,
     prefix: &str,
     out: &mut Vec<(String, PathBuf)>,
 ) -> Result<(), ModHashError> {
     let mut entries: Vec<(String, PathBuf, bool)> = Vec::new();
-    for e in fs::read_dir(dir).map_err(io_err("readdir", dir))? {
+    for e in files.read_dir(dir).map_err(io_err("readdir", dir))? {
         let e = e.map_err(io_err("readdir", dir))?;
-        let p = e.path();
+        let p = e.path;
         let name = e
-            .file_name()
+            .name
             .into_string()
             .map_err(|_| ModHashError::NonUtf8Name(p.clone()))?;
-        let md = fs::symlink_metadata(&p).map_err(io_err("lstat", &p))?;
-        entries.push((name, p, md.is_dir()));
+        let kind = files.lstat(&p).map_err(io_err("lstat", &p))?;
+        entries.push((name, p, kind == Kind::Dir));
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     for (name, p, is_dir) in entries {
@@ -131,7 +136,7 @@ fn walk(
             format!("{rel}/{name}")
         };
         if is_dir {
-            walk(&p, &r, prefix, out)?;
+            walk(files, &p, &r, prefix, out)?;
         } else {
             out.push((clean_join(prefix, &r), p));
         }
@@ -180,16 +185,15 @@ pub fn clean_slash_path(p: &str) -> String {
 /// `dirhash.HashDir(dir, prefix, Hash1)`: the `h1:` hash of an extracted module
 /// tree, with `prefix` = `"<module path>@<version>"`. Equals the go.sum hash of
 /// the module zip when `dir` holds exactly the zip's contents.
-pub fn hash_dir(dir: &Path, prefix: &str) -> Result<String, ModHashError> {
-    let files = dir_files(dir, prefix)?;
+pub fn hash_dir(files: &Files, dir: &Path, prefix: &str) -> Result<String, ModHashError> {
     let mut summary = String::new();
-    let mut sorted = files;
+    let mut sorted = dir_files(files, dir, prefix)?;
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     for (name, path) in &sorted {
         if name.contains('\n') {
             return Err(ModHashError::NewlineInName);
         }
-        let mut f = fs::File::open(path).map_err(io_err("open", path))?;
+        let mut f = files.open(path).map_err(io_err("open", path))?;
         let mut h = Sha256::new();
         let mut buf = vec![0u8; 64 * 1024];
         loop {
@@ -210,8 +214,8 @@ pub fn hash_dir(dir: &Path, prefix: &str) -> Result<String, ModHashError> {
 /// Reads the `.ziphash` the go command stores beside a downloaded zip
 /// (`$GOMODCACHE/cache/download/<esc path>/@v/<esc version>.ziphash`), trimmed.
 /// `Ok(None)` if it does not exist.
-pub fn read_ziphash(ziphash_file: &Path) -> Result<Option<String>, ModHashError> {
-    match fs::read(ziphash_file) {
+pub fn read_ziphash(files: &Files, ziphash_file: &Path) -> Result<Option<String>, ModHashError> {
+    match files.read(ziphash_file) {
         Ok(d) => Ok(Some(String::from_utf8_lossy(&d).trim().to_string())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_err("open", ziphash_file)(e)),
@@ -222,6 +226,7 @@ pub fn read_ziphash(ziphash_file: &Path) -> Result<Option<String>, ModHashError>
 mod tests {
     use super::*;
     use crate::load::modfile::{download_cache_file, module_cache_dir, parse_go_sum};
+    use std::fs;
     use std::process::Command;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -415,13 +420,16 @@ mod tests {
             let mdir = module_cache_dir(&cache, path, ver).unwrap();
             assert_eq!(Path::new(&dir_reported), mdir, "cache layout for {path}");
             assert_eq!(
-                hash_dir(&mdir, &format!("{path}@{ver}")).unwrap(),
+                hash_dir(&Files::new(), &mdir, &format!("{path}@{ver}")).unwrap(),
                 sum,
                 "{path}"
             );
             assert_eq!(hash_go_mod(&gomod), gomod_sum, "{path} go.mod");
             let zh = download_cache_file(&cache, path, ver, "ziphash").unwrap();
-            assert_eq!(read_ziphash(&zh).unwrap().as_deref(), Some(sum.as_str()));
+            assert_eq!(
+                read_ziphash(&Files::new(), &zh).unwrap().as_deref(),
+                Some(sum.as_str())
+            );
             let in_memory = hash1(
                 files
                     .iter()

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use super::files::{Files, Kind};
 use super::modfile::{self, ModFile, ReplaceTarget};
 use super::modhash;
 
@@ -315,11 +316,8 @@ pub struct ModuleContext {
     sums: Vec<modfile::GoSum>,
     /// Modules whose hash was verified (or failed), so each is hashed once.
     verified: Mutex<HashMap<(String, String), Result<(), ModImportError>>>,
-    /// Every path import resolution looked at in a local module tree (a
-    /// candidate package directory, a `go.mod` between it and the module root,
-    /// a replacement's root), present or absent: the no-op memo stamps them, so
-    /// a directory or go.mod created later that would change a resolution is seen.
-    probes: Mutex<Vec<PathBuf>>,
+    /// The file system, through the load's recording reader.
+    files: Files,
 }
 
 /// Inputs to [`ModuleContext::new`]; no environment is read inside.
@@ -356,8 +354,8 @@ fn refuse_newer(
     }
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, ModContextError> {
-    std::fs::read(path).map_err(|source| ModContextError::Read {
+fn read(files: &Files, path: &Path) -> Result<Vec<u8>, ModContextError> {
+    files.read(path).map_err(|source| ModContextError::Read {
         path: path.to_path_buf(),
         source,
     })
@@ -432,11 +430,11 @@ pub fn short_path(cwd: &Path, path: &Path) -> String {
     }
 }
 
-fn find_upward(start: &Path, name: &str, stop: Option<&Path>) -> Option<PathBuf> {
+fn find_upward(files: &Files, start: &Path, name: &str, stop: Option<&Path>) -> Option<PathBuf> {
     let mut d = Some(start);
     while let Some(dir) = d {
         let cand = dir.join(name);
-        if cand.is_file() {
+        if files.is_file(&cand) {
             return Some(cand);
         }
         if Some(dir) == stop {
@@ -448,8 +446,8 @@ fn find_upward(start: &Path, name: &str, stop: Option<&Path>) -> Option<PathBuf>
 }
 
 impl ModuleContext {
-    /// Finds and reads the main module(s) for `cfg.cwd`.
-    pub fn new(cfg: &ModuleConfig) -> Result<ModuleContext, ModContextError> {
+    /// Finds and reads the main module(s) for `cfg.cwd`, through `files`.
+    pub fn new(cfg: &ModuleConfig, files: &Files) -> Result<ModuleContext, ModContextError> {
         let mut ctx = ModuleContext {
             mains: Vec::new(),
             work_file: None,
@@ -461,18 +459,18 @@ impl ModuleContext {
             gomodcache: cfg.gomodcache.clone(),
             sums: Vec::new(),
             verified: Mutex::new(HashMap::new()),
-            probes: Mutex::new(Vec::new()),
+            files: files.clone(),
         };
 
         let work = match cfg.gowork.as_deref() {
             Some("off") => None,
             Some(p) if !p.is_empty() => Some(PathBuf::from(p)),
-            _ => find_upward(&cfg.cwd, "go.work", None),
+            _ => find_upward(files, &cfg.cwd, "go.work", None),
         };
         let mut replaces: Vec<modfile::Replace> = Vec::new();
         let mut replace_base: Vec<PathBuf> = Vec::new();
         if let Some(work) = work {
-            let data = read(&work)?;
+            let data = read(files, &work)?;
             let wf = modfile::parse_go_work(&work, &data)?;
             refuse_newer(cfg, wf.go.as_deref(), || short_path(&cfg.cwd, &work))?;
             let wdir = work.parent().unwrap_or(Path::new("/")).to_path_buf();
@@ -486,7 +484,7 @@ impl ModuleContext {
             }
             ctx.load_sum(&wdir.join("go.work.sum"))?;
             ctx.work_file = Some(work);
-        } else if let Some(gomod) = find_upward(&cfg.cwd, "go.mod", None) {
+        } else if let Some(gomod) = find_upward(files, &cfg.cwd, "go.mod", None) {
             // A go.mod in GOROOT/src (std) or GOROOT/src/cmd makes std/cmd the
             // main module; gob treats those trees as the standard library instead.
             let dir = gomod.parent().unwrap_or(Path::new("/"));
@@ -518,7 +516,7 @@ impl ModuleContext {
             None => {
                 let vendor_default = ctx.work_file.is_none()
                     && ctx.mains.len() == 1
-                    && ctx.mains[0].dir.join("vendor").is_dir()
+                    && files.is_dir(&ctx.mains[0].dir.join("vendor"))
                     && ctx.mains[0]
                         .file
                         .go
@@ -541,7 +539,7 @@ impl ModuleContext {
     }
 
     fn add_main(&mut self, gomod: &Path) -> Result<(), ModContextError> {
-        let data = read(gomod)?;
+        let data = read(&self.files, gomod)?;
         let file = modfile::parse_go_mod(gomod, &data)?;
         let Some(module) = file.module.as_ref() else {
             return Err(ModContextError::NoModuleLine {
@@ -558,7 +556,7 @@ impl ModuleContext {
     }
 
     fn load_sum(&mut self, path: &Path) -> Result<(), ModContextError> {
-        match std::fs::read(path) {
+        match self.files.read(path) {
             Ok(data) => {
                 self.sums.push(modfile::parse_go_sum(path, &data)?);
                 Ok(())
@@ -582,11 +580,11 @@ impl ModuleContext {
     fn init_vendor(&mut self, cfg: &ModuleConfig) -> Result<(), ModContextError> {
         let main = &self.mains[0];
         let vdir = main.dir.join("vendor");
-        if !vdir.is_dir() {
+        if !self.files.is_dir(&vdir) {
             return Err(ModContextError::NoVendorDir { dir: vdir });
         }
         let txt = vdir.join("modules.txt");
-        let list = match std::fs::read(&txt) {
+        let list = match self.files.read(&txt) {
             Ok(data) => modfile::parse_modules_txt(&txt, &data)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => modfile::VendorList::default(),
             Err(source) => return Err(ModContextError::Read { path: txt, source }),
@@ -756,18 +754,18 @@ impl ModuleContext {
                 (m, i, format!("{path}@{version}"))
             }
         };
-        let go_version = match std::fs::read(&gomod) {
+        let go_version = match self.files.read(&gomod) {
             Ok(data) => modfile::parse_go_mod_lax(&gomod, &data)?.go,
             Err(_) => None,
         };
         refuse_newer(cfg, go_version.as_deref(), || format!("module {what}"))?;
         let time = info
-            .and_then(|i| std::fs::read(i).ok())
+            .and_then(|i| self.files.read(&i).ok())
             .and_then(|data| serde_json::from_slice::<serde_json::Value>(&data).ok())
             .and_then(|v| v.get("Time")?.as_str().map(str::to_string));
         Ok(DepMeta {
             go_version,
-            gomod: gomod.is_file().then_some(gomod),
+            gomod: self.files.is_file(&gomod).then_some(gomod),
             time,
             indirect: self.indirect(&d.path),
         })
@@ -818,8 +816,7 @@ impl ModuleContext {
     fn dep_root(&self, d: &DepModule) -> Result<(PathBuf, bool), ModImportError> {
         match &d.source {
             ModSource::LocalReplace { dir, .. } => {
-                self.probe(dir);
-                if dir.is_dir() {
+                if self.files.is_dir(dir) {
                     Ok((dir.clone(), true))
                 } else {
                     Err(ModImportError::ReplacementMissing {
@@ -850,7 +847,7 @@ impl ModuleContext {
                 modules: vec![path.to_string()],
             });
         };
-        if !dir.is_dir() {
+        if !self.files.is_dir(&dir) {
             return Err(ModImportError::NotDownloaded {
                 module: path.to_string(),
                 version: version.to_string(),
@@ -892,11 +889,16 @@ impl ModuleContext {
             .join(esc)
             .join("@v")
             .join(format!("{escv}.ziphash"));
-        let got = match std::fs::read_to_string(&ziphash) {
+        let got = match self.files.read_to_string(&ziphash) {
             Ok(s) => s.trim().to_string(),
-            Err(_) => modhash::hash_dir(dir, &format!("{path}@{version}")).map_err(|e| {
-                ModImportError::Other(format!("{path}@{version}: hashing {}: {e}", dir.display()))
-            })?,
+            Err(_) => {
+                modhash::hash_dir(&self.files, dir, &format!("{path}@{version}")).map_err(|e| {
+                    ModImportError::Other(format!(
+                        "{path}@{version}: hashing {}: {e}",
+                        dir.display()
+                    ))
+                })?
+            }
         };
         if got == want {
             Ok(())
@@ -989,8 +991,7 @@ impl ModuleContext {
         }
         if let Some(vdir) = &self.vendor_dir {
             let dir = vdir.join(path);
-            self.probe(&dir);
-            if has_go_files(&dir) {
+            if has_go_files(&self.files, &dir) {
                 match self.vendor_pkgs.get(path) {
                     Some(m) => found.push((ModuleRef::Dep(m.clone()), vdir.clone(), dir)),
                     None if !self.vendor_strict => {
@@ -1050,7 +1051,7 @@ pub fn clean_path(p: &Path) -> PathBuf {
 /// has none. Another error opening it, or else the first error following a
 /// `.go` symlink when no Go file is found, is returned worded like Go's
 /// (`open DIR: …`, `stat FILE: …`).
-pub fn is_go_dir(dir: &Path) -> Result<bool, String> {
+pub fn is_go_dir(files: &Files, dir: &Path) -> Result<bool, String> {
     let go_err = |op: &str, p: &Path, e: &std::io::Error| {
         format!(
             "{op} {}: {}",
@@ -1058,7 +1059,7 @@ pub fn is_go_dir(dir: &Path) -> Result<bool, String> {
             super::gobuild::scan::go_io_error(e)
         )
     };
-    let rd = match std::fs::read_dir(dir) {
+    let rd = match files.read_dir(dir) {
         Ok(rd) => rd,
         Err(e)
             if matches!(
@@ -1073,17 +1074,17 @@ pub fn is_go_dir(dir: &Path) -> Result<bool, String> {
     let mut first_err = None;
     for e in rd {
         let e = e.map_err(|e| go_err("readdirent", dir, &e))?;
-        let Ok(t) = e.file_type() else { continue };
-        if t.is_dir() || !e.file_name().to_string_lossy().ends_with(".go") {
+        let Ok(t) = e.kind else { continue };
+        if t == Kind::Dir || !e.name_str().ends_with(".go") {
             continue;
         }
-        if t.is_file() {
+        if t == Kind::File {
             return Ok(true);
         }
-        if t.is_symlink() {
-            let p = e.path();
-            match std::fs::metadata(&p) {
-                Ok(m) if m.is_file() => return Ok(true),
+        if t == Kind::Symlink {
+            let p = e.path;
+            match files.stat(&p) {
+                Ok(Kind::File) => return Ok(true),
                 Ok(_) => {}
                 Err(err) => {
                     first_err.get_or_insert_with(|| go_err("stat", &p, &err));
@@ -1095,26 +1096,11 @@ pub fn is_go_dir(dir: &Path) -> Result<bool, String> {
 }
 
 /// [`is_go_dir`], errors counting as no Go files (std lookups, vendor directories).
-pub fn has_go_files(dir: &Path) -> bool {
-    is_go_dir(dir).unwrap_or(false)
+pub fn has_go_files(files: &Files, dir: &Path) -> bool {
+    is_go_dir(files, dir).unwrap_or(false)
 }
 
 impl ModuleContext {
-    /// Notes a path import resolution looked at (see `probes`).
-    fn probe(&self, p: &Path) {
-        if let Ok(mut v) = self.probes.lock() {
-            v.push(p.to_path_buf());
-        }
-    }
-
-    /// The paths import resolution looked at, sorted and deduplicated.
-    pub fn probes(&self) -> Vec<PathBuf> {
-        let mut v = self.probes.lock().map(|v| v.clone()).unwrap_or_default();
-        v.sort();
-        v.dedup();
-        v
-    }
-
     /// cmd/go's dirInModule: the directory for `path` inside module `mpath` at
     /// `mdir`, if that directory exists, holds .go files and (for local
     /// modules) is not inside a nested module. An error reading the directory
@@ -1139,9 +1125,7 @@ impl ModuleContext {
         if is_local {
             let mut d = dir.as_path();
             while d != mdir && d.as_os_str().len() > mdir.as_os_str().len() {
-                let gomod = d.join("go.mod");
-                self.probe(&gomod);
-                if gomod.is_file() {
+                if self.files.is_file(&d.join("go.mod")) {
                     return Ok(None);
                 }
                 let Some(parent) = d.parent() else {
@@ -1149,9 +1133,8 @@ impl ModuleContext {
                 };
                 d = parent;
             }
-            self.probe(&dir);
         }
-        match is_go_dir(&dir) {
+        match is_go_dir(&self.files, &dir) {
             Ok(true) => Ok(Some(dir)),
             Ok(false) => Ok(None),
             Err(e) => Err(ModImportError::Other(e)),

@@ -10,13 +10,14 @@
 //!    errors and "first error wins" decisions match `go list` byte for byte.
 //! 4. Post-process: PGO variants (`X [cmd/compile]`), `Deps`, `DepsErrors`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use super::embed;
+use super::files::Files;
 use super::gobuild::{self, BuildContext, DirPackage};
 use super::modules::{ModImportError, ModSource, ModuleContext, ModuleRef};
 use super::patterns::{self, Match};
@@ -163,10 +164,10 @@ pub struct PackageGraph {
     pub errors: Vec<PackageError>,
     /// Command-line packages in cmd/go's order.
     pub roots: Vec<PkgId>,
-    /// Paths import resolution looked at in local module trees, present or
-    /// absent (candidate directories, `go.mod` files in the way): what the
-    /// no-op memo stamps besides the packages' own directories.
-    pub probes: Vec<PathBuf>,
+    /// Every path the load read, listed or looked at, present or absent,
+    /// as spelled (through links): the record of [`Files`]. The no-op memo
+    /// stamps exactly these.
+    pub reads: BTreeSet<PathBuf>,
 }
 
 impl PackageGraph {
@@ -304,7 +305,7 @@ impl<'a> Loader<'a> {
             Importer::Cmd => format!("cmd/vendor/{path}"),
             Importer::Std => format!("vendor/{path}"),
         };
-        if self.goroot_src.join(&vpath).exists() {
+        if self.ctx.files.exists(&self.goroot_src.join(&vpath)) {
             vpath
         } else {
             path.to_string()
@@ -346,7 +347,7 @@ impl<'a> Loader<'a> {
         }
         if is_standard_import_path(&path) {
             let dir = self.goroot_src.join(&path);
-            if super::modules::has_go_files(&dir) {
+            if super::modules::has_go_files(&self.ctx.files, &dir) {
                 return Resolved {
                     path,
                     dir: Some(dir),
@@ -898,7 +899,7 @@ impl Walk<'_, '_> {
         let patterns = self.packages[id.0 as usize].files.embed_patterns.clone();
         if !patterns.is_empty() && data.is_some() {
             let dir = self.packages[id.0 as usize].dir.clone();
-            match embed::resolve_embed(&dir, &patterns) {
+            match embed::resolve_embed(&self.ld.ctx.files, &dir, &patterns) {
                 Ok(res) => {
                     let p = &mut self.packages[id.0 as usize];
                     p.embed_files = res.files;
@@ -1309,13 +1310,14 @@ pub(super) fn load_packages(
         packages: w.packages,
         errors: w.errors,
         roots: roots_out,
-        probes: mods.probes(),
+        reads: BTreeSet::new(),
     };
     vendored_std_roots(&mut g);
     if cfg.pgo_auto {
-        split_pgo(&mut g);
+        split_pgo(&mut g, &ctx.files);
     }
     compute_deps(&mut g);
+    g.reads = ctx.files.reads();
     Ok(g)
 }
 
@@ -1356,7 +1358,7 @@ fn vendored_std_roots(g: &mut PackageGraph) {
 
 /// -pgo=auto: a main package with `default.pgo` gets its own copy of its
 /// dependency graph when several packages are built (cmd/go's setPGOProfilePath).
-fn split_pgo(g: &mut PackageGraph) {
+fn split_pgo(g: &mut PackageGraph, files: &Files) {
     let several = g.roots.len() > 1;
     let roots = g.roots.clone();
     for &main in &roots {
@@ -1365,7 +1367,7 @@ fn split_pgo(g: &mut PackageGraph) {
             continue;
         }
         let profile = p.dir.join("default.pgo");
-        if !profile.exists() {
+        if !files.exists(&profile) {
             continue;
         }
         let main_path = p.import_path.clone();

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use super::files::{Files, Kind};
 use super::gobuild::{self, BuildContext};
 use super::modules::ModuleContext;
 use super::{LoadConfig, LoadError};
@@ -86,6 +87,7 @@ fn go_has_path_prefix(s: &str, prefix: &str) -> bool {
 /// Symlinks are never followed (fsys.WalkDir); with `warn_symlinks` (modload's
 /// matchPackages for a `...` pattern) one to a directory is reported, as go does.
 fn walk_dirs(
+    files: &Files,
     root: &Path,
     prune_gomod: bool,
     prune_vendor: bool,
@@ -98,27 +100,24 @@ fn walk_dirs(
         if dir != root || include_root {
             out.push(dir.clone());
         }
-        let Ok(rd) = std::fs::read_dir(&dir) else {
+        let Ok(rd) = files.read_dir(&dir) else {
             continue;
         };
         let mut subs: Vec<PathBuf> = Vec::new();
         for e in rd.flatten() {
-            let Ok(ft) = e.file_type() else { continue };
-            let name = e.file_name().to_string_lossy().into_owned();
+            let Ok(kind) = e.kind else { continue };
+            let name = e.name_str();
             if name.starts_with('.') || name.starts_with('_') || name == "testdata" {
                 continue;
             }
-            let path = e.path();
-            if !ft.is_dir() {
-                if warn_symlinks
-                    && ft.is_symlink()
-                    && std::fs::metadata(&path).is_ok_and(|m| m.is_dir())
-                {
+            let path = e.path;
+            if kind != Kind::Dir {
+                if warn_symlinks && kind == Kind::Symlink && files.is_dir(&path) {
                     eprintln!("warning: ignoring symlink {}", path.display());
                 }
                 continue;
             }
-            if prune_gomod && path.join("go.mod").is_file() {
+            if prune_gomod && files.is_file(&path.join("go.mod")) {
                 continue;
             }
             if prune_vendor && name == "vendor" {
@@ -172,13 +171,13 @@ fn match_goroot(ctx: &BuildContext, goroot_src: &Path, pattern: &str) -> Vec<Str
                 }
                 out.push(dir.clone());
             }
-            let Ok(rd) = std::fs::read_dir(&dir) else {
+            let Ok(rd) = ctx.files.read_dir(&dir) else {
                 continue;
             };
             let mut subs: Vec<PathBuf> = rd
                 .flatten()
-                .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
-                .map(|e| e.path())
+                .filter(|e| matches!(e.kind, Ok(Kind::Dir)))
+                .map(|e| e.path)
                 .collect();
             subs.sort();
             stack.extend(subs.into_iter().rev());
@@ -216,8 +215,14 @@ fn match_goroot(ctx: &BuildContext, goroot_src: &Path, pattern: &str) -> Vec<Str
 }
 
 /// modload's matchPackages over a module tree: any-tags scan, vendor and nested modules pruned.
-fn match_module_tree(root: &Path, prefix: &str, dir: &Path, pattern: Option<&str>) -> Vec<String> {
-    let dirs = walk_dirs(dir, true, true, true, pattern.is_some());
+fn match_module_tree(
+    files: &Files,
+    root: &Path,
+    prefix: &str,
+    dir: &Path,
+    pattern: Option<&str>,
+) -> Vec<String> {
+    let dirs = walk_dirs(files, dir, true, true, true, pattern.is_some());
     let mut pkgs: Vec<String> = dirs
         .par_iter()
         .filter_map(|d| {
@@ -232,7 +237,7 @@ fn match_module_tree(root: &Path, prefix: &str, dir: &Path, pattern: Option<&str
                     return None;
                 }
             }
-            gobuild::dir_has_go_any_tags(d).then_some(name)
+            gobuild::dir_has_go_any_tags(files, d).then_some(name)
         })
         .collect();
     pkgs.sort();
@@ -243,7 +248,7 @@ fn match_module_tree(root: &Path, prefix: &str, dir: &Path, pattern: Option<&str
 /// directory with no buildable files is skipped unless it has invalid files
 /// (so that parse errors are reported rather than silently skipped).
 fn match_local_dirs(ctx: &BuildContext, root: &Path, prefix: &str, dir: &Path) -> Vec<String> {
-    let dirs = walk_dirs(dir, true, true, true, false);
+    let dirs = walk_dirs(&ctx.files, dir, true, true, true, false);
     let mut pkgs: Vec<String> = dirs
         .par_iter()
         .filter_map(|d| {
@@ -300,8 +305,9 @@ pub(super) fn expand(
                 });
             }
             for mm in &mods.mains {
-                m.pkgs
-                    .extend(match_module_tree(&mm.dir, &mm.path, &mm.dir, None));
+                m.pkgs.extend(match_module_tree(
+                    &ctx.files, &mm.dir, &mm.path, &mm.dir, None,
+                ));
             }
         } else if is_local(a) {
             let clean = a.trim_end_matches("/...");
@@ -311,8 +317,8 @@ pub(super) fn expand(
                 // cmd/go's resolveLocalPackage: a directory must exist and hold Go
                 // files (ignored ones count) before it is mapped to an import path.
                 // A symlink loop is not "not found": Go reports the stat error.
-                match std::fs::metadata(&dir) {
-                    Ok(md) if md.is_dir() => {}
+                match ctx.files.stat(&dir) {
+                    Ok(Kind::Dir) => {}
                     Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                         let msg = gobuild::scan::go_io_error(&e);
                         m.error = Some(format!("stat {}: {msg}", dir.display()));
@@ -379,7 +385,7 @@ pub(super) fn expand(
                     eprintln!("gob: warning: {a:?} matched no packages");
                 }
             } else {
-                if !dir.is_dir() {
+                if !ctx.files.is_dir(&dir) {
                     m.error = Some(format!(
                         "directory {} does not exist",
                         display_rel(&cfg.modules.cwd, &dir)
@@ -403,8 +409,13 @@ pub(super) fn expand(
             }
             for mm in &mods.mains {
                 if tree_can_match(a, &mm.path) || match_pattern(a, &mm.path) {
-                    m.pkgs
-                        .extend(match_module_tree(&mm.dir, &mm.path, &mm.dir, Some(a)));
+                    m.pkgs.extend(match_module_tree(
+                        &ctx.files,
+                        &mm.dir,
+                        &mm.path,
+                        &mm.dir,
+                        Some(a),
+                    ));
                 }
             }
             m.pkgs.sort();

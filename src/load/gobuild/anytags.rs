@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use super::constraint::{self, find_constraints, Expr};
+use crate::load::files::Files;
 
 fn tag_chars_ok(name: &str) -> bool {
     name.chars()
@@ -48,23 +49,20 @@ pub fn should_build_any_tags(content: &[u8]) -> bool {
 }
 
 /// Whether `dir` holds a Go file that some tag set would build (tests included).
-pub fn dir_has_go_any_tags(dir: &Path) -> bool {
-    let Ok(rd) = std::fs::read_dir(dir) else {
+pub fn dir_has_go_any_tags(files: &Files, dir: &Path) -> bool {
+    let Ok(rd) = files.read_dir(dir) else {
         return false;
     };
     for e in rd.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
+        let name = e.name_str();
         if name.starts_with('_') || name.starts_with('.') || !name.ends_with(".go") {
             continue;
         }
         // Follow symlinks; broken ones are ignored.
-        let Ok(meta) = std::fs::metadata(e.path()) else {
-            continue;
-        };
-        if !meta.is_file() {
+        if !files.is_file(&e.path) {
             continue;
         }
-        let Ok(data) = std::fs::read(e.path()) else {
+        let Ok(data) = files.read(&e.path) else {
             continue;
         };
         if should_build_any_tags(&data) {

@@ -300,7 +300,7 @@ pub enum ContextError {
 
 /// Resolved build context: everything needed to decide whether a file is
 /// part of the build (mirrors the relevant fields of go/build.Context).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct BuildContext {
     /// Target GOOS.
     pub goos: String,
@@ -316,6 +316,9 @@ pub struct BuildContext {
     pub tool_tags: Vec<String>,
     /// `go1.1` .. `go1.N`.
     pub release_tags: Vec<String>,
+    /// The file system, through the recording reader (go/build.Context's
+    /// `ReadDir`/`OpenFile` hooks): every read of a load is in its record.
+    pub files: crate::load::files::Files,
 }
 
 fn knob<'a>(v: &'a Option<String>, default: &'a str) -> &'a str {
@@ -548,6 +551,7 @@ impl BuildContext {
             build_tags: cfg.build_tags.clone(),
             tool_tags,
             release_tags,
+            files: crate::load::files::Files::new(),
         })
     }
 

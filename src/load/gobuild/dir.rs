@@ -1,7 +1,6 @@
 //! Per-directory file classification, as go/build's `Import` (and cmd/go's module index) do it.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
@@ -9,6 +8,7 @@ use thiserror::Error;
 use super::constraint::{self, ConstraintError, FileConstraints, HeaderError};
 use super::context::BuildContext;
 use super::scan::{self, GoFileHeader, Pos, ScanError};
+use crate::load::files::{Files, Kind};
 
 /// A position in a file of the directory.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -355,7 +355,7 @@ impl Walk<'_> {
             self.p.syso_files.push(name.to_string());
             return;
         }
-        let mut f = match File::open(path) {
+        let mut f = match self.ctx.files.open(path) {
             Ok(f) => f,
             Err(_) if self.flavor == Flavor::GoBuild => {
                 self.ignore(name, ext);
@@ -389,7 +389,7 @@ impl Walk<'_> {
             self.p.ignored_go_files.push(name.to_string());
             return Ok(());
         }
-        let h: GoFileHeader = match File::open(path) {
+        let h: GoFileHeader = match self.ctx.files.open(path) {
             Err(e) => {
                 let msg = scan::go_io_error(&e);
                 self.bad(
@@ -628,7 +628,7 @@ pub fn import_dir_with(
         first_file: String::new(),
         s_upper: Vec::new(),
     };
-    let entries = match read_dir_sorted(dir) {
+    let entries = match read_dir_sorted(&ctx.files, dir) {
         Ok(e) => e,
         Err(msg) => {
             let d = dir.to_path_buf();
@@ -650,7 +650,7 @@ pub fn import_dir_with(
         }
     }
     let (mut p, err) = w.finish();
-    p.asm_include_files = asm_include_files(dir, &p.s_files, &p.h_files);
+    p.asm_include_files = asm_include_files(&ctx.files, dir, &p.s_files, &p.h_files);
     (p, err)
 }
 
@@ -700,12 +700,17 @@ pub fn clean_slash_path(path: &str) -> String {
 /// header's own includes resolve the same way: from the package directory,
 /// not from the header's. Names found nowhere are left out (the assembler
 /// reports them); the package's own `.h` files are declared already.
-fn asm_include_files(dir: &Path, s_files: &[String], h_files: &[String]) -> Vec<AsmInclude> {
+fn asm_include_files(
+    files: &Files,
+    dir: &Path,
+    s_files: &[String],
+    h_files: &[String],
+) -> Vec<AsmInclude> {
     let mut found: Vec<AsmInclude> = Vec::new();
     let mut queue: Vec<String> = s_files.to_vec();
     let mut seen: std::collections::HashSet<String> = queue.iter().cloned().collect();
     while let Some(f) = queue.pop() {
-        let Ok(text) = fs::read_to_string(dir.join(&f)) else {
+        let Ok(text) = files.read_to_string(&dir.join(&f)) else {
             continue;
         };
         for line in text.lines() {
@@ -719,7 +724,7 @@ fn asm_include_files(dir: &Path, s_files: &[String], h_files: &[String]) -> Vec<
             else {
                 continue;
             };
-            if name.is_empty() || !dir.join(name).is_file() {
+            if name.is_empty() || !files.is_file(&dir.join(name)) {
                 continue;
             }
             let path = clean_slash_path(name);
@@ -727,7 +732,7 @@ fn asm_include_files(dir: &Path, s_files: &[String], h_files: &[String]) -> Vec<
                 found.push(AsmInclude {
                     path: path.clone(),
                     from: f.clone(),
-                    real: fs::canonicalize(dir.join(name)).ok(),
+                    real: files.canonicalize(&dir.join(name)).ok(),
                 });
                 queue.push(path);
             }
@@ -739,19 +744,17 @@ fn asm_include_files(dir: &Path, s_files: &[String], h_files: &[String]) -> Vec<
 }
 
 /// Names of the non-directory entries of `dir`, byte-sorted like os.ReadDir.
-fn read_dir_sorted(dir: &Path) -> Result<Vec<String>, String> {
-    let rd = fs::read_dir(dir).map_err(|e| scan::go_io_error(&e))?;
+fn read_dir_sorted(files: &Files, dir: &Path) -> Result<Vec<String>, String> {
+    let rd = files.read_dir(dir).map_err(|e| scan::go_io_error(&e))?;
     let mut names = Vec::new();
     for ent in rd {
         let ent = ent.map_err(|e| scan::go_io_error(&e))?;
-        let Ok(ft) = ent.file_type() else { continue };
-        if ft.is_dir() {
-            continue;
+        match ent.kind {
+            Ok(Kind::Dir) | Err(_) => continue,
+            Ok(Kind::Symlink) if files.is_dir(&ent.path) => continue,
+            _ => {}
         }
-        if ft.is_symlink() && fs::metadata(ent.path()).is_ok_and(|m| m.is_dir()) {
-            continue;
-        }
-        names.push(ent.file_name().to_string_lossy().into_owned());
+        names.push(ent.name_str());
     }
     names.sort();
     Ok(names)
@@ -761,6 +764,7 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<String>, String> {
 mod tests {
     use super::*;
     use crate::load::gobuild::context::TargetConfig;
+    use std::fs;
 
     struct TempDir(PathBuf);
 
@@ -806,7 +810,7 @@ mod tests {
             "#include \"../other/y.h\"\n#include \"y.h\"\n",
         );
         w(&other, "y.h", "#include \"../other/x.h\"\n");
-        let got = asm_include_files(&pkg, &["a.s".into()], &["own.h".into()]);
+        let got = asm_include_files(&Files::new(), &pkg, &["a.s".into()], &["own.h".into()]);
         let paths: Vec<(&str, &str)> = got
             .iter()
             .map(|h| (h.path.as_str(), h.from.as_str()))
