@@ -258,13 +258,26 @@ impl Store {
         self.put_with(d, |w| std::io::Write::write_all(w, bytes))
     }
 
-    /// Copies a verified output file in (it came from `work/bNNN`, checked as
-    /// a plain file with one link), appearing whole like [`Store::put`]: a
-    /// concurrent dependent may be binding the same digest. Streamed: a
-    /// linked binary is tens of megabytes.
-    fn adopt(&self, d: &Digest, file: &Path) -> std::io::Result<()> {
-        let mut src = std::fs::File::open(file)?;
-        self.put_with(d, |w| std::io::copy(&mut src, w).map(drop))
+    /// Copies an output in from the descriptor the runner checked (a plain
+    /// file with one link, opened without following links) and digested,
+    /// never reopening it by name; hashed on the way, so only bytes with
+    /// digest `d` are stored. Appears whole like [`Store::put`]: a concurrent
+    /// dependent may be binding the same digest. Streamed: a linked binary is
+    /// tens of megabytes.
+    fn adopt(&self, d: &Digest, file: &std::fs::File) -> std::io::Result<()> {
+        use crate::cache::HashCopyError;
+        self.put_with(d, |w| {
+            let mut src = crate::cache::ReadAt { file, pos: 0 };
+            let copied =
+                crate::cache::hash_copy(&mut src, &mut |b| std::io::Write::write_all(w, b));
+            let (got, _) = copied.map_err(|(HashCopyError::Read(e) | HashCopyError::Sink(e))| e)?;
+            if got.as_bytes() != &d.0 {
+                return Err(std::io::Error::other(
+                    "output changed after it was collected",
+                ));
+            }
+            Ok(())
+        })
     }
 
     /// Writes `d`'s file once: `write` fills a temporary file, which is then
@@ -280,7 +293,11 @@ impl Store {
         let name = hex(d);
         let tmp = format!(".{name}.{:?}.tmp", std::thread::current().id());
         let mut f = self.cap.create(&tmp)?;
-        write(&mut f)?;
+        if let Err(e) = write(&mut f) {
+            drop(f);
+            let _ = self.cap.remove_file(&tmp);
+            return Err(e);
+        }
         drop(f);
         self.cap.rename(&tmp, &self.cap, &name)?;
         if let Ok(mut k) = self.known.lock() {
@@ -856,7 +873,7 @@ fn replay_one(
         };
         let d = Digest(*c.digest.as_bytes());
         made.push((o.file.path.clone(), d));
-        let _ = store.adopt(&d, &c.path);
+        let _ = store.adopt(&d, &c.file);
         if d == want.1 {
             continue;
         }
