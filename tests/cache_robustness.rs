@@ -16,6 +16,9 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
+mod common;
+
+use common::area::{text, Area};
 use gob::cache::{
     ActionEntry, ActionKey, ActionKeyBuilder, Cache, CacheError, Digest, DigestCache, DigestStats,
     Lookup, Miss, Mode, RACY_WINDOW,
@@ -1607,4 +1610,191 @@ fn cache_size_caps_parse() {
     assert_eq!(parse_size("ten"), None);
     assert_eq!(parse_size("-1"), None);
     assert_eq!(parse_size("99999999999T"), None);
+}
+
+/// Copies the files of fixture `name` into `dest`.
+fn copy_fixture(name: &str, dest: &Path) {
+    must(fs::create_dir_all(dest), "mkdir");
+    let from = common::repo_root().join("fixtures").join(name);
+    for ent in must(fs::read_dir(&from), "read fixture") {
+        let p = must(ent, "fixture entry").path();
+        if p.is_file() {
+            if let Some(n) = p.file_name() {
+                must(fs::copy(&p, dest.join(n)), "copy fixture");
+            }
+        }
+    }
+}
+
+/// Runs gob with `args` in `dir`; the output, which must be a success.
+fn gob_ok(area: &Area, dir: &Path, args: &[&str]) -> Output {
+    let o = area.run(&common::gob_binary(), dir, args, "amd64");
+    assert!(o.status.success(), "gob {args:?} failed:\n{}", text(&o));
+    o
+}
+
+/// The blob holding a built file's bytes.
+fn blob_of(gobcache: &Path, file: &Path) -> PathBuf {
+    let hex = Digest::of_bytes(&must(fs::read(file), "read built file")).to_string();
+    gobcache.join("blobs").join(&hex[..2]).join(hex)
+}
+
+/// Writes `verified-blobs` claiming `blob` (digest `hex`) was verified with
+/// its current stat stamp: what an earlier process records for a blob whose
+/// bytes later rot without any stat change.
+fn trust_current_stamp(gobcache: &Path, blob: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let m = must(fs::metadata(blob), "stat blob");
+    let hex = blob.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let d = Digest::from_hex(hex).unwrap_or_else(|| panic!("not a blob name: {hex}"));
+    let mut body = b"gob verified-blobs v1\n".to_vec();
+    body.extend_from_slice(d.as_bytes());
+    for v in [m.dev(), m.ino(), m.size(), m.mtime() as u64] {
+        body.extend_from_slice(&v.to_le_bytes());
+    }
+    body.extend_from_slice(&(m.mtime_nsec() as u32).to_le_bytes());
+    body.extend_from_slice(&(m.ctime() as u64).to_le_bytes());
+    body.extend_from_slice(&(m.ctime_nsec() as u32).to_le_bytes());
+    let sum = Digest::of_bytes(&body);
+    body.extend_from_slice(sum.as_bytes());
+    must(
+        fs::write(gobcache.join("verified-blobs"), body),
+        "write verified-blobs",
+    );
+}
+
+/// Issue #13 items 19, 17 and 21 through `gob build`, on one warm cache:
+/// - a corrupt final-binary blob with a no-op memo present rebuilds (old
+///   code: "corrupt cache file", exit 1);
+/// - a blob whose bytes rotted under a stamp an earlier process verified is
+///   caught as it is installed, and the link runs again (old code: the rotten
+///   binary was installed, exit 0);
+/// - a read-only cache (a read-only bind mount) warns once, naming the cache,
+///   and the build succeeds (old code: "storing outputs … in the cache", exit 1).
+#[test]
+fn gob_build_rebuilds_bad_blobs_and_survives_an_unwritable_cache() {
+    let area = Area::new("cache-faults");
+    let src = area.root.join("src");
+    copy_fixture("hello", &src);
+    let gobcache = area.root.join("gobcache");
+    let bin = area.root.join("out").join("hello");
+    let bin_arg = bin.to_string_lossy().into_owned();
+    let build = ["build", "-v", "-o", bin_arg.as_str(), "."];
+    // Stamps of just-copied files are racy: the memo is recorded by a later build.
+    std::thread::sleep(RACY_WINDOW + Duration::from_millis(200));
+    gob_ok(&area, &src, &build);
+    let good = must(fs::read(&bin), "read binary");
+    let memo_hit = |o: &Output| String::from_utf8_lossy(&o.stderr).contains("no-op memo");
+    let o = gob_ok(&area, &src, &build);
+    assert!(
+        memo_hit(&o) || memo_hit(&gob_ok(&area, &src, &build)),
+        "no memo: {}",
+        text(&o)
+    );
+
+    // 1. The final binary's blob is damaged; the memo would restore from it.
+    let blob = blob_of(&gobcache, &bin);
+    flip(&blob, 1000);
+    must(fs::remove_file(&bin), "rm binary");
+    gob_ok(&area, &src, &build);
+    assert!(
+        must(fs::read(&bin), "read binary") == good,
+        "memo restore: wrong binary"
+    );
+
+    // 2. Bit rot under a trusted stamp, no memo: caught as it is installed.
+    let blob = blob_of(&gobcache, &bin);
+    must(fs::remove_dir_all(gobcache.join("memo")), "rm memo");
+    flip(&blob, 2000);
+    trust_current_stamp(&gobcache, &blob);
+    must(fs::remove_file(&bin), "rm binary");
+    let o = gob_ok(&area, &src, &build);
+    assert!(
+        must(fs::read(&bin), "read binary") == good,
+        "a rotten blob was installed:\n{}",
+        text(&o)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("1 ran"),
+        "{}",
+        text(&o)
+    );
+
+    // 3. A read-only cache: the edited package and the link run, their
+    //    stores fail, one warning, the build succeeds.
+    let main_go = src.join("main.go");
+    let mut code = must(fs::read_to_string(&main_go), "read main.go");
+    code.push_str("\n// edited\n");
+    must(fs::write(&main_go, code), "edit main.go");
+    let gc = gobcache.to_string_lossy().into_owned();
+    let o = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c"])
+        .arg(
+            "mount --bind \"$1\" \"$1\" && mount -o remount,bind,ro \"$1\" && shift && exec \"$@\"",
+        )
+        .arg("sh")
+        .arg(&gc)
+        .arg(common::gob_binary())
+        .args(build)
+        .current_dir(&src)
+        .env_clear()
+        .envs(area.env("amd64"))
+        .output();
+    let o = must(o, "run unshare");
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        o.status.success(),
+        "read-only cache failed the build:\n{}",
+        text(&o)
+    );
+    let warning = format!("gob: warning: the build cache {gc} could not store results");
+    assert_eq!(err.matches(&warning).count(), 1, "{err}");
+    assert!(err.contains("Read-only file system"), "{err}");
+    let ran = must(Command::new(&bin).output(), "run binary");
+    assert_eq!(String::from_utf8_lossy(&ran.stdout), "hello\n");
+}
+
+/// Issue #13 item 3 through `gob build`: a package built in landlock mode is
+/// built again in namespaces mode (old code: served from the landlock
+/// entry); the namespaces entry then serves landlock and none.
+#[test]
+fn gob_build_reuses_entries_only_from_modes_at_least_as_strong() {
+    let area = Area::new("cache-modes");
+    let m = area.root.join("src");
+    must(fs::create_dir_all(m.join("lib")), "mkdir");
+    must(
+        fs::write(m.join("go.mod"), "module example.com/m\n\ngo 1.27\n"),
+        "go.mod",
+    );
+    must(
+        fs::write(
+            m.join("lib/lib.go"),
+            "package lib\n\nfunc F() int { return 1 }\n",
+        ),
+        "lib.go",
+    );
+    let ran = |mode: &str| -> String {
+        let flag = format!("--sandbox={mode}");
+        let o = gob_ok(&area, &m, &["build", "-v", &flag, "./lib"]);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        err.lines()
+            .find(|l| l.contains(" actions: "))
+            .map(|l| l.split(" actions: ").nth(1).unwrap_or("").to_string())
+            .unwrap_or_else(|| panic!("no summary:\n{err}"))
+    };
+    assert!(ran("landlock").starts_with("1 ran"), "cold");
+    assert_eq!(
+        ran("namespaces"),
+        "1 ran, 0 cached",
+        "a landlock entry served namespaces"
+    );
+    assert!(
+        ran("landlock").starts_with("0 ran"),
+        "namespaces entry not reused by landlock"
+    );
+    assert!(
+        ran("none").starts_with("0 ran"),
+        "namespaces entry not reused by none"
+    );
+    assert!(ran("namespaces").starts_with("0 ran"));
 }
