@@ -183,9 +183,11 @@ impl AtomicFile {
         }
     }
 
-    /// Sets `mode`, fsyncs the data, renames the file to its destination and, when
-    /// `sync_dir`, fsyncs the directory so the new name is durable too.
-    pub(crate) fn commit(mut self, mode: u32, sync_dir: bool) -> Result<(), CacheError> {
+    /// Sets `mode` and renames the file to its destination. When `durable`
+    /// (the cache's own files), fsyncs the data first and the directory after,
+    /// so content and name survive a crash; a build output installed outside
+    /// the cache is not fsynced, as go build does not.
+    pub(crate) fn commit(mut self, mode: u32, durable: bool) -> Result<(), CacheError> {
         let Some(file) = self.file.take() else {
             return Err(self
                 .kind
@@ -197,7 +199,8 @@ impl AtomicFile {
                 source,
             })?;
         // Delayed allocation can report ENOSPC only here.
-        file.sync_all().map_err(|source| {
+        let synced = if durable { file.sync_all() } else { Ok(()) };
+        synced.map_err(|source| {
             if is_disk_full(&source) {
                 CacheError::DiskFull {
                     path: self.dest.clone(),
@@ -225,7 +228,7 @@ impl AtomicFile {
         })?;
         // The temporary name is gone: nothing is left for Drop to remove.
         self.temp = PathBuf::new();
-        if sync_dir {
+        if durable {
             fsync_dir(parent_of(&self.dest))?;
         }
         Ok(())
