@@ -1243,3 +1243,45 @@ pub fn export(opts: &ReplayOptions, id: &str, out: &Path) -> Result<usize, Repla
     let n = crate::dist::write_tar(out, entries).map_err(io)?;
     Ok(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue #13 item 3: an output is adopted from the descriptor the runner
+    /// checked, never by reopening its path (a link swapped in by a process
+    /// that outlived its tool would have put the link's target in the store),
+    /// and only bytes with the collected digest are stored.
+    #[test]
+    fn adopt_copies_from_the_descriptor_and_checks_the_digest() {
+        let root = std::env::temp_dir().join(format!("gob-replay-adopt-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let blobs = root.join("blobs");
+        std::fs::create_dir_all(&blobs).unwrap_or_else(|e| panic!("{e}"));
+        let store = Store {
+            dir: blobs.clone(),
+            cap: Dir::open_ambient_dir(&blobs, ambient_authority())
+                .unwrap_or_else(|e| panic!("{e}")),
+            known: Mutex::new(HashSet::new()),
+        };
+        let out = root.join("_pkg_.a");
+        let secret = root.join("secret");
+        std::fs::write(&out, b"the output").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&secret, b"a secret").unwrap_or_else(|e| panic!("{e}"));
+        let file = std::fs::File::open(&out).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::remove_file(&out).unwrap_or_else(|e| panic!("{e}"));
+        std::os::unix::fs::symlink(&secret, &out).unwrap_or_else(|e| panic!("{e}"));
+        let d = Digest(*blake3::hash(b"the output").as_bytes());
+        store.adopt(&d, &file).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            std::fs::read(store.path(&d)).ok().as_deref(),
+            Some(&b"the output"[..])
+        );
+        let wrong = Digest(*blake3::hash(b"something else").as_bytes());
+        assert!(store.adopt(&wrong, &file).is_err());
+        assert!(!store.has(&wrong) && !store.path(&wrong).exists());
+        let leftovers = std::fs::read_dir(&blobs).map(|r| r.count()).unwrap_or(0);
+        assert_eq!(leftovers, 1, "a refused adopt left a temporary file");
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}
