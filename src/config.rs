@@ -243,6 +243,17 @@ pub fn cache_dir(env: &Env) -> Result<PathBuf, crate::cache::CacheError> {
     crate::cache::Cache::default_dir(|k| env.get(k))
 }
 
+/// The build cache's size cap: `$GOBCACHE_MAX` (bytes, or with a K/M/G/T
+/// suffix); unset, empty or 0 for none (entries are still trimmed by age).
+pub fn cache_max(env: &Env) -> Result<Option<u64>, ConfigError> {
+    let v = env.get("GOBCACHE_MAX").unwrap_or("");
+    crate::cache::parse_size(v).ok_or_else(|| ConfigError::Bad {
+        name: "GOBCACHE_MAX".into(),
+        value: v.to_string(),
+        why: "want a size in bytes, or a number with a K, M, G or T suffix (0: no cap)".into(),
+    })
+}
+
 /// `gob env`: the variables gob uses, resolved.
 pub fn env_vars(env: &Env, cfg: &LoadConfig) -> Result<Vec<(String, String)>, ConfigError> {
     let t = &cfg.target;

@@ -549,11 +549,15 @@ fn run_build(a: BuildArgs, env: &Env) -> anyhow::Result<ExitCode> {
         keep_work,
     } = prepare_build(a, env)?;
     let cache = gob::cache::Cache::open(&config::cache_dir(env)?)?;
+    let cache_max = config::cache_max(env)?;
     let work = tempdir_for_work(env)?;
     if keep_work || opts.print_commands {
         eprintln!("WORK={}", work.display());
     }
     let result = build::build(&cfg, &packages, &cache, &work, &opts);
+    // Like go after each command: old entries go (at most daily; hourly
+    // with $GOBCACHE_MAX). Best effort: a read-only cache is not trimmed.
+    let _ = cache.trim_if_due(cache_max);
     if !keep_work {
         let _ = std::fs::remove_dir_all(&work);
     }

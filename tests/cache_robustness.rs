@@ -16,9 +16,12 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
+mod common;
+
+use common::area::{text, Area};
 use gob::cache::{
     ActionEntry, ActionKey, ActionKeyBuilder, Cache, CacheError, Digest, DigestCache, DigestStats,
-    Lookup, Miss, RACY_WINDOW,
+    Lookup, Miss, Mode, RACY_WINDOW,
 };
 
 /// Selects the child role; unset in a normal test run.
@@ -113,7 +116,7 @@ fn open(dir: &Path) -> Cache {
 }
 
 fn get(cache: &Cache, k: &ActionKey) -> Lookup {
-    must(cache.get(k), "get")
+    must(cache.get(k, Mode::Full), "get")
 }
 
 fn hit(cache: &Cache, k: &ActionKey) -> ActionEntry {
@@ -260,7 +263,12 @@ fn round_trip_put_get_materialize_and_dedup() {
 
     assert_eq!(get(&cache, &k), Lookup::Miss(Miss::Absent));
     let put = must(
-        cache.put(&k, &[("_pkg_.a", &a), ("a.out", &b)], b"compile: ok\n"),
+        cache.put(
+            &k,
+            Mode::Full,
+            &[("_pkg_.a", &a), ("a.out", &b)],
+            b"compile: ok\n",
+        ),
         "put",
     );
     assert_eq!(put.key, k);
@@ -335,7 +343,7 @@ fn round_trip_put_get_materialize_and_dedup() {
     let copy = write(&src, "copy.a", &archive);
     let k2 = key("same content");
     let e2 = must(
-        cache.put(&k2, &[("out", &copy)], b"compile: ok\n"),
+        cache.put(&k2, Mode::Full, &[("out", &copy)], b"compile: ok\n"),
         "put copy",
     );
     assert_eq!(e2.outputs[0].digest, o[0].digest);
@@ -343,7 +351,7 @@ fn round_trip_put_get_materialize_and_dedup() {
     assert_eq!(files_under(&dir.join("actions")).len(), 2);
     assert_eq!(hit(&cache, &k2), e2);
     // Putting the same key again replaces the entry (last writer wins).
-    let e3 = must(cache.put(&k2, &[("out", &b)], b""), "put again");
+    let e3 = must(cache.put(&k2, Mode::Full, &[("out", &b)], b""), "put again");
     assert_eq!(hit(&cache, &k2), e3);
     assert!(temps_under(&dir).is_empty());
 }
@@ -357,7 +365,7 @@ fn one_entry(t: &TempDir) -> (Cache, ActionKey, ActionEntry, Vec<u8>) {
     let content = bytes(7, 100_000);
     let src = write(&t.path().join("src"), "o", &content);
     let k = key("corruptible");
-    let e = must(cache.put(&k, &[("o", &src)], b"log"), "put");
+    let e = must(cache.put(&k, Mode::Full, &[("o", &src)], b"log"), "put");
     (cache, k, e, content)
 }
 
@@ -406,7 +414,10 @@ fn blob_damage_is_a_corrupt_miss_and_is_removed() {
         assert_eq!(get(&cache, &k), Lookup::Miss(Miss::Absent), "{what}");
         // Storing again heals the cache.
         let src = write(&t.path().join("src"), "o", &content);
-        must(cache.put(&k, &[("o", &src)], b"log"), "put again");
+        must(
+            cache.put(&k, Mode::Full, &[("o", &src)], b"log"),
+            "put again",
+        );
         assert_eq!(hit(&cache, &k), e, "{what}");
     }
 }
@@ -576,7 +587,7 @@ fn writer_role(arg: &str) {
             .map(|(n, p)| (n.as_str(), p.as_path()))
             .collect();
         must(
-            cache.put(&k, &refs, format!("log for {k}").as_bytes()),
+            cache.put(&k, Mode::Full, &refs, format!("log for {k}").as_bytes()),
             "writer put",
         );
     }
@@ -721,7 +732,12 @@ fn mixer_role(arg: &str) {
                                     ("o2", &paths[2]),
                                 ];
                                 must(
-                                    cache.put(&key, &outs, format!("k{k} by w{w}").as_bytes()),
+                                    cache.put(
+                                        &key,
+                                        Mode::Full,
+                                        &outs,
+                                        format!("k{k} by w{w}").as_bytes(),
+                                    ),
                                     "mixer put",
                                 );
                                 puts += 1;
@@ -855,7 +871,7 @@ fn disk_full_scenario(outside: &Path, mnt: &Path) {
     let a = write(&src, "a", &a_content);
     let ka = key("fits");
     let ea = must(
-        cache.put(&ka, &[("a", &a)], b"log a"),
+        cache.put(&ka, Mode::Full, &[("a", &a)], b"log a"),
         "put before the disk fills",
     );
 
@@ -873,7 +889,12 @@ fn disk_full_scenario(outside: &Path, mnt: &Path) {
     let big_content = bytes(13, 1 << 20);
     let big = write(&src, "big", &big_content);
     let kb = key("does not fit");
-    let err = match cache.put(&kb, &[("small", &small), ("big", &big)], b"log b") {
+    let err = match cache.put(
+        &kb,
+        Mode::Full,
+        &[("small", &small), ("big", &big)],
+        b"log b",
+    ) {
         Ok(e) => panic!("put on a full disk succeeded: {e:?}"),
         Err(e) => e,
     };
@@ -905,7 +926,7 @@ fn disk_full_scenario(outside: &Path, mnt: &Path) {
         .map(|i| key(&format!("entry only {i}")))
         .find(|k| shard(k) == shard(&ka))
         .unwrap_or_else(|| panic!("no key in shard {}", shard(&ka)));
-    match cache.put(&kc, &[("a", &a)], b"log a") {
+    match cache.put(&kc, Mode::Full, &[("a", &a)], b"log a") {
         Err(CacheError::DiskFull { path }) => assert_eq!(path, cache.entry_path(&kc)),
         other => panic!("want DiskFull for the entry, got {other:?}"),
     }
@@ -930,7 +951,12 @@ fn disk_full_scenario(outside: &Path, mnt: &Path) {
     // Space back: the failed put now succeeds.
     must(fs::remove_file(&filler), "remove filler");
     must(
-        cache.put(&kb, &[("small", &small), ("big", &big)], b"log b"),
+        cache.put(
+            &kb,
+            Mode::Full,
+            &[("small", &small), ("big", &big)],
+            b"log b",
+        ),
         "put after freeing space",
     );
     hit(&cache, &kb);
@@ -1194,7 +1220,10 @@ fn clean_removes_everything_but_live_temporary_files() {
     must(cache.clean(), "clean twice");
     // Still usable.
     let src = write(&t.path().join("src"), "o", &content);
-    must(cache.put(&k, &[("o", &src)], b"log"), "put after clean");
+    must(
+        cache.put(&k, Mode::Full, &[("o", &src)], b"log"),
+        "put after clean",
+    );
     assert_eq!(hit(&cache, &k), e);
 }
 
@@ -1206,16 +1235,16 @@ fn trim_keeps_blobs_of_recent_entries() {
     let (a, b, orphan) = (bytes(21, 3000), bytes(22, 4000), bytes(23, 5000));
     let (k1, k2) = (key("recent"), key("old"));
     let e1 = must(
-        cache.put(&k1, &[("a", &write(&src, "a", &a))], b"ok"),
+        cache.put(&k1, Mode::Full, &[("a", &write(&src, "a", &a))], b"ok"),
         "put",
     );
     let e2 = must(
-        cache.put(&k2, &[("b", &write(&src, "b", &b))], b"ok"),
+        cache.put(&k2, Mode::Full, &[("b", &write(&src, "b", &b))], b"ok"),
         "put",
     );
     let k3 = key("orphan maker");
     let e3 = must(
-        cache.put(&k3, &[("c", &write(&src, "c", &orphan))], b"ok"),
+        cache.put(&k3, Mode::Full, &[("c", &write(&src, "c", &orphan))], b"ok"),
         "put",
     );
     must(fs::remove_file(cache.entry_path(&k3)), "drop entry");
@@ -1232,7 +1261,13 @@ fn trim_keeps_blobs_of_recent_entries() {
     {
         set_age(p, 2 * hour);
     }
-    let r = must(cache.trim(hour), "trim");
+    let r = must(
+        cache.trim(&gob::cache::TrimPolicy {
+            max_age: hour,
+            max_bytes: None,
+        }),
+        "trim",
+    );
     assert_eq!(
         (r.entries_removed, r.blobs_removed, r.temps_removed),
         (1, 2, 1),
@@ -1264,7 +1299,10 @@ fn persisted_verification_never_hides_a_later_corruption() {
     let k = key("persisted");
     {
         let c = open(&dir);
-        must(c.put(&k, &[("out.a", out.as_path())], b""), "put");
+        must(
+            c.put(&k, Mode::Full, &[("out.a", out.as_path())], b""),
+            "put",
+        );
         // Let the blob's timestamps settle past the racy window, then verify and persist.
         std::thread::sleep(gob::cache::RACY_WINDOW + Duration::from_millis(200));
         let e = hit(&c, &k);
@@ -1289,4 +1327,474 @@ fn persisted_verification_never_hides_a_later_corruption() {
         other => panic!("a corrupted blob must be a Corrupt miss, got {other:?}"),
     }
     let _ = fs::remove_dir_all(&root);
+}
+
+// ---------------------------------------------------------------------------
+// Issue #13: modes, non-regular files, copies from descriptors, install
+// hashing, trimming (library level); store failures and rebuilds (gob binary).
+
+/// Runs `f` on a thread and fails the test if it has not returned within
+/// `secs` (a FIFO in a blob's place used to block an open forever).
+fn within<T: Send + 'static>(secs: u64, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(Duration::from_secs(secs)) {
+        Ok(v) => v,
+        Err(_) => panic!("{what} did not return within {secs} s (blocked on a FIFO?)"),
+    }
+}
+
+/// Issue #13 item 3: an entry made in a weaker sandbox mode (Landlock alone
+/// lets a daemon swap an output) is never served to a stronger lookup; a
+/// weaker lookup may reuse a stronger entry, and the stronger run's store
+/// replaces the weak entry. Old code: no mode in the entry, a hit for all.
+#[test]
+fn entries_serve_only_lookups_of_modes_at_most_as_strong() {
+    let t = TempDir::new("modes");
+    let cache = open(&t.path().join("cache"));
+    let src = write(t.path(), "o", b"made under landlock");
+    let k = key("modes");
+    let weak = must(cache.put(&k, Mode::Landlock, &[("o", &src)], b""), "put");
+    let lookup = |m| must(cache.get(&k, m), "get");
+    for m in [Mode::Full, Mode::Namespaces] {
+        assert_eq!(
+            lookup(m),
+            Lookup::Miss(Miss::Weaker {
+                produced: Mode::Landlock,
+                wanted: m
+            })
+        );
+    }
+    assert_eq!(
+        lookup(Mode::Landlock).hit().map(|e| e.mode),
+        Some(Mode::Landlock)
+    );
+    assert_eq!(lookup(Mode::None), Lookup::Hit(weak));
+    must(cache.put(&k, Mode::Full, &[("o", &src)], b""), "put full");
+    for m in [Mode::Full, Mode::Namespaces, Mode::Landlock, Mode::None] {
+        assert_eq!(lookup(m).hit().map(|e| e.mode), Some(Mode::Full), "{m:?}");
+    }
+}
+
+/// Issue #13 item 19: a FIFO, a link to itself, a link to another file or a
+/// directory in a blob's or an entry's place is a miss that is removed, and
+/// the next store heals it. Old code: the FIFO blocked `get` forever; a
+/// self-link or a directory failed every later `put`.
+#[test]
+fn non_regular_blobs_and_entries_are_misses_that_heal() {
+    type Plant = fn(&Path);
+    let plants: [(&str, Plant); 4] = [
+        ("fifo", |p| {
+            let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap_or_default();
+            // SAFETY: a NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+        }),
+        ("self-link", |p| {
+            must(std::os::unix::fs::symlink(p, p), "symlink");
+        }),
+        ("link-elsewhere", |p| {
+            let other = p.with_file_name("elsewhere");
+            must(fs::write(&other, b"secret"), "write");
+            must(std::os::unix::fs::symlink(&other, p), "symlink");
+        }),
+        ("directory", |p| {
+            must(fs::create_dir_all(p.join("sub")), "mkdir");
+            must(fs::write(p.join("sub/f"), b"x"), "write");
+        }),
+    ];
+    for (what, plant) in plants {
+        for in_entry in [false, true] {
+            let t = TempDir::new("nonregular");
+            let (cache, k, e, content) = one_entry(&t);
+            let victim = if in_entry {
+                cache.entry_path(&k)
+            } else {
+                cache.blob_path(&e.outputs[0].digest)
+            };
+            must(fs::remove_file(&victim), "remove");
+            plant(&victim);
+            let case = format!("{what} as the {}", if in_entry { "entry" } else { "blob" });
+            let dir = t.path().join("cache");
+            let (l, dir) = within(20, &case, move || {
+                let c = open(&dir);
+                (get(&c, &k), dir)
+            });
+            match l {
+                Lookup::Miss(Miss::Corrupt { path, .. }) => assert_eq!(path, victim, "{case}"),
+                other => panic!("{case}: want a corrupt miss, got {other:?}"),
+            }
+            let cache = open(&dir);
+            // Removed (or replaced below): never left to fail the next store.
+            let src = write(&t.path().join("again"), "o", &content);
+            must(cache.put(&k, Mode::Full, &[("o", &src)], b"log"), &case);
+            let back = hit(&cache, &k);
+            let out = t.path().join("out");
+            must(fs::create_dir_all(&out), "mkdir");
+            must(cache.materialize(&back, "o", &out.join("o")), &case);
+            assert_eq!(must(fs::read(out.join("o")), "read"), content, "{case}");
+        }
+    }
+}
+
+/// Issue #13 item 19: `materialize` of a FIFO blob is a corrupt miss, not a hang.
+#[test]
+fn materialize_of_a_fifo_blob_is_a_miss() {
+    let t = TempDir::new("fifomat");
+    let (cache, _, e, _) = one_entry(&t);
+    let blob = cache.blob_path(&e.outputs[0].digest);
+    must(fs::remove_file(&blob), "remove");
+    let c = std::ffi::CString::new(blob.as_os_str().as_encoded_bytes()).unwrap_or_default();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    let dir = t.path().join("cache");
+    let dest = t.path().join("dest");
+    let r = within(20, "materialize", move || {
+        open(&dir)
+            .materialize(&e, "o", &dest)
+            .map_err(|e| e.is_miss())
+    });
+    assert_eq!(r, Err(true));
+    assert!(fs::symlink_metadata(&blob).is_err(), "the FIFO is removed");
+}
+
+/// Issue #13 item 3: the store copies from the descriptor the runner checked
+/// and digested, not from the path: a link swapped in afterwards (by a
+/// process that outlived its tool) cannot put another file's bytes in the
+/// cache, and bytes that no longer match the collected digest are refused.
+#[test]
+fn put_files_copies_from_the_descriptor_never_the_path() {
+    let t = TempDir::new("fdput");
+    let cache = open(&t.path().join("cache"));
+    let out = write(t.path(), "_pkg_.a", b"the tool's output");
+    let secret = write(t.path(), "secret", b"root-only secret bytes");
+    let file = must(fs::File::open(&out), "open output");
+    let d = Digest::of_bytes(b"the tool's output");
+    // The swap: the name now leads to the secret.
+    must(fs::remove_file(&out), "remove");
+    must(std::os::unix::fs::symlink(&secret, &out), "symlink");
+    let k = key("fdput");
+    let src = gob::cache::OutputSource {
+        name: "_pkg_.a",
+        file: &file,
+        path: &out,
+        known: Some((d, 17)),
+        executable: false,
+    };
+    let e = must(cache.put_files(&k, Mode::Full, &[src], b""), "put_files");
+    assert_eq!(e.outputs[0].digest, d);
+    let stored = must(fs::read(cache.blob_path(&d)), "read blob");
+    assert_eq!(stored, b"the tool's output");
+    // A digest the descriptor's bytes do not have: refused, nothing stored.
+    let k2 = key("fdput-changed");
+    let wrong = Digest::of_bytes(b"what was collected");
+    let src = gob::cache::OutputSource {
+        known: Some((wrong, 17)),
+        ..src
+    };
+    match cache.put_files(&k2, Mode::Full, &[src], b"") {
+        Err(CacheError::OutputChanged { path }) => assert_eq!(path, out),
+        other => panic!("want OutputChanged, got {other:?}"),
+    }
+    assert!(!cache.blob_path(&wrong).exists());
+    assert_eq!(get(&cache, &k2), Lookup::Miss(Miss::Absent));
+}
+
+/// Issue #13 item 17: installing a result hashes every byte it copies, so a
+/// blob whose bytes changed under a trusted stat stamp is caught there: a
+/// miss (`Corrupt`), the blob removed, nothing at the destination.
+#[test]
+fn install_hashes_what_it_copies() {
+    let t = TempDir::new("install");
+    let (cache, k, e, content) = one_entry(&t);
+    let o = &e.outputs[0];
+    let blob = cache.blob_path(&o.digest);
+    let dest = t.path().join("bin/out");
+    must(fs::create_dir_all(t.path().join("bin")), "mkdir");
+    must(
+        cache.install(&blob, &o.digest, o.size, 0o755, &dest),
+        "install",
+    );
+    assert_eq!(must(fs::read(&dest), "read"), content);
+    assert_eq!(
+        must(fs::metadata(&dest), "stat").permissions().mode() & 0o777,
+        0o755
+    );
+    must(fs::remove_file(&dest), "rm");
+    flip(&blob, 4242);
+    match cache.install(&blob, &o.digest, o.size, 0o755, &dest) {
+        Err(e @ CacheError::Corrupt { .. }) => assert!(e.is_miss()),
+        other => panic!("want Corrupt, got {other:?}"),
+    }
+    assert!(!blob.exists() && !dest.exists());
+    assert!(matches!(
+        get(&cache, &k),
+        Lookup::Miss(Miss::MissingBlob { .. })
+    ));
+    // A fresh output (not a blob) that no longer has its digest: OutputChanged.
+    let work = write(t.path(), "work-out", b"changed after collection");
+    match cache.install(&work, &o.digest, o.size, 0o644, &dest) {
+        Err(CacheError::OutputChanged { path }) => assert_eq!(path, work),
+        other => panic!("want OutputChanged, got {other:?}"),
+    }
+}
+
+/// Issue #13 item 20: `trim_if_due` trims like go (entries unused for five
+/// days, at most once a day, the time in trim.txt) and removes abandoned
+/// temporary files; with a size cap, the least recently used entries go
+/// until the cache fits. Old code: nothing ever trimmed from a build.
+#[test]
+fn trim_if_due_removes_old_entries_once_a_day_and_honours_a_cap() {
+    let t = TempDir::new("trimdue");
+    let dir = t.path().join("cache");
+    let cache = open(&dir);
+    let day = Duration::from_secs(24 * 3600);
+    let mut entries = Vec::new();
+    for (i, age_days) in [7u64, 3, 2, 1].into_iter().enumerate() {
+        let k = key(&format!("trim{i}"));
+        let src = write(
+            &t.path().join("src"),
+            &format!("o{i}"),
+            &bytes(i as u64, 100_000),
+        );
+        let e = must(cache.put(&k, Mode::Full, &[("o", &src)], b""), "put");
+        let age = day * age_days as u32;
+        set_age(&cache.entry_path(&k), age);
+        set_age(&cache.blob_path(&e.outputs[0].digest), age);
+        entries.push((k, e));
+    }
+    let stale_blob_tmp = write(&dir.join("blobs").join("ab"), ".tmp-1-2-3", b"abandoned");
+    let stale_root_tmp = write(&dir, ".tmp-verified-99", b"abandoned");
+    let live_tmp = write(&dir.join("blobs").join("ab"), ".tmp-4-5-6", b"in progress");
+    set_age(&stale_blob_tmp, 3 * Duration::from_secs(3600));
+    set_age(&stale_root_tmp, 3 * Duration::from_secs(3600));
+    let r = must(cache.trim_if_due(None), "trim").unwrap_or_else(|| panic!("first trim not due"));
+    assert_eq!(
+        (r.entries_removed, r.blobs_removed, r.temps_removed),
+        (1, 1, 2),
+        "{r:?}"
+    );
+    assert_eq!(get(&cache, &entries[0].0), Lookup::Miss(Miss::Absent));
+    for (k, e) in &entries[1..] {
+        assert_eq!(&hit(&cache, k), e);
+    }
+    assert!(!stale_blob_tmp.exists() && !stale_root_tmp.exists() && live_tmp.exists());
+    let stamp = must(fs::read_to_string(dir.join("trim.txt")), "trim.txt");
+    assert!(stamp.trim().parse::<u64>().is_ok(), "{stamp:?}");
+    // Not due again within the day, even with old entries around.
+    set_age(&cache.entry_path(&entries[1].0), 6 * day);
+    assert_eq!(must(cache.trim_if_due(None), "trim"), None);
+    assert!(cache.entry_path(&entries[1].0).exists());
+    // A cap: due hourly; the least recently used go until it fits (each
+    // entry holds ~100 kB; 250 kB keeps the two newest).
+    must(fs::write(dir.join("trim.txt"), "0\n"), "rewind trim.txt");
+    set_age(&cache.entry_path(&entries[1].0), 3 * day);
+    let r = must(cache.trim_if_due(Some(250_000)), "trim")
+        .unwrap_or_else(|| panic!("capped trim not due"));
+    assert_eq!((r.entries_removed, r.blobs_removed), (1, 1), "{r:?}");
+    assert_eq!(get(&cache, &entries[1].0), Lookup::Miss(Miss::Absent));
+    assert_eq!(&hit(&cache, &entries[2].0), &entries[2].1);
+    assert_eq!(&hit(&cache, &entries[3].0), &entries[3].1);
+}
+
+#[test]
+fn cache_size_caps_parse() {
+    use gob::cache::parse_size;
+    assert_eq!(parse_size(""), Some(None));
+    assert_eq!(parse_size("0"), Some(None));
+    assert_eq!(parse_size("1000"), Some(Some(1000)));
+    assert_eq!(parse_size("10G"), Some(Some(10 << 30)));
+    assert_eq!(parse_size("512MiB"), Some(Some(512 << 20)));
+    assert_eq!(parse_size("2kb"), Some(Some(2048)));
+    assert_eq!(parse_size("ten"), None);
+    assert_eq!(parse_size("-1"), None);
+    assert_eq!(parse_size("99999999999T"), None);
+}
+
+/// Copies the files of fixture `name` into `dest`.
+fn copy_fixture(name: &str, dest: &Path) {
+    must(fs::create_dir_all(dest), "mkdir");
+    let from = common::repo_root().join("fixtures").join(name);
+    for ent in must(fs::read_dir(&from), "read fixture") {
+        let p = must(ent, "fixture entry").path();
+        if p.is_file() {
+            if let Some(n) = p.file_name() {
+                must(fs::copy(&p, dest.join(n)), "copy fixture");
+            }
+        }
+    }
+}
+
+/// Runs gob with `args` in `dir`; the output, which must be a success.
+fn gob_ok(area: &Area, dir: &Path, args: &[&str]) -> Output {
+    let o = area.run(&common::gob_binary(), dir, args, "amd64");
+    assert!(o.status.success(), "gob {args:?} failed:\n{}", text(&o));
+    o
+}
+
+/// The blob holding a built file's bytes.
+fn blob_of(gobcache: &Path, file: &Path) -> PathBuf {
+    let hex = Digest::of_bytes(&must(fs::read(file), "read built file")).to_string();
+    gobcache.join("blobs").join(&hex[..2]).join(hex)
+}
+
+/// Writes `verified-blobs` claiming `blob` (digest `hex`) was verified with
+/// its current stat stamp: what an earlier process records for a blob whose
+/// bytes later rot without any stat change.
+fn trust_current_stamp(gobcache: &Path, blob: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let m = must(fs::metadata(blob), "stat blob");
+    let hex = blob.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let d = Digest::from_hex(hex).unwrap_or_else(|| panic!("not a blob name: {hex}"));
+    let mut body = b"gob verified-blobs v1\n".to_vec();
+    body.extend_from_slice(d.as_bytes());
+    for v in [m.dev(), m.ino(), m.size(), m.mtime() as u64] {
+        body.extend_from_slice(&v.to_le_bytes());
+    }
+    body.extend_from_slice(&(m.mtime_nsec() as u32).to_le_bytes());
+    body.extend_from_slice(&(m.ctime() as u64).to_le_bytes());
+    body.extend_from_slice(&(m.ctime_nsec() as u32).to_le_bytes());
+    let sum = Digest::of_bytes(&body);
+    body.extend_from_slice(sum.as_bytes());
+    must(
+        fs::write(gobcache.join("verified-blobs"), body),
+        "write verified-blobs",
+    );
+}
+
+/// Issue #13 items 19, 17 and 21 through `gob build`, on one warm cache:
+/// - a corrupt final-binary blob with a no-op memo present rebuilds (old
+///   code: "corrupt cache file", exit 1);
+/// - a blob whose bytes rotted under a stamp an earlier process verified is
+///   caught as it is installed, and the link runs again (old code: the rotten
+///   binary was installed, exit 0);
+/// - a read-only cache (a read-only bind mount) warns once, naming the cache,
+///   and the build succeeds (old code: "storing outputs … in the cache", exit 1).
+#[test]
+fn gob_build_rebuilds_bad_blobs_and_survives_an_unwritable_cache() {
+    let area = Area::new("cache-faults");
+    let src = area.root.join("src");
+    copy_fixture("hello", &src);
+    let gobcache = area.root.join("gobcache");
+    let bin = area.root.join("out").join("hello");
+    let bin_arg = bin.to_string_lossy().into_owned();
+    let build = ["build", "-v", "-o", bin_arg.as_str(), "."];
+    // Stamps of just-copied files are racy: the memo is recorded by a later build.
+    std::thread::sleep(RACY_WINDOW + Duration::from_millis(200));
+    gob_ok(&area, &src, &build);
+    let good = must(fs::read(&bin), "read binary");
+    let memo_hit = |o: &Output| String::from_utf8_lossy(&o.stderr).contains("no-op memo");
+    let o = gob_ok(&area, &src, &build);
+    assert!(
+        memo_hit(&o) || memo_hit(&gob_ok(&area, &src, &build)),
+        "no memo: {}",
+        text(&o)
+    );
+
+    // 1. The final binary's blob is damaged; the memo would restore from it.
+    let blob = blob_of(&gobcache, &bin);
+    flip(&blob, 1000);
+    must(fs::remove_file(&bin), "rm binary");
+    gob_ok(&area, &src, &build);
+    assert!(
+        must(fs::read(&bin), "read binary") == good,
+        "memo restore: wrong binary"
+    );
+
+    // 2. Bit rot under a trusted stamp, no memo: caught as it is installed.
+    let blob = blob_of(&gobcache, &bin);
+    must(fs::remove_dir_all(gobcache.join("memo")), "rm memo");
+    flip(&blob, 2000);
+    trust_current_stamp(&gobcache, &blob);
+    must(fs::remove_file(&bin), "rm binary");
+    let o = gob_ok(&area, &src, &build);
+    assert!(
+        must(fs::read(&bin), "read binary") == good,
+        "a rotten blob was installed:\n{}",
+        text(&o)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("1 ran"),
+        "{}",
+        text(&o)
+    );
+
+    // 3. A read-only cache: the edited package and the link run, their
+    //    stores fail, one warning, the build succeeds.
+    let main_go = src.join("main.go");
+    let mut code = must(fs::read_to_string(&main_go), "read main.go");
+    code.push_str("\n// edited\n");
+    must(fs::write(&main_go, code), "edit main.go");
+    let gc = gobcache.to_string_lossy().into_owned();
+    let o = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c"])
+        .arg(
+            "mount --bind \"$1\" \"$1\" && mount -o remount,bind,ro \"$1\" && shift && exec \"$@\"",
+        )
+        .arg("sh")
+        .arg(&gc)
+        .arg(common::gob_binary())
+        .args(build)
+        .current_dir(&src)
+        .env_clear()
+        .envs(area.env("amd64"))
+        .output();
+    let o = must(o, "run unshare");
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        o.status.success(),
+        "read-only cache failed the build:\n{}",
+        text(&o)
+    );
+    let warning = format!("gob: warning: the build cache {gc} could not store results");
+    assert_eq!(err.matches(&warning).count(), 1, "{err}");
+    assert!(err.contains("Read-only file system"), "{err}");
+    let ran = must(Command::new(&bin).output(), "run binary");
+    assert_eq!(String::from_utf8_lossy(&ran.stdout), "hello\n");
+}
+
+/// Issue #13 item 3 through `gob build`: a package built in landlock mode is
+/// built again in namespaces mode (old code: served from the landlock
+/// entry); the namespaces entry then serves landlock and none.
+#[test]
+fn gob_build_reuses_entries_only_from_modes_at_least_as_strong() {
+    let area = Area::new("cache-modes");
+    let m = area.root.join("src");
+    must(fs::create_dir_all(m.join("lib")), "mkdir");
+    must(
+        fs::write(m.join("go.mod"), "module example.com/m\n\ngo 1.27\n"),
+        "go.mod",
+    );
+    must(
+        fs::write(
+            m.join("lib/lib.go"),
+            "package lib\n\nfunc F() int { return 1 }\n",
+        ),
+        "lib.go",
+    );
+    let ran = |mode: &str| -> String {
+        let flag = format!("--sandbox={mode}");
+        let o = gob_ok(&area, &m, &["build", "-v", &flag, "./lib"]);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        err.lines()
+            .find(|l| l.contains(" actions: "))
+            .map(|l| l.split(" actions: ").nth(1).unwrap_or("").to_string())
+            .unwrap_or_else(|| panic!("no summary:\n{err}"))
+    };
+    assert!(ran("landlock").starts_with("1 ran"), "cold");
+    assert_eq!(
+        ran("namespaces"),
+        "1 ran, 0 cached",
+        "a landlock entry served namespaces"
+    );
+    assert!(
+        ran("landlock").starts_with("0 ran"),
+        "namespaces entry not reused by landlock"
+    );
+    assert!(
+        ran("none").starts_with("0 ran"),
+        "namespaces entry not reused by none"
+    );
+    assert!(ran("namespaces").starts_with("0 ran"));
 }

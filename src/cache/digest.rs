@@ -100,6 +100,27 @@ fn parse_hex(s: &str) -> Option<[u8; 32]> {
 
 /// Hashes everything `r` yields: (digest, length).
 pub(crate) fn hash_reader(r: &mut impl Read) -> io::Result<(Digest, u64)> {
+    hash_copy(r, &mut |_: &[u8]| Ok::<(), io::Error>(())).map_err(|e| match e {
+        HashCopyError::Read(e) | HashCopyError::Sink(e) => e,
+    })
+}
+
+/// A failure of [`hash_copy`]: reading the source, or the sink.
+#[derive(Debug)]
+pub(crate) enum HashCopyError<E> {
+    /// Reading failed.
+    Read(io::Error),
+    /// The sink failed.
+    Sink(E),
+}
+
+/// The one file hasher: hashes everything `r` yields, handing each chunk to
+/// `sink` on the way (a copy that verifies what it copies reads every byte
+/// once). Returns (digest, length).
+pub(crate) fn hash_copy<E>(
+    r: &mut impl Read,
+    sink: &mut dyn FnMut(&[u8]) -> Result<(), E>,
+) -> Result<(Digest, u64), HashCopyError<E>> {
     let mut h = blake3::Hasher::new();
     let mut buf = vec![0u8; 128 * 1024];
     let mut n = 0u64;
@@ -108,10 +129,11 @@ pub(crate) fn hash_reader(r: &mut impl Read) -> io::Result<(Digest, u64)> {
             Ok(0) => break,
             Ok(k) => {
                 h.update(&buf[..k]);
+                sink(&buf[..k]).map_err(HashCopyError::Sink)?;
                 n += k as u64;
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => return Err(HashCopyError::Read(e)),
         }
     }
     Ok((Digest(*h.finalize().as_bytes()), n))

@@ -3,15 +3,44 @@
 //! The file is canonical text ending in a checksum of everything before it:
 //!
 //! ```text
-//! gob-action-entry 1
+//! gob-action-entry 2
 //! key <action key>
+//! mode <sandbox mode that produced it: full|namespaces|landlock|none>
 //! log <digest> <size>
 //! out <digest> <size> <x|-> <name length>:<name>
 //! …
 //! sum <BLAKE3 of all preceding bytes>
 //! ```
+//!
+//! An entry of another version (version 1 had no mode) is corrupt: a miss.
 
 use super::digest::{ActionKey, Digest};
+use gob_sandbox::Mode;
+
+/// How much a sandbox mode guarantees about what a run wrote, weakest first.
+/// Landlock alone lets a process outlive the tool (a daemon that can swap an
+/// output before it is collected); without any isolation anything can.
+fn strength(m: Mode) -> u8 {
+    match m {
+        Mode::None => 0,
+        Mode::Landlock => 1,
+        Mode::Namespaces => 2,
+        Mode::Full => 3,
+    }
+}
+
+/// Whether an entry produced under `produced` may answer a lookup made under
+/// `wanted`: only one made at least as strongly (a weaker build may reuse a
+/// stronger entry, never the other way).
+pub fn serves(produced: Mode, wanted: Mode) -> bool {
+    strength(produced) >= strength(wanted)
+}
+
+fn mode_by_name(name: &str) -> Option<Mode> {
+    [Mode::Full, Mode::Namespaces, Mode::Landlock, Mode::None]
+        .into_iter()
+        .find(|m| m.name() == name)
+}
 
 /// One output of a cached action.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +61,8 @@ pub struct OutputEntry {
 pub struct ActionEntry {
     /// The action.
     pub key: ActionKey,
+    /// The sandbox mode the action ran in (see [`serves`]).
+    pub mode: Mode,
     /// The outputs, in the order `put` was given them.
     pub outputs: Vec<OutputEntry>,
     /// Digest of the tool's combined stdout and stderr.
@@ -47,7 +78,7 @@ impl ActionEntry {
     }
 }
 
-const MAGIC: &str = "gob-action-entry 1\n";
+const MAGIC: &str = "gob-action-entry 2\n";
 /// `sum ` + 64 hex digits + newline.
 const SUM_LEN: usize = 4 + 64 + 1;
 
@@ -55,6 +86,7 @@ const SUM_LEN: usize = 4 + 64 + 1;
 pub(crate) fn encode(e: &ActionEntry) -> Vec<u8> {
     let mut s = String::from(MAGIC);
     s.push_str(&format!("key {}\n", e.key));
+    s.push_str(&format!("mode {}\n", e.mode.name()));
     s.push_str(&format!("log {} {}\n", e.log_digest, e.log.len()));
     for o in &e.outputs {
         let x = if o.executable { 'x' } else { '-' };
@@ -95,6 +127,10 @@ pub(crate) fn decode(bytes: &[u8], key: &ActionKey) -> Result<(ActionEntry, u64)
     if got != *key {
         return Err(format!("entry is for action {got}, not {key}"));
     }
+    p.lit("\nmode ")?;
+    let name = p.rest.split('\n').next().unwrap_or("");
+    let mode = mode_by_name(name).ok_or_else(|| format!("bad mode {name:?}"))?;
+    p.take(name.len())?;
     p.lit("\nlog ")?;
     let log_digest = p.digest()?;
     p.lit(" ")?;
@@ -126,6 +162,7 @@ pub(crate) fn decode(bytes: &[u8], key: &ActionKey) -> Result<(ActionEntry, u64)
     }
     let entry = ActionEntry {
         key: *key,
+        mode,
         outputs,
         log_digest,
         log: Vec::new(),
@@ -192,6 +229,7 @@ mod tests {
             .finish();
         ActionEntry {
             key,
+            mode: Mode::Landlock,
             outputs: vec![
                 OutputEntry {
                     name: "_pkg_.a".into(),
@@ -249,9 +287,34 @@ mod tests {
         let other = ActionKeyBuilder::new(Digest::of_bytes(b"t"))
             .arg("y")
             .finish();
+        let v1 = String::from_utf8_lossy(&good).replace("entry 2\n", "entry 1\n");
+        assert!(
+            decode(v1.as_bytes(), &e.key).is_err(),
+            "old version accepted"
+        );
         match decode(&good, &other) {
             Err(d) => assert_eq!(d, format!("entry is for action {}, not {other}", e.key)),
             Ok(_) => panic!("entry accepted under another key"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod mode_tests {
+    use super::*;
+
+    #[test]
+    fn cache_entry_serves_only_modes_at_most_as_strong() {
+        let all = [Mode::None, Mode::Landlock, Mode::Namespaces, Mode::Full];
+        for (i, produced) in all.iter().enumerate() {
+            for (j, wanted) in all.iter().enumerate() {
+                assert_eq!(
+                    serves(*produced, *wanted),
+                    i >= j,
+                    "{produced:?} for {wanted:?}"
+                );
+            }
+            assert_eq!(mode_by_name(produced.name()), Some(*produced));
         }
     }
 }

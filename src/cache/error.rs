@@ -250,6 +250,14 @@ pub enum Miss {
         /// The missing blob.
         path: PathBuf,
     },
+    /// The entry was produced in a weaker sandbox mode than the lookup's (see
+    /// [`serves`](super::serves)); the run's store replaces it.
+    Weaker {
+        /// The mode that produced the entry.
+        produced: gob_sandbox::Mode,
+        /// The mode of the lookup.
+        wanted: gob_sandbox::Mode,
+    },
 }
 
 impl fmt::Display for Miss {
@@ -260,6 +268,12 @@ impl fmt::Display for Miss {
                 write!(f, "corrupt cache file {}: {detail}", path.display())
             }
             Miss::MissingBlob { path } => write!(f, "cached blob {} is missing", path.display()),
+            Miss::Weaker { produced, wanted } => write!(
+                f,
+                "cached by a build in sandbox mode {}, weaker than this build's {}",
+                produced.name(),
+                wanted.name()
+            ),
         }
     }
 }

@@ -183,9 +183,11 @@ impl AtomicFile {
         }
     }
 
-    /// Sets `mode`, fsyncs the data, renames the file to its destination and, when
-    /// `sync_dir`, fsyncs the directory so the new name is durable too.
-    pub(crate) fn commit(mut self, mode: u32, sync_dir: bool) -> Result<(), CacheError> {
+    /// Sets `mode` and renames the file to its destination. When `durable`
+    /// (the cache's own files), fsyncs the data first and the directory after,
+    /// so content and name survive a crash; a build output installed outside
+    /// the cache is not fsynced, as go build does not.
+    pub(crate) fn commit(mut self, mode: u32, durable: bool) -> Result<(), CacheError> {
         let Some(file) = self.file.take() else {
             return Err(self
                 .kind
@@ -197,7 +199,8 @@ impl AtomicFile {
                 source,
             })?;
         // Delayed allocation can report ENOSPC only here.
-        file.sync_all().map_err(|source| {
+        let synced = if durable { file.sync_all() } else { Ok(()) };
+        synced.map_err(|source| {
             if is_disk_full(&source) {
                 CacheError::DiskFull {
                     path: self.dest.clone(),
@@ -225,7 +228,7 @@ impl AtomicFile {
         })?;
         // The temporary name is gone: nothing is left for Drop to remove.
         self.temp = PathBuf::new();
-        if sync_dir {
+        if durable {
             fsync_dir(parent_of(&self.dest))?;
         }
         Ok(())
@@ -271,7 +274,15 @@ pub(crate) fn fsync_dir(dir: &Path) -> Result<(), CacheError> {
 pub(crate) fn ensure_private_dir(dir: &Path) -> Result<(), CacheError> {
     match fs::DirBuilder::new().mode(0o700).create(dir) {
         Ok(()) => fsync_dir(parent_of(dir)),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        // Something else where the directory belongs (a file, a link) is
+        // replaced, or every later write under it would fail.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => match fs::symlink_metadata(dir) {
+            Ok(m) if !m.is_dir() => {
+                remove_if_exists(dir)?;
+                ensure_private_dir(dir)
+            }
+            _ => Ok(()),
+        },
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             fs::DirBuilder::new()
                 .mode(0o700)
@@ -298,16 +309,84 @@ pub(crate) fn create_dir_error(dir: &Path, source: io::Error) -> CacheError {
     }
 }
 
-/// Removes `path`; a file that is already gone is not an error (another process
-/// may be cleaning or repairing the same cache).
+/// Removes `path`, whatever it is (a file, a link, a FIFO, or a directory put
+/// where a file belongs, which is removed with its contents); one that is
+/// already gone is not an error (another process may be cleaning or repairing
+/// the same cache).
 pub(crate) fn remove_if_exists(path: &Path) -> Result<bool, CacheError> {
-    match fs::remove_file(path) {
+    let res = match fs::remove_file(path) {
+        Err(e) if e.raw_os_error() == Some(libc::EISDIR) => fs::remove_dir_all(path),
+        r => r,
+    };
+    match res {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
         Err(source) => Err(CacheError::Remove {
             path: path.to_path_buf(),
             source,
         }),
+    }
+}
+
+/// What [`open_regular`] found at a path.
+pub(crate) enum Opened {
+    /// A regular file, open for reading, with its `fstat`.
+    File(File, fs::Metadata),
+    /// Nothing.
+    Missing,
+    /// Something else (a link, a FIFO, a directory, a device): what it is.
+    NotRegular(String),
+}
+
+/// Opens a cache file for reading without following a link at its name and
+/// without blocking (a FIFO put in its place would hang a plain open), then
+/// checks on that descriptor that it is a regular file. Errors are those of
+/// the open other than "not found" and "a link" (ELOOP).
+pub(crate) fn open_regular(path: &Path) -> io::Result<Opened> {
+    let opened = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path);
+    let f = match opened {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Opened::Missing),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Ok(Opened::NotRegular(
+                "a symbolic link, not a regular file".into(),
+            ))
+        }
+        // A socket, or a FIFO with no writer on some systems.
+        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+            return Ok(Opened::NotRegular("not a regular file".into()))
+        }
+        Err(e) => return Err(e),
+    };
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a directory, not a regular file"
+        } else {
+            "not a regular file"
+        };
+        return Ok(Opened::NotRegular(what.into()));
+    }
+    Ok(Opened::File(f, meta))
+}
+
+/// Reads a file from a fixed start with `pread`, leaving the descriptor's
+/// offset alone: the same open file can be read by several users at once.
+pub(crate) struct ReadAt<'a> {
+    /// The file.
+    pub file: &'a File,
+    /// The next offset.
+    pub pos: u64,
+}
+
+impl io::Read for ReadAt<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = std::os::unix::fs::FileExt::read_at(self.file, buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
     }
 }
 

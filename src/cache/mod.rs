@@ -15,6 +15,8 @@
 //!   blobs/ab/abcdef…        content, named by its BLAKE3 digest (mode 0444)
 //!   actions/12/1234…        action entries, named by key (see `entry.rs`)
 //!   stat-cache              the DigestCache (see `statcache.rs`)
+//!   verified-blobs          blobs verified by earlier processes, with their stamps
+//!   trim.txt                when the cache was last trimmed (Unix seconds)
 //!   …/.tmp-<pid>-<n>-<t>    a write in progress (or abandoned by a crash)
 //! ```
 //!
@@ -29,9 +31,27 @@
 //!    `materialize` copies it. A bad file is removed with its entry and reported
 //!    as [`Miss::Corrupt`] (or [`CacheError::Corrupt`]): never a wrong hit, never
 //!    a truncated output.
-//! 4. The one shortcut: `get` skips re-hashing a blob this process has already
-//!    verified, if its stat data (device, inode, size, mtime, ctime) is unchanged
-//!    and was not racy when verified (see [`RACY_WINDOW`]).
+//! 4. The one shortcut: `get` skips re-hashing a blob this process (or a
+//!    previous one, via `verified-blobs`) has already verified, if its stat data
+//!    (device, inode, size, mtime, ctime) is unchanged and was not racy when
+//!    verified (see [`RACY_WINDOW`]). Bytes that changed under an unchanged
+//!    stamp (bit rot) are still caught where they leave the cache:
+//!    [`Cache::install`] hashes every byte it copies.
+//! 5. Every cache file is opened with `O_NOFOLLOW | O_NONBLOCK` and checked by
+//!    `fstat` on that descriptor: a link, FIFO or directory in a blob's or an
+//!    entry's place is a corrupt miss, removed (a directory with its contents)
+//!    so the next store replaces it.
+//! 6. An entry records the sandbox mode of the run that made it and serves only
+//!    lookups of a mode at most as strong ([`serves`]). Outputs are stored from
+//!    the descriptor the runner checked ([`Cache::put_files`]), never reopened.
+//!
+//! # Trimming
+//! [`Cache::trim_if_due`] runs after each build, like go's `Trim`: at most once a
+//! day (the time in `trim.txt`, written first so concurrent builds do not all
+//! trim), entries unused for [`TRIM_AGE`] go (`get` refreshes an entry's mtime at
+//! most hourly), then blobs no entry names; with a size cap (`$GOBCACHE_MAX`) it
+//! runs hourly and then removes least recently used entries until the cache fits.
+//! Temporary files abandoned for an hour go every time.
 //!
 //! Concurrent users need no locks: renames are atomic, identical content has
 //! identical names, and an entry racing with a `clean` or `trim` is at worst a miss.
@@ -52,14 +72,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-pub(crate) use digest::hash_reader;
+pub(crate) use digest::{hash_copy, hash_reader, HashCopyError};
 pub use digest::{ActionKey, ActionKeyBuilder, Digest};
-pub use entry::{ActionEntry, OutputEntry};
+pub use entry::{serves, ActionEntry, OutputEntry};
 pub use error::{CacheError, Miss};
+pub(crate) use fsio::ReadAt;
 pub use fsio::RACY_WINDOW;
+pub use gob_sandbox::Mode;
 pub use statcache::{DigestCache, DigestStats};
 
-use fsio::{AtomicFile, FileStamp, WriteKind};
+use fsio::{AtomicFile, FileStamp, Opened, WriteKind};
 
 /// The persisted verified-blob set (see [`Cache::save_verified`]).
 const VERIFIED_FILE: &str = "verified-blobs";
@@ -131,6 +153,57 @@ impl Lookup {
     }
 }
 
+/// How long an entry may go unused before [`Cache::trim_if_due`] removes it:
+/// go's five days, plus the hour by which a use may not have refreshed its mtime.
+pub const TRIM_AGE: Duration = Duration::from_secs((5 * 24 + 1) * 3600);
+
+/// How often [`Cache::trim_if_due`] trims (go's daily), and how often with a
+/// size cap (hourly: a cap that waited a day could be far exceeded).
+const TRIM_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+const TRIM_INTERVAL_CAPPED: Duration = Duration::from_secs(3600);
+
+/// The file holding the time (Unix seconds) of the last automatic trim.
+const TRIM_FILE: &str = "trim.txt";
+
+/// What [`Cache::trim`] keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrimPolicy {
+    /// Entries unused this long are removed (and blobs no remaining entry
+    /// names, once as old).
+    pub max_age: Duration,
+    /// With a cap, the least recently used entries are removed (with the
+    /// blobs only they name) until entries and blobs total at most this.
+    pub max_bytes: Option<u64>,
+}
+
+/// Parses a cache size cap (`$GOBCACHE_MAX`): bytes, or a number with a
+/// `K`, `M`, `G` or `T` suffix (powers of 1024, an optional trailing `B` or
+/// `iB`). `0` or empty: no cap.
+pub fn parse_size(s: &str) -> Option<Option<u64>> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Some(None);
+    }
+    let u = t.to_ascii_uppercase();
+    let u = u
+        .strip_suffix("IB")
+        .or_else(|| u.strip_suffix('B'))
+        .unwrap_or(&u);
+    let (num, shift) = match u.chars().last() {
+        Some('K') => (&u[..u.len() - 1], 10),
+        Some('M') => (&u[..u.len() - 1], 20),
+        Some('G') => (&u[..u.len() - 1], 30),
+        Some('T') => (&u[..u.len() - 1], 40),
+        _ => (u, 0),
+    };
+    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = num.parse().ok()?;
+    let n = n.checked_mul(1u64 << shift)?;
+    Some((n > 0).then_some(n))
+}
+
 /// What [`Cache::trim`] removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TrimReport {
@@ -142,6 +215,25 @@ pub struct TrimReport {
     pub temps_removed: u64,
     /// Bytes freed.
     pub bytes_freed: u64,
+}
+
+/// One output for [`Cache::put_files`]: a descriptor that was checked (a
+/// regular file, opened without following links), read from offset 0 with
+/// `pread`, never reopened by name.
+#[derive(Clone, Copy, Debug)]
+pub struct OutputSource<'a> {
+    /// The declared name.
+    pub name: &'a str,
+    /// The open file.
+    pub file: &'a File,
+    /// Where it was opened (for messages only).
+    pub path: &'a Path,
+    /// Digest and size already taken from this descriptor: the copy must
+    /// match them, or the store fails with [`CacheError::OutputChanged`].
+    /// `None`: hashed here.
+    pub known: Option<(Digest, u64)>,
+    /// Whether the output is executable.
+    pub executable: bool,
 }
 
 /// The outcome of checking one blob.
@@ -256,10 +348,12 @@ impl Cache {
         self.root.join("actions").join(&hex[..2]).join(hex)
     }
 
-    /// Looks up an action. A hit has every blob verified (length and BLAKE3) and
-    /// its log read. A corrupt entry or blob is removed and reported as a miss.
+    /// Looks up an action for a build in sandbox mode `mode`. A hit was
+    /// produced in a mode at least as strong ([`serves`]) and has every blob
+    /// verified (length and BLAKE3) and its log read. A corrupt entry or blob
+    /// (damaged, or not a regular file) is removed and reported as a miss.
     /// `Err` only for I/O failures other than "not found" (permissions, EIO).
-    pub fn get(&self, key: &ActionKey) -> Result<Lookup, CacheError> {
+    pub fn get(&self, key: &ActionKey, mode: Mode) -> Result<Lookup, CacheError> {
         let path = self.entry_path(key);
         let (bytes, meta) = match read_entry_file(&path) {
             Ok(Some(x)) => x,
@@ -273,6 +367,12 @@ impl Cache {
                 return Ok(Lookup::Miss(Miss::Corrupt { path, detail }));
             }
         };
+        if !serves(entry.mode, mode) {
+            return Ok(Lookup::Miss(Miss::Weaker {
+                produced: entry.mode,
+                wanted: mode,
+            }));
+        }
         let mut blobs: Vec<(&str, Digest, u64)> = entry
             .outputs
             .iter()
@@ -292,8 +392,7 @@ impl Cache {
                     return Ok(Lookup::Miss(Miss::MissingBlob { path: blob }));
                 }
                 BlobState::Corrupt(detail) => {
-                    self.forget(&digest);
-                    let _ = fsio::remove_if_exists(&blob);
+                    self.discard_blob(&digest);
                     let _ = fsio::remove_if_exists(&path);
                     let what = if is_log {
                         "tool log".to_string()
@@ -312,43 +411,82 @@ impl Cache {
         Ok(Lookup::Hit(entry))
     }
 
-    /// Stores an action's results: each `(name, path)` output file and the tool's
-    /// combined stdout and stderr. Blobs are written (or found already present and
-    /// verified) first; the entry last. On error nothing refers to a partial write.
+    /// Stores an action's results, produced in sandbox mode `mode`: each
+    /// `(name, path)` output file (opened once, without following a link, and
+    /// read from that descriptor) and the tool's combined stdout and stderr.
+    /// See [`Cache::put_files`].
     pub fn put(
         &self,
         key: &ActionKey,
+        mode: Mode,
         outputs: &[(&str, &Path)],
         log: &[u8],
     ) -> Result<ActionEntry, CacheError> {
+        let mut files = Vec::with_capacity(outputs.len());
+        for (name, path) in outputs {
+            let read_err = |source| CacheError::ReadOutput {
+                path: path.to_path_buf(),
+                source,
+            };
+            match fsio::open_regular(path).map_err(read_err)? {
+                Opened::File(f, m) => files.push((*name, *path, f, m)),
+                Opened::Missing => return Err(read_err(io::ErrorKind::NotFound.into())),
+                Opened::NotRegular(what) => return Err(read_err(io::Error::other(what))),
+            }
+        }
+        let sources: Vec<OutputSource<'_>> = files
+            .iter()
+            .map(|(name, path, file, meta)| OutputSource {
+                name,
+                file,
+                path,
+                known: None,
+                executable: meta.permissions().mode() & 0o111 != 0,
+            })
+            .collect();
+        self.put_files(key, mode, &sources, log)
+    }
+
+    /// Stores an action's results, produced in sandbox mode `mode`: each output
+    /// copied from its open descriptor (never reopened by name) and the tool's
+    /// log. Blobs are written (or found already present and verified) first;
+    /// the entry last. On error nothing refers to a partial write.
+    pub fn put_files(
+        &self,
+        key: &ActionKey,
+        mode: Mode,
+        outputs: &[OutputSource<'_>],
+        log: &[u8],
+    ) -> Result<ActionEntry, CacheError> {
         let mut seen = HashSet::new();
-        for (name, _) in outputs {
-            if name.is_empty() {
+        for o in outputs {
+            if o.name.is_empty() {
                 return Err(CacheError::BadOutputName {
                     name: String::new(),
                     reason: "empty",
                 });
             }
-            if !seen.insert(*name) {
+            if !seen.insert(o.name) {
                 return Err(CacheError::BadOutputName {
-                    name: name.to_string(),
+                    name: o.name.to_string(),
                     reason: "listed twice",
                 });
             }
         }
         let mut outs = Vec::with_capacity(outputs.len());
-        for (name, path) in outputs {
-            let (digest, size, executable) = self.store_file(path)?;
+        for o in outputs {
+            let (digest, size) = self.store_file(o)?;
             outs.push(OutputEntry {
-                name: name.to_string(),
+                name: o.name.to_string(),
                 digest,
                 size,
-                executable,
+                executable: o.executable,
             });
         }
         let log_digest = self.store_bytes(log)?;
         let entry = ActionEntry {
             key: *key,
+            mode,
             outputs: outs,
             log_digest,
             log: log.to_vec(),
@@ -357,6 +495,11 @@ impl Cache {
         fsio::ensure_private_dir(fsio::parent_of(&dest))?;
         let mut f = AtomicFile::create(&dest, WriteKind::Entry)?;
         f.write_all(&entry::encode(&entry))?;
+        // Something that is not a file in the entry's place (a directory)
+        // would make the rename fail forever.
+        if fs::symlink_metadata(&dest).is_ok_and(|m| m.is_dir()) {
+            fsio::remove_if_exists(&dest)?;
+        }
         f.commit(0o444, true)?;
         Ok(entry)
     }
@@ -375,7 +518,8 @@ impl Cache {
             key: entry.key,
             name: name.to_string(),
         })?;
-        let res = self.materialize_blob(&out.digest, out.size, out.executable, dest);
+        let mode = if out.executable { 0o755 } else { 0o644 };
+        let res = self.materialize_blob(&out.digest, out.size, mode, dest);
         if let Err(e) = &res {
             if e.is_miss() {
                 let _ = fsio::remove_if_exists(&self.entry_path(&entry.key));
@@ -391,43 +535,86 @@ impl Cache {
     }
 
     /// [`Cache::materialize`] for a blob known only by digest and size (an
-    /// output of a dependency, staged as an input). A corrupt blob is removed;
-    /// the entries naming it will miss with [`Miss::MissingBlob`].
+    /// output of a dependency, staged as an input), with permission bits
+    /// `mode`. A corrupt blob is removed; the entries naming it will miss with
+    /// [`Miss::MissingBlob`].
     pub fn materialize_blob(
         &self,
         digest: &Digest,
         size: u64,
-        executable: bool,
+        mode: u32,
+        dest: &Path,
+    ) -> Result<(), CacheError> {
+        self.install(&self.blob_path(digest), digest, size, mode, dest)
+    }
+
+    /// Copies `src`, a cache blob or an action's fresh output, to `dest`
+    /// (appearing whole, by rename, with permission bits `mode`), hashing
+    /// every byte on the way: the copy is `dest` only when it has `size` bytes
+    /// and digest `digest`. A cache blob that fails is removed and reported as
+    /// [`CacheError::Corrupt`] (a miss: run the action again); any other file
+    /// as [`CacheError::OutputChanged`].
+    pub fn install(
+        &self,
+        src: &Path,
+        digest: &Digest,
+        size: u64,
+        mode: u32,
         dest: &Path,
     ) -> Result<(), CacheError> {
         let blob = self.blob_path(digest);
-        let src = match File::open(&blob) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(CacheError::MissingBlob { path: blob })
+        let is_blob = src == blob;
+        let bad = |detail: String| {
+            if is_blob {
+                self.discard_blob(digest);
+                CacheError::Corrupt {
+                    path: blob.clone(),
+                    detail,
+                }
+            } else {
+                CacheError::OutputChanged {
+                    path: src.to_path_buf(),
+                }
             }
-            Err(source) => return Err(CacheError::ReadBlob { path: blob, source }),
+        };
+        let read_err = |source| {
+            if is_blob {
+                CacheError::ReadBlob {
+                    path: src.to_path_buf(),
+                    source,
+                }
+            } else {
+                CacheError::ReadOutput {
+                    path: src.to_path_buf(),
+                    source,
+                }
+            }
+        };
+        let f = match fsio::open_regular(src).map_err(read_err)? {
+            Opened::File(f, _) => f,
+            Opened::Missing if is_blob => return Err(CacheError::MissingBlob { path: blob }),
+            Opened::Missing => return Err(read_err(io::ErrorKind::NotFound.into())),
+            Opened::NotRegular(what) => return Err(bad(what)),
         };
         let mut tmp = AtomicFile::create(dest, WriteKind::File)?;
         // One byte past the expected length is enough to notice a longer file.
-        let (got, n) = copy_hashing(&mut src.take(size.saturating_add(1)), &mut tmp, |source| {
-            CacheError::ReadBlob {
-                path: blob.clone(),
-                source,
-            }
-        })?;
+        let copied = digest::hash_copy(&mut f.take(size.saturating_add(1)), &mut |b| {
+            tmp.write_all(b)
+        });
+        let (got, n) = match copied {
+            Ok(x) => x,
+            Err(HashCopyError::Read(e)) => return Err(read_err(e)),
+            Err(HashCopyError::Sink(e)) => return Err(e),
+        };
         if n != size || got != *digest {
             drop(tmp);
-            let _ = fsio::remove_if_exists(&blob);
-            self.forget(digest);
-            let detail = if n != size {
+            return Err(bad(if n != size {
                 format!("blob has {n} bytes, want {size}")
             } else {
                 format!("content hashes to {got}")
-            };
-            return Err(CacheError::Corrupt { path: blob, detail });
+            }));
         }
-        tmp.commit(if executable { 0o755 } else { 0o644 }, false)
+        tmp.commit(mode, false)
     }
 
     /// Removes every entry, blob and the stat cache (`gob clean -cache`). Safe
@@ -451,19 +638,61 @@ impl Cache {
         Ok(())
     }
 
+    /// Trims the cache if the last automatic trim is older than a day (an
+    /// hour with a size cap), as go does after each command: entries unused
+    /// for [`TRIM_AGE`], then, with `max_bytes`, the least recently used until
+    /// the cache fits; abandoned temporary files always. The time is recorded
+    /// in `trim.txt` before trimming, so concurrent builds do not all trim.
+    /// Cheap when not due: one small read. `None` when it was not due.
+    pub fn trim_if_due(&self, max_bytes: Option<u64>) -> Result<Option<TrimReport>, CacheError> {
+        let path = self.root.join(TRIM_FILE);
+        let now = SystemTime::now();
+        let now_s = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let interval = if max_bytes.is_some() {
+            TRIM_INTERVAL_CAPPED
+        } else {
+            TRIM_INTERVAL
+        };
+        // Not due: trimmed within the interval, and not in the future by more
+        // than the mtime slack (a clock set back must not stop trimming).
+        let last = fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| t.trim().parse::<u64>().ok());
+        if let Some(last) = last {
+            let since = now_s as i128 - last as i128;
+            if since < interval.as_secs() as i128 && since > -3600 {
+                return Ok(None);
+            }
+        }
+        let mut f = AtomicFile::create(&path, WriteKind::File)?;
+        f.write_all(format!("{now_s}\n").as_bytes())?;
+        f.commit(0o644, false)?;
+        self.trim(&TrimPolicy {
+            max_age: TRIM_AGE,
+            max_bytes,
+        })
+        .map(Some)
+    }
+
     /// Removes entries not used for `max_age` (`get` refreshes an entry's mtime
     /// at most hourly), then blobs older than `max_age` that no remaining entry
-    /// names, and temporary files abandoned for over an hour.
-    pub fn trim(&self, max_age: Duration) -> Result<TrimReport, CacheError> {
+    /// names, and temporary files abandoned for over an hour. With a size cap,
+    /// then removes the least recently used entries (and the blobs no other
+    /// entry names) until what is left fits.
+    pub fn trim(&self, policy: &TrimPolicy) -> Result<TrimReport, CacheError> {
         let now = SystemTime::now();
         let old = |meta: &fs::Metadata| {
             meta.modified()
                 .ok()
                 .and_then(|m| now.duration_since(m).ok())
-                .is_some_and(|age| age >= max_age)
+                .is_some_and(|age| age >= policy.max_age)
         };
         let mut report = TrimReport::default();
-        let mut live = HashSet::new();
+        // Surviving entries: (last used, path, size, blobs named).
+        let mut entries: Vec<(SystemTime, PathBuf, u64, Vec<Digest>)> = Vec::new();
         for_each_file(&self.root.join("actions"), &mut |path, name, meta| {
             let key = name.to_str().and_then(ActionKey::from_hex);
             let decoded = match key {
@@ -475,8 +704,10 @@ impl Cache {
             };
             match decoded {
                 Some((e, _)) => {
-                    live.extend(e.outputs.iter().map(|o| o.digest));
-                    live.insert(e.log_digest);
+                    let mut blobs: Vec<Digest> = e.outputs.iter().map(|o| o.digest).collect();
+                    blobs.push(e.log_digest);
+                    let used = meta.modified().unwrap_or(now);
+                    entries.push((used, path.to_path_buf(), meta.len(), blobs));
                 }
                 None if fsio::is_temp_name(name) => {
                     if is_stale_temp(meta) && fsio::remove_if_exists(path)? {
@@ -493,6 +724,12 @@ impl Cache {
             }
             Ok(())
         })?;
+        let mut refs: HashMap<Digest, usize> = HashMap::new();
+        for d in entries.iter().flat_map(|e| &e.3) {
+            *refs.entry(*d).or_default() += 1;
+        }
+        // Blobs kept: (digest, path, size, abandoned for over an hour).
+        let mut blobs: HashMap<Digest, (PathBuf, u64)> = HashMap::new();
         for_each_file(&self.root.join("blobs"), &mut |path, name, meta| {
             let removed = if fsio::is_temp_name(name) {
                 let r = is_stale_temp(meta) && fsio::remove_if_exists(path)?;
@@ -500,10 +737,21 @@ impl Cache {
                 r
             } else {
                 let digest = name.to_str().and_then(Digest::from_hex);
-                let r = !digest.is_some_and(|d| live.contains(&d))
-                    && old(meta)
-                    && fsio::remove_if_exists(path)?;
+                let live = digest.is_some_and(|d| refs.contains_key(&d));
+                // An unnamed blob younger than an hour may belong to a
+                // concurrent `put` whose entry is not written yet.
+                let orphan_old = if policy.max_bytes.is_some() {
+                    is_stale_temp(meta)
+                } else {
+                    old(meta)
+                };
+                let r = !live && orphan_old && fsio::remove_if_exists(path)?;
                 report.blobs_removed += r as u64;
+                if !r {
+                    if let Some(d) = digest {
+                        blobs.insert(d, (path.to_path_buf(), meta.len()));
+                    }
+                }
                 r
             };
             if removed {
@@ -511,6 +759,51 @@ impl Cache {
             }
             Ok(())
         })?;
+        // Abandoned temporary files beside the entries and blobs (the stat
+        // cache's, the verified set's).
+        if let Ok(rd) = fs::read_dir(&self.root) {
+            for ent in rd.flatten() {
+                let name = ent.file_name();
+                let Ok(meta) = ent.metadata() else { continue };
+                if meta.is_file()
+                    && fsio::is_temp_name(&name)
+                    && is_stale_temp(&meta)
+                    && fsio::remove_if_exists(&ent.path())?
+                {
+                    report.temps_removed += 1;
+                    report.bytes_freed += meta.len();
+                }
+            }
+        }
+        if let Some(cap) = policy.max_bytes {
+            let mut total: u64 =
+                entries.iter().map(|e| e.2).sum::<u64>() + blobs.values().map(|b| b.1).sum::<u64>();
+            entries.sort_by_key(|e| e.0);
+            for (_, path, size, named) in &entries {
+                if total <= cap {
+                    break;
+                }
+                if fsio::remove_if_exists(path)? {
+                    report.entries_removed += 1;
+                    report.bytes_freed += size;
+                }
+                total = total.saturating_sub(*size);
+                for d in named {
+                    let Some(n) = refs.get_mut(d) else { continue };
+                    *n -= 1;
+                    if *n > 0 {
+                        continue;
+                    }
+                    if let Some((p, len)) = blobs.remove(d) {
+                        if fsio::remove_if_exists(&p)? {
+                            report.blobs_removed += 1;
+                            report.bytes_freed += len;
+                        }
+                        total = total.saturating_sub(len);
+                    }
+                }
+            }
+        }
         self.verified
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -518,38 +811,48 @@ impl Cache {
         Ok(report)
     }
 
-    /// Copies one output file into its blob. Returns (digest, size, executable).
-    fn store_file(&self, src_path: &Path) -> Result<(Digest, u64, bool), CacheError> {
+    /// Copies one output into its blob, from its descriptor. Returns (digest, size).
+    fn store_file(&self, src: &OutputSource<'_>) -> Result<(Digest, u64), CacheError> {
         let read_err = |source| CacheError::ReadOutput {
-            path: src_path.to_path_buf(),
+            path: src.path.to_path_buf(),
             source,
         };
-        let mut src = File::open(src_path).map_err(read_err)?;
-        let meta = src.metadata().map_err(read_err)?;
-        if !meta.is_file() {
-            return Err(read_err(io::Error::other("not a regular file")));
-        }
-        let executable = meta.permissions().mode() & 0o111 != 0;
-        let (digest, size) = digest::hash_reader(&mut src).map_err(read_err)?;
+        let reader = || ReadAt {
+            file: src.file,
+            pos: 0,
+        };
+        let (digest, size) = match src.known {
+            Some(k) => k,
+            None => digest::hash_reader(&mut reader()).map_err(read_err)?,
+        };
         let blob = self.blob_path(&digest);
-        if let BlobState::Valid = self.verify_blob(&digest, size, None)? {
-            if let Ok(m) = fs::metadata(&blob) {
-                fsio::touch_if_old(&blob, &m);
+        match self.verify_blob(&digest, size, None)? {
+            BlobState::Valid => {
+                if let Ok(m) = fs::symlink_metadata(&blob) {
+                    fsio::touch_if_old(&blob, &m);
+                }
+                return Ok((digest, size));
             }
-            return Ok((digest, size, executable));
+            BlobState::Missing => {}
+            // Replaced below; a directory in its place must go first (a rename
+            // cannot replace it).
+            BlobState::Corrupt(_) => self.discard_blob(&digest),
         }
-        // A corrupt blob is replaced by the rename below.
         fsio::ensure_private_dir(fsio::parent_of(&blob))?;
         let mut tmp = AtomicFile::create(&blob, WriteKind::Blob)?;
-        io::Seek::rewind(&mut src).map_err(read_err)?;
-        let (again, n) = copy_hashing(&mut src, &mut tmp, read_err)?;
+        let copied = digest::hash_copy(&mut reader(), &mut |b| tmp.write_all(b));
+        let (again, n) = match copied {
+            Ok(x) => x,
+            Err(HashCopyError::Read(e)) => return Err(read_err(e)),
+            Err(HashCopyError::Sink(e)) => return Err(e),
+        };
         if again != digest || n != size {
             return Err(CacheError::OutputChanged {
-                path: src_path.to_path_buf(),
+                path: src.path.to_path_buf(),
             });
         }
         tmp.commit(0o444, true)?;
-        Ok((digest, size, executable))
+        Ok((digest, size))
     }
 
     /// Stores `bytes` as a blob. Returns its digest.
@@ -582,15 +885,11 @@ impl Cache {
         };
         // Taken before the file is examined: the racy rule compares against it.
         let t0 = SystemTime::now();
-        let f = match File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(BlobState::Missing),
-            Err(e) => return Err(read_err(e)),
+        let (f, meta) = match fsio::open_regular(&path).map_err(read_err)? {
+            Opened::File(f, m) => (f, m),
+            Opened::Missing => return Ok(BlobState::Missing),
+            Opened::NotRegular(what) => return Ok(BlobState::Corrupt(what)),
         };
-        let meta = f.metadata().map_err(read_err)?;
-        if !meta.is_file() {
-            return Ok(BlobState::Corrupt("not a regular file".into()));
-        }
         if meta.len() != size {
             return Ok(BlobState::Corrupt(format!(
                 "blob has {} bytes, entry says {size}",
@@ -604,29 +903,21 @@ impl Cache {
                 return Ok(BlobState::Valid);
             }
         }
-        let mut h = blake3::Hasher::new();
-        let mut buf = vec![0u8; 128 * 1024];
-        let mut n = 0u64;
-        let mut r = f.take(size.saturating_add(1));
-        loop {
-            let k = match r.read(&mut buf) {
-                Ok(0) => break,
-                Ok(k) => k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(read_err(e)),
-            };
-            h.update(&buf[..k]);
+        let hashed = digest::hash_copy(&mut f.take(size.saturating_add(1)), &mut |b| {
             if let Some(s) = sink.as_mut() {
-                s.extend_from_slice(&buf[..k]);
+                s.extend_from_slice(b);
             }
-            n += k as u64;
-        }
+            Ok::<(), io::Error>(())
+        });
+        let (got, n) = match hashed {
+            Ok(x) => x,
+            Err(HashCopyError::Read(e) | HashCopyError::Sink(e)) => return Err(read_err(e)),
+        };
         if n != size {
             return Ok(BlobState::Corrupt(format!(
                 "read {n} bytes, entry says {size}"
             )));
         }
-        let got = Digest::from_bytes(*h.finalize().as_bytes());
         if got != *digest {
             return Ok(BlobState::Corrupt(format!("content hashes to {got}")));
         }
@@ -678,12 +969,15 @@ impl Cache {
         })
     }
 
-    /// Drops `digest` from the verified set (it was found corrupt or removed).
-    fn forget(&self, digest: &Digest) {
+    /// Removes a blob found corrupt (whatever is in its place) and drops it
+    /// from the verified set. Best effort: a blob that cannot be removed is
+    /// found corrupt again next time.
+    fn discard_blob(&self, digest: &Digest) {
         self.verified
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(digest);
+        let _ = fsio::remove_if_exists(&self.blob_path(digest));
     }
 
     /// Writes CACHEDIR.TAG (https://bford.info/cachedir/) if it is missing.
@@ -707,40 +1001,22 @@ fn read_entry_file(path: &Path) -> Result<Option<(Vec<u8>, fs::Metadata)>, Cache
         path: path.to_path_buf(),
         source,
     };
-    let f = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(read_err(e)),
+    let (f, meta) = match fsio::open_regular(path).map_err(read_err)? {
+        Opened::File(f, m) => (f, m),
+        Opened::Missing => return Ok(None),
+        // Decodes as corrupt, and is removed.
+        Opened::NotRegular(_) => {
+            return Ok(Some((
+                Vec::new(),
+                fs::symlink_metadata(path).map_err(read_err)?,
+            )))
+        }
     };
-    let meta = f.metadata().map_err(read_err)?;
     let mut bytes = Vec::with_capacity(meta.len().min(MAX_ENTRY_SIZE) as usize);
     f.take(MAX_ENTRY_SIZE)
         .read_to_end(&mut bytes)
         .map_err(read_err)?;
     Ok(Some((bytes, meta)))
-}
-
-/// Copies `src` into `dst`, hashing on the way: (digest, bytes copied).
-fn copy_hashing(
-    src: &mut impl Read,
-    dst: &mut AtomicFile,
-    read_err: impl Fn(io::Error) -> CacheError,
-) -> Result<(Digest, u64), CacheError> {
-    let mut h = blake3::Hasher::new();
-    let mut buf = vec![0u8; 128 * 1024];
-    let mut n = 0u64;
-    loop {
-        let k = match src.read(&mut buf) {
-            Ok(0) => break,
-            Ok(k) => k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(read_err(e)),
-        };
-        h.update(&buf[..k]);
-        dst.write_all(&buf[..k])?;
-        n += k as u64;
-    }
-    Ok((Digest::from_bytes(*h.finalize().as_bytes()), n))
 }
 
 /// Whether a temporary file is old enough that no live writer owns it.
@@ -848,7 +1124,7 @@ mod tests {
                 source,
             })?;
             let k = ActionKeyBuilder::new(Digest::of_bytes(b"t")).finish();
-            let e = cache.put(&k, &[("o", &src)], b"")?;
+            let e = cache.put(&k, Mode::Full, &[("o", &src)], b"")?;
             let d = e.outputs[0].digest;
             let recorded = || {
                 cache
@@ -857,10 +1133,10 @@ mod tests {
                     .map(|v| v.get(&d).copied())
                     .unwrap_or(None)
             };
-            assert_eq!(cache.get(&k)?, Lookup::Hit(e.clone()));
+            assert_eq!(cache.get(&k, Mode::Full)?, Lookup::Hit(e.clone()));
             assert_eq!(recorded(), None, "a just-written blob is racy");
             std::thread::sleep(RACY_WINDOW + Duration::from_millis(300));
-            assert_eq!(cache.get(&k)?, Lookup::Hit(e.clone()));
+            assert_eq!(cache.get(&k, Mode::Full)?, Lookup::Hit(e.clone()));
             let stamp = FileStamp::of(&fs::metadata(cache.blob_path(&d)).map_err(|source| {
                 CacheError::Stat {
                     path: cache.blob_path(&d),
@@ -872,7 +1148,7 @@ mod tests {
             let mut other = stamp;
             other.ctime_ns ^= 1;
             cache.verified.lock().map(|mut v| v.insert(d, other)).ok();
-            assert_eq!(cache.get(&k)?, Lookup::Hit(e));
+            assert_eq!(cache.get(&k, Mode::Full)?, Lookup::Hit(e));
             assert_eq!(recorded(), Some(stamp));
             Ok(())
         };

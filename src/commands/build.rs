@@ -2,7 +2,6 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -139,6 +138,9 @@ pub enum BuildError {
         /// Why.
         source: std::io::Error,
     },
+    /// Copying a result out of the cache failed.
+    #[error(transparent)]
+    Cache(#[from] crate::cache::CacheError),
     /// `-o` with several packages and a non-directory.
     #[error("cannot write multiple packages to non-directory {}", .0.display())]
     OutputNotDir(PathBuf),
@@ -445,7 +447,19 @@ pub fn build(
     if let (true, Some(tar)) = (tar_output, &opts.output) {
         return write_tar_output(cfg, cache, &digests, graph, ag, report, tar);
     }
-    let (written, installed) = install_targets(&graph, &ag, &report, &targets, &digests)?;
+    let (report, (written, installed)) =
+        match install_targets(cache, &graph, &ag, &report, &targets, &digests) {
+            // A cached output that failed verification as it was copied out
+            // (bit rot under an unchanged stat stamp) has been removed: its
+            // action misses now and runs again.
+            Err(BuildError::Cache(e)) if e.is_miss() => {
+                let again = exec::execute(&ag, cache, &digests, &eopts, None)
+                    .inspect_err(|_| save_caches(cache, &digests))?;
+                let installed = install_targets(cache, &graph, &ag, &again, &targets, &digests)?;
+                (again, installed)
+            }
+            r => (report, r?),
+        };
     timing.lap("install");
     save_caches(cache, &digests);
     timing.lap("stat caches save");
@@ -574,20 +588,17 @@ fn restore_memo(
                     source,
                 })?;
             }
-            cache
-                .materialize_blob(&o.digest, o.size, true, &o.dest)
-                .map_err(|e| BuildError::Write {
-                    path: o.dest.clone(),
-                    source: std::io::Error::other(e),
-                })?;
-            std::fs::set_permissions(
-                &o.dest,
-                std::fs::Permissions::from_mode(0o777 & !user_umask()),
-            )
-            .map_err(|source| BuildError::Write {
-                path: o.dest.clone(),
-                source,
-            })?;
+            match cache.materialize_blob(&o.digest, o.size, 0o777 & !user_umask(), &o.dest) {
+                Ok(()) => {}
+                // The blob was bad (damaged, not a file) and is gone: build.
+                Err(e) if e.is_miss() => return Ok(None),
+                Err(e) => {
+                    return Err(BuildError::Write {
+                        path: o.dest.clone(),
+                        source: std::io::Error::other(e),
+                    })
+                }
+            }
         }
         written.push((String::new(), o.dest.clone()));
     }
@@ -765,7 +776,9 @@ type Installed = (Vec<(String, PathBuf)>, Option<Vec<MemoOutput>>);
 
 /// Install: each target's executable or archive where [`select_targets`]
 /// put it; like go build, an up-to-date file (same content digest) is left alone.
+/// Every byte copied is hashed on the way ([`Cache::install`]).
 fn install_targets(
+    cache: &Cache,
     graph: &PackageGraph,
     ag: &ActionGraph,
     report: &BuildReport,
@@ -789,7 +802,7 @@ fn install_targets(
         };
         let current = dest.is_file() && digests.digest(dest).is_ok_and(|d| d == o.digest);
         if !current {
-            install(&o.path, dest, exec)?;
+            install(cache, o, dest, exec)?;
         }
         written.push((graph.pkg(*pkg).import_path.clone(), dest.clone()));
         installed.push(MemoOutput {
@@ -892,28 +905,18 @@ fn user_umask() -> u32 {
     USER_UMASK.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Copies a built file into place atomically: an executable gets 0777 less the
-/// umask, an archive 0666 less the umask (as go build installs them).
-fn install(src: &Path, dest: &Path, exec: bool) -> Result<(), BuildError> {
-    let werr = |source| BuildError::Write {
-        path: dest.to_path_buf(),
-        source,
-    };
+/// Copies a built file into place atomically, verifying its digest on the
+/// way: an executable gets 0777 less the umask, an archive 0666 less the umask
+/// (as go build installs them).
+fn install(cache: &Cache, o: &exec::OutputFile, dest: &Path, exec: bool) -> Result<(), BuildError> {
     if let Some(d) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(d).map_err(werr)?;
+        std::fs::create_dir_all(d).map_err(|source| BuildError::Write {
+            path: dest.to_path_buf(),
+            source,
+        })?;
     }
-    let tmp = dest.with_file_name(format!(
-        ".{}.gob-tmp{}",
-        dest.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    std::fs::copy(src, &tmp).map_err(werr)?;
     let mode = if exec { 0o777 } else { 0o666 };
-    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode & !user_umask()))
-        .map_err(werr)?;
-    std::fs::rename(&tmp, dest).map_err(werr)
+    Ok(cache.install(&o.path, &o.digest, o.size, mode & !user_umask(), dest)?)
 }
 
 #[cfg(test)]

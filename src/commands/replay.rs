@@ -258,13 +258,26 @@ impl Store {
         self.put_with(d, |w| std::io::Write::write_all(w, bytes))
     }
 
-    /// Copies a verified output file in (it came from `work/bNNN`, checked as
-    /// a plain file with one link), appearing whole like [`Store::put`]: a
-    /// concurrent dependent may be binding the same digest. Streamed: a
-    /// linked binary is tens of megabytes.
-    fn adopt(&self, d: &Digest, file: &Path) -> std::io::Result<()> {
-        let mut src = std::fs::File::open(file)?;
-        self.put_with(d, |w| std::io::copy(&mut src, w).map(drop))
+    /// Copies an output in from the descriptor the runner checked (a plain
+    /// file with one link, opened without following links) and digested,
+    /// never reopening it by name; hashed on the way, so only bytes with
+    /// digest `d` are stored. Appears whole like [`Store::put`]: a concurrent
+    /// dependent may be binding the same digest. Streamed: a linked binary is
+    /// tens of megabytes.
+    fn adopt(&self, d: &Digest, file: &std::fs::File) -> std::io::Result<()> {
+        use crate::cache::HashCopyError;
+        self.put_with(d, |w| {
+            let mut src = crate::cache::ReadAt { file, pos: 0 };
+            let copied =
+                crate::cache::hash_copy(&mut src, &mut |b| std::io::Write::write_all(w, b));
+            let (got, _) = copied.map_err(|(HashCopyError::Read(e) | HashCopyError::Sink(e))| e)?;
+            if got.as_bytes() != &d.0 {
+                return Err(std::io::Error::other(
+                    "output changed after it was collected",
+                ));
+            }
+            Ok(())
+        })
     }
 
     /// Writes `d`'s file once: `write` fills a temporary file, which is then
@@ -280,7 +293,11 @@ impl Store {
         let name = hex(d);
         let tmp = format!(".{name}.{:?}.tmp", std::thread::current().id());
         let mut f = self.cap.create(&tmp)?;
-        write(&mut f)?;
+        if let Err(e) = write(&mut f) {
+            drop(f);
+            let _ = self.cap.remove_file(&tmp);
+            return Err(e);
+        }
         drop(f);
         self.cap.rename(&tmp, &self.cap, &name)?;
         if let Ok(mut k) = self.known.lock() {
@@ -856,7 +873,7 @@ fn replay_one(
         };
         let d = Digest(*c.digest.as_bytes());
         made.push((o.file.path.clone(), d));
-        let _ = store.adopt(&d, &c.path);
+        let _ = store.adopt(&d, &c.file);
         if d == want.1 {
             continue;
         }
@@ -1225,4 +1242,46 @@ pub fn export(opts: &ReplayOptions, id: &str, out: &Path) -> Result<usize, Repla
         .collect();
     let n = crate::dist::write_tar(out, entries).map_err(io)?;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue #13 item 3: an output is adopted from the descriptor the runner
+    /// checked, never by reopening its path (a link swapped in by a process
+    /// that outlived its tool would have put the link's target in the store),
+    /// and only bytes with the collected digest are stored.
+    #[test]
+    fn adopt_copies_from_the_descriptor_and_checks_the_digest() {
+        let root = std::env::temp_dir().join(format!("gob-replay-adopt-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let blobs = root.join("blobs");
+        std::fs::create_dir_all(&blobs).unwrap_or_else(|e| panic!("{e}"));
+        let store = Store {
+            dir: blobs.clone(),
+            cap: Dir::open_ambient_dir(&blobs, ambient_authority())
+                .unwrap_or_else(|e| panic!("{e}")),
+            known: Mutex::new(HashSet::new()),
+        };
+        let out = root.join("_pkg_.a");
+        let secret = root.join("secret");
+        std::fs::write(&out, b"the output").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&secret, b"a secret").unwrap_or_else(|e| panic!("{e}"));
+        let file = std::fs::File::open(&out).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::remove_file(&out).unwrap_or_else(|e| panic!("{e}"));
+        std::os::unix::fs::symlink(&secret, &out).unwrap_or_else(|e| panic!("{e}"));
+        let d = Digest(*blake3::hash(b"the output").as_bytes());
+        store.adopt(&d, &file).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            std::fs::read(store.path(&d)).ok().as_deref(),
+            Some(&b"the output"[..])
+        );
+        let wrong = Digest(*blake3::hash(b"something else").as_bytes());
+        assert!(store.adopt(&wrong, &file).is_err());
+        assert!(!store.has(&wrong) && !store.path(&wrong).exists());
+        let leftovers = std::fs::read_dir(&blobs).map(|r| r.count()).unwrap_or(0);
+        assert_eq!(leftovers, 1, "a refused adopt left a temporary file");
+        let _ = std::fs::remove_dir_all(&root);
+    }
 }

@@ -238,15 +238,21 @@ impl Tokens {
 /// Stores outputs in the cache off the workers' critical path: a worker hands
 /// over (key, output files, log) and goes on; dependents stage the producer's
 /// fresh work files meanwhile. Each store is still atomic and durable (see the
-/// cache); the executor waits for all of them, and a failed store fails the build.
+/// cache); the executor waits for all of them. A failed store (disk full, a
+/// read-only cache) does not fail the build: the outputs are right, only not
+/// cached; the build warns once, naming the cache directory and the error.
 pub(crate) struct Store {
     tx: std::sync::Mutex<Option<mpsc::Sender<StoreJob>>>,
-    errors: std::sync::Mutex<Vec<String>>,
+    /// The first failure, and how many stores failed.
+    failed: std::sync::Mutex<(Option<String>, usize)>,
 }
 
 pub(crate) struct StoreJob {
     pub key: crate::cache::ActionKey,
-    pub files: Vec<(String, PathBuf)>,
+    /// The sandbox mode the action ran in (recorded in the entry).
+    pub mode: gob_sandbox::Mode,
+    /// The outputs as the runner collected them (with their descriptors).
+    pub files: Vec<runner::Collected>,
     pub log: Vec<u8>,
     pub import_path: String,
 }
@@ -265,19 +271,39 @@ impl Store {
     }
 
     fn store(&self, cache: &Cache, job: StoreJob) {
-        let named: Vec<(&str, &std::path::Path)> = job
+        let sources: Vec<crate::cache::OutputSource<'_>> = job
             .files
             .iter()
-            .map(|(n, p)| (n.as_str(), p.as_path()))
+            .map(|c| crate::cache::OutputSource {
+                name: &c.name,
+                file: &c.file,
+                path: &c.path,
+                known: Some((c.digest, c.size)),
+                executable: c.exec,
+            })
             .collect();
-        if let Err(e) = cache.put(&job.key, &named, &job.log) {
-            if let Ok(mut errs) = self.errors.lock() {
-                errs.push(format!(
-                    "# {}\nstoring outputs of {} in the cache: {e}",
-                    job.import_path, job.import_path
-                ));
+        if let Err(e) = cache.put_files(&job.key, job.mode, &sources, &job.log) {
+            if let Ok(mut f) = self.failed.lock() {
+                f.1 += 1;
+                f.0.get_or_insert_with(|| format!("storing outputs of {}: {e}", job.import_path));
             }
         }
+    }
+
+    /// The warning for the failed stores, if any (printed once per build).
+    fn warning(self, cache: &Cache) -> Option<String> {
+        let (first, n) = self.failed.into_inner().ok()?;
+        let first = first?;
+        let more = if n > 1 {
+            format!(" (and {} more)", n - 1)
+        } else {
+            String::new()
+        };
+        Some(format!(
+            "gob: warning: the build cache {} could not store results{more}; the build's \
+             outputs are complete, but they will be rebuilt next time: {first}",
+            cache.dir().display()
+        ))
     }
 }
 
@@ -418,7 +444,7 @@ pub fn execute(
     let (store_tx, store_rx) = mpsc::channel::<StoreJob>();
     let store = Store {
         tx: std::sync::Mutex::new(Some(store_tx)),
-        errors: std::sync::Mutex::new(Vec::new()),
+        failed: std::sync::Mutex::new((None, 0)),
     };
     std::thread::scope(|scope| -> Result<(), ExecError> {
         let store = &store;
@@ -559,17 +585,13 @@ pub fn execute(
         b.finish_and_clear();
     }
     let _ = started;
+    if let Some(w) = store.warning(cache) {
+        eprintln!("{w}");
+    }
     if let Some(f) = st.failed {
         return Err(ExecError::ActionFailed(f));
     }
-    if let Some(e) = store
-        .errors
-        .into_inner()
-        .ok()
-        .and_then(|v| v.into_iter().next())
-    {
-        return Err(ExecError::ActionFailed(e));
-    }
+
     let mut results = Vec::with_capacity(n);
     for (i, r) in st.results.into_iter().enumerate() {
         match r {

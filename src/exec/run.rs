@@ -105,6 +105,9 @@ fn tool_digest(digests: &DigestCache, opts: &ExecOptions, tool: Tool) -> Result<
 /// Computes the key: tool, `-toolexec` program, argv, env, every input's
 /// location and digest, and the declared outputs. The sandbox mode is not in the
 /// key: it changes what a tool may read, never what a successful run writes.
+/// It is in the cache entry instead: a lookup is served only by an entry made
+/// in a mode at least as strong (a weak mode cannot vouch that nothing swapped
+/// an output; see `cache::serves`).
 fn prepare(
     g: &ActionGraph,
     a: &Action,
@@ -215,7 +218,7 @@ pub(crate) fn run_action(
     let used = std::sync::Arc::new(prep.used);
 
     if opts.use_cache {
-        match cache.get(&key) {
+        match cache.get(&key, opts.sandbox.mode()) {
             Ok(Lookup::Hit(entry)) => {
                 let outputs: Vec<OutputFile> = entry
                     .outputs
@@ -304,27 +307,30 @@ pub(crate) fn run_action(
     }
     // Every declared output, or the action fails.
     let mut outputs = Vec::with_capacity(collected.len());
+    let mut files = Vec::with_capacity(collected.len());
     for (_, got) in collected {
         match got {
-            Ok(c) => outputs.push(OutputFile {
-                name: c.name,
-                digest: c.digest,
-                size: c.size,
-                path: c.path,
-                exec: c.exec,
-            }),
+            Ok(c) => {
+                outputs.push(OutputFile {
+                    name: c.name.clone(),
+                    digest: c.digest,
+                    size: c.size,
+                    path: c.path.clone(),
+                    exec: c.exec,
+                });
+                files.push(c);
+            }
             Err(why) => return result(ExecStatus::Error(why), Vec::new(), Vec::new()),
         }
     }
-    // Dependents start now; the cache store runs in the background.
+    // Dependents start now; the cache store runs in the background, copying
+    // from the descriptors the runner checked and digested.
     cx.store.submit(
         cache,
         super::StoreJob {
             key,
-            files: outputs
-                .iter()
-                .map(|o| (o.name.clone(), o.path.clone()))
-                .collect(),
+            mode: opts.sandbox.mode(),
+            files,
             log: log.clone(),
             import_path: a.import_path.clone(),
         },

@@ -155,6 +155,9 @@ pub struct Collected {
     pub name: String,
     /// The host path holding it (in the own directory).
     pub path: PathBuf,
+    /// The descriptor that was checked and digested: the cache store and
+    /// replay's store copy from it, never reopening `path`.
+    pub file: std::sync::Arc<File>,
     /// Its digest, read from the descriptor that was checked.
     pub digest: Digest,
     /// Its size.
@@ -686,6 +689,7 @@ fn collect_one(dir: &File, o: &SpawnOutput, path: &Path, l: &Label) -> Result<Co
     Ok(Collected {
         name: o.name.clone(),
         path: path.to_path_buf(),
+        file: std::sync::Arc::new(f),
         digest,
         size,
         exec: o.exec,
@@ -787,7 +791,12 @@ mod tests {
         std::fs::write(&produced, &content).unwrap();
         let key = ActionKeyBuilder::new(Digest::of_bytes(b"t")).finish();
         let entry = cache
-            .put(&key, &[("_pkg_.a", produced.as_path())], b"")
+            .put(
+                &key,
+                gob_sandbox::Mode::Full,
+                &[("_pkg_.a", produced.as_path())],
+                b"",
+            )
             .unwrap();
         let o = &entry.outputs[0];
         let blob = cache.blob_path(&o.digest);
@@ -820,7 +829,7 @@ mod tests {
                     });
                 }
             });
-            match cache.get(&key).unwrap() {
+            match cache.get(&key, gob_sandbox::Mode::Full).unwrap() {
                 Lookup::Hit(e) => assert_eq!(e.outputs[0].size, content.len() as u64),
                 Lookup::Miss(m) => panic!("round {round}: the cache blob was damaged: {m}"),
             }
