@@ -26,6 +26,7 @@ mod groups;
 mod kernel;
 mod landlock;
 mod mounts;
+mod orphans;
 mod policy;
 mod probe;
 mod rlimits;
@@ -263,6 +264,9 @@ impl Sandbox {
     /// Prepares a sandbox for an available mode.
     fn prepare(mode: Mode) -> Result<Sandbox, SandboxError> {
         let mut host = probe::Host::detect();
+        if !mode.remaps_paths() {
+            orphans::adopt();
+        }
         if mode == Mode::Full && host.root_in_init_userns {
             host.netns = Some(probe::SharedNetns::create()?);
         }
@@ -287,16 +291,19 @@ impl Sandbox {
             .into_iter()
             .filter(|&m| caps.check(m).is_ok())
             .find_map(|m| Sandbox::prepare(m).ok())
-            .unwrap_or_else(|| Sandbox {
-                mode: Mode::None,
-                filter: Vec::new(),
-                host: probe::Host::detect(),
-                with_proc: false,
-                terminal: false,
-                dir_cache: groups::DirCache::new(),
-                self_pidfd: probe::self_pidfd().ok(),
-                inside_id: INSIDE_ID,
-                umask: None,
+            .unwrap_or_else(|| {
+                orphans::adopt();
+                Sandbox {
+                    mode: Mode::None,
+                    filter: Vec::new(),
+                    host: probe::Host::detect(),
+                    with_proc: false,
+                    terminal: false,
+                    dir_cache: groups::DirCache::new(),
+                    self_pidfd: probe::self_pidfd().ok(),
+                    inside_id: INSIDE_ID,
+                    umask: None,
+                }
             })
     }
 

@@ -139,6 +139,12 @@ cases! {
     input_utimes [full, namespaces] => |f| {
         f.input_attack("utimes", &[&f.p(INPUT)], &f.by_mode(blocked("EROFS"), blocked("EROFS"), ANY_BLOCKED.into()));
     };
+    /// Issue 13 item 3: no metadata call reaches a host file the command's
+    /// uid owns outside the declared paths, nor a declared input: chmod,
+    /// fchmod through a read-only descriptor, chown, utimes, setxattr, chattr.
+    /// (Landlock has no right for metadata: in Landlock mode seccomp denies
+    /// the calls; behind a mount namespace the file is absent or read-only.)
+    metadata [full, namespaces, landlock] => metadata;
     /// unlink of a declared input fails.
     input_unlink [full, namespaces, landlock] => |f| {
         f.input_attack("unlink", &[&f.p(INPUT)], &blocked(f.by_mode("EROFS", "EROFS", "EACCES")));
@@ -264,7 +270,7 @@ cases! {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         l.set_nonblocking(true).unwrap();
         let port = l.local_addr().unwrap().port().to_string();
-        f.case("tcp", &["127.0.0.1", &port], &f.by_mode(blocked("EACCES"), blocked("ENETUNREACH"), LANDLOCK_NO_IP.into()));
+        f.case("tcp", &["127.0.0.1", &port], f.by_mode(NO_INET, NO_INET, LANDLOCK_NO_IP));
         assert_would_block(l.accept().map(|_| ()), "the host TCP listener accepted a connection");
     };
     /// UDP to a socket the test bound on the host's 127.0.0.1 fails; nothing arrives.
@@ -272,7 +278,7 @@ cases! {
         let s = UdpSocket::bind("127.0.0.1:0").unwrap();
         s.set_nonblocking(true).unwrap();
         let port = s.local_addr().unwrap().port().to_string();
-        f.case("udp", &["127.0.0.1", &port], &f.by_mode(blocked("ENETUNREACH"), blocked("ENETUNREACH"), LANDLOCK_NO_IP.into()));
+        f.case("udp", &["127.0.0.1", &port], f.by_mode(NO_INET, NO_INET, LANDLOCK_NO_IP));
         std::thread::sleep(Duration::from_millis(100));
         assert_would_block(s.recv(&mut [0; 64]).map(|_| ()), "the host UDP socket received a datagram");
     };
@@ -318,15 +324,31 @@ cases! {
     /// any userspace port in their network namespace) does not reach a host socket.
     netlink_to_host [full, namespaces, landlock] => |f| {
         let nl = HostNetlink::bind();
-        f.case("nl-send", &[&nl.port().to_string()], &f.by_mode(blocked("ECONNREFUSED"), blocked("ECONNREFUSED"), ANY_BLOCKED.into()));
+        f.case("nl-send", &[&nl.port().to_string()], f.by_mode(NO_INET, NO_INET, LANDLOCK_NO_IP));
         std::thread::sleep(Duration::from_millis(50));
         assert!(!nl.received(), "the host netlink socket received the message");
     };
-    /// …nor another action of the same build (Landlock mode: no socket at all).
-    netlink_between_actions [full, namespaces] => |f| {
+    /// …nor another action of the same build: no action can even open a
+    /// netlink socket to listen on (only AF_UNIX sockets exist; Landlock
+    /// mode: no socket(2) at all).
+    netlink_between_actions [full, namespaces, landlock] => |f| {
         static N: AtomicU64 = AtomicU64::new(0);
         let port = (0x4000_0000 | ((u64::from(std::process::id()) << 8 | N.fetch_add(1, Ordering::Relaxed)) & 0x3fff_ffff)).to_string();
-        between_actions(f, "nl-listen", "nl-send", &port, &["ECONNREFUSED", "EPERM"]);
+        let (ready, done) = (f.p("/out/ready"), f.p("/out/done"));
+        f.case("nl-listen", &[&port, &ready, &done], f.by_mode(NO_INET, NO_INET, LANDLOCK_NO_IP));
+        assert_absent(&f.host("out/ready"));
+    };
+    /// Issue 13 item 2: socket(2) and socketpair(2) of every address family
+    /// (0 to 63, past AF_MAX) with each common type: only AF_UNIX may be made
+    /// (AF_VSOCK, AF_PACKET, AF_NETLINK, AF_INET… fail with EAFNOSUPPORT;
+    /// Landlock mode allows no socket(2) at all, only an AF_UNIX socketpair).
+    socket_families [full, namespaces, landlock] => |f| {
+        f.case("socket-families", &[], &format!("blocked socket={} socketpair=1", f.by_mode("1", "1", "-")));
+    };
+    /// AF_VSOCK is not network-namespaced and Landlock does not govern it:
+    /// no vsock socket can be created, bound or listened on.
+    vsock_listen [full, namespaces, landlock] => |f| {
+        f.case("vsock-listen", &[], f.by_mode(NO_INET, NO_INET, LANDLOCK_NO_IP));
     };
     /// Only the loopback interface exists.
     network_interfaces [full, namespaces] => |f| {
@@ -469,9 +491,12 @@ cases! {
     };
     /// A double-forked daemon does not outlive the run, and the run returns
     /// as soon as the command exits.
-    double_fork_daemon [full, namespaces] => |f| daemon(f, false);
+    double_fork_daemon [full, namespaces, landlock, none] => |f| daemon(f, false);
     /// …even when the daemon keeps the caller's stdout pipe open.
-    double_fork_daemon_holding_stdout [full, namespaces] => |f| daemon(f, true);
+    double_fork_daemon_holding_stdout [full, namespaces, landlock, none] => |f| daemon(f, true);
+    /// Issue 13 item 3: a daemon that would rewrite an output after the run
+    /// (the output swap) is gone when run() returns, in every mode.
+    daemon_rewrites_output_later [full, namespaces, landlock, none] => daemon_rewrites_output;
     /// gob SIGKILLed mid-build takes the whole sandboxed tree with it.
     gob_sigkilled [full, namespaces] => gob_sigkilled;
     /// 8 GiB on stdout is cut at limits.output_bytes; the caller's memory stays bounded.
@@ -572,6 +597,14 @@ cases! {
         f.case("uring-udp", &["127.0.0.1", &port], "ESCAPED*");
         s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
         s.recv(&mut [0; 64]).expect("the datagram arrived");
+    };
+    /// Control: sockets of other families (AF_INET, AF_NETLINK, AF_VSOCK…) are made unconfined.
+    control_socket_families [host, none] => |f| { f.case("socket-families", &[], "ESCAPED*"); };
+    /// Control: chmod of a host file the uid owns works unconfined (and the snapshot notices).
+    control_metadata [host, none] => |f| {
+        let snap = Snapshot::of(&f.host("victim.txt"));
+        f.case("chmod", &[&f.hs("victim.txt")], "ESCAPED*");
+        assert!(!snap.unchanged(), "chmod did not change the victim");
     };
     /// Control: a host process can be killed unconfined.
     control_kill_host_process [host, none] => |f| {
@@ -710,6 +743,68 @@ fn daemon(f: &Fx, keep_stdout: bool) {
         took < Duration::from_secs(5),
         "run() took {took:?} for a command that exits at once"
     );
+}
+
+/// The escapee leaves a daemon that starts writing /out/late 300 ms later.
+fn daemon_rewrites_output(f: &Fx) {
+    let marker = marker();
+    let touch = format!("touch={}", f.p("/out/late"));
+    let r = f.run_case("daemon", &[&marker, &touch], |p| {
+        p.limits.wall = Some(Duration::from_secs(30))
+    });
+    // The run has returned: nothing of it may be left, at once.
+    let left = marker_pids(&marker);
+    assert_no_survivors(&marker, Duration::from_secs(2));
+    assert!(
+        left.is_empty(),
+        "processes of the run outlived it: {left:?}"
+    );
+    r.assert_status(ExecStatus::Exited(0));
+    r.assert_line("detached");
+    std::thread::sleep(Duration::from_millis(800));
+    assert_absent(&f.host("out/late"));
+}
+
+/// Metadata attacks on a host file (owned by the test's uid, undeclared)
+/// and on the declared input; each must leave the file as it was.
+fn metadata(f: &Fx) {
+    let landlock = f.mode == Mode::Landlock;
+    let victim = f.hs("victim.txt");
+    let input = f.p(INPUT);
+    for (target, host, declared) in [
+        (victim.as_str(), f.host("victim.txt"), false),
+        (input.as_str(), f.host("src/input.txt"), true),
+    ] {
+        // By path: seccomp (Landlock mode), else the mount namespace.
+        let by_path = match (landlock, declared) {
+            (true, _) => "EPERM",
+            (false, true) => "EROFS",
+            (false, false) => f.hidden(),
+        };
+        // Through a read-only descriptor: only a declared input opens.
+        let by_fd = |ns_errno: &str| match (landlock, declared) {
+            (true, true) => blocked("EPERM"),
+            (false, true) => blocked(ns_errno),
+            (_, false) => blocked(&format!("{} (open)", f.hidden())),
+        };
+        for (attack, args, expected) in [
+            ("chmod", vec![target], blocked(by_path)),
+            ("chown", vec![target, "65534", "65534"], blocked(by_path)),
+            ("utimes", vec![target], blocked(by_path)),
+            ("setxattr", vec![target], blocked(by_path)),
+            ("fchmod", vec![target], by_fd("EROFS")),
+            // FS_IOC_SETFLAGS is denied by seccomp in every mode.
+            ("setflags", vec![target], by_fd("EPERM")),
+        ] {
+            let snap = Snapshot::of(&host);
+            f.case(attack, &args, &expected);
+            snap.assert_unchanged_after(attack);
+        }
+        let name = c"user.gob-escape";
+        let path = std::ffi::CString::new(host.to_str().unwrap()).unwrap();
+        let got = unsafe { libc::getxattr(path.as_ptr(), name.as_ptr(), std::ptr::null_mut(), 0) };
+        assert!(got < 0, "{} got the xattr", host.display());
+    }
 }
 
 /// A setuid copy of escapee, owned by root when the test runs as root.
@@ -864,6 +959,8 @@ const ANY_BLOCKED: &str = "blocked *";
 /// Mode::Landlock (the host's network): the seccomp filter denies creating
 /// AF_INET/AF_INET6 sockets at all.
 const LANDLOCK_NO_IP: &str = "blocked errno=EACCES (socket)";
+/// Every other mode: the seccomp filter lets socket(2) make AF_UNIX sockets only.
+const NO_INET: &str = "blocked errno=EAFNOSUPPORT (socket)";
 const OUT: &str = "/out";
 const ESCAPEE: &str = "/bin/escapee";
 const HOSTNAME: &str = "gob-escape";
