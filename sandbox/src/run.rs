@@ -355,12 +355,16 @@ pub(crate) fn run(sb: &Sandbox, c: &Checked<'_>) -> Result<Outcome, SandboxError
     };
 
     // Landlock.
+    let abi = sb.landlock_abi.unwrap_or(crate::MAX_LANDLOCK_ABI);
     let (ruleset, child_rules) = match mode {
         Mode::Full => {
-            let (fd, rules) = landlock::inside_ruleset(c)?;
+            let (fd, rules) = landlock::inside_ruleset(c, abi)?;
             (Some(above_stdio(fd)?), rules)
         }
-        Mode::Landlock => (Some(above_stdio(landlock::host_ruleset(c)?)?), Vec::new()),
+        Mode::Landlock => (
+            Some(above_stdio(landlock::host_ruleset(c, abi)?)?),
+            Vec::new(),
+        ),
         Mode::Namespaces | Mode::None => (None, Vec::new()),
     };
     let landlock = ruleset.as_ref().map(|fd| LandlockChild {
@@ -446,8 +450,7 @@ pub(crate) fn run(sb: &Sandbox, c: &Checked<'_>) -> Result<Outcome, SandboxError
         cpu: f.cpu,
         enforcement: Enforcement {
             mode,
-            landlock_abi: matches!(mode, Mode::Full | Mode::Landlock)
-                .then_some(crate::MIN_LANDLOCK_ABI),
+            landlock_abi: sb.landlock_abi,
             seccomp: mode != Mode::None,
         },
     })
