@@ -63,12 +63,16 @@ const SYS_SETXATTRAT: i64 = 463;
 const SYS_REMOVEXATTRAT: i64 = 466;
 const SYS_FILE_SETATTR: i64 = 469;
 
-/// ioctls that change a file's inode flags or fsxattr (`chattr`: append-only,
-/// no-dump, no-atime, project id…), which neither Landlock's file rights nor
-/// read-only intent cover.
+/// ioctls that change an inode through a read-only descriptor the owner
+/// holds: its flags or fsxattr (`chattr`: append-only, no-dump, no-atime,
+/// project id…), its generation number, or fs-verity (which makes the file
+/// read-only for good). Landlock's file rights cover none of them.
 pub(crate) const FS_IOC_SETFLAGS: u32 = 0x4008_6602;
 pub(crate) const FS_IOC32_SETFLAGS: u32 = 0x4004_6602;
 pub(crate) const FS_IOC_FSSETXATTR: u32 = 0x401c_5820;
+pub(crate) const FS_IOC_SETVERSION: u32 = 0x4008_7602;
+pub(crate) const FS_IOC32_SETVERSION: u32 = 0x4004_7602;
+pub(crate) const FS_IOC_ENABLE_VERITY: u32 = 0x4080_6685;
 
 /// The only address family a command may create sockets of (socket(2),
 /// socketpair(2)): Go's tools need none, and families outside the network
@@ -236,6 +240,9 @@ pub(crate) fn program(mode: crate::Mode) -> Vec<sock_filter> {
         FS_IOC_SETFLAGS,
         FS_IOC32_SETFLAGS,
         FS_IOC_FSSETXATTR,
+        FS_IOC_SETVERSION,
+        FS_IOC32_SETVERSION,
+        FS_IOC_ENABLE_VERITY,
     ];
     let n = bad_ioctls.len() as u8;
     p.extend([
@@ -477,7 +484,14 @@ mod tests {
         for nr in [libc::SYS_chmod, libc::SYS_chown, libc::SYS_utimes] {
             assert!(metadata_calls().contains(&nr));
         }
-        for cmd in [FS_IOC_SETFLAGS, FS_IOC32_SETFLAGS, FS_IOC_FSSETXATTR] {
+        for cmd in [
+            FS_IOC_SETFLAGS,
+            FS_IOC32_SETFLAGS,
+            FS_IOC_FSSETXATTR,
+            FS_IOC_SETVERSION,
+            FS_IOC32_SETVERSION,
+            FS_IOC_ENABLE_VERITY,
+        ] {
             for p in [&ll, &program(crate::Mode::Full)] {
                 let args = [3, cmd as u64, 0, 0, 0, 0];
                 assert_eq!(
