@@ -76,11 +76,12 @@ pub(crate) enum Step {
     Seccomp,
     CloseFds,
     Execve,
+    Subreaper,
 }
 
 impl Step {
     /// All steps, indexed by their number.
-    const ALL: [Step; 43] = [
+    const ALL: [Step; 44] = [
         Step::Start,
         Step::Pdeathsig,
         Step::WaitParent,
@@ -124,6 +125,7 @@ impl Step {
         Step::Seccomp,
         Step::CloseFds,
         Step::Execve,
+        Step::Subreaper,
     ];
 
     /// The step with this number (from the error pipe or the progress word).
@@ -227,6 +229,9 @@ pub(crate) struct ChildPlan<'a> {
     pub rlimits: Vec<(i32, u64)>,
     /// Set PR_SET_NO_NEW_PRIVS.
     pub no_new_privs: bool,
+    /// Become a child subreaper (modes without a pid namespace): orphans of
+    /// the command's tree stay its children while it runs (see orphans.rs).
+    pub subreaper: bool,
     /// Landlock (Full, Landlock).
     pub landlock: Option<LandlockChild>,
     /// The seccomp filter (all modes but None).
@@ -354,6 +359,11 @@ fn setup<K: Kernel>(k: &mut K, p: &ChildPlan<'_>) -> Result<(), Failure> {
     }
     t.run(Step::UnblockSignals, 0, || k.sigprocmask_unblock_all())?;
     t.run(Step::Setsid, 0, || k.setsid())?;
+    if p.subreaper {
+        t.run(Step::Subreaper, 0, || {
+            k.prctl(libc::PR_SET_CHILD_SUBREAPER, 1)
+        })?;
+    }
     t.run(Step::Stdin, 0, || k.dup2(p.stdin, 0))?;
     t.run(Step::Stdout, 0, || k.dup2(p.stdout, 1))?;
     t.run(Step::Stderr, 0, || k.dup2(p.stderr, 2))?;
@@ -496,6 +506,7 @@ pub(crate) mod tests {
                 libc::PR_CAPBSET_DROP => "capbset_drop",
                 libc::PR_CAP_AMBIENT => "ambient_clear",
                 libc::PR_SET_NO_NEW_PRIVS => "no_new_privs",
+                libc::PR_SET_CHILD_SUBREAPER => "subreaper",
                 _ => "prctl?",
             };
             self.rec(format!("{name} {arg}"))
@@ -713,6 +724,7 @@ pub(crate) mod tests {
             umask: Some(0o077),
             rlimits: vec![(libc::RLIMIT_NPROC as i32, 10)],
             no_new_privs: true,
+            subreaper: false,
             landlock: Some(LandlockChild {
                 ruleset_fd: 9,
                 rules: vec![(c"/".to_owned(), 1), (c"/work".to_owned(), 2)],
@@ -927,12 +939,16 @@ pub(crate) mod tests {
         let mut plan = full_plan(&f);
         plan.ns = None;
         plan.drop_caps = Some(NO_BOUNDING_DROP);
+        plan.subreaper = true;
         plan.landlock = Some(LandlockChild {
             ruleset_fd: 9,
             rules: vec![],
         });
         let mut k = Recorder::default();
         setup_and_exec(&mut k, &plan);
+        // Without a pid namespace the command keeps its orphans (orphans.rs).
+        assert!(k.pos("setsid") < k.pos("subreaper 1"));
+        assert!(k.pos("subreaper 1") < k.pos("execve"));
         assert!(!k
             .calls
             .iter()

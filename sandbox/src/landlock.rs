@@ -1,9 +1,13 @@
 //! Landlock: the ruleset, built in the parent with the `landlock` crate as a hard requirement.
 //!
-//! The minimum ABI is 6 (Linux 6.12): it adds scoping of abstract unix
-//! sockets and signals to ABI 4's TCP bind/connect control and ABI 5's
-//! device ioctls. Nothing is best-effort: a kernel below ABI 6 makes
-//! `Sandbox::new` fail.
+//! Each sandbox uses one ABI: the kernel's, capped at [`crate::MAX_LANDLOCK_ABI`]
+//! (6) and, for tests, lower (`Sandbox::with_landlock_abi`). Every right that
+//! ABI has is handled (denied unless a rule grants it); nothing is
+//! best-effort within it. Mode::Full accepts ABI 1 and above: its mount,
+//! pid and network namespaces and the seccomp filter carry what the later
+//! ABIs add (sandbox/README.md, "Landlock ABIs"). Mode::Landlock needs 6
+//! ([`crate::LANDLOCK_MODE_MIN_ABI`]): without a pid namespace, only
+//! Landlock's signal scoping confines signals.
 //!
 //! Rules attach to inodes. In `Mode::Landlock` the parent adds one rule per
 //! declared host path (inputs read/execute, outputs read/write, the three
@@ -26,24 +30,26 @@ use crate::mounts::{cstr, DEV_NODES};
 use crate::policy::{Checked, Kind};
 use crate::SandboxError;
 
-/// The minimum Landlock ABI (see the module doc).
-pub(crate) const MIN_ABI: ABI = ABI::V6;
-
+/// The crate's name for ABI `abi`.
+fn of(abi: u8) -> ABI {
+    ABI::from(i32::from(abi))
+}
 /// Read and execute beneath a directory.
-fn read_dir() -> BitFlags<AccessFs> {
-    AccessFs::from_read(MIN_ABI)
+fn read_dir(abi: u8) -> BitFlags<AccessFs> {
+    AccessFs::from_read(of(abi))
 }
 /// Read and execute a file.
-fn read_file() -> BitFlags<AccessFs> {
-    AccessFs::from_read(MIN_ABI) & AccessFs::from_file(MIN_ABI)
+fn read_file(abi: u8) -> BitFlags<AccessFs> {
+    AccessFs::from_read(of(abi)) & AccessFs::from_file(of(abi))
 }
 /// Everything beneath a writable directory.
-fn write_dir() -> BitFlags<AccessFs> {
-    AccessFs::from_all(MIN_ABI)
+fn write_dir(abi: u8) -> BitFlags<AccessFs> {
+    AccessFs::from_all(of(abi))
 }
-/// Read, write, truncate and ioctl on a device node.
-fn device() -> BitFlags<AccessFs> {
-    AccessFs::ReadFile | AccessFs::WriteFile | AccessFs::Truncate | AccessFs::IoctlDev
+/// Read, write, truncate (ABI 3) and ioctl (ABI 5) on a device node.
+fn device(abi: u8) -> BitFlags<AccessFs> {
+    (AccessFs::ReadFile | AccessFs::WriteFile | AccessFs::Truncate | AccessFs::IoctlDev)
+        & AccessFs::from_all(of(abi))
 }
 
 /// Maps a crate error to a setup error named after the step.
@@ -54,17 +60,21 @@ fn setup_err(step: String, e: impl std::error::Error + Send + Sync + 'static) ->
     }
 }
 
-/// The ruleset every run starts from: all ABI-6 file, network and scope
-/// rights handled (so denied unless a rule grants them), no TCP port rules.
-fn base() -> Result<RulesetCreated, SandboxError> {
-    let step = || "landlock_create_ruleset".to_string();
-    Ruleset::default()
+/// The ruleset every run starts from: every file, network (ABI 4) and scope
+/// (ABI 6) right of `abi` handled (so denied unless a rule grants them), no
+/// TCP port rules.
+fn base(abi: u8) -> Result<RulesetCreated, SandboxError> {
+    let step = || format!("landlock_create_ruleset (ABI {abi})");
+    let mut r = Ruleset::default()
         .set_compatibility(CompatLevel::HardRequirement)
-        .handle_access(AccessFs::from_all(MIN_ABI))
-        .and_then(|r| r.handle_access(AccessNet::from_all(MIN_ABI)))
-        .and_then(|r| r.scope(Scope::from_all(MIN_ABI)))
-        .and_then(|r| r.create())
-        .map_err(|e| setup_err(step(), e))
+        .handle_access(AccessFs::from_all(of(abi)));
+    if abi >= 4 {
+        r = r.and_then(|r| r.handle_access(AccessNet::from_all(of(abi))));
+    }
+    if abi >= 6 {
+        r = r.and_then(|r| r.scope(Scope::from_all(of(abi))));
+    }
+    r.and_then(|r| r.create()).map_err(|e| setup_err(step(), e))
 }
 
 /// Adds a rule beneath a host path.
@@ -88,29 +98,29 @@ fn into_fd(r: RulesetCreated) -> Result<OwnedFd, SandboxError> {
 }
 
 /// Mode::Landlock: every rule on host paths, made here.
-pub(crate) fn host_ruleset(c: &Checked<'_>) -> Result<OwnedFd, SandboxError> {
-    let mut r = base()?;
+pub(crate) fn host_ruleset(c: &Checked<'_>, abi: u8) -> Result<OwnedFd, SandboxError> {
+    let mut r = base(abi)?;
     for ((b, &k), g) in c.policy.inputs.iter().zip(&c.input_kinds).zip(&c.member_of) {
         if g.is_none() {
             r = add(
                 r,
                 &b.host,
                 if k == Kind::Dir {
-                    read_dir()
+                    read_dir(abi)
                 } else {
-                    read_file()
+                    read_file(abi)
                 },
             )?;
         }
     }
     for g in &c.groups {
-        r = add(r, &g.host, read_dir())?;
+        r = add(r, &g.host, read_dir(abi))?;
     }
     for b in &c.policy.outputs {
-        r = add(r, &b.host, write_dir())?;
+        r = add(r, &b.host, write_dir(abi))?;
     }
     for dev in DEV_NODES {
-        r = add(r, Path::new(dev), device())?;
+        r = add(r, Path::new(dev), device(abi))?;
     }
     into_fd(r)
 }
@@ -120,14 +130,19 @@ pub(crate) fn host_ruleset(c: &Checked<'_>) -> Result<OwnedFd, SandboxError> {
 pub(crate) fn thread_ruleset(
     reads: &[std::path::PathBuf],
     writes: &[std::path::PathBuf],
+    abi: u8,
 ) -> Result<OwnedFd, SandboxError> {
-    let mut r = base()?;
+    let mut r = base(abi)?;
     for p in reads {
-        let access = if p.is_dir() { read_dir() } else { read_file() };
+        let access = if p.is_dir() {
+            read_dir(abi)
+        } else {
+            read_file(abi)
+        };
         r = add(r, p, access)?;
     }
     for p in writes {
-        r = add(r, p, write_dir())?;
+        r = add(r, p, write_dir(abi))?;
     }
     into_fd(r)
 }
@@ -135,17 +150,18 @@ pub(crate) fn thread_ruleset(
 /// Mode::Full: an empty ruleset, and the inside rules for the child to add.
 pub(crate) fn inside_ruleset(
     c: &Checked<'_>,
+    abi: u8,
 ) -> Result<(OwnedFd, Vec<(CString, u64)>), SandboxError> {
-    let fd = into_fd(base()?)?;
+    let fd = into_fd(base(abi)?)?;
     let mut rules = vec![
-        (c"/".to_owned(), read_dir().bits()),
-        (c"/tmp".to_owned(), write_dir().bits()),
+        (c"/".to_owned(), read_dir(abi).bits()),
+        (c"/tmp".to_owned(), write_dir(abi).bits()),
     ];
     for b in &c.policy.outputs {
-        rules.push((cstr(&b.inside), write_dir().bits()));
+        rules.push((cstr(&b.inside), write_dir(abi).bits()));
     }
     for dev in DEV_NODES {
-        rules.push((cstr(Path::new(dev)), device().bits()));
+        rules.push((cstr(Path::new(dev)), device(abi).bits()));
     }
     Ok((fd, rules))
 }

@@ -26,6 +26,7 @@ mod groups;
 mod kernel;
 mod landlock;
 mod mounts;
+mod orphans;
 mod policy;
 mod probe;
 mod rlimits;
@@ -38,10 +39,20 @@ mod thread;
 
 pub use run::{INSIDE_ID, NOBODY};
 
-/// The minimum Landlock ABI enforced by [`Mode::Full`] and [`Mode::Landlock`]
-/// (Linux 6.12): file access, TCP bind/connect, device ioctls, and scoped
-/// abstract unix sockets and signals. Reported in [`Enforcement::landlock_abi`].
-pub const MIN_LANDLOCK_ABI: u8 = 6;
+/// The lowest Landlock ABI [`Mode::Full`] accepts (Linux 5.13: file access).
+/// What later ABIs add (cross-directory renames, truncation, TCP, device
+/// ioctls, scoped abstract unix sockets and signals), Full mode's
+/// namespaces and seccomp filter already hold (sandbox/README.md, "Landlock
+/// ABIs"). The ABI a run used is reported in [`Enforcement::landlock_abi`].
+pub const MIN_LANDLOCK_ABI: u8 = 1;
+
+/// The lowest Landlock ABI [`Mode::Landlock`] accepts (Linux 6.12): without a
+/// pid namespace, only Landlock's signal scoping keeps a command from
+/// signalling the caller's other processes.
+pub const LANDLOCK_MODE_MIN_ABI: u8 = 6;
+
+/// The highest Landlock ABI used: a newer kernel is asked for this one.
+pub const MAX_LANDLOCK_ABI: u8 = 6;
 
 /// A path the command may read: a host file or directory, seen at `inside`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -241,6 +252,8 @@ pub struct Sandbox {
     umask: Option<u32>,
     /// A pidfd of this process, for children to check that we are alive.
     self_pidfd: Option<std::os::fd::OwnedFd>,
+    /// The Landlock ABI every run uses (modes with Landlock; None otherwise).
+    landlock_abi: Option<u8>,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -256,14 +269,28 @@ impl Sandbox {
     /// Checks that the host provides `mode` (hard requirement: never a silent
     /// downgrade) and prepares it.
     pub fn new(mode: Mode) -> Result<Sandbox, SandboxError> {
-        Capabilities::probe().check(mode)?;
-        Sandbox::prepare(mode)
+        let caps = Capabilities::probe();
+        caps.check(mode)?;
+        Sandbox::prepare(mode, &caps)
     }
 
     /// Prepares a sandbox for an available mode.
-    fn prepare(mode: Mode) -> Result<Sandbox, SandboxError> {
+    fn prepare(mode: Mode, caps: &Capabilities) -> Result<Sandbox, SandboxError> {
         let mut host = probe::Host::detect();
-        if mode == Mode::Full && host.root_in_init_userns {
+        if !mode.remaps_paths() {
+            orphans::adopt();
+        }
+        let landlock_abi = matches!(mode, Mode::Full | Mode::Landlock)
+            .then(|| {
+                caps.landlock
+                    .as_ref()
+                    .ok()
+                    .map(|&a| a.min(MAX_LANDLOCK_ABI))
+            })
+            .flatten();
+        // One network namespace for all runs is sound only with abstract
+        // unix sockets scoped per run (ABI 6): see probe::SharedNetns.
+        if mode == Mode::Full && host.root_in_init_userns && landlock_abi >= Some(6) {
             host.netns = Some(probe::SharedNetns::create()?);
         }
         let self_pidfd = Some(probe::self_pidfd()?);
@@ -277,7 +304,43 @@ impl Sandbox {
             self_pidfd,
             inside_id: INSIDE_ID,
             umask: None,
+            landlock_abi,
         })
+    }
+
+    /// Uses Landlock ABI `abi` instead of the kernel's (capped at
+    /// [`MAX_LANDLOCK_ABI`]), as on an older kernel: for tests that prove
+    /// each ABI's guarantees on one kernel. `abi` must be one the kernel
+    /// offers and the mode accepts; below 6 every run gets its own network
+    /// namespace. No effect in modes without Landlock.
+    #[doc(hidden)]
+    pub fn with_landlock_abi(mut self, abi: u8) -> Result<Sandbox, SandboxError> {
+        let Some(have) = self.landlock_abi else {
+            return Ok(self);
+        };
+        let min = if self.mode == Mode::Landlock {
+            LANDLOCK_MODE_MIN_ABI
+        } else {
+            MIN_LANDLOCK_ABI
+        };
+        if abi > have || abi < min {
+            return Err(SandboxError::Unavailable {
+                mode: self.mode.name(),
+                reason: format!(
+                    "Landlock ABI {abi} asked for; this kernel offers {have} and the mode needs {min} or more"
+                ),
+            });
+        }
+        self.landlock_abi = Some(abi);
+        if abi < 6 {
+            self.host.netns = None;
+        }
+        Ok(self)
+    }
+
+    /// The Landlock ABI every run of this sandbox uses (None: no Landlock).
+    pub fn landlock_abi(&self) -> Option<u8> {
+        self.landlock_abi
     }
 
     /// The best mode the host provides: Full, else Namespaces, else Landlock, else None.
@@ -286,17 +349,21 @@ impl Sandbox {
         [Mode::Full, Mode::Namespaces, Mode::Landlock]
             .into_iter()
             .filter(|&m| caps.check(m).is_ok())
-            .find_map(|m| Sandbox::prepare(m).ok())
-            .unwrap_or_else(|| Sandbox {
-                mode: Mode::None,
-                filter: Vec::new(),
-                host: probe::Host::detect(),
-                with_proc: false,
-                terminal: false,
-                dir_cache: groups::DirCache::new(),
-                self_pidfd: probe::self_pidfd().ok(),
-                inside_id: INSIDE_ID,
-                umask: None,
+            .find_map(|m| Sandbox::prepare(m, &caps).ok())
+            .unwrap_or_else(|| {
+                orphans::adopt();
+                Sandbox {
+                    mode: Mode::None,
+                    filter: Vec::new(),
+                    host: probe::Host::detect(),
+                    with_proc: false,
+                    terminal: false,
+                    dir_cache: groups::DirCache::new(),
+                    self_pidfd: probe::self_pidfd().ok(),
+                    inside_id: INSIDE_ID,
+                    umask: None,
+                    landlock_abi: None,
+                }
             })
     }
 

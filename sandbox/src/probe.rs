@@ -136,36 +136,84 @@ fn sysctl(name: &str) -> Option<String> {
         .map(|s| s.trim().to_string())
 }
 
-/// How to enable user namespaces, and what works without them.
-const NS_HINT: &str = "enable unprivileged user namespaces: `sysctl kernel.unprivileged_userns_clone=1` (Debian), \
-     `sysctl user.max_user_namespaces=15000`, and on Ubuntu `sysctl kernel.apparmor_restrict_unprivileged_userns=0`; \
-     in a container, allow clone/unshare of namespaces (e.g. a seccomp profile that permits CLONE_NEWUSER). \
-     `--sandbox=landlock` works without namespaces";
+/// The sysctls that restrict user namespaces, as read from /proc/sys (None:
+/// absent on this kernel).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct UsernsSysctls {
+    /// The caller is root (the Debian and AppArmor restrictions spare it).
+    pub root: bool,
+    /// user.max_user_namespaces (every kernel).
+    pub max_user_namespaces: Option<String>,
+    /// kernel.unprivileged_userns_clone (Debian's patch).
+    pub unprivileged_userns_clone: Option<String>,
+    /// kernel.apparmor_restrict_unprivileged_userns (Ubuntu 23.10 and later).
+    pub apparmor_restrict_unprivileged_userns: Option<String>,
+}
+
+impl UsernsSysctls {
+    fn read() -> UsernsSysctls {
+        UsernsSysctls {
+            // SAFETY: plain getter.
+            root: unsafe { libc::geteuid() } == 0,
+            max_user_namespaces: sysctl("user/max_user_namespaces"),
+            unprivileged_userns_clone: sysctl("kernel/unprivileged_userns_clone"),
+            apparmor_restrict_unprivileged_userns: sysctl(
+                "kernel/apparmor_restrict_unprivileged_userns",
+            ),
+        }
+    }
+}
+
+/// What works without user namespaces.
+const NO_NS_ALTERNATIVE: &str =
+    "`--sandbox=landlock` works without user namespaces (weaker: see sandbox/README.md)";
+
+/// Why user namespaces are unavailable, naming the setting that restricts
+/// them and the command that lifts it; `test_clone` runs only when no sysctl
+/// already answers (a container's seccomp profile or an LSM can still refuse).
+pub(crate) fn namespaces_verdict(
+    s: &UsernsSysctls,
+    test_clone: impl FnOnce() -> Result<(), String>,
+) -> Result<(), String> {
+    if s.max_user_namespaces.as_deref() == Some("0") {
+        return Err(format!(
+            "user namespaces are disabled: the sysctl user.max_user_namespaces is 0; allow them with \
+             `sysctl -w user.max_user_namespaces=15000` (and the same line in /etc/sysctl.d/ to keep it). \
+             {NO_NS_ALTERNATIVE}"
+        ));
+    }
+    if !s.root && s.unprivileged_userns_clone.as_deref() == Some("0") {
+        return Err(format!(
+            "unprivileged user namespaces are disabled: the sysctl kernel.unprivileged_userns_clone is 0 \
+             (Debian); allow them with `sysctl -w kernel.unprivileged_userns_clone=1` (and the same line in \
+             /etc/sysctl.d/ to keep it), or run as root. {NO_NS_ALTERNATIVE}"
+        ));
+    }
+    test_clone().map_err(|why| {
+        if !s.root && s.apparmor_restrict_unprivileged_userns.as_deref() == Some("1") {
+            format!(
+                "unprivileged user namespaces are restricted by AppArmor ({why}): the sysctl \
+                 kernel.apparmor_restrict_unprivileged_userns is 1 (Ubuntu 23.10 and later); lift it with \
+                 `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` (and the same line in \
+                 /etc/sysctl.d/ to keep it), or give gob an AppArmor profile that allows `userns,`. \
+                 {NO_NS_ALTERNATIVE}"
+            )
+        } else {
+            format!(
+                "{why}; no sysctl restricts user namespaces here, so a container or security module \
+                 refuses them: in a container, allow clone/unshare of namespaces (e.g. a seccomp profile \
+                 that permits CLONE_NEWUSER, or --privileged). {NO_NS_ALTERNATIVE}"
+            )
+        }
+    })
+}
 
 /// Probes user namespaces: sysctls, then the cached test clone.
 fn probe_namespaces() -> Result<(), String> {
-    // SAFETY: plain getter.
-    let root = unsafe { libc::geteuid() } == 0;
-    if sysctl("user/max_user_namespaces").as_deref() == Some("0") {
-        return Err(format!("user.max_user_namespaces is 0; {NS_HINT}"));
-    }
-    if !root && sysctl("kernel/unprivileged_userns_clone").as_deref() == Some("0") {
-        return Err(format!("kernel.unprivileged_userns_clone is 0; {NS_HINT}"));
-    }
     static TEST: OnceLock<Result<(), String>> = OnceLock::new();
-    TEST.get_or_init(|| {
-        test_clone().map_err(|why| {
-            let apparmor =
-                sysctl("kernel/apparmor_restrict_unprivileged_userns").as_deref() == Some("1");
-            let note = if apparmor {
-                " (kernel.apparmor_restrict_unprivileged_userns is 1)"
-            } else {
-                ""
-            };
-            format!("{why}{note}; {NS_HINT}")
-        })
+    namespaces_verdict(&UsernsSysctls::read(), || {
+        TEST.get_or_init(test_clone).clone()
     })
-    .clone()
 }
 
 /// Shared between the probe child and the parent (CLONE_VM).
@@ -262,13 +310,14 @@ impl Capabilities {
 
     /// Whether `mode` is available, and if not why (an actionable reason).
     pub fn check(&self, mode: Mode) -> Result<(), SandboxError> {
-        let min = crate::MIN_LANDLOCK_ABI;
-        let landlock = || {
+        let landlock = |min: u8| {
             match &self.landlock {
             Ok(abi) if *abi >= min => Ok(()),
             Ok(abi) => Err(format!(
-                "the kernel's Landlock ABI is {abi}, below the required {min} (Linux 6.12: scoped signals and \
-                 abstract unix sockets); upgrade the kernel"
+                "the kernel's Landlock ABI is {abi}, below the {min} that `--sandbox=landlock` needs (Linux \
+                 6.12: without a pid namespace only Landlock scopes signals); upgrade the kernel, or use \
+                 `--sandbox=full`, which needs Landlock ABI {} and user namespaces",
+                crate::MIN_LANDLOCK_ABI
             )),
             Err(why) => Err(why.clone()),
         }
@@ -282,7 +331,7 @@ impl Capabilities {
                 self.namespaces
                     .clone()
                     .map_err(|r| fail(format!("user namespaces: {r}")))?;
-                landlock().map_err(|r| {
+                landlock(crate::MIN_LANDLOCK_ABI).map_err(|r| {
                     fail(format!(
                         "Landlock: {r}; `--sandbox=namespaces` works without Landlock"
                     ))
@@ -292,7 +341,7 @@ impl Capabilities {
                 .namespaces
                 .clone()
                 .map_err(|r| fail(format!("user namespaces: {r}"))),
-            Mode::Landlock => landlock().map_err(|r| {
+            Mode::Landlock => landlock(crate::LANDLOCK_MODE_MIN_ABI).map_err(|r| {
                 let alt = if self.namespaces.is_ok() {
                     "; `--sandbox=namespaces` works without Landlock"
                 } else {
@@ -302,5 +351,88 @@ impl Capabilities {
             }),
             Mode::None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{namespaces_verdict, UsernsSysctls};
+
+    fn facts(root: bool, max: &str, debian: Option<&str>, apparmor: Option<&str>) -> UsernsSysctls {
+        UsernsSysctls {
+            root,
+            max_user_namespaces: Some(max.into()),
+            unprivileged_userns_clone: debian.map(Into::into),
+            apparmor_restrict_unprivileged_userns: apparmor.map(Into::into),
+        }
+    }
+    const EPERM: &str =
+        "a new user namespace cannot mount (mount / private: Operation not permitted)";
+
+    /// Issue 13 item 22: each restriction is named with the sysctl to change.
+    #[test]
+    fn each_restriction_names_its_sysctl() {
+        let never = || -> Result<(), String> { panic!("the sysctl answers: no test clone") };
+        let r = namespaces_verdict(&facts(true, "0", None, None), never).unwrap_err();
+        assert!(
+            r.starts_with("user namespaces are disabled: the sysctl user.max_user_namespaces is 0"),
+            "{r}"
+        );
+        assert!(
+            r.contains("`sysctl -w user.max_user_namespaces=15000`"),
+            "{r}"
+        );
+        assert!(r.contains("--sandbox=landlock"), "{r}");
+
+        let r =
+            namespaces_verdict(&facts(false, "63000", Some("0"), Some("1")), never).unwrap_err();
+        assert!(
+            r.contains("the sysctl kernel.unprivileged_userns_clone is 0 (Debian)"),
+            "{r}"
+        );
+        assert!(
+            r.contains("`sysctl -w kernel.unprivileged_userns_clone=1`"),
+            "{r}"
+        );
+        assert!(!r.contains("apparmor"), "{r}");
+
+        // Ubuntu: the clone succeeds but its namespace has no capabilities.
+        let r = namespaces_verdict(&facts(false, "63000", Some("1"), Some("1")), || {
+            Err(EPERM.into())
+        })
+        .unwrap_err();
+        assert!(
+            r.starts_with("unprivileged user namespaces are restricted by AppArmor ("),
+            "{r}"
+        );
+        assert!(
+            r.contains("kernel.apparmor_restrict_unprivileged_userns is 1"),
+            "{r}"
+        );
+        assert!(
+            r.contains("`sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`"),
+            "{r}"
+        );
+        assert!(r.contains(EPERM), "{r}");
+
+        // No sysctl to blame: a container or a security module.
+        let r = namespaces_verdict(
+            &facts(false, "63000", None, Some("0")),
+            || Err(EPERM.into()),
+        )
+        .unwrap_err();
+        assert!(
+            r.starts_with(EPERM) && r.contains("no sysctl restricts"),
+            "{r}"
+        );
+        assert!(r.contains("container") && !r.contains("sysctl -w"), "{r}");
+    }
+
+    #[test]
+    fn root_is_spared_by_debian_and_apparmor() {
+        let s = facts(true, "63000", Some("0"), Some("1"));
+        assert_eq!(namespaces_verdict(&s, || Ok(())), Ok(()));
+        let r = namespaces_verdict(&s, || Err(EPERM.into())).unwrap_err();
+        assert!(r.contains("no sysctl restricts"), "{r}");
     }
 }

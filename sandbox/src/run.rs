@@ -197,6 +197,7 @@ fn describe(plan: &ChildPlan<'_>, step: Step, index: u32) -> String {
         Step::ResetSignals => format!("rt_sigaction {i}"),
         Step::UnblockSignals => "rt_sigprocmask".into(),
         Step::Setsid => "setsid".into(),
+        Step::Subreaper => "prctl(PR_SET_CHILD_SUBREAPER)".into(),
         Step::Stdin => "dup2 stdin".into(),
         Step::Stdout => "dup2 stdout".into(),
         Step::Stderr => "dup2 stderr".into(),
@@ -354,12 +355,16 @@ pub(crate) fn run(sb: &Sandbox, c: &Checked<'_>) -> Result<Outcome, SandboxError
     };
 
     // Landlock.
+    let abi = sb.landlock_abi.unwrap_or(crate::MAX_LANDLOCK_ABI);
     let (ruleset, child_rules) = match mode {
         Mode::Full => {
-            let (fd, rules) = landlock::inside_ruleset(c)?;
+            let (fd, rules) = landlock::inside_ruleset(c, abi)?;
             (Some(above_stdio(fd)?), rules)
         }
-        Mode::Landlock => (Some(above_stdio(landlock::host_ruleset(c)?)?), Vec::new()),
+        Mode::Landlock => (
+            Some(above_stdio(landlock::host_ruleset(c, abi)?)?),
+            Vec::new(),
+        ),
         Mode::Namespaces | Mode::None => (None, Vec::new()),
     };
     let landlock = ruleset.as_ref().map(|fd| LandlockChild {
@@ -394,6 +399,7 @@ pub(crate) fn run(sb: &Sandbox, c: &Checked<'_>) -> Result<Outcome, SandboxError
         umask: sb.umask,
         rlimits: rlimits::plan(&p.limits),
         no_new_privs: mode != Mode::None,
+        subreaper: !mode.remaps_paths(),
         landlock,
         seccomp: (mode != Mode::None).then_some(&fprog),
         program: cstr(&p.program),
@@ -444,8 +450,7 @@ pub(crate) fn run(sb: &Sandbox, c: &Checked<'_>) -> Result<Outcome, SandboxError
         cpu: f.cpu,
         enforcement: Enforcement {
             mode,
-            landlock_abi: matches!(mode, Mode::Full | Mode::Landlock)
-                .then_some(crate::MIN_LANDLOCK_ABI),
+            landlock_abi: sb.landlock_abi,
             seccomp: mode != Mode::None,
         },
     })

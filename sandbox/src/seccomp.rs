@@ -57,6 +57,28 @@ const PERSONALITY_OK: [u32; 3] = [0, 8, 0xffff_ffff];
 
 /// open_tree_attr(2) (Linux 6.15), missing from libc.
 const SYS_OPEN_TREE_ATTR: i64 = 467;
+/// setxattrat(2) and removexattrat(2) (Linux 6.13), file_setattr(2) (Linux
+/// 6.17), missing from libc; one number on every architecture.
+const SYS_SETXATTRAT: i64 = 463;
+const SYS_REMOVEXATTRAT: i64 = 466;
+const SYS_FILE_SETATTR: i64 = 469;
+
+/// ioctls that change an inode through a read-only descriptor the owner
+/// holds: its flags or fsxattr (`chattr`: append-only, no-dump, no-atime,
+/// project id…), its generation number, or fs-verity (which makes the file
+/// read-only for good). Landlock's file rights cover none of them.
+pub(crate) const FS_IOC_SETFLAGS: u32 = 0x4008_6602;
+pub(crate) const FS_IOC32_SETFLAGS: u32 = 0x4004_6602;
+pub(crate) const FS_IOC_FSSETXATTR: u32 = 0x401c_5820;
+pub(crate) const FS_IOC_SETVERSION: u32 = 0x4008_7602;
+pub(crate) const FS_IOC32_SETVERSION: u32 = 0x4004_7602;
+pub(crate) const FS_IOC_ENABLE_VERITY: u32 = 0x4080_6685;
+
+/// The only address family a command may create sockets of (socket(2),
+/// socketpair(2)): Go's tools need none, and families outside the network
+/// namespace's reach (AF_VSOCK to the hypervisor, AF_BLUETOOTH, AF_CAN…) or
+/// within it (AF_NETLINK, AF_PACKET) are all ways out or across.
+pub(crate) const ONLY_FAMILY: u32 = libc::AF_UNIX as u32;
 
 /// Calls denied outright with EPERM.
 pub(crate) fn denied() -> Vec<i64> {
@@ -109,6 +131,49 @@ pub(crate) fn denied() -> Vec<i64> {
     v
 }
 
+/// Calls that change an existing file's metadata or watch others' files,
+/// denied with EPERM in Mode::Landlock only: on the host tree Landlock
+/// (through ABI 6) has no right for them, so a command could chmod, chown,
+/// touch or set xattrs on any host file its uid owns (as root, every
+/// root-owned file). The namespace modes need no such rule: everything but
+/// the outputs and `/tmp` is a read-only mount there (EROFS), and those two
+/// are the command's own. Go's tools never call them; GNU ld's `chmod` of
+/// its output ignores the error, and the executor sets every output's mode
+/// itself. inotify/fanotify are not metadata but read the host's activity
+/// on files Landlock never granted.
+pub(crate) fn metadata_calls() -> Vec<i64> {
+    let mut v = vec![
+        libc::SYS_fchmod,
+        libc::SYS_fchmodat,
+        libc::SYS_fchmodat2,
+        libc::SYS_fchown,
+        libc::SYS_fchownat,
+        libc::SYS_utimensat,
+        libc::SYS_setxattr,
+        libc::SYS_lsetxattr,
+        libc::SYS_fsetxattr,
+        SYS_SETXATTRAT,
+        libc::SYS_removexattr,
+        libc::SYS_lremovexattr,
+        libc::SYS_fremovexattr,
+        SYS_REMOVEXATTRAT,
+        SYS_FILE_SETATTR,
+        libc::SYS_inotify_add_watch,
+        libc::SYS_fanotify_init,
+        libc::SYS_fanotify_mark,
+    ];
+    #[cfg(target_arch = "x86_64")]
+    v.extend([
+        libc::SYS_chmod,
+        libc::SYS_chown,
+        libc::SYS_lchown,
+        libc::SYS_utime,
+        libc::SYS_utimes,
+        libc::SYS_futimesat,
+    ]);
+    v
+}
+
 /// A BPF statement.
 const fn stmt(code: u16, k: u32) -> sock_filter {
     sock_filter {
@@ -132,10 +197,14 @@ const RET: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
 
 /// Assembles the filter for the target architecture and `mode`.
 ///
-/// Mode::Landlock has no network namespace, and Landlock governs neither UDP,
-/// netlink, nor connecting to a unix socket by path (a host daemon's,
+/// In every mode, `socket(2)` and `socketpair(2)` of any family but AF_UNIX
+/// fail with EAFNOSUPPORT (what the kernel answers for a family it lacks):
+/// AF_VSOCK, for one, is not network-namespaced and Landlock does not govern
+/// it. Mode::Landlock has no network namespace, and Landlock governs neither
+/// UDP, netlink, nor connecting to a unix socket by path (a host daemon's,
 /// `/run/docker.sock`, another action's), so there the filter denies
-/// `socket(2)` of every family with EACCES. `socketpair(2)` stays: its
+/// `socket(2)` of every family with EACCES, and the metadata calls
+/// ([`metadata_calls`]) with EPERM. `socketpair(2)` of AF_UNIX stays: its
 /// sockets are connected to each other only.
 pub(crate) fn program(mode: crate::Mode) -> Vec<sock_filter> {
     let eperm = RET_ERRNO | libc::EPERM as u32;
@@ -165,14 +234,25 @@ pub(crate) fn program(mode: crate::Mode) -> Vec<sock_filter> {
         stmt(RET, RET_ALLOW),
     ]);
     // ioctl(fd, cmd): the kernel truncates cmd to 32 bits, so do we.
+    let bad_ioctls = [
+        TIOCSTI,
+        TIOCLINUX,
+        FS_IOC_SETFLAGS,
+        FS_IOC32_SETFLAGS,
+        FS_IOC_FSSETXATTR,
+        FS_IOC_SETVERSION,
+        FS_IOC32_SETVERSION,
+        FS_IOC_ENABLE_VERITY,
+    ];
+    let n = bad_ioctls.len() as u8;
     p.extend([
-        jump(JEQ, libc::SYS_ioctl as u32, 0, 5),
+        jump(JEQ, libc::SYS_ioctl as u32, 0, n + 3),
         stmt(LD_W_ABS, off_arg_lo(1)),
-        jump(JEQ, TIOCSTI, 2, 0),
-        jump(JEQ, TIOCLINUX, 1, 0),
-        stmt(RET, RET_ALLOW),
-        stmt(RET, eperm),
     ]);
+    for (i, cmd) in bad_ioctls.into_iter().enumerate() {
+        p.push(jump(JEQ, cmd, n - i as u8, 0));
+    }
+    p.extend([stmt(RET, RET_ALLOW), stmt(RET, eperm)]);
     // personality(persona): only the defaults and the query.
     p.extend([
         jump(JEQ, libc::SYS_personality as u32, 0, 6),
@@ -186,7 +266,20 @@ pub(crate) fn program(mode: crate::Mode) -> Vec<sock_filter> {
     if mode == crate::Mode::Landlock {
         let eacces = RET_ERRNO | libc::EACCES as u32;
         p.extend([jump(JEQ, libc::SYS_socket as u32, 0, 1), stmt(RET, eacces)]);
+        for nr in metadata_calls() {
+            p.extend([jump(JEQ, nr as u32, 0, 1), stmt(RET, eperm)]);
+        }
     }
+    // socket(domain, …), socketpair(domain, …): AF_UNIX only.
+    let eafnosupport = RET_ERRNO | libc::EAFNOSUPPORT as u32;
+    p.extend([
+        jump(JEQ, libc::SYS_socket as u32, 1, 0),
+        jump(JEQ, libc::SYS_socketpair as u32, 0, 4),
+        stmt(LD_W_ABS, off_arg_lo(0)),
+        jump(JEQ, ONLY_FAMILY, 1, 0),
+        stmt(RET, eafnosupport),
+        stmt(RET, RET_ALLOW),
+    ]);
     p.push(stmt(RET, RET_ALLOW));
     p
 }
@@ -334,10 +427,93 @@ mod tests {
             run(&ll, AUDIT_ARCH, libc::SYS_socketpair as u32, pair),
             RET_ALLOW
         );
-        // With a network namespace, sockets are harmless.
-        assert_eq!(sock(&program(crate::Mode::Full), libc::AF_INET), RET_ALLOW);
         // The rest of the filter is the same.
         assert_eq!(run(&ll, AUDIT_ARCH, libc::SYS_mount as u32, [0; 6]), EPERM);
+    }
+
+    /// Issue 13 item 2: AF_VSOCK (not network-namespaced) and every other
+    /// family but AF_UNIX, in every mode, by socket(2) and socketpair(2).
+    #[test]
+    fn only_unix_sockets_in_every_mode() {
+        let eaf = RET_ERRNO | libc::EAFNOSUPPORT as u32;
+        for mode in [crate::Mode::Full, crate::Mode::Namespaces] {
+            let p = program(mode);
+            for family in 0..=64u64 {
+                let args = |hi: u64| [hi | family, libc::SOCK_STREAM as u64, 0, 0, 0, 0];
+                let want = if family == libc::AF_UNIX as u64 {
+                    RET_ALLOW
+                } else {
+                    eaf
+                };
+                for nr in [libc::SYS_socket, libc::SYS_socketpair] {
+                    assert_eq!(
+                        run(&p, AUDIT_ARCH, nr as u32, args(0)),
+                        want,
+                        "{mode:?} {nr} family {family}"
+                    );
+                }
+                // The kernel reads an int: the upper half does not matter.
+                assert_eq!(
+                    run(&p, AUDIT_ARCH, libc::SYS_socket as u32, args(1 << 32)),
+                    want
+                );
+            }
+        }
+        let ll = program(crate::Mode::Landlock);
+        let vsock = [libc::AF_VSOCK as u64, libc::SOCK_STREAM as u64, 0, 0, 0, 0];
+        assert_eq!(
+            run(&ll, AUDIT_ARCH, libc::SYS_socketpair as u32, vsock),
+            eaf
+        );
+    }
+
+    /// Issue 13 item 3: Landlock mode denies every metadata call; the
+    /// namespace modes leave them to the read-only mounts.
+    #[test]
+    fn landlock_mode_denies_metadata_calls() {
+        let ll = program(crate::Mode::Landlock);
+        for nr in metadata_calls() {
+            assert_eq!(
+                run(&ll, AUDIT_ARCH, nr as u32, [0; 6]),
+                EPERM,
+                "syscall {nr}"
+            );
+            assert_eq!(call(nr, [0; 6]), RET_ALLOW, "syscall {nr} in Mode::Full");
+        }
+        #[cfg(target_arch = "x86_64")]
+        for nr in [libc::SYS_chmod, libc::SYS_chown, libc::SYS_utimes] {
+            assert!(metadata_calls().contains(&nr));
+        }
+        for cmd in [
+            FS_IOC_SETFLAGS,
+            FS_IOC32_SETFLAGS,
+            FS_IOC_FSSETXATTR,
+            FS_IOC_SETVERSION,
+            FS_IOC32_SETVERSION,
+            FS_IOC_ENABLE_VERITY,
+        ] {
+            for p in [&ll, &program(crate::Mode::Full)] {
+                let args = [3, cmd as u64, 0, 0, 0, 0];
+                assert_eq!(
+                    run(p, AUDIT_ARCH, libc::SYS_ioctl as u32, args),
+                    EPERM,
+                    "ioctl {cmd:#x}"
+                );
+            }
+        }
+        // Ordinary file calls stay.
+        for nr in [
+            libc::SYS_openat,
+            libc::SYS_newfstatat,
+            libc::SYS_renameat2,
+            libc::SYS_close,
+        ] {
+            assert_eq!(
+                run(&ll, AUDIT_ARCH, nr as u32, [0; 6]),
+                RET_ALLOW,
+                "syscall {nr}"
+            );
+        }
     }
 
     #[test]

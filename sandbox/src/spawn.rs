@@ -126,6 +126,9 @@ pub(crate) struct IdMaps {
 pub(crate) struct Spawned {
     /// Its pid (in our pid namespace).
     pub pid: libc::pid_t,
+    /// Registered until it is reaped (see orphans.rs): dropped with this
+    /// value, after supervise's `wait4`.
+    pub _registered: crate::orphans::Registered,
     /// Its pidfd.
     pub pidfd: OwnedFd,
     /// When clone returned.
@@ -248,6 +251,8 @@ pub(crate) fn spawn(
         pid
     };
     let start = Instant::now();
+    // Before the go byte, so before the child can leave our session.
+    let registered = crate::orphans::Registered::new(pid);
     // SAFETY: CLONE_PIDFD stored a fresh fd here.
     let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
     let Pipes {
@@ -337,7 +342,12 @@ pub(crate) fn spawn(
             source: std::io::Error::other("the child died during this step"),
         })
     } else {
-        Ok(Spawned { pid, pidfd, start })
+        Ok(Spawned {
+            pid,
+            _registered: registered,
+            pidfd,
+            start,
+        })
     };
     // The child has exec'd (new memory) or is reaped: the stack is free.
     STACK.with(|s| s.set(Some(stack)));

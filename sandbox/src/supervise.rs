@@ -163,6 +163,8 @@ pub(crate) fn supervise(
         // Stragglers in the group die before the pid (= group id) is freed.
         // SAFETY: the child is a zombie, so its pid is still ours.
         unsafe { libc::kill(-s.pid, libc::SIGKILL) };
+        // And the rest of its tree, adopted by us when it exited (orphans.rs).
+        crate::orphans::sweep();
     }
 
     // Phase 2: drain what is left. In a pid namespace everything holding the

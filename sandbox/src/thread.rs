@@ -29,7 +29,8 @@ impl Sandbox {
     ) -> Result<(R, Enforcement), SandboxError> {
         let uses_landlock = matches!(self.mode, Mode::Full | Mode::Landlock);
         let ruleset = if uses_landlock {
-            Some(crate::landlock::thread_ruleset(reads, writes)?)
+            let abi = self.landlock_abi.unwrap_or(crate::MAX_LANDLOCK_ABI);
+            Some(crate::landlock::thread_ruleset(reads, writes, abi)?)
         } else {
             None
         };
@@ -39,6 +40,7 @@ impl Sandbox {
             &self.filter
         };
         let mode = self.mode;
+        let abi = self.landlock_abi;
         std::thread::scope(|s| {
             s.spawn(move || {
                 let step = |step: &str, e: crate::kernel::Errno| SandboxError::Setup {
@@ -65,7 +67,7 @@ impl Sandbox {
                 }
                 let enforcement = Enforcement {
                     mode,
-                    landlock_abi: ruleset.as_ref().map(|_| crate::MIN_LANDLOCK_ABI),
+                    landlock_abi: ruleset.as_ref().and(abi),
                     seccomp: !filter.is_empty(),
                 };
                 Ok((f(), enforcement))

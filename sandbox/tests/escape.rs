@@ -11,6 +11,10 @@
 //! Test names are `<case>::<mode>`: `cargo test -p gob-sandbox --test escape
 //! ::landlock` runs the Landlock column. A mode the host cannot provide is
 //! skipped with a printed reason, except under `CI=true`, where it fails.
+//! The `abi1`..`abi5` columns run the key cases in Mode::Full with the
+//! Landlock ruleset of that ABI, as on an older kernel (issue 13 item 22:
+//! Full mode holds from ABI 1; `GOB_TEST_LANDLOCK_ABI=n` caps the `full` and
+//! `landlock` columns too).
 //! The `control_*` cases run attacks unconfined (directly on the host, and in
 //! `Mode::None`) and require them to succeed: proof the attacks are real.
 //!
@@ -63,7 +67,7 @@ macro_rules! cases {
 cases! {
     // ---------------------------------------------------------- reading
     /// The host's /etc/passwd is not readable.
-    read_etc_passwd [full, namespaces, landlock] => |f| {
+    read_etc_passwd [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         f.case("read", &["/etc/passwd"], &blocked(f.hidden()));
     };
     /// A secret in a "home" directory outside the declared inputs is not readable.
@@ -76,7 +80,7 @@ cases! {
         f.case("list", &[&home], &blocked(f.hidden_host(&home)));
     };
     /// A file next to a declared input, in the same host directory, is invisible.
-    read_undeclared_sibling [full, namespaces, landlock] => |f| {
+    read_undeclared_sibling [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         f.case("read", &[&f.p("/src/secret.txt")], &blocked(f.hidden()));
     };
     /// The directory of a declared input lists only the declared input.
@@ -106,13 +110,13 @@ cases! {
         f.case("read", &["/proc/self/environ"], &blocked(f.hidden()));
     };
     /// A host process's /proc entry is not readable (pid from the host).
-    read_proc_host_process [full, namespaces, landlock] => |f| {
+    read_proc_host_process [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         let sleep = HostProc::sleep();
         f.case("read", &[&format!("/proc/{}/cmdline", sleep.pid())], &blocked(f.hidden()));
         f.case("read", &[&format!("/proc/{}/environ", sleep.pid())], &blocked(f.hidden()));
     };
     /// A read-only input cannot be reopened read-write through /proc/self/fd.
-    reopen_input_rw [full, namespaces, landlock] => |f| {
+    reopen_input_rw [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         let snap = Snapshot::of(&f.host("src/input.txt"));
         f.case("reopen-rw", &[&f.p(INPUT)], &blocked(f.hidden()));
         snap.assert_unchanged();
@@ -124,32 +128,38 @@ cases! {
 
     // ------------------------------------------- writing declared inputs
     /// open(O_WRONLY|O_TRUNC) of a declared input fails; the host file is unchanged.
-    input_write_trunc [full, namespaces, landlock] => |f| {
+    input_write_trunc [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         f.input_attack("write-trunc", &[&f.p(INPUT)], &blocked(f.readonly()));
     };
     /// truncate(2) of a declared input fails.
-    input_truncate [full, namespaces, landlock] => |f| {
+    input_truncate [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         f.input_attack("truncate", &[&f.p(INPUT)], &blocked(f.readonly()));
     };
     /// chmod of a declared input fails; the host file's mode is unchanged.
-    input_chmod [full, namespaces] => |f| {
+    input_chmod [full, namespaces, abi1, abi2, abi3, abi4, abi5] => |f| {
         f.input_attack("chmod", &[&f.p(INPUT)], &f.by_mode(blocked("EROFS"), blocked("EROFS"), ANY_BLOCKED.into()));
     };
     /// utimensat of a declared input fails; the host file's times are unchanged.
-    input_utimes [full, namespaces] => |f| {
+    input_utimes [full, namespaces, abi1, abi2, abi3, abi4, abi5] => |f| {
         f.input_attack("utimes", &[&f.p(INPUT)], &f.by_mode(blocked("EROFS"), blocked("EROFS"), ANY_BLOCKED.into()));
     };
+    /// Issue 13 item 3: no metadata call reaches a host file the command's
+    /// uid owns outside the declared paths, nor a declared input: chmod,
+    /// fchmod through a read-only descriptor, chown, utimes, setxattr, chattr.
+    /// (Landlock has no right for metadata: in Landlock mode seccomp denies
+    /// the calls; behind a mount namespace the file is absent or read-only.)
+    metadata [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => metadata;
     /// unlink of a declared input fails.
-    input_unlink [full, namespaces, landlock] => |f| {
+    input_unlink [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         f.input_attack("unlink", &[&f.p(INPUT)], &blocked(f.by_mode("EROFS", "EROFS", "EACCES")));
     };
     /// rename of a declared input into the output dir fails (different mounts).
-    input_rename_out [full, namespaces, landlock] => |f| {
+    input_rename_out [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         f.input_attack("rename", &[&f.p(INPUT), &f.p("/out/stolen")], &blocked(f.by_mode("EXDEV", "EXDEV", "EACCES")));
         assert_absent(&f.host("out/stolen"));
     };
     /// A hard link of a declared input into the output dir fails.
-    input_hardlink_out [full, namespaces, landlock] => |f| {
+    input_hardlink_out [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         let snap = Snapshot::of(&f.host("src/input.txt"));
         let r = f.run_case("link", &[&f.p(INPUT), &f.p("/out/hardlink")], |_| {});
         r.assert_blocked_one_of(&["EXDEV", "EPERM", "EACCES"]); // the issue's allowed set…
@@ -160,7 +170,7 @@ cases! {
     /// An input bound beneath the writable output dir (and living there on the
     /// host) can be neither written, truncated, chmodded, touched, unlinked,
     /// renamed nor hard-linked.
-    input_inside_output [full, namespaces] => |f| {
+    input_inside_output [full, namespaces, abi1, abi2, abi3, abi4, abi5] => |f| {
         let host = f.host("out/input.txt");
         fs::write(&host, "declared input inside the output dir\n").unwrap();
         fs::set_permissions(&host, fs::Permissions::from_mode(0o666)).unwrap();
@@ -186,7 +196,7 @@ cases! {
     // ------------------------------------------ writing outside the outputs
     /// `..` from the output dir cannot reach a host file (the path names the
     /// host file absolutely after enough `..` to climb to /).
-    write_dotdot [full, namespaces, landlock] => |f| {
+    write_dotdot [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         let snap = Snapshot::of(&f.host("victim.txt"));
         let path = format!("{}/{}{}", f.p(OUT), "../".repeat(16), f.hs("victim.txt").trim_start_matches('/'));
         f.case("write-new", &[&path], &blocked(f.hidden()));
@@ -194,7 +204,7 @@ cases! {
     };
     /// `..` from the output dir lands in the sandbox root, which is not writable
     /// and is not the host's parent directory.
-    write_dotdot_parent [full, namespaces, landlock] => |f| {
+    write_dotdot_parent [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         let path = format!("{}/../escaped-parent.txt", f.p(OUT));
         f.case("write-new", &[&path], &blocked(f.readonly()));
         assert_absent(&f.host("escaped-parent.txt"));
@@ -202,7 +212,7 @@ cases! {
     /// A symlink planted among the outputs pointing at a host file cannot be
     /// written through; it stays planted (the executor must not follow it) and
     /// the host target is unchanged.
-    symlink_to_host_file [full, namespaces, landlock] => |f| {
+    symlink_to_host_file [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         let victim = f.hs("victim.txt");
         let snap = Snapshot::of(&f.host("victim.txt"));
         f.case("symlink-write", &[&victim, &f.p("/out/planted")], &blocked(f.hidden()));
@@ -210,11 +220,11 @@ cases! {
         snap.assert_unchanged();
     };
     /// A symlink among the outputs pointing at a declared input cannot be written through.
-    symlink_to_input [full, namespaces, landlock] => |f| {
+    symlink_to_input [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         f.input_attack("symlink-write", &[&f.p(INPUT), &f.p("/out/to-input")], &blocked(f.readonly()));
     };
     /// Writing a file at the root of the sandbox fails, and nothing reaches the host's /.
-    write_root [full, namespaces, landlock] => |f| {
+    write_root [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         let name = format!("/gob-escape-root-{}", unique());
         f.case("write-new", &[&name], &blocked(f.readonly()));
         assert_absent(Path::new(&name));
@@ -226,21 +236,21 @@ cases! {
     };
     /// A file created in /tmp inside (a private tmpfs behind a mount
     /// namespace) never appears in the host's /tmp.
-    tmp_is_private_write [full, namespaces, landlock] => |f| {
+    tmp_is_private_write [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         let name = format!("/tmp/gob-escape-new-{}", unique());
         f.case("create", &[&name], &f.by_mode("created".into(), "created".into(), blocked("EACCES")));
         assert_absent(Path::new(&name));
     };
     /// mknod of a block device (the host's disk) in the output dir fails
     /// (no CAP_MKNOD: Landlock grants every make right beneath outputs).
-    mknod_block_device [full, namespaces, landlock] => |f| {
+    mknod_block_device [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         let (major, minor) = host_disk().1;
         f.case("mknod", &[&f.p("/out/disk"), &major.to_string(), &minor.to_string()],
             &blocked("EPERM"));
         assert_absent(&f.host("out/disk"));
     };
     /// The host's disk device is not openable.
-    read_host_disk [full, namespaces, landlock] => |f| {
+    read_host_disk [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         let disk = host_disk().0;
         f.case("read", &[&disk], &blocked(f.hidden_host(&disk)));
         f.case("read", &["/dev/mem"], &blocked(f.hidden_host("/dev/mem")));
@@ -260,25 +270,25 @@ cases! {
     /// listener accepts nothing. (Mode::Full: Landlock denies the connect;
     /// Mode::Namespaces: the only loopback is down; Mode::Landlock: the
     /// seccomp filter denies IP sockets.)
-    tcp_to_host [full, namespaces, landlock] => |f| {
+    tcp_to_host [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         l.set_nonblocking(true).unwrap();
         let port = l.local_addr().unwrap().port().to_string();
-        f.case("tcp", &["127.0.0.1", &port], &f.by_mode(blocked("EACCES"), blocked("ENETUNREACH"), LANDLOCK_NO_IP.into()));
+        f.case("tcp", &["127.0.0.1", &port], f.by_mode(NO_INET, NO_INET, LANDLOCK_NO_IP));
         assert_would_block(l.accept().map(|_| ()), "the host TCP listener accepted a connection");
     };
     /// UDP to a socket the test bound on the host's 127.0.0.1 fails; nothing arrives.
-    udp_to_host [full, namespaces, landlock] => |f| {
+    udp_to_host [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         let s = UdpSocket::bind("127.0.0.1:0").unwrap();
         s.set_nonblocking(true).unwrap();
         let port = s.local_addr().unwrap().port().to_string();
-        f.case("udp", &["127.0.0.1", &port], &f.by_mode(blocked("ENETUNREACH"), blocked("ENETUNREACH"), LANDLOCK_NO_IP.into()));
+        f.case("udp", &["127.0.0.1", &port], f.by_mode(NO_INET, NO_INET, LANDLOCK_NO_IP));
         std::thread::sleep(Duration::from_millis(100));
         assert_would_block(s.recv(&mut [0; 64]).map(|_| ()), "the host UDP socket received a datagram");
     };
     /// An abstract unix socket the host listens on cannot be connected to, so
     /// no fd can be passed out with SCM_RIGHTS (Nix CVE-2024-27297).
-    abstract_unix_to_host [full, namespaces, landlock] => |f| {
+    abstract_unix_to_host [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         let name = format!("gob-escape-{}", unique());
         let l = UnixListener::bind_addr(&SocketAddr::from_abstract_name(&name).unwrap()).unwrap();
         l.set_nonblocking(true).unwrap();
@@ -289,7 +299,7 @@ cases! {
     /// A unix socket the host listens on by path (an ssh-agent, docker.sock,
     /// a session bus), outside the declared paths, cannot be connected to, so
     /// no fd can be passed out.
-    unix_path_socket_to_host [full, namespaces, landlock] => |f| {
+    unix_path_socket_to_host [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         let path = f.host("other-action/agent.sock");
         let l = UnixListener::bind(&path).unwrap();
         l.set_nonblocking(true).unwrap();
@@ -310,23 +320,39 @@ cases! {
     /// socket (a name in another network namespace: ECONNREFUSED; in a shared
     /// one, Landlock's scoping: EPERM). Landlock mode is not listed: no action
     /// can create a socket there (abstract_unix_to_host::landlock pins that).
-    abstract_unix_between_actions [full, namespaces] => |f| {
+    abstract_unix_between_actions [full, namespaces, abi1, abi2, abi3, abi4, abi5] => |f| {
         let name = format!("gob-escape-{}", unique());
         between_actions(f, "unix-listen", "unix-connect", &name, &["ECONNREFUSED", "EPERM"]);
     };
     /// A NETLINK_USERSOCK message (which unprivileged processes may send to
     /// any userspace port in their network namespace) does not reach a host socket.
-    netlink_to_host [full, namespaces, landlock] => |f| {
+    netlink_to_host [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         let nl = HostNetlink::bind();
-        f.case("nl-send", &[&nl.port().to_string()], &f.by_mode(blocked("ECONNREFUSED"), blocked("ECONNREFUSED"), ANY_BLOCKED.into()));
+        f.case("nl-send", &[&nl.port().to_string()], f.by_mode(NO_INET, NO_INET, LANDLOCK_NO_IP));
         std::thread::sleep(Duration::from_millis(50));
         assert!(!nl.received(), "the host netlink socket received the message");
     };
-    /// …nor another action of the same build (Landlock mode: no socket at all).
-    netlink_between_actions [full, namespaces] => |f| {
+    /// …nor another action of the same build: no action can even open a
+    /// netlink socket to listen on (only AF_UNIX sockets exist; Landlock
+    /// mode: no socket(2) at all).
+    netlink_between_actions [full, namespaces, landlock] => |f| {
         static N: AtomicU64 = AtomicU64::new(0);
         let port = (0x4000_0000 | ((u64::from(std::process::id()) << 8 | N.fetch_add(1, Ordering::Relaxed)) & 0x3fff_ffff)).to_string();
-        between_actions(f, "nl-listen", "nl-send", &port, &["ECONNREFUSED", "EPERM"]);
+        let (ready, done) = (f.p("/out/ready"), f.p("/out/done"));
+        f.case("nl-listen", &[&port, &ready, &done], f.by_mode(NO_INET, NO_INET, LANDLOCK_NO_IP));
+        assert_absent(&f.host("out/ready"));
+    };
+    /// Issue 13 item 2: socket(2) and socketpair(2) of every address family
+    /// (0 to 63, past AF_MAX) with each common type: only AF_UNIX may be made
+    /// (AF_VSOCK, AF_PACKET, AF_NETLINK, AF_INET… fail with EAFNOSUPPORT;
+    /// Landlock mode allows no socket(2) at all, only an AF_UNIX socketpair).
+    socket_families [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
+        f.case("socket-families", &[], &format!("blocked socket={} socketpair=1", f.by_mode("1", "1", "-")));
+    };
+    /// AF_VSOCK is not network-namespaced and Landlock does not govern it:
+    /// no vsock socket can be created, bound or listened on.
+    vsock_listen [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
+        f.case("vsock-listen", &[], f.by_mode(NO_INET, NO_INET, LANDLOCK_NO_IP));
     };
     /// Only the loopback interface exists.
     network_interfaces [full, namespaces] => |f| {
@@ -335,17 +361,17 @@ cases! {
 
     // -------------------------------------------------- other processes
     /// kill(SIGKILL) of a host process fails; it lives on.
-    kill_host_process [full, namespaces, landlock] => |f| {
+    kill_host_process [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         let sleep = HostProc::sleep();
         f.case("kill", &[&sleep.pid().to_string()], &blocked(f.by_mode("ESRCH", "ESRCH", "EPERM")));
         sleep.assert_alive();
     };
     /// No process outside the sandbox can be signalled at all (kill(-1, 0)).
-    kill_everything [full, namespaces] => |f| {
+    kill_everything [full, namespaces, abi1, abi2, abi3, abi4, abi5] => |f| {
         f.case("kill-any", &[], &blocked("ESRCH"));
     };
     /// PTRACE_ATTACH of a host process fails; it is not traced.
-    ptrace_attach_host [full, namespaces, landlock] => |f| {
+    ptrace_attach_host [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         let sleep = HostProc::sleep();
         f.case("ptrace-attach", &[&sleep.pid().to_string()], &blocked("EPERM"));
         sleep.assert_alive();
@@ -369,7 +395,7 @@ cases! {
     // errno (escapee.c names it); the escapee reports that as ESCAPED, so a
     // pinned EPERM (ENOSYS for clone3) proves the filter stopped the call.
     /// unshare(CLONE_NEW* | invalid bit) for every namespace: EPERM, not the kernel's EINVAL.
-    seccomp_unshare [full, namespaces, landlock] => |f| { f.case("sys-unshare", &[], &blocked("EPERM")); };
+    seccomp_unshare [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| { f.case("sys-unshare", &[], &blocked("EPERM")); };
     /// clone(CLONE_NEW* | CLONE_THREAD) for every namespace: EPERM, not EINVAL.
     seccomp_clone_namespaces [full, namespaces, landlock] => |f| { f.case("sys-clone-ns", &[], &blocked("EPERM")); };
     /// clone3(NULL, 0): ENOSYS (libc falls back to clone, whose flags the filter can see), not EINVAL.
@@ -403,9 +429,9 @@ cases! {
     // ------------------------------------------------- inherited state
     /// TIOCSTI cannot push input into the caller's terminal: the caller's
     /// controlling tty is a pty; nothing reaches its input queue.
-    tiocsti [full, namespaces, landlock] => tiocsti;
+    tiocsti [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => tiocsti;
     /// A host fd opened without O_CLOEXEC before the run is not inherited.
-    leaked_fds [full, namespaces, landlock] => |f| {
+    leaked_fds [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         let _leak = LeakedFd::open(&f.host("src/secret.txt"));
         f.case("fds", &[], "blocked none");
     };
@@ -418,13 +444,13 @@ cases! {
         f.case("hostname", &[HOSTNAME], &format!("blocked hostname={HOSTNAME}"));
     };
     /// uid/gid are 1000 inside (the host's ids under Landlock), and no-new-privs is set.
-    ids [full, namespaces, landlock] => |f| {
+    ids [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => |f| {
         let (u, g) = f.ids();
         f.case("ids", &[&u.to_string(), &g.to_string()], &format!("blocked uid={u}/{u}/{u} gid={g}/{g}/{g} nnp=1"));
     };
     /// A setuid-root copy of a program staged as an input does not raise
     /// privileges (as non-root the copy is setuid to the caller: same outcome).
-    setuid_input [full, namespaces, landlock] => setuid_input;
+    setuid_input [full, namespaces, landlock, abi1, abi2, abi3, abi4, abi5] => setuid_input;
     /// Raising any hard rlimit back fails.
     rlimit_raise [full, namespaces, landlock] => |f| {
         f.case_with("rlimit-raise", &[], "blocked errno=EPERM limits=AS,NPROC,FSIZE,NOFILE,CPU",
@@ -469,9 +495,12 @@ cases! {
     };
     /// A double-forked daemon does not outlive the run, and the run returns
     /// as soon as the command exits.
-    double_fork_daemon [full, namespaces] => |f| daemon(f, false);
+    double_fork_daemon [full, namespaces, landlock, none, abi1, abi2, abi3, abi4, abi5] => |f| daemon(f, false);
     /// …even when the daemon keeps the caller's stdout pipe open.
-    double_fork_daemon_holding_stdout [full, namespaces] => |f| daemon(f, true);
+    double_fork_daemon_holding_stdout [full, namespaces, landlock, none] => |f| daemon(f, true);
+    /// Issue 13 item 3: a daemon that would rewrite an output after the run
+    /// (the output swap) is gone when run() returns, in every mode.
+    daemon_rewrites_output_later [full, namespaces, landlock, none, abi1, abi2, abi3, abi4, abi5] => daemon_rewrites_output;
     /// gob SIGKILLed mid-build takes the whole sandboxed tree with it.
     gob_sigkilled [full, namespaces] => gob_sigkilled;
     /// 8 GiB on stdout is cut at limits.output_bytes; the caller's memory stays bounded.
@@ -572,6 +601,14 @@ cases! {
         f.case("uring-udp", &["127.0.0.1", &port], "ESCAPED*");
         s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
         s.recv(&mut [0; 64]).expect("the datagram arrived");
+    };
+    /// Control: sockets of other families (AF_INET, AF_NETLINK, AF_VSOCK…) are made unconfined.
+    control_socket_families [host, none] => |f| { f.case("socket-families", &[], "ESCAPED*"); };
+    /// Control: chmod of a host file the uid owns works unconfined (and the snapshot notices).
+    control_metadata [host, none] => |f| {
+        let snap = Snapshot::of(&f.host("victim.txt"));
+        f.case("chmod", &[&f.hs("victim.txt")], "ESCAPED*");
+        assert!(!snap.unchanged(), "chmod did not change the victim");
     };
     /// Control: a host process can be killed unconfined.
     control_kill_host_process [host, none] => |f| {
@@ -710,6 +747,68 @@ fn daemon(f: &Fx, keep_stdout: bool) {
         took < Duration::from_secs(5),
         "run() took {took:?} for a command that exits at once"
     );
+}
+
+/// The escapee leaves a daemon that starts writing /out/late 300 ms later.
+fn daemon_rewrites_output(f: &Fx) {
+    let marker = marker();
+    let touch = format!("touch={}", f.p("/out/late"));
+    let r = f.run_case("daemon", &[&marker, &touch], |p| {
+        p.limits.wall = Some(Duration::from_secs(30))
+    });
+    // The run has returned: nothing of it may be left, at once.
+    let left = marker_pids(&marker);
+    assert_no_survivors(&marker, Duration::from_secs(2));
+    assert!(
+        left.is_empty(),
+        "processes of the run outlived it: {left:?}"
+    );
+    r.assert_status(ExecStatus::Exited(0));
+    r.assert_line("detached");
+    std::thread::sleep(Duration::from_millis(800));
+    assert_absent(&f.host("out/late"));
+}
+
+/// Metadata attacks on a host file (owned by the test's uid, undeclared)
+/// and on the declared input; each must leave the file as it was.
+fn metadata(f: &Fx) {
+    let landlock = f.mode == Mode::Landlock;
+    let victim = f.hs("victim.txt");
+    let input = f.p(INPUT);
+    for (target, host, declared) in [
+        (victim.as_str(), f.host("victim.txt"), false),
+        (input.as_str(), f.host("src/input.txt"), true),
+    ] {
+        // By path: seccomp (Landlock mode), else the mount namespace.
+        let by_path = match (landlock, declared) {
+            (true, _) => "EPERM",
+            (false, true) => "EROFS",
+            (false, false) => f.hidden(),
+        };
+        // Through a read-only descriptor: only a declared input opens.
+        let by_fd = |ns_errno: &str| match (landlock, declared) {
+            (true, true) => blocked("EPERM"),
+            (false, true) => blocked(ns_errno),
+            (_, false) => blocked(&format!("{} (open)", f.hidden())),
+        };
+        for (attack, args, expected) in [
+            ("chmod", vec![target], blocked(by_path)),
+            ("chown", vec![target, "65534", "65534"], blocked(by_path)),
+            ("utimes", vec![target], blocked(by_path)),
+            ("setxattr", vec![target], blocked(by_path)),
+            ("fchmod", vec![target], by_fd("EROFS")),
+            // FS_IOC_SETFLAGS is denied by seccomp in every mode.
+            ("setflags", vec![target], by_fd("EPERM")),
+        ] {
+            let snap = Snapshot::of(&host);
+            f.case(attack, &args, &expected);
+            snap.assert_unchanged_after(attack);
+        }
+        let name = c"user.gob-escape";
+        let path = std::ffi::CString::new(host.to_str().unwrap()).unwrap();
+        let got = unsafe { libc::getxattr(path.as_ptr(), name.as_ptr(), std::ptr::null_mut(), 0) };
+        assert!(got < 0, "{} got the xattr", host.display());
+    }
 }
 
 /// A setuid copy of escapee, owned by root when the test runs as root.
@@ -864,6 +963,8 @@ const ANY_BLOCKED: &str = "blocked *";
 /// Mode::Landlock (the host's network): the seccomp filter denies creating
 /// AF_INET/AF_INET6 sockets at all.
 const LANDLOCK_NO_IP: &str = "blocked errno=EACCES (socket)";
+/// Every other mode: the seccomp filter lets socket(2) make AF_UNIX sockets only.
+const NO_INET: &str = "blocked errno=EAFNOSUPPORT (socket)";
 const OUT: &str = "/out";
 const ESCAPEE: &str = "/bin/escapee";
 const HOSTNAME: &str = "gob-escape";
@@ -890,13 +991,18 @@ struct Fx {
     /// Run the escapee directly on the host, not through a sandbox (controls).
     bare: bool,
     sb: Option<std::sync::Arc<Sandbox>>,
+    /// The Landlock ABI the sandbox uses (None: no Landlock).
+    abi: Option<u8>,
     dir: TempDir,
     test: &'static str,
 }
 
 impl Fx {
-    fn new(mode: Mode, test: &'static str) -> Option<Fx> {
-        let sb = match Sandbox::new(mode) {
+    fn new(mode: Mode, abi: Option<u8>, test: &'static str) -> Option<Fx> {
+        let sb = match Sandbox::new(mode).and_then(|sb| match abi {
+            Some(abi) => sb.with_landlock_abi(abi),
+            None => Ok(sb),
+        }) {
             Ok(sb) => sb,
             Err(SandboxError::Unavailable { reason, .. }) => {
                 if std::env::var("CI").as_deref() == Ok("true") {
@@ -917,6 +1023,7 @@ impl Fx {
         let mut f = Fx::bare(test);
         f.mode = mode;
         f.bare = false;
+        f.abi = sb.landlock_abi();
         f.sb = Some(std::sync::Arc::new(sb));
         Some(f)
     }
@@ -927,6 +1034,7 @@ impl Fx {
         g.mode = self.mode;
         g.bare = self.bare;
         g.sb = self.sb.clone();
+        g.abi = self.abi;
         g
     }
 
@@ -955,6 +1063,7 @@ impl Fx {
             mode: Mode::None,
             bare: true,
             sb: None,
+            abi: None,
             dir,
             test,
         }
@@ -1077,10 +1186,11 @@ impl Fx {
             match self.mode {
                 Mode::Full | Mode::Landlock => {
                     assert!(
-                        e.landlock_abi.is_some_and(|abi| abi >= 6),
-                        "{}: enforcement.landlock_abi {:?}",
+                        e.landlock_abi.is_some() && e.landlock_abi == self.abi,
+                        "{}: enforcement.landlock_abi {:?}, the sandbox's {:?}",
                         self.test,
-                        e.landlock_abi
+                        e.landlock_abi,
+                        self.abi
                     )
                 }
                 _ => assert_eq!(
@@ -1270,12 +1380,21 @@ fn blocked(errno: &str) -> String {
     format!("blocked errno={errno}")
 }
 
-fn mode_named(name: &str) -> Option<Mode> {
+/// A column's mode and Landlock ABI cap: `abi1`..`abi5` are Mode::Full
+/// with the ruleset of that ABI (as on an older kernel, issue 13 item 22);
+/// `GOB_TEST_LANDLOCK_ABI=n` caps every column that uses Landlock.
+fn mode_named(name: &str) -> Option<(Mode, Option<u8>)> {
+    if let Some(n) = name.strip_prefix("abi") {
+        return Some((Mode::Full, Some(n.parse().unwrap())));
+    }
+    let cap = std::env::var("GOB_TEST_LANDLOCK_ABI")
+        .ok()
+        .map(|v| v.parse().expect("GOB_TEST_LANDLOCK_ABI: a number"));
     Some(match name {
-        "full" => Mode::Full,
-        "namespaces" => Mode::Namespaces,
-        "landlock" => Mode::Landlock,
-        "none" => Mode::None,
+        "full" => (Mode::Full, cap),
+        "namespaces" => (Mode::Namespaces, None),
+        "landlock" => (Mode::Landlock, cap),
+        "none" => (Mode::None, None),
         "host" => return None,
         _ => unreachable!("mode {name}"),
     })
@@ -1284,7 +1403,7 @@ fn mode_named(name: &str) -> Option<Mode> {
 fn run_case(mode: &str, test: &'static str, body: impl FnOnce(&Fx)) {
     let fx = match mode_named(mode) {
         None => Fx::bare(test),
-        Some(m) => match Fx::new(m, test) {
+        Some((m, abi)) => match Fx::new(m, abi, test) {
             Some(fx) => fx,
             None => return,
         },

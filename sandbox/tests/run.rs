@@ -38,8 +38,12 @@ fn enforcement_is_reported() {
         let o = sb.run(&policy(mode, &["true"])).unwrap();
         assert_eq!(o.enforcement.mode, mode);
         assert_eq!(o.enforcement.seccomp, mode != Mode::None);
-        let ll =
-            matches!(mode, Mode::Full | Mode::Landlock).then_some(gob_sandbox::MIN_LANDLOCK_ABI);
+        // The kernel's ABI, capped at the highest gob uses.
+        let kernel = gob_sandbox::Capabilities::probe().landlock.ok();
+        let ll = matches!(mode, Mode::Full | Mode::Landlock)
+            .then(|| kernel.map(|a| a.min(gob_sandbox::MAX_LANDLOCK_ABI)))
+            .flatten();
+        assert_eq!(sb.landlock_abi(), ll, "{mode:?}");
         assert_eq!(o.enforcement.landlock_abi, ll, "{mode:?}");
         assert!(o.wall > Duration::ZERO);
     }

@@ -24,7 +24,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/io_uring.h>
+#include <linux/fs.h>
 #include <linux/netlink.h>
+#include <linux/vm_sockets.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -53,6 +55,7 @@
 #include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -328,6 +331,50 @@ static int c_utimes(int argc, char **argv)
 	if (utimensat(AT_FDCWD, argv[0], ts, 0) < 0)
 		return blocked_errno(errno);
 	return escaped("utimes %s", argv[0]);
+}
+
+/* chown <path> <uid> <gid>: hand a file to someone else. */
+static int c_chown(int argc, char **argv)
+{
+	NEED(3);
+	if (chown(argv[0], num(argv[1]), num(argv[2])) < 0)
+		return blocked_errno(errno);
+	return escaped("chown %s", argv[0]);
+}
+
+/* fchmod <path>: open read-only (what a declared input allows), then make it
+ * setuid and world-writable through the descriptor. */
+static int c_fchmod(int argc, char **argv)
+{
+	NEED(1);
+	int fd = open(argv[0], O_RDONLY);
+	if (fd < 0)
+		return blocked("errno=%s (open)", ename(errno));
+	if (fchmod(fd, 04777) < 0)
+		return blocked_errno(errno);
+	return escaped("fchmod 04777 %s", argv[0]);
+}
+
+/* setxattr <path>: set a user xattr by path. */
+static int c_setxattr(int argc, char **argv)
+{
+	NEED(1);
+	if (setxattr(argv[0], "user.gob-escape", "1", 1, 0) < 0)
+		return blocked_errno(errno);
+	return escaped("setxattr %s", argv[0]);
+}
+
+/* setflags <path>: open read-only, then chattr +A (no atime) via ioctl. */
+static int c_setflags(int argc, char **argv)
+{
+	NEED(1);
+	int fd = open(argv[0], O_RDONLY);
+	if (fd < 0)
+		return blocked("errno=%s (open)", ename(errno));
+	int flags = FS_NOATIME_FL;
+	if (ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0)
+		return blocked_errno(errno);
+	return escaped("FS_IOC_SETFLAGS %s", argv[0]);
 }
 
 /* unlink <path> */
@@ -617,6 +664,62 @@ static int c_unix_listen(int argc, char **argv)
 			return blocked("no-peer");
 	}
 	return blocked("no-peer (timed out waiting for %s)", argv[2]);
+}
+
+/* socket-families: socket(2) and socketpair(2) of every family from 0 to
+ * past AF_MAX, each with the common types; anything but AF_UNIX made is an
+ * escape. Prints the families each call could make ("-" for none). */
+static void add_num(char *list, size_t size, int n)
+{
+	size_t l = strlen(list);
+	snprintf(list + l, size - l, "%s%d", l ? "," : "", n);
+}
+
+static int c_socket_families(int argc, char **argv)
+{
+	static const int types[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET};
+	char made[512] = "", pairs[512] = "";
+	int bad = 0;
+	(void)argc, (void)argv;
+	for (int f = 0; f < 64; f++) {
+		int s_ok = 0, p_ok = 0;
+		for (size_t t = 0; t < sizeof types / sizeof *types; t++) {
+			int s = socket(f, types[t], 0), sv[2];
+			if (s >= 0) {
+				s_ok = 1;
+				close(s);
+			}
+			if (socketpair(f, types[t], 0, sv) == 0) {
+				p_ok = 1;
+				close(sv[0]);
+				close(sv[1]);
+			}
+		}
+		if (s_ok)
+			add_num(made, sizeof made, f);
+		if (p_ok)
+			add_num(pairs, sizeof pairs, f);
+		bad |= (s_ok || p_ok) && f != AF_UNIX;
+	}
+	if (bad)
+		return escaped("socket=%s socketpair=%s", *made ? made : "-", *pairs ? pairs : "-");
+	return blocked("socket=%s socketpair=%s", *made ? made : "-", *pairs ? pairs : "-");
+}
+
+/* vsock-listen: an AF_VSOCK stream socket bound to any CID and listening
+ * (vsock reaches the hypervisor and is not network-namespaced). */
+static int c_vsock_listen(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	int s = socket(AF_VSOCK, SOCK_STREAM, 0);
+	if (s < 0)
+		return blocked("errno=%s (socket)", ename(errno));
+	struct sockaddr_vm a = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = VMADDR_PORT_ANY};
+	if (bind(s, (struct sockaddr *)&a, sizeof a) < 0)
+		return blocked("errno=%s (bind)", ename(errno));
+	if (listen(s, 1) < 0)
+		return blocked("errno=%s (listen)", ename(errno));
+	return escaped("listening on vsock");
 }
 
 /* nl-send <port id>: a NETLINK_USERSOCK datagram to a userspace netlink port
@@ -1112,9 +1215,11 @@ static int c_spin_tree(int argc, char **argv)
 	return c_spin(argc, argv);
 }
 
-/* daemon <marker> [keep-stdout]: double fork; the grandchild sleeps forever in
- * a new session, with stdout/stderr closed unless keep-stdout (a daemon that
- * holds the caller's pipe open). The parent reports and exits at once. */
+/* daemon <marker> [keep-stdout | touch=<path>]: double fork; the grandchild
+ * sleeps forever in a new session, with stdout/stderr closed unless
+ * keep-stdout (a daemon that holds the caller's pipe open). With touch=, it
+ * waits 300 ms (until the run has returned), then keeps writing <path> (an
+ * output swapped after the run). The parent reports and exits at once. */
 static int c_daemon(int argc, char **argv)
 {
 	NEED(1);
@@ -1127,10 +1232,22 @@ static int c_daemon(int argc, char **argv)
 		pid_t q = fork();
 		if (q != 0)
 			_exit(q < 0);
-		if (argc < 2) {
+		const char *touch = argc >= 2 && !strncmp(argv[1], "touch=", 6) ? argv[1] + 6 : NULL;
+		if (argc < 2 || touch) {
 			close(0);
 			close(1);
 			close(2);
+		}
+		if (touch) {
+			usleep(300000);
+			for (;;) {
+				int fd = open(touch, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+				if (fd >= 0) {
+					(void)!write(fd, "swapped\n", 8);
+					close(fd);
+				}
+				usleep(50000);
+			}
 		}
 		for (;;)
 			pause();
@@ -1176,6 +1293,10 @@ static const struct {
 	{"truncate", c_truncate},
 	{"chmod", c_chmod},
 	{"utimes", c_utimes},
+	{"chown", c_chown},
+	{"fchmod", c_fchmod},
+	{"setxattr", c_setxattr},
+	{"setflags", c_setflags},
 	{"unlink", c_unlink},
 	{"rename", c_rename},
 	{"link", c_link},
@@ -1189,6 +1310,8 @@ static const struct {
 	{"unix-path-connect", c_unix_path_connect},
 	{"uring-udp", c_uring_udp},
 	{"unix-listen", c_unix_listen},
+	{"socket-families", c_socket_families},
+	{"vsock-listen", c_vsock_listen},
 	{"nl-send", c_nl_send},
 	{"nl-listen", c_nl_listen},
 	{"netifs", c_netifs},
