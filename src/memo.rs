@@ -206,7 +206,8 @@ pub fn dependency_paths(
             // it, which the stamps follow) and every file in it.
             listed_dir(&p.dir, &mut set);
             for f in &p.files.asm_include_files {
-                let path = p.dir.join(&f.path);
+                let Some(read) = f.source() else { continue };
+                let path = p.dir.join(read);
                 if let Some(parent) = path.parent() {
                     set.insert(parent.to_path_buf());
                 }

@@ -11,6 +11,7 @@
 
 pub mod cmdline;
 pub mod flags;
+mod inputs;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -320,6 +321,16 @@ pub enum PlanError {
         import_path: String,
         /// Its cgo files.
         files: String,
+    },
+    /// A declared input that is not a regular file inside its root.
+    #[error("package {import_path}: {}: {why}", file.display())]
+    Input {
+        /// The package.
+        import_path: String,
+        /// The input as the package names it.
+        file: PathBuf,
+        /// Why it is refused.
+        why: String,
     },
     /// An assembly header gob may not declare as an input.
     #[error("package {import_path}: {from}: #include \"{header}\" is {why}")]

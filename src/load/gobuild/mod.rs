@@ -19,8 +19,9 @@ pub use context::{
     is_known_arch, is_known_os, is_unix_os, ArchDefaults, BuildContext, ContextError, TargetConfig,
 };
 pub use dir::{
-    clean_slash_path, eval_constraints, import_dir, import_dir_with, no_go_error, should_build,
-    AsmInclude, DirError, DirPackage, FileError, FileErrorKind, FilePos, Flavor, ShouldBuildError,
+    clean_slash_path, eval_constraints, import_dir, import_dir_with, no_go_error,
+    objdir_header_copy, open_regular, should_build, AsmInclude, DirError, DirPackage, FileError,
+    FileErrorKind, FilePos, Flavor, IncludeDir, ShouldBuildError,
 };
 pub use scan::{
     read_leading_comments, scan_go_file, scan_go_reader, Embed, GoFileHeader, ImportSpec, Pos,
