@@ -6,8 +6,9 @@
 //! [`Loc`], a host-independent location (`/goroot/src/fmt/print.go`,
 //! `/work/b012/importcfg`), and its argv is written in those locations. The
 //! executor maps locations to host paths (or a sandbox binds them there); the
-//! cache key is computed from the same host-independent form. Planning does no
-//! I/O: file contents are read by the executor.
+//! cache key is computed from the same host-independent form. Planning reads
+//! no file contents (the executor does); it resolves the declared inputs
+//! (`inputs.rs`: each a regular file inside its root).
 
 pub mod cmdline;
 pub mod flags;
