@@ -28,6 +28,7 @@ pub(super) fn check_declared_inputs(
     goroot: &Path,
 ) -> Result<(), PlanError> {
     let mut real_roots: HashMap<PathBuf, Option<PathBuf>> = HashMap::new();
+    let mut resolver = Resolver::default();
     for a in actions.iter_mut() {
         for i in a.inputs.iter_mut() {
             let InputSource::Host(host) = &i.source else {
@@ -57,10 +58,12 @@ pub(super) fn check_declared_inputs(
                     .clone()
                     .map(|rr| (r, rr))
             });
-            let real = check_one(host, real_root.as_ref()).map_err(|why| PlanError::Input {
-                import_path: a.import_path.clone(),
-                file: host.clone(),
-                why,
+            let real = check_one(host, real_root.as_ref(), &mut resolver).map_err(|why| {
+                PlanError::Input {
+                    import_path: a.import_path.clone(),
+                    file: host.clone(),
+                    why,
+                }
             })?;
             i.source = InputSource::Host(real);
         }
@@ -70,8 +73,12 @@ pub(super) fn check_declared_inputs(
 
 /// `host` resolved, if it is a regular file inside `root` (as written,
 /// resolved); else why not.
-fn check_one(host: &Path, root: Option<&(PathBuf, PathBuf)>) -> Result<PathBuf, String> {
-    let real = std::fs::canonicalize(host).map_err(|e| match e.raw_os_error() {
+fn check_one(
+    host: &Path,
+    root: Option<&(PathBuf, PathBuf)>,
+    resolver: &mut Resolver,
+) -> Result<PathBuf, String> {
+    let real = resolver.resolve(host).map_err(|e| match e.raw_os_error() {
         Some(libc::ELOOP) => "a symlink loop".to_string(),
         Some(libc::ENOENT) => "a dangling symlink or a missing file".to_string(),
         _ => format!("cannot be resolved: {e}"),
@@ -100,4 +107,27 @@ fn check_one(host: &Path, root: Option<&(PathBuf, PathBuf)>) -> Result<PathBuf, 
         });
     }
     Ok(real)
+}
+
+/// `canonicalize`, with each directory resolved once: a build declares
+/// thousands of files in a few hundred directories.
+#[derive(Default)]
+struct Resolver {
+    dirs: HashMap<PathBuf, Result<PathBuf, i32>>,
+}
+
+impl Resolver {
+    fn resolve(&mut self, host: &Path) -> std::io::Result<PathBuf> {
+        let is_link = std::fs::symlink_metadata(host)?.file_type().is_symlink();
+        let (Some(parent), Some(name), false) = (host.parent(), host.file_name(), is_link) else {
+            return std::fs::canonicalize(host);
+        };
+        let dir = self.dirs.entry(parent.to_path_buf()).or_insert_with(|| {
+            std::fs::canonicalize(parent).map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
+        });
+        match dir {
+            Ok(d) => Ok(d.join(name)),
+            Err(errno) => Err(std::io::Error::from_raw_os_error(*errno)),
+        }
+    }
 }
