@@ -970,7 +970,10 @@ fn spawn_of(
                     size,
                 }
             }
-            None => InputData::Bind(blob),
+            None => InputData::Bind {
+                host: blob,
+                size: None,
+            },
         };
         inputs.push(SpawnInput {
             at: PathBuf::from(&f.path),

@@ -249,13 +249,29 @@ impl TraceRecorder {
             let bytes = match &u.bytes {
                 InputBytes::Inline(b) => b.clone(),
                 InputBytes::File(_) if !self.blobs => continue,
-                InputBytes::File(p) => std::fs::read(p)
+                InputBytes::File(p) => read_hashed(p, u.digest, u.size)
                     .map_err(|e| format!("embedding {} in the trace: {e}", p.display()))?,
             };
             w.write_blob(&d, &bytes).map_err(at)?;
         }
         w.write_action(&record(a, r)).map_err(at)
     }
+}
+
+/// The bytes of an input file, only if they are the ones its action was
+/// keyed by (`digest`, `size`): a trace never holds bytes other than those
+/// checked and hashed, even if the file was swapped since.
+fn read_hashed(p: &Path, digest: Digest, size: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let (f, _) = super::runner::open_input(p)?;
+    let mut bytes = Vec::with_capacity(size as usize);
+    f.take(size.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 != size || Digest::of_bytes(&bytes) != digest {
+        return Err(std::io::Error::other(format!(
+            "changed since it was hashed ({digest}); not embedded"
+        )));
+    }
+    Ok(bytes)
 }
 
 impl Recorder for TraceRecorder {
@@ -312,4 +328,32 @@ fn prune(dir: &Path, keep: usize) -> std::io::Result<()> {
         let _ = std::fs::remove_file(p);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (issue #13 item 1): the trace embedded an input by reading
+    /// its path again after the action ran, whatever it held then; a file
+    /// swapped since it was hashed (or for a link) is not embedded.
+    #[test]
+    fn only_the_hashed_bytes_are_embedded() {
+        let dir = std::env::temp_dir().join(format!("gob-record-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("a.go");
+        std::fs::write(&f, b"package a\n").unwrap();
+        let d = Digest::of_bytes(b"package a\n");
+        assert_eq!(read_hashed(&f, d, 10).unwrap(), b"package a\n");
+        std::fs::write(&f, b"SECRET!!!\n").unwrap();
+        let e = read_hashed(&f, d, 10).unwrap_err().to_string();
+        assert!(e.contains("changed since it was hashed"), "{e}");
+        std::fs::write(dir.join("b.go"), b"package a\n").unwrap();
+        std::fs::remove_file(&f).unwrap();
+        std::os::unix::fs::symlink(dir.join("b.go"), &f).unwrap();
+        let e = read_hashed(&f, d, 10).unwrap_err().to_string();
+        assert!(e.contains("a symlink now"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -370,7 +370,10 @@ fn spawn_of(
     let mut inputs = Vec::with_capacity(a.inputs.len());
     for (i, u) in a.inputs.iter().zip(used) {
         let data = match &i.source {
-            InputSource::Host(p) if !matches!(i.at, Loc::Work { .. }) => InputData::Bind(p.clone()),
+            InputSource::Host(p) if !matches!(i.at, Loc::Work { .. }) => InputData::Bind {
+                host: p.clone(),
+                size: Some(u.size),
+            },
             InputSource::Host(p) => InputData::Copy {
                 dest: host(&i.at),
                 from: vec![p.clone()],

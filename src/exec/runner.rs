@@ -77,8 +77,15 @@ pub struct SpawnInput {
 #[derive(Clone, Debug)]
 pub enum InputData {
     /// A host file, bound read-only where the action sees it (used where it
-    /// is when paths are not remapped: then `at` is this path).
-    Bind(PathBuf),
+    /// is when paths are not remapped: then `at` is this path). Staging
+    /// checks it again: a regular file, not a link, of `size` bytes when
+    /// that is known (the size its digest is of).
+    Bind {
+        /// The host file (its resolved path: no link on the way).
+        host: PathBuf,
+        /// Its size when it was hashed.
+        size: Option<u64>,
+    },
     /// A copy placed at the host path `dest` (the first of `from` that can
     /// be copied and has `size` bytes), renamed into place so it appears whole; never a
     /// link. A `dest` already present was placed by its producer or by
@@ -106,7 +113,7 @@ impl InputData {
     /// The host file the action reads.
     fn host(&self) -> &Path {
         match self {
-            InputData::Bind(p) => p,
+            InputData::Bind { host, .. } => host,
             InputData::Copy { dest, .. } | InputData::Bytes { dest, .. } => dest,
         }
     }
@@ -377,7 +384,13 @@ fn stage(s: &Spawn) -> Result<(), String> {
     std::fs::create_dir_all(own).map_err(|e| format!("creating {}: {e}", own.display()))?;
     for i in &s.inputs {
         match &i.data {
-            InputData::Bind(_) => {}
+            InputData::Bind { host, size } => check_bound(host, *size).map_err(|e| {
+                format!(
+                    "staging input {} for {}: {e}",
+                    host.display(),
+                    s.label.package
+                )
+            })?,
             InputData::Bytes { dest, bytes } => {
                 if let Some(d) = dest.parent() {
                     std::fs::create_dir_all(d)
@@ -418,6 +431,42 @@ fn stage(s: &Spawn) -> Result<(), String> {
     Ok(())
 }
 
+/// Opens an input's source for staging: not through a link at its last
+/// component (build inputs are declared by their resolved paths, blobs and
+/// work files are never links), without blocking, and only if `fstat` on
+/// that descriptor says it is a regular file (a FIFO swapped in would block,
+/// `/dev/zero` never end).
+pub(crate) fn open_input(path: &Path) -> std::io::Result<(File, std::fs::Metadata)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => std::io::Error::other("a symlink now"),
+            _ => e,
+        })?;
+    let md = f.metadata()?;
+    if !md.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    Ok((f, md))
+}
+
+/// The check of a bound input redone at staging (it was checked when the
+/// action was planned, and hashed since): [`open_input`], and it still has
+/// the size it was hashed at.
+fn check_bound(host: &Path, size: Option<u64>) -> std::io::Result<()> {
+    let (_, md) = open_input(host)?;
+    match size {
+        Some(n) if md.len() != n => Err(std::io::Error::other(format!(
+            "changed since it was hashed: {} bytes, not {n}",
+            md.len()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Places a copy of `src` at `dest`, renamed into place so it appears
 /// complete, after checking its length (`digest` names it in the error). Never a hard link (a tool
 /// writing to it would write the source) and never written through an
@@ -441,7 +490,11 @@ fn copy_into_place(src: &Path, dest: &Path, digest: Digest, size: u64) -> std::i
         // In the kernel (copy_file_range): a link stages hundreds of archives.
         // Their digests were taken when they were collected or verified as
         // cache hits; the length is checked again here.
-        let n = std::fs::copy(src, &tmp)?;
+        let (mut from, md) = open_input(src)?;
+        let mut to = File::create_new(&tmp)?;
+        let n = std::io::copy(&mut from, &mut to)?;
+        to.set_permissions(md.permissions())?;
+        drop(to);
         if n != size {
             return Err(std::io::Error::other(format!(
                 "holds {n} bytes, not the {size} bytes ({digest}) declared"
@@ -779,6 +832,60 @@ mod tests {
         Digest::of_bytes(b)
     }
 
+    /// Regression (issue #13 item 1): staging bound declared inputs by path
+    /// without a look, so a file swapped after planning for a FIFO (the tool
+    /// blocks), a device, a link elsewhere, or other bytes reached the tool
+    /// (and the trace). Staging now refuses each, naming the file; a copied
+    /// input from a FIFO is refused too rather than blocking.
+    #[test]
+    fn staging_refuses_a_bound_input_that_is_not_the_file_checked() {
+        let root = scratch("stage-check");
+        let file = root.join("x.h");
+        std::fs::write(&file, b"abc").unwrap();
+        let fifo = root.join("fifo.h");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let link = root.join("link.h");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        let stage_one = |data: InputData| {
+            let mut sp = spawn(&root, "b001", Program::Pack);
+            sp.inputs.push(SpawnInput {
+                at: PathBuf::from("/in/x.h"),
+                data,
+            });
+            stage(&sp)
+        };
+        let bind = |host: &Path, size| InputData::Bind {
+            host: host.to_path_buf(),
+            size,
+        };
+        assert_eq!(stage_one(bind(&file, Some(3))), Ok(()));
+        for (data, want) in [
+            (bind(&fifo, None), "fifo.h for p: not a regular file"),
+            (bind(Path::new("/dev/zero"), None), "not a regular file"),
+            (bind(&link, Some(3)), "link.h for p: a symlink now"),
+            (
+                bind(&file, Some(4)),
+                "changed since it was hashed: 3 bytes, not 4",
+            ),
+            (
+                InputData::Copy {
+                    dest: root.join("b001/x.h"),
+                    from: vec![fifo.clone()],
+                    digest: digest(b"abc"),
+                    size: 3,
+                },
+                "not a regular file",
+            ),
+        ] {
+            let got = stage_one(data);
+            assert!(
+                got.as_ref().is_err_and(|e| e.contains(want)),
+                "{got:?}: want {want}"
+            );
+        }
+    }
+
     /// Regression: two workers staging the same cached output at once made one
     /// fall back to `fs::copy` onto a hard link of the cache blob, truncating the
     /// blob while the other worker's compiler read it ("can't find export data (EOF)").
@@ -986,7 +1093,10 @@ mod tests {
             for f in ["base.a", "x.o"] {
                 sp.inputs.push(SpawnInput {
                     at: PathBuf::from(format!("/in/{f}")),
-                    data: InputData::Bind(root.join(f)),
+                    data: InputData::Bind {
+                        host: root.join(f),
+                        size: None,
+                    },
                 });
             }
             sp.outputs.push(SpawnOutput {

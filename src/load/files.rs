@@ -102,10 +102,11 @@ impl Files {
         std::fs::read_to_string(p)
     }
 
-    /// The file opened for reading (header scans read a prefix).
+    /// The file opened for reading (header scans read a prefix), refused
+    /// unless it is a regular file ([`open_regular`]).
     pub fn open(&self, p: &Path) -> io::Result<std::fs::File> {
         self.note(p);
-        std::fs::File::open(p)
+        open_regular(p)
     }
 
     /// The entries of a directory, in the order the system lists them; an
@@ -155,6 +156,25 @@ impl Files {
         let real = std::fs::canonicalize(p)?;
         self.note(&real);
         Ok(real)
+    }
+}
+
+/// Opens a source file for reading, refusing anything but a regular file (a
+/// FIFO would block the loader forever, `/dev/zero` would never end): the
+/// open does not block, and `fstat` on the descriptor decides.
+pub fn open_regular(path: &Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let md = f.metadata()?;
+    if md.is_file() {
+        Ok(f)
+    } else if md.is_dir() {
+        Err(io::Error::from_raw_os_error(libc::EISDIR))
+    } else {
+        Err(io::Error::other("not a regular file"))
     }
 }
 

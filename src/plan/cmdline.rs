@@ -12,6 +12,7 @@ use super::{
     Action, ActionGraph, ActionId, ActionKind, Arg, Input, InputSource, Loc, Output, Part,
     PlanError, PlanOptions, SrcRoot, Tool,
 };
+use crate::load::gobuild::IncludeDir;
 use crate::load::{LoadConfig, ModuleInfo, Package, PackageGraph, PkgId};
 
 /// Everything about the target the command lines need.
@@ -23,6 +24,8 @@ struct Target<'a> {
     goroot: PathBuf,
     /// `pkg/include/*.h`, the assembler's system include directory.
     include_files: Vec<String>,
+    /// Whether one of them has an `#include` of its own.
+    include_files_include: bool,
     /// `DefaultGODEBUG` table: (name, changed-in minor, old value).
     godebugs: Vec<(String, u32, String)>,
 }
@@ -36,7 +39,8 @@ struct Planner<'a> {
     /// PGO profile host path → preprofile action.
     preprofiles: HashMap<PathBuf, ActionId>,
     roots: Vec<(SrcRoot, PathBuf)>,
-    /// Package directory → its assembly's headers (path below the root, host file).
+    /// Package directory → the headers its assembly includes from the package
+    /// directory (path below the root, host path).
     asm_headers: HashMap<PathBuf, Vec<(String, PathBuf)>>,
 }
 
@@ -144,7 +148,7 @@ fn go_minor(v: &str) -> Option<u32> {
 
 /// A package's source root (inside) and its host directory: GOROOT for std,
 /// the module directory otherwise.
-fn package_root(p: &Package, goroot: &Path) -> (SrcRoot, PathBuf) {
+pub(super) fn package_root(p: &Package, goroot: &Path) -> (SrcRoot, PathBuf) {
     if p.standard {
         (SrcRoot::Goroot, goroot.to_path_buf())
     } else if let Some(m) = &p.module {
@@ -171,22 +175,17 @@ fn dir_below(p: &Package, host_root: &Path) -> String {
 /// The headers `p`'s assembly includes, each at its path below the
 /// package's root, or why one may not be read: it is absolute, lies outside
 /// the root lexically (`../../../../etc/shadow`), or resolves through a
-/// symlink to another file than its path names, or to one outside the root.
-/// A header that passes is bound at that path inside the sandbox, so the
+/// symlinked directory to another file than its path names (one outside
+/// the root is refused with every input, in `plan::inputs`). A header that passes is bound at that path inside the sandbox, so the
 /// same relative `#include` from the package directory reaches it there.
-fn asm_headers(
-    p: &Package,
-    goroot: &Path,
-    real_roots: &mut HashMap<PathBuf, Option<PathBuf>>,
-) -> Result<Vec<(String, PathBuf)>, PlanError> {
+fn asm_headers(p: &Package, goroot: &Path) -> Result<Vec<(String, PathBuf)>, PlanError> {
     let (_, host_root) = package_root(p, goroot);
     let dir_rel = dir_below(p, &host_root);
-    let real_root = real_roots
-        .entry(host_root.clone())
-        .or_insert_with(|| std::fs::canonicalize(&host_root).ok())
-        .clone();
     let mut out = Vec::new();
     for h in &p.files.asm_include_files {
+        if h.dir != IncludeDir::Package {
+            continue;
+        }
         let refuse = |why: String| PlanError::AsmInclude {
             import_path: p.import_path.clone(),
             from: h.from.clone(),
@@ -204,24 +203,18 @@ fn asm_headers(
             return Err(refuse(format!("outside the package's root {root_shown}")));
         }
         let lexical = host_root.join(&rel);
-        let real = match (&h.real, &real_root) {
-            (Some(real), Some(rr)) if real.starts_with(rr) => real.clone(),
-            (Some(real), _) => {
-                return Err(refuse(format!(
-                    "a symlink to {}, outside the package's root {root_shown}",
-                    real.display()
-                )))
-            }
-            (None, _) => return Err(refuse("not resolvable".into())),
-        };
-        if std::fs::canonicalize(&lexical).ok().as_ref() != Some(&real) {
+        // Whether it is a regular file inside the root is checked with
+        // every other input (`plan::inputs`); here only that the `..` the
+        // assembler's open resolves physically reaches the file the
+        // lexical path names, where the header is bound.
+        if h.real.is_some() && std::fs::canonicalize(&lexical).ok() != h.real {
             return Err(refuse(format!(
                 "resolved through a symlink to {}, not to {}",
-                real.display(),
+                h.real.as_deref().unwrap_or(Path::new("?")).display(),
                 lexical.display()
             )));
         }
-        out.push((rel, real));
+        out.push((rel, lexical));
     }
     Ok(out)
 }
@@ -324,54 +317,56 @@ impl<'a> Planner<'a> {
         a
     }
 
-    /// Include files an asm invocation may read: `pkg/include`, the package's
-    /// headers, and the `_GOOS_GOARCH.h`-style copies cmd/go makes in the objdir.
+    /// The headers an asm invocation reads: what its `#include`s reach (see
+    /// `load::gobuild::IncludeDir`), and nothing else: the package's headers
+    /// at their path below the root, the `_GOOS_GOARCH.h`-style copies cmd/go
+    /// makes in the objdir, the `pkg/include` headers named.
     fn asm_includes(&mut self, p: &Package, me: ActionId) -> Vec<Input> {
         let mut v = Vec::new();
-        for h in self.t.include_files.clone() {
-            let rel = format!("pkg/include/{h}");
-            v.push(Input {
-                at: Self::goroot_loc(&rel),
-                source: InputSource::Host(self.t.goroot.join(&rel)),
-            });
-        }
         let (root, _) = package_root(p, &self.t.goroot);
-        for (rel, real) in self.asm_headers.get(&p.dir).into_iter().flatten() {
+        for (rel, host) in self.asm_headers.get(&p.dir).into_iter().flatten() {
             v.push(Input {
                 at: Loc::Src {
                     root: root.clone(),
                     rel: rel.clone(),
                 },
-                source: InputSource::Host(real.clone()),
+                source: InputSource::Host(host.clone()),
             });
         }
-        let c = &self.t.cfg.target;
-        let (goos, goarch) = (c.goos.clone(), c.goarch.clone());
-        for h in &p.files.h_files {
-            v.push(Input {
-                at: self.src_loc(p, h),
-                source: InputSource::Host(self.host_file(p, h)),
-            });
-            let (name, ext) = match h.rsplit_once('.') {
-                Some((n, e)) => (n, e),
-                None => (h.as_str(), ""),
-            };
-            let target = if let Some(n) = name.strip_suffix(&format!("_{goos}_{goarch}")) {
-                Some(format!("{n}_GOOS_GOARCH.{ext}"))
-            } else if let Some(n) = name.strip_suffix(&format!("_{goarch}")) {
-                Some(format!("{n}_GOARCH.{ext}"))
-            } else {
-                name.strip_suffix(&format!("_{goos}"))
-                    .map(|n| format!("{n}_GOOS.{ext}"))
-            };
-            if let Some(t) = target {
-                v.push(Input {
-                    at: work(me, &t),
-                    source: InputSource::Host(self.host_file(p, h)),
-                });
+        let goroot_named = |h: &str| {
+            let t = &self.t;
+            t.include_files.iter().any(|f| f == h) && !t.include_files_include
+        };
+        for h in &p.files.asm_include_files {
+            match &h.dir {
+                IncludeDir::Package => {}
+                IncludeDir::Objdir { header } => v.push(Input {
+                    at: work(me, &h.path),
+                    source: InputSource::Host(self.host_file(p, header)),
+                }),
+                IncludeDir::GorootInclude if goroot_named(&h.path) => {
+                    v.push(Self::goroot_include(&self.t.goroot, &h.path))
+                }
+                IncludeDir::GorootInclude => {}
+            }
+        }
+        // A toolchain whose pkg/include headers include each other: all of
+        // them (not the case up to go1.27).
+        if self.t.include_files_include {
+            for h in &self.t.include_files {
+                v.push(Self::goroot_include(&self.t.goroot, h));
             }
         }
         v
+    }
+
+    /// `$GOROOT/pkg/include/<h>`.
+    fn goroot_include(goroot: &Path, h: &str) -> Input {
+        let rel = format!("pkg/include/{h}");
+        Input {
+            at: Self::goroot_loc(&rel),
+            source: InputSource::Host(goroot.join(&rel)),
+        }
     }
 
     fn push(&mut self, mut a: Action) -> ActionId {
@@ -1132,11 +1127,10 @@ pub fn plan(
     // The one look at the file system while planning: where each header an
     // assembly file includes really is, to refuse any outside its root.
     let mut asm_headers_of = HashMap::new();
-    let mut real_roots = HashMap::new();
     for id in g.post_order(&g.roots) {
         let p = g.pkg(id);
         if !p.files.asm_include_files.is_empty() {
-            let headers = asm_headers(p, &goroot, &mut real_roots)?;
+            let headers = asm_headers(p, &goroot)?;
             asm_headers_of.insert(p.dir.clone(), headers);
         }
     }
@@ -1149,6 +1143,11 @@ pub fn plan(
         })
         .unwrap_or_default();
     include_files.sort();
+    let include_files_include = include_files.iter().any(|h| {
+        crate::load::gobuild::open_regular(&goroot.join("pkg/include").join(h))
+            .and_then(std::io::read_to_string)
+            .is_ok_and(|t| t.lines().any(|l| l.trim_start().starts_with("#include")))
+    });
     let mut pl = Planner {
         t: Target {
             tool_env: tool_env(cfg),
@@ -1157,6 +1156,7 @@ pub fn plan(
             godebugs: read_godebugs(&goroot),
             goroot,
             include_files,
+            include_files_include,
         },
         g,
         actions: Vec::new(),
@@ -1173,8 +1173,10 @@ pub fn plan(
             pl.build_package(r);
         }
     }
+    let mut actions = pl.actions;
+    super::inputs::check_declared_inputs(&mut actions, &pl.roots, g, &pl.t.goroot)?;
     Ok(ActionGraph {
-        actions: pl.actions,
+        actions,
         links,
         archives: pl.archive,
         roots: pl.roots,

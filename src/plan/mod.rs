@@ -6,11 +6,13 @@
 //! [`Loc`], a host-independent location (`/goroot/src/fmt/print.go`,
 //! `/work/b012/importcfg`), and its argv is written in those locations. The
 //! executor maps locations to host paths (or a sandbox binds them there); the
-//! cache key is computed from the same host-independent form. Planning does no
-//! I/O: file contents are read by the executor.
+//! cache key is computed from the same host-independent form. Planning reads
+//! no file contents (the executor does); it resolves the declared inputs
+//! (`inputs.rs`: each a regular file inside its root).
 
 pub mod cmdline;
 pub mod flags;
+mod inputs;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -320,6 +322,16 @@ pub enum PlanError {
         import_path: String,
         /// Its cgo files.
         files: String,
+    },
+    /// A declared input that is not a regular file inside its root.
+    #[error("package {import_path}: {}: {why}", file.display())]
+    Input {
+        /// The package.
+        import_path: String,
+        /// The input as the package names it.
+        file: PathBuf,
+        /// Why it is refused.
+        why: String,
     },
     /// An assembly header gob may not declare as an input.
     #[error("package {import_path}: {from}: #include \"{header}\" is {why}")]

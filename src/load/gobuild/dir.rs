@@ -357,6 +357,13 @@ impl Walk<'_> {
         }
         let mut f = match self.ctx.files.open(path) {
             Ok(f) => f,
+            // Not a regular file (a link to a device, a FIFO): kept, so the
+            // planner refuses it by name rather than the build silently
+            // lacking it (go blocks or reads forever on it).
+            Err(_) if self.ctx.files.stat(path).is_ok_and(|k| k != Kind::File) => {
+                self.accept_other(name, ext);
+                return;
+            }
             Err(_) if self.flavor == Flavor::GoBuild => {
                 self.ignore(name, ext);
                 return;
@@ -650,22 +657,73 @@ pub fn import_dir_with(
         }
     }
     let (mut p, err) = w.finish();
-    p.asm_include_files = asm_include_files(&ctx.files, dir, &p.s_files, &p.h_files);
+    p.asm_include_files = asm_include_files(
+        &ctx.files,
+        dir,
+        &p.s_files,
+        &p.h_files,
+        &ctx.goos,
+        &ctx.goarch,
+    );
     (p, err)
+}
+
+/// Where the assembler finds a header an assembly file includes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IncludeDir {
+    /// From the package directory (cmd/go runs the assembler there, and it is
+    /// the .s file's directory): the header is a source file of the module.
+    Package,
+    /// In the action's own directory (`-I $WORK/bNNN`): cmd/go's copy of the
+    /// package's header `header` under its `_GOOS_GOARCH`-style name.
+    Objdir {
+        /// The package's header the copy is made from.
+        header: String,
+    },
+    /// In `$GOROOT/pkg/include` (`-I`), if the planner finds it there.
+    GorootInclude,
 }
 
 /// A header an assembly file includes, as the assembler will find it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AsmInclude {
-    /// The header relative to the package directory, `/`-separated and
-    /// lexically clean (it may begin with `../`); absolute when the
-    /// `#include` names an absolute path.
+    /// The name as found where [`AsmInclude::dir`] says, `/`-separated and
+    /// lexically clean: below the package directory (it may begin with `../`,
+    /// absolute when the `#include` names an absolute path), the copy's name
+    /// in the objdir, or the name in `$GOROOT/pkg/include`.
     pub path: String,
-    /// The .s file or header (relative to the package directory, clean) whose `#include` names it.
+    /// Where the assembler finds it.
+    pub dir: IncludeDir,
+    /// The .s file or header (as the assembler names it) whose `#include` names it.
     pub from: String,
     /// The file the host's own path resolution reaches (symlinks followed);
-    /// `None` if it cannot be resolved.
+    /// `None` if it cannot be resolved or lies in GOROOT.
     pub real: Option<PathBuf>,
+}
+
+impl AsmInclude {
+    /// The file read, relative to the package directory (`None` in GOROOT).
+    pub fn source(&self) -> Option<&str> {
+        match &self.dir {
+            IncludeDir::Package => Some(&self.path),
+            IncludeDir::Objdir { header } => Some(header),
+            IncludeDir::GorootInclude => None,
+        }
+    }
+}
+
+/// The objdir name cmd/go copies a package header `h` to (exec.go: a header
+/// named for the target, `defs_linux_amd64.h`, becomes `defs_GOOS_GOARCH.h`).
+pub fn objdir_header_copy(h: &str, goos: &str, goarch: &str) -> Option<String> {
+    let (name, ext) = h.rsplit_once('.').unwrap_or((h, ""));
+    if let Some(n) = name.strip_suffix(&format!("_{goos}_{goarch}")) {
+        Some(format!("{n}_GOOS_GOARCH.{ext}"))
+    } else if let Some(n) = name.strip_suffix(&format!("_{goarch}")) {
+        Some(format!("{n}_GOARCH.{ext}"))
+    } else {
+        name.strip_suffix(&format!("_{goos}"))
+            .map(|n| format!("{n}_GOOS.{ext}"))
+    }
 }
 
 /// `/`-separated `path` with `.` and `x/..` removed lexically, like Go's
@@ -691,26 +749,34 @@ pub fn clean_slash_path(path: &str) -> String {
     }
 }
 
-/// The headers the .s files include by a quoted name, followed through the
-/// headers they include, resolved as cmd/asm does (lex/input.go): the name
-/// is opened as given from the working directory (cmd/go runs the assembler
-/// in the package directory), then in the directory of the .s file (the
-/// same), then in the `-I` directories (the objdir's `go_asm.h` and header
-/// copies, `$GOROOT/pkg/include`, which the planner declares anyway). A
-/// header's own includes resolve the same way: from the package directory,
-/// not from the header's. Names found nowhere are left out (the assembler
-/// reports them); the package's own `.h` files are declared already.
+/// Every header the .s files reach by `#include "name"`, directly or
+/// through the headers they include, resolved as cmd/asm does
+/// (lex/input.go): `name` is opened from the working directory (cmd/go runs
+/// the assembler in the package directory), then in the .s file's directory
+/// (the same), then in the `-I` directories cmd/go passes (gc.go): the
+/// objdir (`go_asm.h`, generated and declared anyway, and the copies of
+/// headers named for the target) and `$GOROOT/pkg/include`. A header's own
+/// includes resolve the same way (from the package directory, not from the
+/// header's). Only what is reached is declared to the assembler; a name
+/// found nowhere is left out (the assembler reports it, as with go). Files
+/// that are not regular are not read here (the planner refuses them).
 fn asm_include_files(
     files: &Files,
     dir: &Path,
     s_files: &[String],
     h_files: &[String],
+    goos: &str,
+    goarch: &str,
 ) -> Vec<AsmInclude> {
     let mut found: Vec<AsmInclude> = Vec::new();
-    let mut queue: Vec<String> = s_files.to_vec();
-    let mut seen: std::collections::HashSet<String> = queue.iter().cloned().collect();
-    while let Some(f) = queue.pop() {
-        let Ok(text) = files.read_to_string(&dir.join(&f)) else {
+    // (the file to read relative to the package directory, the name shown)
+    let mut queue: Vec<(String, String)> = s_files.iter().map(|f| (f.clone(), f.clone())).collect();
+    let mut seen: std::collections::HashSet<String> = s_files.iter().cloned().collect();
+    while let Some((file, shown)) = queue.pop() {
+        let Ok(text) = files
+            .open(&dir.join(&file))
+            .and_then(std::io::read_to_string)
+        else {
             continue;
         };
         for line in text.lines() {
@@ -724,22 +790,48 @@ fn asm_include_files(
             else {
                 continue;
             };
-            if name.is_empty() || !files.is_file(&dir.join(name)) {
+            if name.is_empty() {
                 continue;
             }
-            let path = clean_slash_path(name);
-            if seen.insert(path.clone()) {
-                found.push(AsmInclude {
-                    path: path.clone(),
-                    from: f.clone(),
+            let clean = clean_slash_path(name);
+            let inc = if files.exists(&dir.join(name)) {
+                AsmInclude {
+                    path: clean.clone(),
+                    dir: IncludeDir::Package,
+                    from: shown.clone(),
                     real: files.canonicalize(&dir.join(name)).ok(),
-                });
-                queue.push(path);
+                }
+            } else if clean == "go_asm.h" {
+                continue;
+            } else if let Some(h) = h_files
+                .iter()
+                .find(|h| objdir_header_copy(h, goos, goarch).as_deref() == Some(&clean))
+            {
+                AsmInclude {
+                    path: clean.clone(),
+                    dir: IncludeDir::Objdir { header: h.clone() },
+                    from: shown.clone(),
+                    real: files.canonicalize(&dir.join(h)).ok(),
+                }
+            } else {
+                AsmInclude {
+                    path: clean.clone(),
+                    dir: IncludeDir::GorootInclude,
+                    from: shown.clone(),
+                    real: None,
+                }
+            };
+            let key = format!("{:?} {}", inc.dir, inc.path);
+            if !seen.insert(key) {
+                continue;
             }
+            if let Some(src) = inc.source() {
+                queue.push((src.to_string(), inc.path.clone()));
+            }
+            found.push(inc);
         }
     }
-    found.retain(|h| h.path.contains('/') || !h_files.contains(&h.path));
-    found.sort_by(|a, b| a.path.cmp(&b.path));
+    found.sort_by(|a, b| (&a.path, &a.from).cmp(&(&b.path, &b.from)));
     found
 }
 
@@ -788,8 +880,10 @@ mod tests {
 
     /// Pins (issue #11 item 2): includes resolve from the package directory
     /// as cmd/asm does, a header's own includes too (not from the header's
-    /// directory), `..` is followed, loops end, and the package's own .h
-    /// files are left to the planner's h_files.
+    /// directory), `..` is followed, loops end. Pins (issue #13 item 1): only
+    /// reached headers are listed, the package's own included (an unincluded
+    /// one is not), the objdir copy of a header named for the target, and
+    /// what is left for `$GOROOT/pkg/include`.
     #[test]
     fn asm_includes_resolve_from_the_package_directory() {
         let t = TempDir::new("asminc", &[]);
@@ -800,9 +894,11 @@ mod tests {
         w(
             &pkg,
             "a.s",
-            "#include \"../other/x.h\"\n#include \"own.h\"\n#include \"go_asm.h\"\n",
+            "#include \"../other/x.h\"\n#include \"own.h\"\n#include \"go_asm.h\"\n#include \"defs_GOOS_GOARCH.h\"\n",
         );
         w(&pkg, "own.h", "");
+        w(&pkg, "unused.h", "");
+        w(&pkg, "defs_linux_amd64.h", "#include \"textflag.h\"\n");
         // From p: "../other/y.h" exists; "y.h" (the header's own dir) does not.
         w(
             &other,
@@ -810,14 +906,40 @@ mod tests {
             "#include \"../other/y.h\"\n#include \"y.h\"\n",
         );
         w(&other, "y.h", "#include \"../other/x.h\"\n");
-        let got = asm_include_files(&Files::new(), &pkg, &["a.s".into()], &["own.h".into()]);
-        let paths: Vec<(&str, &str)> = got
+        let h_files = [
+            "defs_linux_amd64.h".into(),
+            "own.h".into(),
+            "unused.h".into(),
+        ];
+        let got = asm_include_files(
+            &Files::new(),
+            &pkg,
+            &["a.s".into()],
+            &h_files,
+            "linux",
+            "amd64",
+        );
+        let paths: Vec<(&str, &str, &IncludeDir)> = got
             .iter()
-            .map(|h| (h.path.as_str(), h.from.as_str()))
+            .map(|h| (h.path.as_str(), h.from.as_str(), &h.dir))
             .collect();
+        let copy = IncludeDir::Objdir {
+            header: "defs_linux_amd64.h".into(),
+        };
         assert_eq!(
             paths,
-            [("../other/x.h", "a.s"), ("../other/y.h", "../other/x.h")]
+            [
+                ("../other/x.h", "a.s", &IncludeDir::Package),
+                ("../other/y.h", "../other/x.h", &IncludeDir::Package),
+                ("defs_GOOS_GOARCH.h", "a.s", &copy),
+                ("own.h", "a.s", &IncludeDir::Package),
+                (
+                    "textflag.h",
+                    "defs_GOOS_GOARCH.h",
+                    &IncludeDir::GorootInclude
+                ),
+                ("y.h", "../other/x.h", &IncludeDir::GorootInclude),
+            ]
         );
         let real = fs::canonicalize(other.join("y.h")).unwrap();
         assert_eq!(got[1].real.as_deref(), Some(real.as_path()));

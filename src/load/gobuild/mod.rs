@@ -13,14 +13,16 @@ pub mod context;
 pub mod dir;
 pub mod scan;
 
+pub use crate::load::files::open_regular;
 pub use anytags::{dir_has_go_any_tags, should_build_any_tags};
 pub use constraint::{ConstraintError, Expr, FileConstraints, HeaderError};
 pub use context::{
     is_known_arch, is_known_os, is_unix_os, ArchDefaults, BuildContext, ContextError, TargetConfig,
 };
 pub use dir::{
-    clean_slash_path, eval_constraints, import_dir, import_dir_with, no_go_error, should_build,
-    AsmInclude, DirError, DirPackage, FileError, FileErrorKind, FilePos, Flavor, ShouldBuildError,
+    clean_slash_path, eval_constraints, import_dir, import_dir_with, no_go_error,
+    objdir_header_copy, should_build, AsmInclude, DirError, DirPackage, FileError, FileErrorKind,
+    FilePos, Flavor, IncludeDir, ShouldBuildError,
 };
 pub use scan::{
     read_leading_comments, scan_go_file, scan_go_reader, Embed, GoFileHeader, ImportSpec, Pos,
