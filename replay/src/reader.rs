@@ -267,7 +267,6 @@ impl<R: Read> TraceReader<R> {
                 codec::T_BLOB => {
                     let (digest, range) = d.blob(&buf)?;
                     d.finish()?;
-                    drop(d);
                     let mut data = buf;
                     data.truncate(range.end);
                     data.drain(..range.start);
