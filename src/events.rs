@@ -12,12 +12,19 @@ use std::io::Write;
 
 /// Writes one event as a line on stdout (locked, flushed: lines never interleave).
 pub fn emit<T: serde::Serialize + ?Sized>(v: &T) {
-    let Ok(line) = serde_json::to_string(v) else {
+    let Ok(line) = line(v) else {
         return;
     };
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
+}
+
+/// One event as a JSON line, safe for a terminal: control and bidi
+/// characters from a trace (or a tool's output) appear as `\uXXXX`
+/// ([`gob_replay::terminal_safe_json`]).
+pub fn line<T: serde::Serialize + ?Sized>(v: &T) -> serde_json::Result<String> {
+    serde_json::to_string(v).map(|s| gob_replay::terminal_safe_json(&s))
 }
 
 /// go's BuildEvent, field for field and in go's order.

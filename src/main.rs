@@ -94,6 +94,10 @@ struct ReplayArgs {
     /// Let the trace set environment variables other than the Go target settings.
     #[arg(long = "trust-env")]
     trust_env: bool,
+    /// Replay a trace that has no End record (a build that was interrupted, or
+    /// a file cut short); without it such a trace is refused (exit 2).
+    #[arg(long = "allow-incomplete")]
+    allow_incomplete: bool,
     /// Print each action's verdict as it finishes.
     #[arg(short = 'v')]
     verbose: bool,
@@ -397,7 +401,8 @@ fn run_replay(a: ReplayArgs, env: &Env) -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             let text = error_text(&e);
-            eprintln!("gob replay: {text}");
+            // The message may quote the trace: one line, nothing a terminal acts on.
+            eprintln!("gob replay: {}", gob_replay::EscLine(&text));
             if json {
                 gob::events::emit(&serde_json::json!({
                     "Action": "replay-done",
@@ -457,6 +462,7 @@ fn replay_verdict(a: ReplayArgs, env: &Env) -> anyhow::Result<ExitCode> {
             .map(|t| resolve_program(t, env))
             .transpose()?,
         trust_env: a.trust_env,
+        allow_incomplete: a.allow_incomplete,
         verbose: a.verbose,
         shell: a.shell,
     };

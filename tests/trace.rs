@@ -239,10 +239,20 @@ fn killed_build_leaves_a_readable_trace() {
 }
 
 /// Rewrites a trace record by record.
-fn rewrite(src: &Path, dst: &Path, mut f: impl FnMut(Record) -> Vec<Record>) {
+fn rewrite(src: &Path, dst: &Path, f: impl FnMut(Record) -> Vec<Record>) {
+    rewrite_with(src, dst, gob_replay::WriterOptions::default(), f)
+}
+
+/// [`rewrite`] with the writer's options.
+fn rewrite_with(
+    src: &Path,
+    dst: &Path,
+    opts: gob_replay::WriterOptions,
+    mut f: impl FnMut(Record) -> Vec<Record>,
+) {
     let r = TraceReader::open(src).unwrap();
-    let header = r.header().clone();
-    let mut w = TraceWriter::create(dst, &header).unwrap();
+    let file = fs::File::create(dst).unwrap();
+    let mut w = TraceWriter::with_options(file, r.header(), opts).unwrap();
     for rec in r {
         for out in f(rec.unwrap()) {
             match out {
@@ -557,4 +567,374 @@ fn a_hostile_pack_cannot_write_its_inputs() {
         victim_digest,
         "the stored input was written"
     );
+}
+
+/// Rewrites a trace as [`rewrite`] does, with the writer's limits raised so
+/// that it can write what default readers refuse.
+fn rewrite_lax(src: &Path, dst: &Path, f: impl FnMut(Record) -> Vec<Record>) {
+    let opts = gob_replay::WriterOptions {
+        limits: Limits {
+            max_inputs: u64::MAX,
+            max_argv_bytes: u64::MAX,
+            max_held: u64::MAX,
+            ..Limits::default()
+        },
+        ..Default::default()
+    };
+    rewrite_with(src, dst, opts, f)
+}
+
+fn id_of(a: &gob_replay::schema::ActionRecord) -> String {
+    gob_replay::schema::action_id(a.index)
+}
+
+/// The compile of the fixture's main package in `t`.
+fn main_compile(t: &Path, package: &str) -> gob_replay::schema::ActionRecord {
+    let tr = Trace::open(t, Limits::default()).unwrap();
+    tr.actions
+        .iter()
+        .find(|a| a.package == package && a.kind == "compile")
+        .unwrap()
+        .clone()
+}
+
+/// Pins (issue #13): `--dir` with a relative path failed every action
+/// ("must be absolute"); it is made absolute against the working directory.
+/// A `--dir` that is a symbolic link (or not ours, or writable by others)
+/// was used as is, so a planted link made replay write outside it; it is
+/// refused and nothing is written through it. The default directory is new
+/// (mkdir, random name) and private (0700).
+#[test]
+fn the_replay_directory_is_fresh_private_and_absolute() {
+    use std::os::unix::fs::PermissionsExt;
+    let area = Area::new("trace-dir");
+    let t = record(&area, "hello", &[]);
+    let id = id_of(&main_compile(&t, "example.com/hello"));
+    let o = replay(&area, &t, &["--action", &id, "--dir", "rel-dir"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(area.root.join("rel-dir/blobs").is_dir(), "{}", text(&o));
+
+    let target = area.path("elsewhere");
+    fs::create_dir_all(&target).unwrap();
+    let link = area.path("planted");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let o = replay(
+        &area,
+        &t,
+        &["--action", &id, "--dir", link.to_str().unwrap()],
+    );
+    let s = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{s}");
+    assert!(
+        s.contains("is not a directory (or is a symbolic link)"),
+        "{s}"
+    );
+    assert_eq!(
+        fs::read_dir(&target).unwrap().count(),
+        0,
+        "written through the link"
+    );
+
+    let open = area.path("open-dir");
+    fs::create_dir_all(&open).unwrap();
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+    let o = replay(
+        &area,
+        &t,
+        &["--action", &id, "--dir", open.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("is writable by others"), "{}", text(&o));
+
+    let o = replay(&area, &t, &["--action", &id, "--keep"]);
+    let s = text(&o);
+    assert!(o.status.success(), "{s}");
+    let kept = s
+        .lines()
+        .find_map(|l| l.strip_prefix("gob replay: replay directory kept at "))
+        .unwrap_or_else(|| panic!("{s}"));
+    let mode = fs::metadata(kept).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "{kept}");
+}
+
+/// Pins (issue #13): a trace cut before its End record replayed with exit
+/// 0 after a note, so a CI gate passed a trace whose last link was cut off.
+/// It is now no verdict (exit 2) unless --allow-incomplete is given.
+#[test]
+fn a_truncated_trace_has_no_verdict_unless_allowed() {
+    let area = Area::new("trace-cut");
+    let t = record(&area, "hello", &[]);
+    let id = id_of(&main_compile(&t, "example.com/hello"));
+    let cut = area.path("out/cut.cbor");
+    rewrite(&t, &cut, |rec| match rec {
+        Record::End(_) => vec![],
+        other => vec![other],
+    });
+    assert!(!Trace::open(&cut, Limits::default()).unwrap().is_complete());
+    let o = replay(&area, &cut, &["--action", &id]);
+    let s = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{s}");
+    assert!(
+        s.contains("the trace is incomplete") && s.contains("--allow-incomplete"),
+        "{s}"
+    );
+    let o = replay(&area, &cut, &["--action", &id, "-json"]);
+    let done: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(done["Verdict"], "error");
+    let o = replay(&area, &cut, &["--action", &id, "--allow-incomplete"]);
+    let s = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{s}");
+    assert!(s.contains("note: the trace is incomplete"), "{s}");
+}
+
+/// Pins (issue #13): blobs were written before the actions were checked and
+/// whether or not an action used them (a 33 KB trace wrote 1.07 GB). Now
+/// the whole trace is checked first (a refused trace writes nothing, not
+/// even the directory) and only the blobs the selected actions use are
+/// written.
+#[test]
+fn replay_checks_first_and_writes_only_what_it_uses() {
+    let area = Area::new("trace-disk");
+    let t = record(&area, "hello", &[]);
+    let id = id_of(&main_compile(&t, "example.com/hello"));
+    // 200 MiB of zeros compress to almost nothing; no action reads them.
+    let bomb = vec![0u8; 200 << 20];
+    let bomb_digest = Digest::of(&bomb);
+    let mut first = true;
+    let padded = area.path("out/bomb.cbor");
+    rewrite(&t, &padded, |rec| {
+        let mut out = Vec::new();
+        if first && !matches!(rec, Record::Header(_)) {
+            first = false;
+            out.push(Record::Blob(gob_replay::schema::Blob {
+                digest: bomb_digest,
+                data: bomb.clone(),
+            }));
+        }
+        out.push(rec);
+        out
+    });
+    let grew = fs::metadata(&padded).unwrap().len() - fs::metadata(&t).unwrap().len();
+    assert!(grew < (1 << 20), "the bomb takes {grew} bytes in the file");
+    let dir = area.path("replay-bomb");
+    let o = replay(
+        &area,
+        &padded,
+        &["--action", &id, "--dir", dir.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let stored: Vec<String> = fs::read_dir(dir.join("blobs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !stored.contains(&bomb_digest.to_hex()),
+        "the unused blob was written"
+    );
+    let used: u64 = fs::read_dir(dir.join("blobs"))
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(used < (64 << 20), "{used} bytes stored");
+
+    // The same trace with a refused action at its end: nothing is written.
+    let refused = area.path("out/bomb-refused.cbor");
+    rewrite(&padded, &refused, |rec| match rec {
+        Record::Action(mut a) if a.package == "example.com/hello" && a.kind == "link" => {
+            a.tool = "sh".into();
+            vec![Record::Action(a)]
+        }
+        other => vec![other],
+    });
+    let dir = area.path("replay-refused");
+    let o = replay(&area, &refused, &["--dir", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        !dir.exists(),
+        "the replay directory was created: {}",
+        text(&o)
+    );
+}
+
+/// Pins (issue #13): trace-controlled strings were printed raw: an ESC
+/// sequence, a newline forging an action line, a bidi override in a package
+/// path or an env key reached the terminal through `trace show`,
+/// `replay -v`, the report and refusals. Each is escaped by one function;
+/// -json stays JSON with those characters as \u escapes.
+#[test]
+fn trace_strings_cannot_drive_the_terminal() {
+    let area = Area::new("trace-escape");
+    let t = record(&area, "hello", &[]);
+    let victim = main_compile(&t, "example.com/hello");
+    let evil = "example.com/hello\n\x1b[2Jb999 compile forged\u{202e}olleh\u{9b}";
+    let bad = area.path("out/evil.cbor");
+    rewrite(&t, &bad, |rec| match rec {
+        Record::Action(mut a) if a.index == victim.index => {
+            a.package = evil.into();
+            vec![Record::Action(a)]
+        }
+        other => vec![other],
+    });
+    let clean = |what: &str, o: &std::process::Output| {
+        let s = text(o);
+        for bad in ['\x1b', '\u{202e}', '\u{9b}'] {
+            assert!(!s.contains(bad), "{what} printed {bad:?} raw:\n{s}");
+        }
+        assert!(
+            !s.lines().any(|l| l.starts_with("b999")),
+            "{what} printed a forged line:\n{s}"
+        );
+        s
+    };
+    let o = area.gob(&area.root, &["trace", "show", bad.to_str().unwrap()], &[]);
+    let s = clean("trace show", &o);
+    assert!(
+        s.contains(r#""example.com/hello\nb"#) || s.contains(r#"\n\u{1b}[2Jb999"#),
+        "{s}"
+    );
+    let o = area.gob(
+        &area.root,
+        &["trace", "show", "--json", bad.to_str().unwrap()],
+        &[],
+    );
+    clean("trace show --json", &o);
+    let line = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .find(|l| l.contains("forged"))
+        .unwrap()
+        .to_string();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["ImportPath"], evil, "JSON keeps the value");
+    let o = replay(&area, &bad, &["-v", "--action", &id_of(&victim)]);
+    clean("replay -v", &o);
+
+    // A refusal quoting an env key.
+    let bad_env = area.path("out/evil-env.cbor");
+    rewrite(&t, &bad_env, |rec| match rec {
+        Record::Action(mut a) => {
+            a.env
+                .push(("X\x1b]0;owned\x07\n\u{2066}".into(), "1".into()));
+            vec![Record::Action(a)]
+        }
+        other => vec![other],
+    });
+    let o = replay(&area, &bad_env, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let s = clean("a refusal", &o);
+    assert!(
+        s.contains("sets the environment variable \"X\\u{1b}]0;owned"),
+        "{s}"
+    );
+    assert!(!s.contains('\u{2066}') && !s.contains('\x07'), "{s}");
+}
+
+/// Pins (issue #13): 40 actions of 2^20 inputs took `gob trace show` to
+/// 4 GB; a pack naming one large blob 2,000 times made replay abort
+/// allocating 4 GiB. Counts are bounded with a clear refusal, and pack may
+/// name a file once.
+#[test]
+fn what_a_trace_makes_gob_hold_is_bounded() {
+    let area = Area::new("trace-memory");
+    let t = record(&area, "asmcall", &[]);
+    let wide = area.path("out/wide.cbor");
+    rewrite_lax(&t, &wide, |rec| match rec {
+        Record::Action(mut a) if a.index == 0 => {
+            let f = a.inputs[0].clone();
+            a.inputs = (0..70_000)
+                .map(|i| gob_replay::schema::FileRef {
+                    path: format!("/goroot/x/{i:06}"),
+                    ..f.clone()
+                })
+                .collect();
+            vec![Record::Action(a)]
+        }
+        other => vec![other],
+    });
+    let o = area.gob(&area.root, &["trace", "show", wide.to_str().unwrap()], &[]);
+    let s = text(&o);
+    assert!(!o.status.success(), "{s}");
+    assert!(
+        s.contains("action b001: inputs is 70000, the limit is 65536"),
+        "{s}"
+    );
+
+    let tr = Trace::open(&t, Limits::default()).unwrap();
+    let pack = tr.actions.iter().find(|a| a.kind == "pack").unwrap();
+    let index = pack.index;
+    let obj = pack.argv[2].clone();
+    let many = area.path("out/pack-many.cbor");
+    rewrite(&t, &many, |rec| match rec {
+        Record::Action(mut a) if a.index == index => {
+            a.argv.truncate(2);
+            a.argv.extend(std::iter::repeat_n(obj.clone(), 2000));
+            vec![Record::Action(a)]
+        }
+        other => vec![other],
+    });
+    let o = replay(&area, &many, &["--action", &format!("b{:03}", index + 1)]);
+    let s = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{s}");
+    assert!(s.contains(&format!("(pack) names {obj} twice")), "{s}");
+}
+
+/// Not a test: writes the issue's measurement traces into
+/// $GOB_MEASURE_DIR (40 actions of 2^20 inputs; a pack naming one 8 MiB
+/// blob 2,000 times), for `/usr/bin/time -v gob trace show|replay`, from
+/// $GOB_MEASURE_FROM (a trace of fixtures/asmcall) if set.
+#[test]
+#[ignore]
+fn craft_measurement_traces() {
+    let Some(dir) = std::env::var_os("GOB_MEASURE_DIR").map(PathBuf::from) else {
+        return;
+    };
+    let area = Area::new("trace-measure");
+    // A recorded trace of fixtures/asmcall, or one recorded now.
+    let t = match std::env::var_os("GOB_MEASURE_FROM") {
+        Some(t) => PathBuf::from(t),
+        None => record(&area, "asmcall", &[]),
+    };
+    let mut written = 0;
+    rewrite_lax(&t, &dir.join("wide.cbor"), |rec| match rec {
+        Record::Action(a) if written < 40 => {
+            written += 1;
+            let mut a = a;
+            let f = a.inputs[0].clone();
+            a.inputs = (0..1 << 20)
+                .map(|i| gob_replay::schema::FileRef {
+                    path: format!("/goroot/x/{i:07}"),
+                    ..f.clone()
+                })
+                .collect();
+            vec![Record::Action(a)]
+        }
+        other => vec![other],
+    });
+    let tr = Trace::open(&t, Limits::default()).unwrap();
+    let pack = tr
+        .actions
+        .iter()
+        .find(|a| a.kind == "pack")
+        .unwrap()
+        .clone();
+    let big = vec![7u8; 8 << 20];
+    let d = Digest::of(&big);
+    let obj = pack.argv[2].clone();
+    let mut blob = Some(gob_replay::schema::Blob {
+        digest: d,
+        data: big.clone(),
+    });
+    rewrite_lax(&t, &dir.join("pack-argv.cbor"), |rec| match rec {
+        Record::Action(mut a) if a.index == pack.index => {
+            for f in a.inputs.iter_mut().filter(|f| f.path == obj) {
+                (f.digest, f.size) = (d, big.len() as u64);
+            }
+            a.argv.truncate(2);
+            a.argv.extend(std::iter::repeat_n(obj.clone(), 2000));
+            let mut out: Vec<Record> = blob.take().map(Record::Blob).into_iter().collect();
+            out.push(Record::Action(a));
+            out
+        }
+        other => vec![other],
+    });
+    fs::write(dir.join("pack-action"), format!("b{:03}", pack.index + 1)).unwrap();
 }

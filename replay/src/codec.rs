@@ -933,22 +933,27 @@ impl<'b, 'l> Dec<'b, 'l> {
     }
 
     /// A blob (its digest is checked by the caller).
-    pub fn blob(&mut self) -> R<Blob> {
+    /// A blob's digest and where its data lies in `buf` (the record's
+    /// bytes), so the reader can keep the record's buffer as the data
+    /// instead of copying it: a blob costs its size once in memory.
+    pub fn blob(&mut self, buf: &[u8]) -> R<(Digest, std::ops::Range<usize>)> {
         let at = self.at();
-        let mut b = Blob {
-            digest: Digest([0; 32]),
-            data: Vec::new(),
-        };
+        let mut digest = Digest([0; 32]);
+        let mut range = 0..0;
         let seen = self.map(|d, k| {
             match k {
-                B_DIGEST => b.digest = d.digest()?,
-                B_DATA => b.data = d.bytes()?.to_vec(),
+                B_DIGEST => digest = d.digest()?,
+                B_DATA => {
+                    let data = d.bytes()?;
+                    let start = data.as_ptr() as usize - buf.as_ptr() as usize;
+                    range = start..start + data.len();
+                }
                 _ => return Ok(false),
             }
             Ok(true)
         })?;
         self.require(seen, &[(B_DIGEST, "digest"), (B_DATA, "data")], "blob", at)?;
-        Ok(b)
+        Ok((digest, range))
     }
 
     pub fn action(&mut self) -> R<ActionRecord> {

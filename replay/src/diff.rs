@@ -18,7 +18,8 @@ use std::fmt;
 use std::io::{self, Read};
 
 use crate::reader::Trace;
-use crate::schema::{ActionRecord, Digest, FileRef, Header, Status};
+use crate::schema::{ActionRecord, Digest, FileRef, Header, OutputRef, Status};
+use crate::text::Esc;
 
 /// The first offset at which `a` and `b` differ, or the shorter length if
 /// one is a prefix of the other; None if they are equal.
@@ -287,10 +288,8 @@ pub fn diff_traces(a: &Trace, b: &Trace) -> TraceDiff {
     let mut path_map: HashMap<&str, &str> = HashMap::new();
     for (i, k) in keys_a.iter().enumerate() {
         if let Some(&j) = pos_b.get(k) {
-            for oa in &a.actions[i].outputs {
-                if let Some(ob) = b.actions[j].outputs.iter().find(|o| o.name == oa.name) {
-                    path_map.insert(&oa.file.path, &ob.file.path);
-                }
+            for (oa, ob) in paired_outputs(&a.actions[i], &b.actions[j]) {
+                path_map.insert(&oa.file.path, &ob.file.path);
             }
         }
     }
@@ -319,10 +318,7 @@ pub fn diff_traces(a: &Trace, b: &Trace) -> TraceDiff {
         };
         let (xa, xb) = (&a.actions[i], &b.actions[j]);
         let prefixes = dir_prefixes(xa, xb, a, b, &index_pos_a, &pos_b, &keys_a);
-        let tr = Translator {
-            exact: &path_map,
-            prefixes: &prefixes,
-        };
+        let tr = Translator::new(&path_map, &prefixes);
 
         let outputs = diff_outputs(xa, xb);
         let status = (xa.status != xb.status).then(|| (xa.status.clone(), xb.status.clone()));
@@ -368,18 +364,13 @@ fn dir_prefixes(
     index_pos_a: &HashMap<u32, usize>,
     pos_b: &HashMap<&ActionKey, usize>,
     keys_a: &[ActionKey],
-) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    let mut add = |pa: &str, pb: &str| {
-        if pa != pb && pa.len() > 1 && !pairs.iter().any(|(x, _)| x == pa) {
-            pairs.push((pa.to_owned(), pb.to_owned()));
-        }
-    };
+) -> HashMap<String, String> {
+    let mut pairs: HashMap<String, String> = HashMap::new();
     let mut pair_outputs = |ya: &ActionRecord, yb: &ActionRecord| {
-        for oa in &ya.outputs {
-            if let Some(ob) = yb.outputs.iter().find(|o| o.name == oa.name) {
-                if let (Some(da), Some(db)) = (parent(&oa.file.path), parent(&ob.file.path)) {
-                    add(da, db);
+        for (oa, ob) in paired_outputs(ya, yb) {
+            if let (Some(da), Some(db)) = (parent(&oa.file.path), parent(&ob.file.path)) {
+                if da != db && da.len() > 1 && !pairs.contains_key(da) {
+                    pairs.insert(da.to_owned(), db.to_owned());
                 }
             }
         }
@@ -394,9 +385,20 @@ fn dir_prefixes(
         };
         pair_outputs(&a.actions[i], &b.actions[j]);
     }
-    // Longest first, so a nested directory wins over its parent.
-    pairs.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
     pairs
+}
+
+/// The outputs of `ya` and `yb` with the same name, in `ya`'s order: a map
+/// by name, so an action with many outputs costs linear time, not quadratic.
+fn paired_outputs<'a>(
+    ya: &'a ActionRecord,
+    yb: &'a ActionRecord,
+) -> impl Iterator<Item = (&'a OutputRef, &'a OutputRef)> {
+    let by_name: HashMap<&str, &OutputRef> =
+        yb.outputs.iter().map(|o| (o.name.as_str(), o)).collect();
+    ya.outputs
+        .iter()
+        .filter_map(move |oa| by_name.get(oa.name.as_str()).map(|ob| (oa, *ob)))
 }
 
 fn parent(path: &str) -> Option<&str> {
@@ -408,40 +410,62 @@ fn parent(path: &str) -> Option<&str> {
 /// Rewrites trace a's paths into trace b's.
 struct Translator<'a> {
     exact: &'a HashMap<&'a str, &'a str>,
-    prefixes: &'a [(String, String)],
+    /// Directory in a → directory in b.
+    prefixes: &'a HashMap<String, String>,
+    /// The longest directory in `prefixes`.
+    longest: usize,
 }
 
-impl Translator<'_> {
+impl<'a> Translator<'a> {
+    fn new(exact: &'a HashMap<&'a str, &'a str>, prefixes: &'a HashMap<String, String>) -> Self {
+        let longest = prefixes.keys().map(String::len).max().unwrap_or(0);
+        Translator {
+            exact,
+            prefixes,
+            longest,
+        }
+    }
+
+    /// `s` with every directory of `prefixes` that stands as a whole path
+    /// (from a `/` to the end, a `/`, or a character that cannot continue a
+    /// file name component like `=` or `:`) replaced, the longest match at
+    /// each place winning. One pass, map lookups: the cost is the length of
+    /// `s` times the longest directory, whatever the number of directories.
     fn tr(&self, s: &str) -> String {
         if let Some(b) = self.exact.get(s) {
             return (*b).to_owned();
         }
-        let mut out = s.to_owned();
-        for (pa, pb) in self.prefixes {
-            out = replace_path_prefix(&out, pa, pb);
+        if self.prefixes.is_empty() {
+            return s.to_owned();
         }
+        let bytes = s.as_bytes();
+        let continues =
+            |b: u8| b.is_ascii_alphanumeric() || b >= 0x80 || matches!(b, b'_' | b'.' | b'-');
+        let mut out = String::with_capacity(s.len());
+        let (mut last, mut i) = (0, 0);
+        while i < bytes.len() {
+            if bytes[i] == b'/' {
+                let limit = (i + self.longest).min(bytes.len());
+                let mut best = None;
+                for j in i + 1..=limit {
+                    if j == bytes.len() || !continues(bytes[j]) {
+                        if let Some(to) = self.prefixes.get(&s[i..j]) {
+                            best = Some((j, to));
+                        }
+                    }
+                }
+                if let Some((j, to)) = best {
+                    out.push_str(&s[last..i]);
+                    out.push_str(to);
+                    (last, i) = (j, j);
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        out.push_str(&s[last..]);
         out
     }
-}
-
-/// Replaces `from` by `to` wherever it stands as a whole path (followed by
-/// the end, `/`, or a character that cannot continue a file name component
-/// like `=` or `:`).
-fn replace_path_prefix(s: &str, from: &str, to: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find(from) {
-        let after = &rest[i + from.len()..];
-        let boundary = after
-            .chars()
-            .next()
-            .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '.' || c == '-'));
-        out.push_str(&rest[..i]);
-        out.push_str(if boundary { to } else { from });
-        rest = after;
-    }
-    out.push_str(rest);
-    out
 }
 
 fn tool_side(name: &str, h: &Header) -> ToolSide {
@@ -566,8 +590,12 @@ fn first_cause(
 
 fn diff_outputs(xa: &ActionRecord, xb: &ActionRecord) -> Vec<OutputDiff> {
     let mut out = Vec::new();
+    let names_a: std::collections::HashSet<&str> =
+        xa.outputs.iter().map(|o| o.name.as_str()).collect();
+    let by_name_b: HashMap<&str, &OutputRef> =
+        xb.outputs.iter().map(|o| (o.name.as_str(), o)).collect();
     for oa in &xa.outputs {
-        let ob = xb.outputs.iter().find(|o| o.name == oa.name);
+        let ob = by_name_b.get(oa.name.as_str()).copied();
         let same = ob.is_some_and(|ob| {
             ob.file.digest == oa.file.digest && ob.file.size == oa.file.size && ob.exec == oa.exec
         });
@@ -580,7 +608,7 @@ fn diff_outputs(xa: &ActionRecord, xb: &ActionRecord) -> Vec<OutputDiff> {
         }
     }
     for ob in &xb.outputs {
-        if !xa.outputs.iter().any(|o| o.name == ob.name) {
+        if !names_a.contains(ob.name.as_str()) {
             out.push(OutputDiff {
                 name: ob.name.clone(),
                 a: None,
@@ -672,29 +700,6 @@ fn diff_headers(a: &Header, b: &Header) -> Vec<HeaderDiff> {
 
 // ---------------------------------------------------------------------------
 // The report.
-
-/// Displays a string from a trace safely: quoted and escaped, so control
-/// characters in hostile data cannot drive the terminal.
-struct Esc<'a>(&'a str);
-
-impl fmt::Display for Esc<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let plain = !self.0.is_empty()
-            && self.0.chars().all(|c| {
-                !c.is_control() && !c.is_whitespace() && c != '"' && c != '\\' && !is_bidi(c)
-            });
-        if plain {
-            f.write_str(self.0)
-        } else {
-            write!(f, "\"{}\"", self.0.escape_default())
-        }
-    }
-}
-
-/// Bidirectional overrides: they reorder what a terminal shows.
-fn is_bidi(c: char) -> bool {
-    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
-}
 
 fn opt(s: &Option<String>) -> String {
     s.as_deref()

@@ -112,7 +112,8 @@ pub enum TraceError {
     },
     /// The header names another format.
     #[error(
-        "not a gob trace: format {found:?}, expected {:?}",
+        "not a gob trace: format {}, expected {}",
+        crate::text::Esc(found),
         crate::schema::FORMAT
     )]
     WrongFormat {
@@ -203,7 +204,7 @@ pub enum TraceError {
         actual: Digest,
     },
     /// A path in a record is not an absolute normalized inside path.
-    #[error("{}path {path:?} {problem}", MaybeLoc(at))]
+    #[error("{}path {} {problem}", MaybeLoc(at), crate::text::Esc(path))]
     BadPath {
         /// Where (None from [`crate::check_inside_path`] itself).
         at: Option<Loc>,
@@ -220,6 +221,20 @@ pub enum TraceError {
         at: Loc,
         /// What.
         reason: String,
+    },
+    /// A trace exceeds one of the [`crate::Limits`] on what it can make a
+    /// reader hold (inputs or outputs of an action, argv and env bytes,
+    /// actions, the memory all actions take).
+    #[error("{at}: {what} is {count}, the limit is {max}")]
+    OverLimit {
+        /// Where.
+        at: Loc,
+        /// What was counted (`action b012: inputs`).
+        what: String,
+        /// The count found.
+        count: u64,
+        /// The limit.
+        max: u64,
     },
     /// Bytes follow the End record or the zstd frame.
     #[error("{at}: data after the End record")]
@@ -242,6 +257,7 @@ impl TraceError {
             | TraceError::Malformed { at, .. }
             | TraceError::DigestMismatch { at, .. }
             | TraceError::Invalid { at, .. }
+            | TraceError::OverLimit { at, .. }
             | TraceError::TrailingData { at } => Some(*at),
             TraceError::BadPath { at, .. } => *at,
             TraceError::Incomplete {

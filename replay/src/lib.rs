@@ -9,7 +9,9 @@
 //!    a crash leaves a readable prefix.
 //! 2. [`TraceReader`] reads one back from untrusted bytes, within [`Limits`],
 //!    checking blob digests and the stream's invariants.
-//! 3. [`Trace`] is a trace read whole; [`diff_traces`] compares two and
+//! 3. [`plan`] checks what a replay would run and selects it, without
+//!    running anything.
+//! 4. [`Trace`] is a trace read whole; [`diff_traces`] compares two and
 //!    [`summary`] condenses one, both as plain data with a `Display`.
 //!
 //! `docs/trace-format.md` is the normative description of the format.
@@ -18,9 +20,11 @@
 mod codec;
 pub mod diff;
 mod error;
+pub mod plan;
 mod reader;
 pub mod schema;
 mod summary;
+mod text;
 mod validate;
 mod writer;
 
@@ -28,5 +32,6 @@ pub use diff::{diff_traces, first_difference, first_difference_read, TraceDiff};
 pub use error::{Loc, PathProblem, TraceError};
 pub use reader::{Limits, Trace, TraceReader};
 pub use summary::{summary, KindSummary, SlowAction, Summary, SLOWEST};
+pub use text::{escape, is_plain, terminal_safe_json, Esc, EscLine};
 pub use validate::{check_inside_path, MAX_PATH};
 pub use writer::{TraceWriter, WriterOptions, DEFAULT_LEVEL};

@@ -24,7 +24,8 @@ use crate::validate::{check_header, StreamState};
 /// them for input you trust less (a fuzzer, a network service).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// The largest zstd window accepted, as a power of two (27: 128 MiB).
+    /// The largest zstd window accepted, as a power of two (23: 8 MiB; gob
+    /// writes 2 MiB windows).
     /// Decoding allocates the window, so this bounds the decoder's memory.
     pub window_log_max: u32,
     /// The most decompressed bytes read in all (16 GiB).
@@ -37,17 +38,37 @@ pub struct Limits {
     pub max_items: u64,
     /// The longest text string (1 MiB); byte strings are bounded by the record.
     pub max_string: u64,
+    /// The most inputs of one action (65,536; a link of a large program
+    /// reads a few thousand).
+    pub max_inputs: u64,
+    /// The most outputs of one action (4,096; gob's actions have one to three).
+    pub max_outputs: u64,
+    /// The most bytes of one action's argv and environment together, each
+    /// string counted with one byte more (4 MiB; Linux gives a program 2 MiB).
+    pub max_argv_bytes: u64,
+    /// The most actions in a trace (1 Mi).
+    pub max_actions: u64,
+    /// The most memory every action of the trace may take once decoded,
+    /// estimated from its fields (128 MiB; a trace of cmd/go takes about
+    /// 2 MiB). Readers that hold every action (`Trace`, so `gob trace show`,
+    /// `diff`, replay, audit) are bounded by this, not by the file's size.
+    pub max_held: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            window_log_max: 27,
+            window_log_max: 23,
             max_total: 16 << 30,
             max_record: 256 << 20,
             max_depth: 16,
             max_items: 1 << 20,
             max_string: 1 << 20,
+            max_inputs: 1 << 16,
+            max_outputs: 1 << 12,
+            max_argv_bytes: 4 << 20,
+            max_actions: 1 << 20,
+            max_held: 128 << 20,
         }
     }
 }
@@ -195,8 +216,8 @@ impl<R: Read> TraceReader<R> {
         Ok(TraceReader {
             src,
             header,
+            state: StreamState::new(limits.clone()),
             limits,
-            state: StreamState::default(),
             records: 1,
             done: false,
         })
@@ -244,8 +265,12 @@ impl<R: Read> TraceReader<R> {
                     })
                 }
                 codec::T_BLOB => {
-                    let b = d.blob()?;
+                    let (digest, range) = d.blob(&buf)?;
                     d.finish()?;
+                    let mut data = buf;
+                    data.truncate(range.end);
+                    data.drain(..range.start);
+                    let b = Blob { digest, data };
                     let actual = Digest::of(&b.data);
                     if actual != b.digest {
                         return Err(TraceError::DigestMismatch {
@@ -254,7 +279,7 @@ impl<R: Read> TraceReader<R> {
                             actual,
                         });
                     }
-                    self.state.blob(&b.digest, at)?;
+                    self.state.blob(&b.digest, b.data.len() as u64, at)?;
                     Record::Blob(b)
                 }
                 codec::T_ACTION => {

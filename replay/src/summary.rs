@@ -121,7 +121,7 @@ fn dur(ns: u64) -> String {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let esc = |s: &str| s.escape_default().to_string();
+        let esc = crate::text::escape;
         writeln!(
             f,
             "{} for {}, recorded by gob {}",

@@ -41,6 +41,10 @@ pub struct WriterOptions {
     /// stream valid but a crash may lose the last records still buffered in
     /// the encoder.
     pub flush_each_action: bool,
+    /// The limits the writer keeps to, so that a reader with the same
+    /// limits accepts the trace (the defaults). Raising them writes traces
+    /// default readers refuse: for tests of those readers.
+    pub limits: Limits,
 }
 
 impl Default for WriterOptions {
@@ -49,6 +53,7 @@ impl Default for WriterOptions {
             level: DEFAULT_LEVEL,
             window_log: None,
             flush_each_action: true,
+            limits: Limits::default(),
         }
     }
 }
@@ -95,7 +100,7 @@ impl<W: Write> TraceWriter<W> {
     /// [`crate::schema::FORMAT`] and [`crate::schema::VERSION`].
     pub fn with_options(w: W, header: &Header, options: WriterOptions) -> Result<Self, TraceError> {
         check_header(header, Loc::default())?;
-        let max_log = Limits::default().window_log_max;
+        let max_log = options.limits.window_log_max;
         if let Some(log) = options.window_log.filter(|&l| l > max_log) {
             return Err(TraceError::WindowTooLarge {
                 window: 1u64 << log.min(63),
@@ -110,7 +115,7 @@ impl<W: Write> TraceWriter<W> {
         }
         let mut w = TraceWriter {
             enc,
-            state: StreamState::default(),
+            state: StreamState::new(options.limits.clone()),
             records: 0,
             offset: 0,
             scratch: Vec::with_capacity(4096),
@@ -146,7 +151,7 @@ impl<W: Write> TraceWriter<W> {
         }
         // The record is the data plus a few dozen bytes: refuse what a reader
         // with the default limits would refuse.
-        let max = Limits::default().max_record;
+        let max = self.options.limits.max_record;
         if data.len() as u64 + 64 > max {
             return Err(TraceError::RecordTooLarge {
                 at,
@@ -157,7 +162,7 @@ impl<W: Write> TraceWriter<W> {
         // The content is written straight from `data`, not copied.
         codec::encode_blob_prefix(&mut self.scratch, digest, data.len());
         self.emit_with(data, false)?;
-        self.state.blob(digest, at)?;
+        self.state.blob(digest, data.len() as u64, at)?;
         Ok(true)
     }
 
@@ -167,9 +172,9 @@ impl<W: Write> TraceWriter<W> {
     pub fn write_action(&mut self, action: &ActionRecord) -> Result<(), TraceError> {
         self.check_broken()?;
         let at = self.loc();
-        check_readable(action, at)?;
+        check_readable(action, at, &self.options.limits)?;
         codec::encode_action(&mut self.scratch, action);
-        let max = Limits::default().max_record;
+        let max = self.options.limits.max_record;
         if self.scratch.len() as u64 > max {
             let size = self.scratch.len() as u64;
             self.scratch.clear();
@@ -182,7 +187,7 @@ impl<W: Write> TraceWriter<W> {
         let flush = self.options.flush_each_action;
         self.emit(flush).inspect_err(|_| {
             // Not written: not recorded either.
-            self.state.indexes.remove(&action.index);
+            self.state.forget_action(action);
         })
     }
 
@@ -249,7 +254,7 @@ impl<W: Write> TraceWriter<W> {
     /// Frames and writes the record whose bytes are `scratch` then `tail`.
     fn emit_with(&mut self, tail: &[u8], flush: bool) -> Result<(), TraceError> {
         let len = self.scratch.len() + tail.len();
-        let max_total = Limits::default().max_total;
+        let max_total = self.options.limits.max_total;
         if self.offset + len as u64 + 9 > max_total {
             self.scratch.clear();
             return Err(TraceError::TotalTooLarge {
@@ -283,10 +288,9 @@ impl<W: Write> TraceWriter<W> {
     }
 }
 
-/// Refuses an action a reader with the default [`Limits`] would refuse for
+/// Refuses an action a reader with these [`Limits`] would refuse for
 /// its strings or list lengths: better an error now than an unreadable trace.
-fn check_readable(a: &ActionRecord, at: Loc) -> Result<(), TraceError> {
-    let limits = Limits::default();
+fn check_readable(a: &ActionRecord, at: Loc, limits: &Limits) -> Result<(), TraceError> {
     let lists = [
         a.deps.len(),
         a.argv.len(),

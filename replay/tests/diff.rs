@@ -339,3 +339,56 @@ fn summary_counts() {
     t2.end = None;
     assert!(summary(&t2).to_string().contains("INCOMPLETE"));
 }
+
+/// Pins (issue #13): `gob trace diff` (and `audit --against`) was quadratic
+/// in the outputs of an action: 100,000 outputs ran past 300 s. Outputs are
+/// paired by name through a map and paths translated with map lookups, so
+/// 100,000 outputs in as many directories, and as many inputs, take seconds.
+#[test]
+fn an_action_with_many_outputs_diffs_in_linear_time() {
+    const N: usize = 100_000;
+    let big = |index: u32, odd: usize| {
+        let mut a = compile(index, "example.com/big", vec![], 0);
+        (a.argv, a.env, a.cwd) = (Vec::new(), Vec::new(), "/work".into());
+        let dir = format!("/work/b{:03}", index + 1);
+        a.outputs = (0..N)
+            .map(|i| OutputRef {
+                name: format!("o{i}"),
+                file: FileRef {
+                    path: format!("{dir}/d{i}/o{i}"),
+                    size: 1,
+                    digest: digest(&format!("out {i} {}", i == odd)),
+                },
+                exec: false,
+            })
+            .collect();
+        a.inputs = (0..N)
+            .map(|i| FileRef {
+                path: format!("{dir}/d{i}/in{i:06}.go"),
+                size: 1,
+                digest: digest(&format!("in {i}")),
+            })
+            .collect();
+        a
+    };
+    let ta = trace(vec![big(0, N)]);
+    // Another index: every directory is translated.
+    let mut tb = trace(vec![big(1, 77)]);
+    tb.end.as_mut().unwrap().actions = 1;
+    let started = std::time::Instant::now();
+    let d = diff_traces(&ta, &tb);
+    let took = started.elapsed();
+    assert!(took.as_secs() < 30, "diff took {took:?}");
+    assert_eq!(d.actions.len(), 1, "{d}");
+    let outputs: Vec<&str> = d.actions[0]
+        .outputs
+        .iter()
+        .map(|o| o.name.as_str())
+        .collect();
+    assert_eq!(outputs, ["o77"]);
+    assert_eq!(
+        d.actions[0].cause,
+        Cause::Nondeterministic,
+        "inputs translate: {d}"
+    );
+}

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use gob_replay::schema::*;
-use gob_replay::{Limits, PathProblem, TraceError, TraceReader, TraceWriter};
+use gob_replay::{Limits, PathProblem, TraceError, TraceReader, TraceWriter, WriterOptions};
 
 // --- zstd layer -------------------------------------------------------------
 
@@ -18,7 +18,7 @@ fn window_bomb_in_frame_header() {
     bytes.extend_from_slice(&[0x01, 0x00, 0x00]); // an empty last raw block
     let err = TraceReader::new(&bytes[..]).err().unwrap();
     assert!(
-        matches!(err, TraceError::WindowTooLarge { window, max } if window == 1 << 31 && max == 1 << 27),
+        matches!(err, TraceError::WindowTooLarge { window, max } if window == 1 << 31 && max == 1 << 23),
         "{err:?}"
     );
 }
@@ -956,4 +956,154 @@ fn writer_refuses_what_the_default_reader_would() {
     // Nothing was recorded: index 0 is still free.
     w.write_action(&compile(0, "p", vec![], 1)).unwrap();
     assert_eq!(w.actions(), 1);
+}
+
+// --- consistency and what a trace can make a reader hold (issue #13) --------
+
+/// One action reading `inputs`, in a complete trace with `blobs` before it.
+fn one_action_trace(blobs: &[&[u8]], inputs: Vec<FileRef>) -> Vec<u8> {
+    let h = header();
+    let mut records: Vec<Record> = blobs
+        .iter()
+        .map(|b| {
+            Record::Blob(Blob {
+                digest: Digest::of(b),
+                data: b.to_vec(),
+            })
+        })
+        .collect();
+    let mut a = compile(0, "example.com/x", vec![], 0);
+    a.inputs = inputs;
+    records.push(Record::Action(a));
+    records.push(Record::End(End {
+        actions: 1,
+        success: true,
+    }));
+    write(&h, &records)
+}
+
+fn file(path: &str, data: &[u8]) -> FileRef {
+    FileRef {
+        path: path.into(),
+        size: data.len() as u64,
+        digest: Digest::of(data),
+    }
+}
+
+fn invalid_reason(e: Option<TraceError>) -> String {
+    match e {
+        Some(TraceError::Invalid { reason, .. }) => reason,
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
+/// Pins (issue #13): an input whose size contradicts its digest's blob was
+/// accepted; now the reader refuses it naming the action and the path, and
+/// the writer refuses to write it.
+#[test]
+fn a_size_that_contradicts_its_digest_is_refused() {
+    let data: &[u8] = b"package x\n"; // 10 bytes
+    let good = one_action_trace(&[data], vec![file("/mod/x/x.go", data)]);
+    let d = Digest::of(data);
+    let mut from = vec![0x01, 0x0a, 0x02, 0x58, 0x20];
+    from.extend_from_slice(&d.0);
+    let mut to = from.clone();
+    to[1] = 0x0b; // 11 bytes
+    let bad = replace_once(&decompress(&good), &from, &to);
+    let why = invalid_reason(first_error(&bad));
+    assert!(
+        why.contains("action b001") && why.contains("/mod/x/x.go") && why.contains("11 bytes"),
+        "{why}"
+    );
+    // The empty content has one digest: any other size for it is a lie.
+    let empty = one_action_trace(&[], vec![file("/mod/x/empty.go", b"")]);
+    let mut from = vec![0x01, 0x00, 0x02, 0x58, 0x20];
+    from.extend_from_slice(&Digest::of(b"").0);
+    let mut to = from.clone();
+    to[1] = 0x05;
+    let why = invalid_reason(first_error(&replace_once(&decompress(&empty), &from, &to)));
+    assert!(why.contains("the digest of no bytes"), "{why}");
+    // The writer checks the same.
+    let mut w = TraceWriter::new(Vec::new(), &header()).unwrap();
+    w.write_blob(&d, data).unwrap();
+    let mut a = compile(0, "example.com/x", vec![], 0);
+    a.inputs = vec![FileRef {
+        size: 11,
+        ..file("/mod/x/x.go", data)
+    }];
+    assert!(matches!(
+        w.write_action(&a),
+        Err(TraceError::Invalid { .. })
+    ));
+}
+
+/// Pins (issue #13): two inputs at one path with different digests were
+/// accepted (replay bound the first); now refused, naming action and path.
+#[test]
+fn one_path_with_two_contents_is_refused() {
+    let trace = one_action_trace(
+        &[],
+        vec![file("/mod/x/a.go", b"one"), file("/mod/x/b.go", b"two")],
+    );
+    let bad = replace_once(&decompress(&trace), b"/mod/x/b.go", b"/mod/x/a.go");
+    let why = invalid_reason(first_error(&bad));
+    assert!(
+        why.contains("action b001: input /mod/x/a.go is listed twice with different contents"),
+        "{why}"
+    );
+}
+
+/// Pins (issue #13): 40 actions of 2^20 inputs (a 150 KB file) took
+/// `gob trace show` to 4 GB. Each action's inputs, outputs and argv bytes
+/// are bounded, and so is what all actions take together: the read stops
+/// at the first action past a limit, naming it.
+#[test]
+fn what_a_trace_can_make_a_reader_hold_is_bounded() {
+    let lax = Limits {
+        max_inputs: u64::MAX,
+        max_held: u64::MAX,
+        max_argv_bytes: u64::MAX,
+        ..Limits::default()
+    };
+    let craft = |actions: Vec<ActionRecord>| {
+        let opts = WriterOptions {
+            limits: lax.clone(),
+            ..WriterOptions::default()
+        };
+        let mut w = TraceWriter::with_options(Vec::new(), &header(), opts).unwrap();
+        let n = actions.len() as u32;
+        for a in &actions {
+            w.write_action(a).unwrap();
+        }
+        w.finish(End {
+            actions: n,
+            success: true,
+        })
+        .unwrap()
+    };
+    let wide = craft(vec![compile(0, "example.com/x", vec![], 70_000)]);
+    let err = read_all(&wide, Limits::default()).unwrap().2;
+    assert!(
+        matches!(&err, Some(TraceError::OverLimit { what, count: 70_000, max: 65_536, .. }) if what == "action b001: inputs"),
+        "{err:?}"
+    );
+    let mut long = compile(0, "example.com/x", vec![], 1);
+    long.argv = vec!["x".repeat(1 << 20); 5];
+    let err = read_all(&craft(vec![long]), Limits::default()).unwrap().2;
+    assert!(
+        matches!(&err, Some(TraceError::OverLimit { what, .. }) if what == "action b001: argv and env bytes"),
+        "{err:?}"
+    );
+    // Many actions, each within the limits: their sum is bounded.
+    let many = craft((0..64).map(|i| compile(i, "p", vec![], 1000)).collect());
+    let small = Limits {
+        max_held: 4 << 20,
+        ..Limits::default()
+    };
+    let err = read_all(&many, small).unwrap().2;
+    assert!(
+        matches!(&err, Some(TraceError::OverLimit { what, max, .. }) if what.starts_with("memory to hold the actions") && *max == 4 << 20),
+        "{err:?}"
+    );
+    assert!(read_all(&many, Limits::default()).unwrap().2.is_none());
 }

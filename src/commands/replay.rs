@@ -19,31 +19,13 @@ use std::time::{Duration, Instant};
 
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
+use gob_replay::plan::{self, PlanError};
 use gob_replay::schema::{action_id, ActionRecord, Digest, FileRef, Status, INTERNAL_PACK};
-use gob_replay::Trace;
+use gob_replay::{Esc, EscLine, Trace};
 
 use crate::exec::runner::{InputData, Label, Program, Spawn, SpawnInput, SpawnOutput};
 use crate::exec::ExecStatus;
 use crate::toolchain::Toolchain;
-
-/// The tools replay runs: the Go toolchain's own, and gob's internal pack.
-const TOOLS: &[&str] = &["compile", "asm", "link", "preprofile", "cgo", "pack"];
-
-/// Environment variables a trace may set for a tool: the target and its knobs.
-const SAFE_ENV: &[&str] = &[
-    "GOOS",
-    "GOARCH",
-    "GOAMD64",
-    "GOARM64",
-    "GOARM",
-    "GO386",
-    "GOMIPS",
-    "GOMIPS64",
-    "GOPPC64",
-    "GORISCV64",
-    "GOWASM",
-    "GOEXPERIMENT",
-];
 
 /// What to replay and how.
 #[derive(Clone, Debug)]
@@ -69,6 +51,9 @@ pub struct ReplayOptions {
     pub toolexec: Option<PathBuf>,
     /// Let the trace set any environment variable.
     pub trust_env: bool,
+    /// `--allow-incomplete`: replay a trace without its End record (else it
+    /// is refused: no verdict on a build whose record was cut off).
+    pub allow_incomplete: bool,
     /// Print each action as it finishes.
     pub verbose: bool,
     /// `--shell`: instead of running the `--action` action, open an interactive
@@ -118,8 +103,21 @@ pub enum ReplayError {
     #[error(transparent)]
     Sandbox(#[from] gob_sandbox::SandboxError),
     /// `--action` matched nothing.
-    #[error("--action {0}: no action of the trace has this id or package")]
+    #[error("--action {}: no action of the trace has this id or package", Esc(.0))]
     NoSuchAction(String),
+    /// The trace has no End record and `--allow-incomplete` was not given.
+    #[error(
+        "{}: the trace is incomplete: it has no End record after {actions} actions \
+         (the build was interrupted, or the file was cut), so there is no verdict on the whole build; \
+         pass --allow-incomplete to replay the actions it has",
+        path.display()
+    )]
+    Incomplete {
+        /// The trace.
+        path: PathBuf,
+        /// The actions it has.
+        actions: usize,
+    },
 }
 
 /// One output that came out different.
@@ -228,14 +226,63 @@ fn status_text(s: &Status) -> String {
 }
 
 /// The content-addressed input store of a replay: `blobs/<hex>`, each file
-/// written once (temp name, rename) and read-only.
+/// written once (temp name, rename) and read-only (mode 0444, in the 0700
+/// replay directory; actions see it through read-only binds, pack through
+/// its confined thread). A blob is verified when it is first used: hashed
+/// from the file an action is about to read ([`Store::verified`]).
 struct Store {
     dir: PathBuf,
     cap: Dir,
     known: Mutex<HashSet<Digest>>,
+    /// Digests whose file was hashed from disk and matched.
+    checked: Mutex<HashSet<Digest>>,
 }
 
 impl Store {
+    /// The store in `root/blobs`, and `root/work` beside it: both new, 0700.
+    fn create(root: &Path) -> Result<Store, ReplayError> {
+        let io = |path: PathBuf| move |source| ReplayError::Io { path, source };
+        for sub in ["blobs", "work"] {
+            private_dir(&root.join(sub)).map_err(io(root.join(sub)))?;
+        }
+        let dir = root.join("blobs");
+        Ok(Store {
+            cap: Dir::open_ambient_dir(&dir, ambient_authority()).map_err(io(dir.clone()))?,
+            dir,
+            known: Mutex::new(HashSet::new()),
+            checked: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// The path of `d`'s file, after checking (once per digest, the first
+    /// time an action uses it) that its bytes still hash to `d`: what an
+    /// action reads is what the trace recorded, whatever happened to the
+    /// file since it was written.
+    fn verified(&self, d: &Digest) -> Result<PathBuf, String> {
+        let path = self.path(d);
+        if self.checked.lock().map(|c| c.contains(d)).unwrap_or(false) {
+            return Ok(path);
+        }
+        let mut f = self
+            .cap
+            .open(hex(d))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut h = blake3::Hasher::new();
+        std::io::copy(&mut f, &mut h).map_err(|e| format!("{}: {e}", path.display()))?;
+        let actual = Digest(*h.finalize().as_bytes());
+        if actual != *d {
+            return Err(format!(
+                "the stored input {} hashes to {}: refusing to use it",
+                path.display(),
+                short_digest(&actual)
+            ));
+        }
+        if let Ok(mut c) = self.checked.lock() {
+            c.insert(*d);
+        }
+        Ok(path)
+    }
+
     fn path(&self, d: &Digest) -> PathBuf {
         self.dir.join(hex(d))
     }
@@ -298,6 +345,9 @@ impl Store {
             let _ = self.cap.remove_file(&tmp);
             return Err(e);
         }
+        f.set_permissions(cap_std::fs::Permissions::from_std(
+            std::os::unix::fs::PermissionsExt::from_mode(0o444),
+        ))?;
         drop(f);
         self.cap.rename(&tmp, &self.cap, &name)?;
         if let Ok(mut k) = self.known.lock() {
@@ -316,6 +366,12 @@ struct Sources {
 }
 
 impl Sources {
+    /// Whether `path` lies under a source tree (never a path in `/work`, the
+    /// actions' own directories).
+    fn covers(&self, path: &str) -> bool {
+        !path.starts_with("/work/") && self.trees.iter().any(|(p, _)| path.starts_with(p.as_str()))
+    }
+
     /// The bytes of `f`, checked against its digest.
     fn fetch(&self, f: &FileRef) -> Result<Vec<u8>, String> {
         for (prefix, dir) in &self.trees {
@@ -327,17 +383,17 @@ impl Sources {
             };
             let mut file = dir
                 .open(rel)
-                .map_err(|e| format!("{} (under {prefix}): {e}", f.path))?;
+                .map_err(|e| format!("{} (under {}): {e}", Esc(&f.path), Esc(prefix)))?;
             let mut bytes = Vec::new();
             file.by_ref()
                 .take(f.size + 1)
                 .read_to_end(&mut bytes)
-                .map_err(|e| format!("{}: {e}", f.path))?;
+                .map_err(|e| format!("{}: {e}", Esc(&f.path)))?;
             let d = Digest(*blake3::hash(&bytes).as_bytes());
             if d != f.digest {
                 return Err(format!(
                     "{}: the file on this host ({} bytes, {}) is not the one recorded ({} bytes, {})",
-                    f.path,
+                    Esc(&f.path),
                     bytes.len(),
                     short_digest(&d),
                     f.size,
@@ -348,7 +404,7 @@ impl Sources {
         }
         Err(format!(
             "{}: not embedded in the trace and under no source tree (record with --trace-blobs, or pass --src)",
-            f.path
+            Esc(&f.path)
         ))
     }
 }
@@ -400,52 +456,62 @@ pub fn replay(opts: &ReplayOptions) -> Result<ReplayReport, ReplayError> {
     }
     let sandbox = Arc::new(gob_sandbox::Sandbox::new(opts.sandbox)?);
 
-    // The replay directory: fresh, or given and empty (nothing pre-planted).
-    let (root, temp) = match &opts.dir {
-        Some(d) => {
-            if d.exists() {
-                let mut entries = std::fs::read_dir(d).map_err(|source| ReplayError::Io {
-                    path: d.clone(),
-                    source,
-                })?;
-                if let Some(e) = entries.next() {
-                    let name = e.map(|e| e.path()).unwrap_or_else(|_| d.clone());
-                    return Err(ReplayError::Refused {
-                        path: opts.trace.clone(),
-                        why: format!(
-                            "the replay directory {} is not empty (found {}); give a new or empty directory",
-                            d.display(),
-                            name.display()
-                        ),
-                    });
-                }
-            }
-            (d.clone(), false)
+    // Pass 1: every record read and checked, the blobs' bytes dropped (only
+    // their digests and sizes kept). Nothing is written before the whole
+    // trace has been accepted and the actions to run are chosen.
+    let mut embedded: HashMap<Digest, u64> = HashMap::new();
+    let trace = Trace::read_with(reader, |b| {
+        embedded.insert(b.digest, b.data.len() as u64);
+        Ok::<_, gob_replay::TraceError>(None)
+    })
+    .map_err(trace_error(&opts.trace))?;
+    if !trace.is_complete() {
+        if !opts.allow_incomplete {
+            return Err(ReplayError::Incomplete {
+                path: opts.trace.clone(),
+                actions: trace.actions.len(),
+            });
         }
-        None => {
-            let base = std::env::temp_dir();
-            let d = base.join(format!(
-                "gob-replay-{}-{}",
-                std::process::id(),
-                Instant::now().elapsed().as_nanos()
-            ));
-            (d, true)
-        }
+        notes.insert(
+            0,
+            format!(
+                "the trace is incomplete (the build was interrupted, or the file was cut): \
+                 {} actions recorded; replaying those (--allow-incomplete)",
+                trace.actions.len()
+            ),
+        );
+    }
+    let refused = |e: PlanError| match e {
+        PlanError::NoSuchAction(w) => ReplayError::NoSuchAction(w),
+        PlanError::Refused(why) => ReplayError::Refused {
+            path: opts.trace.clone(),
+            why,
+        },
     };
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ReplayError::Io { path, source }
-    };
-    std::fs::create_dir_all(root.join("blobs")).map_err(io(&root))?;
-    std::fs::create_dir_all(root.join("work")).map_err(io(&root))?;
-    let store = Arc::new(Store {
-        dir: root.join("blobs"),
-        cap: Dir::open_ambient_dir(root.join("blobs"), ambient_authority())
-            .map_err(io(&root.join("blobs")))?,
-        known: Mutex::new(HashSet::new()),
+    plan::check_replayable(&trace, opts.trust_env).map_err(refused)?;
+    let sources = Arc::new(Sources {
+        trees: source_trees(opts, &h)?,
     });
+    let selected = plan::select(&trace, opts.only.as_deref(), |f| {
+        embedded.contains_key(&f.digest) || sources.covers(&f.path)
+    })
+    .map_err(refused)?;
+    // Only the blobs the selected actions use are written.
+    let mut needed = plan::needed_blobs(&trace, &selected);
+    needed.retain(|d, _| embedded.contains_key(d));
+    let bytes: u64 = needed.values().sum();
+
+    // The replay directory: created fresh and exclusively, or given, ours
+    // and empty (nothing pre-planted).
+    let (root, temp) = replay_dir(opts)?;
     // From here on a temporary replay directory is removed on every exit.
-    let result = read_and_run(opts, reader, &h, &root, &store, &sandbox, &mut notes);
+    let result = (|| {
+        let store = Arc::new(Store::create(&root)?);
+        check_space(opts, &root, bytes)?;
+        fill_store(opts, &trace, &needed, &store)?;
+        let trace = Arc::new(trace);
+        run_all(opts, &trace, &selected, &root, &store, &sources, &sandbox)
+    })();
     let kept = if opts.keep || !temp {
         Some(root.clone())
     } else {
@@ -460,96 +526,183 @@ pub fn replay(opts: &ReplayOptions) -> Result<ReplayReport, ReplayError> {
     })
 }
 
-/// Reads the trace's records, its blobs into `store`; checks what the trace
-/// asks for; runs the selected actions.
-fn read_and_run(
-    opts: &ReplayOptions,
-    reader: gob_replay::TraceReader<std::fs::File>,
-    h: &gob_replay::schema::Header,
-    root: &Path,
-    store: &Arc<Store>,
-    sandbox: &Arc<gob_sandbox::Sandbox>,
-    notes: &mut Vec<String>,
-) -> Result<Vec<ActionReport>, ReplayError> {
-    let trace = Arc::new(read_into_store(opts, reader, store)?);
-    if !trace.is_complete() {
-        notes.insert(
-            0,
-            format!(
-                "the trace is incomplete (the build was interrupted): {} actions recorded",
-                trace.actions.len()
+/// Refuses to start when the blobs to write (`bytes`) do not fit in the
+/// space free where the replay directory is: better no verdict up front
+/// than a full disk halfway.
+fn check_space(opts: &ReplayOptions, root: &Path, bytes: u64) -> Result<(), ReplayError> {
+    let c = std::ffi::CString::new(root.as_os_str().as_encoded_bytes()).map_err(|_| {
+        ReplayError::Io {
+            path: root.to_path_buf(),
+            source: std::io::Error::other("path contains a NUL byte"),
+        }
+    })?;
+    // SAFETY: statvfs writes into the zeroed struct; the path is NUL-terminated.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return Err(ReplayError::Io {
+            path: root.to_path_buf(),
+            source: std::io::Error::last_os_error(),
+        });
+    }
+    let free = (st.f_bavail as u64).saturating_mul(st.f_frsize as u64);
+    if bytes > free {
+        return Err(ReplayError::Refused {
+            path: opts.trace.clone(),
+            why: format!(
+                "the inputs the selected actions need are {bytes} bytes, more than the {free} bytes free in {}",
+                root.display()
             ),
-        );
+        });
     }
-    check_trace(&opts.trace, &trace, opts.trust_env)?;
-    let sources = Arc::new(Sources {
-        trees: source_trees(opts, h)?,
-    });
-    // Which actions to run.
-    let selected = select(&trace, opts.only.as_deref(), &sources, store)?;
-    run_all(opts, &trace, &selected, root, store, &sources, sandbox)
+    Ok(())
 }
 
-/// Drains `reader`, writing every embedded blob (its digest checked by the
-/// reader) into `store` and keeping none in memory.
-fn read_into_store(
+/// Pass 2: reads the trace again and writes the `needed` blobs (digests
+/// checked by the reader) into `store`. Every other record must be what
+/// pass 1 read: a trace that changes between the passes is refused.
+fn fill_store(
     opts: &ReplayOptions,
-    reader: gob_replay::TraceReader<std::fs::File>,
+    trace: &Trace,
+    needed: &HashMap<Digest, u64>,
     store: &Store,
-) -> Result<Trace, ReplayError> {
-    enum Spill {
-        Trace(gob_replay::TraceError),
-        Store(Digest, std::io::Error),
+) -> Result<(), ReplayError> {
+    use gob_replay::schema::Record;
+    let reader =
+        gob_replay::TraceReader::open_with_limits(&opts.trace, gob_replay::Limits::default())
+            .map_err(trace_error(&opts.trace))?;
+    let changed = || ReplayError::Refused {
+        path: opts.trace.clone(),
+        why: "the file changed while replay was reading it".into(),
+    };
+    if *reader.header() != trace.header {
+        return Err(changed());
     }
-    impl From<gob_replay::TraceError> for Spill {
-        fn from(e: gob_replay::TraceError) -> Spill {
-            Spill::Trace(e)
+    let mut actions = 0usize;
+    let mut end = None;
+    for record in reader {
+        match record {
+            Ok(Record::Blob(b)) if needed.contains_key(&b.digest) => store
+                .put(&b.digest, &b.data)
+                .map_err(|source| ReplayError::Io {
+                    path: store.path(&b.digest),
+                    source,
+                })?,
+            Ok(Record::Action(a)) => {
+                if trace.action(a.index) != Some(&a) {
+                    return Err(changed());
+                }
+                actions += 1;
+            }
+            Ok(Record::End(e)) => end = Some(e),
+            Ok(_) => {}
+            Err(e) if e.is_incomplete() => break,
+            Err(e) => return Err(trace_error(&opts.trace)(e)),
         }
     }
-    Trace::read_with(reader, |b| {
-        store
-            .put(&b.digest, &b.data)
-            .map_err(|e| Spill::Store(b.digest, e))?;
-        Ok(None)
-    })
-    .map_err(|e| match e {
-        Spill::Trace(e) => trace_error(&opts.trace)(e),
-        Spill::Store(d, source) => ReplayError::Io {
-            path: store.path(&d),
-            source,
-        },
-    })
+    if actions != trace.actions.len() || end != trace.end {
+        return Err(changed());
+    }
+    Ok(())
 }
 
-/// Refuses tools and environment the trace must not choose.
-fn check_trace(path: &Path, trace: &Trace, trust_env: bool) -> Result<(), ReplayError> {
-    for a in &trace.actions {
-        if a.tool != INTERNAL_PACK && !TOOLS.contains(&a.tool.as_str()) {
-            return Err(ReplayError::Refused {
-                path: path.to_path_buf(),
-                why: format!(
-                    "action {} names the program {:?}; replay runs only the Go toolchain's tools",
-                    action_id(a.index),
-                    a.tool
-                ),
-            });
+/// The replay directory and whether it is temporary. Without `--dir`: a
+/// new directory under the temp dir with a random name, created with
+/// `mkdir` (which fails if the name exists: never a directory or link
+/// planted there) and mode 0700. With `--dir D` (made absolute against the
+/// working directory): created the same way if it does not exist; if it
+/// does, it must be a real directory (not a link), owned by this user, not
+/// writable by others, and empty.
+fn replay_dir(opts: &ReplayOptions) -> Result<(PathBuf, bool), ReplayError> {
+    let refused = |why: String| ReplayError::Refused {
+        path: opts.trace.clone(),
+        why,
+    };
+    let Some(d) = &opts.dir else {
+        let base = std::env::temp_dir();
+        for _ in 0..16 {
+            let d = base.join(format!("gob-replay-{}", random_name()));
+            match private_dir(&d) {
+                Ok(()) => return Ok((d, true)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(source) => return Err(ReplayError::Io { path: d, source }),
+            }
         }
-        if !trust_env {
-            // GOROOT="" is how gob keeps the linker from recording one (-trimpath).
-            let safe = |k: &str, v: &str| SAFE_ENV.contains(&k) || (k == "GOROOT" && v.is_empty());
-            if let Some((k, _)) = a.env.iter().find(|(k, v)| !safe(k, v)) {
-                return Err(ReplayError::Refused {
-                    path: path.to_path_buf(),
-                    why: format!(
-                        "action {} sets the environment variable {k}, which is not a Go target setting; \
-                         pass --trust-env to allow it",
-                        action_id(a.index)
-                    ),
-                });
+        return Err(refused(format!(
+            "could not create a new replay directory under {}",
+            base.display()
+        )));
+    };
+    let d = std::path::absolute(d).map_err(|source| ReplayError::Io {
+        path: d.clone(),
+        source,
+    })?;
+    let io = |source| ReplayError::Io {
+        path: d.clone(),
+        source,
+    };
+    match std::fs::symlink_metadata(&d) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(parent) = d.parent() {
+                std::fs::create_dir_all(parent).map_err(io)?;
+            }
+            private_dir(&d).map_err(io)?;
+            return Ok((d, false));
+        }
+        Err(e) => return Err(io(e)),
+        Ok(m) => {
+            use std::os::unix::fs::MetadataExt;
+            let why = if !m.file_type().is_dir() {
+                Some("is not a directory (or is a symbolic link)".to_string())
+            } else if m.uid() != unsafe { libc::geteuid() } {
+                Some(format!("belongs to uid {}, not to this user", m.uid()))
+            } else if m.mode() & 0o022 != 0 {
+                Some(format!(
+                    "is writable by others (mode {:o})",
+                    m.mode() & 0o7777
+                ))
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                return Err(refused(format!(
+                    "the replay directory {} {why}; give a new directory",
+                    d.display()
+                )));
             }
         }
     }
-    Ok(())
+    let mut entries = std::fs::read_dir(&d).map_err(io)?;
+    if let Some(e) = entries.next() {
+        let name = e.map(|e| e.path()).unwrap_or_else(|_| d.clone());
+        return Err(refused(format!(
+            "the replay directory {} is not empty (found {}); give a new or empty directory",
+            d.display(),
+            name.display()
+        )));
+    }
+    Ok((d, false))
+}
+
+/// Creates `d` (not its parents) with mode 0700; fails if anything is there.
+fn private_dir(d: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().mode(0o700).create(d)
+}
+
+/// 16 random hex characters (getrandom(2)), for names others must not guess.
+fn random_name() -> String {
+    let mut b = [0u8; 8];
+    // SAFETY: getrandom writes at most b.len() bytes into b.
+    let n = unsafe { libc::getrandom(b.as_mut_ptr().cast(), b.len(), 0) };
+    if n != b.len() as isize {
+        // Unpredictability is a bonus: mkdir's exclusivity is the guarantee.
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        b = (t as u64 ^ u64::from(std::process::id())).to_le_bytes();
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// The `--goroot` tree for `/goroot`, and the `--src` trees.
@@ -587,64 +740,6 @@ fn source_trees(
     }
     trees.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
     Ok(trees)
-}
-
-/// The actions to replay: all, or those `--action` names plus the producers of
-/// any input that is not available otherwise.
-fn select(
-    trace: &Trace,
-    only: Option<&str>,
-    sources: &Sources,
-    store: &Store,
-) -> Result<Vec<u32>, ReplayError> {
-    let Some(want) = only else {
-        return Ok(trace.actions.iter().map(|a| a.index).collect());
-    };
-    let picked: Vec<u32> = trace
-        .actions
-        .iter()
-        .filter(|a| action_id(a.index) == want || a.package == want)
-        .map(|a| a.index)
-        .collect();
-    if picked.is_empty() {
-        return Err(ReplayError::NoSuchAction(want.to_string()));
-    }
-    let producers = producers(trace);
-    let mut out: HashSet<u32> = HashSet::new();
-    let mut stack = picked;
-    while let Some(i) = stack.pop() {
-        if !out.insert(i) {
-            continue;
-        }
-        let Some(a) = trace.action(i) else { continue };
-        for f in &a.inputs {
-            let available = store.has(&f.digest)
-                || (!f.path.starts_with("/work/")
-                    && sources
-                        .trees
-                        .iter()
-                        .any(|(p, _)| f.path.starts_with(p.as_str())));
-            if !available {
-                if let Some(&p) = producers.get(f.path.as_str()) {
-                    stack.push(p);
-                }
-            }
-        }
-    }
-    let mut v: Vec<u32> = out.into_iter().collect();
-    v.sort();
-    Ok(v)
-}
-
-/// Output path → producing action.
-fn producers(trace: &Trace) -> HashMap<&str, u32> {
-    let mut m = HashMap::new();
-    for a in &trace.actions {
-        for o in &a.outputs {
-            m.insert(o.file.path.as_str(), a.index);
-        }
-    }
-    m
 }
 
 /// What a finished replay job tells the scheduler.
@@ -727,8 +822,8 @@ fn run_all(
             eprintln!(
                 "{} {} {}: {}",
                 done.report.id(),
-                done.report.kind,
-                done.report.package,
+                Esc(&done.report.kind),
+                Esc(&done.report.package),
                 verdict_word(&done.report.verdict)
             );
         }
@@ -819,10 +914,16 @@ fn replay_one(
         eprintln!(
             "gob replay: shell in {} ({} {}); the tool runs as: {} {}",
             action_id(a.index),
-            a.kind,
-            a.package,
-            crate::exec::tool_inside(&opts.toolchain.tool_dir(), &a.tool).display(),
-            a.argv.join(" ")
+            Esc(&a.kind),
+            Esc(&a.package),
+            EscLine(
+                &crate::exec::tool_inside(&opts.toolchain.tool_dir(), &a.tool).to_string_lossy()
+            ),
+            a.argv
+                .iter()
+                .map(|x| Esc(x).to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
         );
     }
     let ran = crate::exec::runner::Runner::new(sandbox).run(&spawn, &|_| {}, &|_| None);
@@ -943,7 +1044,7 @@ fn spawn_of(
             match sources.fetch(f) {
                 Ok(bytes) => store
                     .put(&digest, &bytes)
-                    .map_err(|e| format!("storing {}: {e}", f.path))?,
+                    .map_err(|e| format!("storing {}: {e}", Esc(&f.path)))?,
                 Err(why) => match divergent {
                     Some((_, got)) if store.has(&got) => {
                         digest = got;
@@ -955,7 +1056,7 @@ fn spawn_of(
                 },
             }
         }
-        let blob = store.path(&digest);
+        let blob = store.verified(&digest)?;
         let data = match below_own(&f.path) {
             // An input in the action's own directory (importcfg) is a copy
             // there, as the build wrote it.
@@ -1045,7 +1146,7 @@ pub fn render(report: &ReplayReport) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     for n in &report.notes {
-        let _ = writeln!(s, "gob replay: note: {n}");
+        let _ = writeln!(s, "gob replay: note: {}", EscLine(n));
     }
     let bad: Vec<&ActionReport> = report
         .actions
@@ -1081,12 +1182,18 @@ pub fn render(report: &ReplayReport) -> String {
                         .join(", ")
                 )
             };
-            let _ = writeln!(s, "\n{} {} {} ({role})", a.id(), a.kind, a.package);
+            let _ = writeln!(
+                s,
+                "\n{} {} {} ({role})",
+                a.id(),
+                Esc(&a.kind),
+                Esc(&a.package)
+            );
             match &a.verdict {
                 Verdict::Match => {}
                 Verdict::Diverged { outputs } => {
                     for m in outputs {
-                        let _ = writeln!(s, "  output {} ({})", m.path, m.name);
+                        let _ = writeln!(s, "  output {} ({})", Esc(&m.path), Esc(&m.name));
                         let _ = writeln!(
                             s,
                             "    expected {} bytes {}",
@@ -1116,17 +1223,22 @@ pub fn render(report: &ReplayReport) -> String {
                     }
                 }
                 Verdict::StatusDiffers { expected, actual } => {
-                    let _ = writeln!(s, "  recorded: {expected}; replayed: {actual}");
+                    let _ = writeln!(
+                        s,
+                        "  recorded: {}; replayed: {}",
+                        EscLine(expected),
+                        EscLine(actual)
+                    );
                 }
                 Verdict::NotRun { why } => {
-                    let _ = writeln!(s, "  not run: {why}");
+                    let _ = writeln!(s, "  not run: {}", EscLine(why));
                 }
             }
             let err = String::from_utf8_lossy(&a.stderr);
             if !err.trim().is_empty() {
                 let _ = writeln!(s, "  tool output:");
                 for l in err.lines().take(40) {
-                    let _ = writeln!(s, "    {l}");
+                    let _ = writeln!(s, "    {}", EscLine(l));
                 }
             }
         }
@@ -1266,6 +1378,7 @@ mod tests {
             cap: Dir::open_ambient_dir(&blobs, ambient_authority())
                 .unwrap_or_else(|e| panic!("{e}")),
             known: Mutex::new(HashSet::new()),
+            checked: Mutex::new(HashSet::new()),
         };
         let out = root.join("_pkg_.a");
         let secret = root.join("secret");
@@ -1285,6 +1398,38 @@ mod tests {
         assert!(!store.has(&wrong) && !store.path(&wrong).exists());
         let leftovers = std::fs::read_dir(&blobs).map(|r| r.count()).unwrap_or(0);
         assert_eq!(leftovers, 1, "a refused adopt left a temporary file");
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// Pins (issue #13, item 6): a blob is verified when it is used. A store
+    /// file whose bytes changed after it was written (by anything) is
+    /// refused before an action reads it, naming the file; a good one is
+    /// read-only and checked once.
+    #[test]
+    fn a_stored_blob_is_verified_when_used() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = std::env::temp_dir().join(format!("gob-replay-unit-{}", random_name()));
+        private_dir(&root).unwrap();
+        let store = Store::create(&root).unwrap();
+        let (good, bad) = (b"package a\n".as_slice(), b"package b\n".as_slice());
+        let (dg, db) = (Digest::of(good), Digest::of(bad));
+        store.put(&dg, good).unwrap();
+        store.put(&db, bad).unwrap();
+        let mode = std::fs::metadata(store.path(&dg))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o444);
+        assert_eq!(store.verified(&dg).unwrap(), store.path(&dg));
+        // Tampered after it was stored (root ignores the file's mode).
+        let p = store.path(&db);
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::write(&p, b"package evil\n").unwrap();
+        let err = store.verified(&db).unwrap_err();
+        assert!(
+            err.contains(&p.display().to_string()) && err.contains("refusing to use it"),
+            "{err}"
+        );
         let _ = std::fs::remove_dir_all(&root);
     }
 }

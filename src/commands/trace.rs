@@ -41,6 +41,8 @@ pub fn diff_files(a: &Path, b: &Path, json: bool) -> Result<(String, bool), Open
 /// one JSON object for the header and one per action, a line each.
 pub fn show(t: &Trace, json: bool) -> String {
     use std::fmt::Write;
+    // Every string from the trace goes through the one escaping function.
+    let e = gob_replay::escape;
     let h = &t.header;
     let id = gob_replay::schema::action_id;
     let mut s = String::new();
@@ -57,7 +59,7 @@ pub fn show(t: &Trace, json: bool) -> String {
                 "Success": t.end.as_ref().map(|e| e.success),
             }
         });
-        let _ = writeln!(s, "{head}");
+        let _ = writeln!(s, "{}", gob_replay::terminal_safe_json(&head.to_string()));
         for a in &t.actions {
             let v = serde_json::json!({
                 "Action": id(a.index), "Kind": a.kind, "ImportPath": a.package,
@@ -72,33 +74,37 @@ pub fn show(t: &Trace, json: bool) -> String {
                 })).collect::<Vec<_>>(),
                 "Status": format!("{:?}", a.status),
             });
-            let _ = writeln!(s, "{v}");
+            let _ = writeln!(s, "{}", gob_replay::terminal_safe_json(&v.to_string()));
         }
         return s;
     }
     let _ = writeln!(
         s,
         "trace {} v{} by gob {}: {} for {}/{}{} with {} ({}/{} tools) on {}/{}",
-        h.format,
+        e(&h.format),
         h.version,
-        h.gob_version,
+        e(&h.gob_version),
         if h.patterns.is_empty() {
             ".".to_string()
         } else {
-            h.patterns.join(" ")
+            h.patterns
+                .iter()
+                .map(|p| e(p))
+                .collect::<Vec<_>>()
+                .join(" ")
         },
-        h.target.os,
-        h.target.arch,
+        e(&h.target.os),
+        e(&h.target.arch),
         h.target_env
             .iter()
             .filter(|(k, _)| k != "GOOS" && k != "GOARCH")
-            .map(|(k, v)| format!(" {k}={v}"))
+            .map(|(k, v)| format!(" {}={}", e(k), e(v)))
             .collect::<String>(),
-        h.go_version,
-        h.tool_platform.os,
-        h.tool_platform.arch,
-        h.host.os,
-        h.host.arch
+        e(&h.go_version),
+        e(&h.tool_platform.os),
+        e(&h.tool_platform.arch),
+        e(&h.host.os),
+        e(&h.host.arch)
     );
     let _ = writeln!(
         s,
@@ -124,22 +130,23 @@ pub fn show(t: &Trace, json: bool) -> String {
         } else {
             match &a.sandbox {
                 Some(x) => match x.landlock_abi {
-                    Some(abi) => format!("{} (landlock v{abi})", x.mode),
-                    None => x.mode.clone(),
+                    Some(abi) => format!("{} (landlock v{abi})", e(&x.mode)),
+                    None => e(&x.mode),
                 },
                 None => "gob".to_string(),
             }
         };
         let status = match &a.status {
             gob_replay::schema::Status::Exited(0) => String::new(),
+            gob_replay::schema::Status::Error(m) => format!("  Error({})", e(m)),
             other => format!("  {other:?}"),
         };
         let _ = writeln!(
             s,
             "{} {:<10} {:<40} {:>9.1} ms  {:<22} deps [{}]{status}",
             id(a.index),
-            a.kind,
-            a.package,
+            e(&a.kind),
+            e(&a.package),
             a.wall_ns as f64 / 1e6,
             how,
             a.deps.iter().map(|d| id(*d)).collect::<Vec<_>>().join(" ")
@@ -163,8 +170,8 @@ pub fn show(t: &Trace, json: bool) -> String {
                 s,
                 "  {} {} {} {:.1} ms",
                 id(a.index),
-                a.kind,
-                a.package,
+                e(&a.kind),
+                e(&a.package),
                 a.wall_ns as f64 / 1e6
             );
         }
@@ -194,7 +201,7 @@ pub fn show_diff(d: &TraceDiff, json: bool) -> String {
         "OnlyInA": d.only_in_a.iter().map(|u| format!("{} {}", u.key.kind, u.key.package)).collect::<Vec<_>>(),
         "OnlyInB": d.only_in_b.iter().map(|u| format!("{} {}", u.key.kind, u.key.package)).collect::<Vec<_>>(),
     });
-    let _ = writeln!(s, "{head}");
+    let _ = writeln!(s, "{}", gob_replay::terminal_safe_json(&head.to_string()));
     for a in &d.actions {
         let v = serde_json::json!({
             "Action": gob_replay::schema::action_id(a.action.index_a),
@@ -209,7 +216,7 @@ pub fn show_diff(d: &TraceDiff, json: bool) -> String {
                 "B": o.b.as_ref().map(|f| f.digest.to_hex()),
             })).collect::<Vec<_>>(),
         });
-        let _ = writeln!(s, "{v}");
+        let _ = writeln!(s, "{}", gob_replay::terminal_safe_json(&v.to_string()));
     }
     s
 }

@@ -8,36 +8,48 @@ use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
 /// Writes the archive `base` followed by each member (its name, the host
-/// file holding it) to `out`. The runner calls this on a confined thread
-/// with declared inputs only (`runner.rs`).
+/// file holding it) to `out`, streaming: memory stays a copy buffer
+/// whatever the sizes (a crafted trace may name one large object thousands
+/// of times). The runner calls this on a confined thread with declared
+/// inputs only (`runner.rs`).
 pub fn write_archive(
     out: &mut impl Write,
     mut base: impl Read,
     members: &[(String, PathBuf)],
 ) -> io::Result<()> {
-    let mut data = Vec::new();
-    base.read_to_end(&mut data)?;
+    let mut out = io::BufWriter::new(out);
+    io::copy(&mut base, &mut out)?;
     for (name, obj) in members {
-        let content = std::fs::read(obj)?;
-        append_member(&mut data, name, &content);
+        let mut f = std::fs::File::open(obj)?;
+        let size = f.metadata()?.len();
+        out.write_all(&member_header(name, size))?;
+        let n = io::copy(&mut (&mut f).take(size), &mut out)?;
+        if n != size {
+            return Err(io::Error::other(format!(
+                "{}: {n} bytes read, {size} expected",
+                obj.display()
+            )));
+        }
+        if size % 2 == 1 {
+            out.write_all(&[0])?;
+        }
     }
-    out.write_all(&data)
+    out.flush()
+}
+
+/// cmd/go's 60-byte member header: the name padded or cut to 16 bytes,
+/// mtime, uid and gid 0, mode 0644, the size.
+fn member_header(name: &str, size: u64) -> Vec<u8> {
+    let mut n: Vec<u8> = name.as_bytes().iter().copied().take(16).collect();
+    n.resize(16, b' ');
+    let header = format!("{:<12}{:<6}{:<6}{:<8o}{:<10}`\n", 0, 0, 0, 0o644, size);
+    n.extend_from_slice(header.as_bytes());
+    n
 }
 
 /// Appends one member with cmd/go's header layout.
 pub fn append_member(archive: &mut Vec<u8>, name: &str, content: &[u8]) {
-    let mut n: Vec<u8> = name.as_bytes().iter().copied().take(16).collect();
-    n.resize(16, b' ');
-    archive.extend_from_slice(&n);
-    let header = format!(
-        "{:<12}{:<6}{:<6}{:<8o}{:<10}`\n",
-        0,
-        0,
-        0,
-        0o644,
-        content.len()
-    );
-    archive.extend_from_slice(header.as_bytes());
+    archive.extend_from_slice(&member_header(name, content.len() as u64));
     archive.extend_from_slice(content);
     if content.len() % 2 == 1 {
         archive.push(0);
