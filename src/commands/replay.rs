@@ -236,6 +236,22 @@ struct Store {
 }
 
 impl Store {
+    /// Creates the replay directory's `blobs/` (the store) and `work/`.
+    fn create(root: &Path) -> Result<Store, ReplayError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| ReplayError::Io { path, source }
+        };
+        let dir = root.join("blobs");
+        std::fs::create_dir_all(&dir).map_err(io(root))?;
+        std::fs::create_dir_all(root.join("work")).map_err(io(root))?;
+        Ok(Store {
+            cap: Dir::open_ambient_dir(&dir, ambient_authority()).map_err(io(&dir))?,
+            dir,
+            known: Mutex::new(HashSet::new()),
+        })
+    }
+
     fn path(&self, d: &Digest) -> PathBuf {
         self.dir.join(hex(d))
     }
@@ -415,18 +431,7 @@ pub fn replay(opts: &ReplayOptions) -> Result<ReplayReport, ReplayError> {
             (d, true)
         }
     };
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ReplayError::Io { path, source }
-    };
-    std::fs::create_dir_all(root.join("blobs")).map_err(io(&root))?;
-    std::fs::create_dir_all(root.join("work")).map_err(io(&root))?;
-    let store = Arc::new(Store {
-        dir: root.join("blobs"),
-        cap: Dir::open_ambient_dir(root.join("blobs"), ambient_authority())
-            .map_err(io(&root.join("blobs")))?,
-        known: Mutex::new(HashSet::new()),
-    });
+    let store = Arc::new(Store::create(&root)?);
     // From here on a temporary replay directory is removed on every exit.
     let result = read_and_run(opts, reader, &h, &root, &store, &sandbox, &mut notes);
     let kept = if opts.keep || !temp {
@@ -454,6 +459,36 @@ fn read_and_run(
     sandbox: &Arc<gob_sandbox::Sandbox>,
     notes: &mut Vec<String>,
 ) -> Result<Vec<ActionReport>, ReplayError> {
+    let p = prepare(opts, reader, h, store, notes)?;
+    run_all(
+        opts,
+        &p.trace,
+        &p.selected,
+        root,
+        store,
+        &p.sources,
+        sandbox,
+    )
+}
+
+/// A trace read and checked, its actions selected: what [`prepare`] returns.
+struct Prepared {
+    trace: Arc<Trace>,
+    sources: Arc<Sources>,
+    /// The actions to run, in index order.
+    selected: Vec<u32>,
+}
+
+/// Everything before the first tool runs: reads the trace's records (its
+/// blobs into `store`), checks what the trace asks for, opens the source
+/// trees and selects the actions to run.
+fn prepare<R: Read>(
+    opts: &ReplayOptions,
+    reader: gob_replay::TraceReader<R>,
+    h: &gob_replay::schema::Header,
+    store: &Store,
+    notes: &mut Vec<String>,
+) -> Result<Prepared, ReplayError> {
     let trace = Arc::new(read_into_store(opts, reader, store)?);
     if !trace.is_complete() {
         notes.insert(
@@ -470,14 +505,58 @@ fn read_and_run(
     });
     // Which actions to run.
     let selected = select(&trace, opts.only.as_deref(), &sources, store)?;
-    run_all(opts, &trace, &selected, root, store, &sources, sandbox)
+    Ok(Prepared {
+        trace,
+        sources,
+        selected,
+    })
+}
+
+/// A replay planned and not run: what [`plan`] returns.
+#[derive(Debug)]
+pub struct Plan {
+    /// The trace's header notes (an incomplete trace).
+    pub notes: Vec<String>,
+    /// Each selected action, in trace order, with the [`Spawn`] replay would
+    /// run for it (every producer assumed to reproduce), or why it would not
+    /// run.
+    pub spawns: Vec<(u32, Result<Spawn, String>)>,
+}
+
+/// Plans a replay of the trace `reader` reads in the new replay directory
+/// `root`, and runs nothing: what [`replay`] does after the toolchain and
+/// sandbox checks and before the first tool runs (the trace read, its blobs
+/// into `root/blobs`; the checks; the selection; each selected action's
+/// conversion into its [`Spawn`]). The fuzz target `trace_replay_plan`
+/// (`replay/fuzz`) drives it with hostile traces.
+pub fn plan<R: Read>(
+    opts: &ReplayOptions,
+    reader: gob_replay::TraceReader<R>,
+    root: &Path,
+) -> Result<Plan, ReplayError> {
+    let h = reader.header().clone();
+    let store = Store::create(root)?;
+    let mut notes = Vec::new();
+    let p = prepare(opts, reader, &h, &store, &mut notes)?;
+    let produced = Mutex::new(HashMap::new());
+    let spawns = p
+        .selected
+        .iter()
+        .filter_map(|&i| p.trace.action(i))
+        .map(|a| {
+            let shell = is_shell(opts, a);
+            let spawn = spawn_of(opts, a, root, &store, &p.sources, &produced, shell);
+            (a.index, spawn.map(|(s, _)| s))
+        })
+        .collect();
+    Ok(Plan { notes, spawns })
 }
 
 /// Drains `reader`, writing every embedded blob (its digest checked by the
 /// reader) into `store` and keeping none in memory.
-fn read_into_store(
+fn read_into_store<R: Read>(
     opts: &ReplayOptions,
-    reader: gob_replay::TraceReader<std::fs::File>,
+    reader: gob_replay::TraceReader<R>,
     store: &Store,
 ) -> Result<Trace, ReplayError> {
     enum Spill {
@@ -786,11 +865,7 @@ fn replay_one(
             produced: Vec::new(),
         }
     };
-    let shell = opts.shell
-        && opts
-            .only
-            .as_deref()
-            .is_some_and(|w| action_id(a.index) == w || a.package == w);
+    let shell = is_shell(opts, a);
     let spawn = match spawn_of(opts, a, root, store, sources, produced, shell) {
         Ok((s, tainted_by)) => {
             report.tainted_by = tainted_by;
@@ -882,6 +957,15 @@ fn replay_one(
         report,
         produced: made,
     }
+}
+
+/// Whether `--shell` opens its shell in place of `a` (the `--action` one).
+fn is_shell(opts: &ReplayOptions, a: &ActionRecord) -> bool {
+    opts.shell
+        && opts
+            .only
+            .as_deref()
+            .is_some_and(|w| action_id(a.index) == w || a.package == w)
 }
 
 /// The one conversion of a trace's action into the runner's [`Spawn`]: the
