@@ -32,17 +32,23 @@ fn seeds_and_regressions_through_both_bodies() {
     }
 }
 
-/// A real trace plans every action: the seeds are not rejected wholesale.
+/// Real traces plan their actions (the seeds are not rejected wholesale):
+/// self-contained ones from their blobs, the digest-only `two-d`'s first
+/// from the `--src` tree the body sets up (its second reads the first's
+/// output, which only running the first would put in the store).
 #[test]
-fn seed_trace_plans() {
+fn seed_traces_plan() {
     let env = env("plans");
-    let data = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/replay/fuzz/seeds/calc.cbor"
-    ))
-    .unwrap();
-    let n = plan_body::run(&env, &data);
-    assert!(n > 0, "calc.cbor planned no spawn");
+    for (name, want) in [
+        ("calc.cbor", 1),
+        ("tiny.cbor", 1),
+        ("two.cbor", 2),
+        ("two-d.cbor", 1),
+    ] {
+        let path = format!("{}/replay/fuzz/seeds/{name}", env!("CARGO_MANIFEST_DIR"));
+        let n = plan_body::run(&env, &std::fs::read(path).unwrap());
+        assert_eq!(n, want, "{name}: spawns planned");
+    }
 }
 
 #[test]

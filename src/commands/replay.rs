@@ -517,9 +517,10 @@ fn prepare<R: Read>(
 pub struct Plan {
     /// The trace's header notes (an incomplete trace).
     pub notes: Vec<String>,
-    /// Each selected action, in trace order, with the [`Spawn`] replay would
-    /// run for it (every producer assumed to reproduce), or why it would not
-    /// run.
+    /// Each selected action, in index order, with the [`Spawn`] replay would
+    /// run for it, or why it could not run now: an input neither embedded
+    /// nor under a source tree (another action's output is in the store only
+    /// once that action has run).
     pub spawns: Vec<(u32, Result<Spawn, String>)>,
 }
 

@@ -12,8 +12,26 @@ use gob::exec::runner::{InputData, Program, Spawn};
 use gob::toolchain::Toolchain;
 use gob_replay::TraceReader;
 
-/// The package `--action` names in every fourth run (the seeds' leaf package).
-const SEED_PACKAGE: &str = "example.com/asmcall/internal/calc";
+/// The package `--action` names in every fourth run (a seed's).
+const SEED_PACKAGE: &str = "example.com/hello/two";
+
+/// The `--src` tree: the sources of the seeds `tiny` and `two` (the fixture
+/// hello with two packages added), byte for byte, so their digest-only
+/// traces fetch inputs from it.
+const SOURCES: &[(&str, &str)] = &[
+    (
+        "go.mod",
+        "// Fixture: minimal main package importing fmt.\nmodule example.com/hello\n\ngo 1.27\n",
+    ),
+    (
+        "tiny/tiny.go",
+        "package tiny\n\n// Answer is a leaf package with no imports.\nfunc Answer() int { return 42 }\n",
+    ),
+    (
+        "two/two.go",
+        "package two\n\nimport \"example.com/hello/tiny\"\n\n// Twice depends on tiny.\nfunc Twice() int { return 2 * tiny.Answer() }\n",
+    ),
+];
 
 /// A scratch directory with a fake toolchain (VERSION, an empty `compile`,
 /// one source file) and a `--src` tree, made once per process.
@@ -35,9 +53,11 @@ impl Env {
         std::fs::write(goroot.join("VERSION"), "go1.27.3\n").unwrap();
         std::fs::write(tools.join("compile"), "").unwrap();
         std::fs::write(goroot.join("src/errors/errors.go"), "package errors\n").unwrap();
-        std::fs::create_dir_all(base.join("src/internal/calc")).unwrap();
-        std::fs::write(base.join("src/go.mod"), "module example.com/asmcall\n").unwrap();
-        std::fs::write(base.join("src/internal/calc/calc.go"), "package calc\n").unwrap();
+        for (name, text) in SOURCES {
+            let path = base.join("src").join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
         let toolchain = Toolchain::open(&goroot).unwrap();
         Env {
             base: base.to_path_buf(),
