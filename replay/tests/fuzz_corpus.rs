@@ -1,66 +1,18 @@
-//! The fuzz target's body on stable: a corpus of mutated traces (mutated
-//! both compressed and decompressed, then recompressed so the mutations
-//! reach the CBOR and trace layers). Nothing may panic, and every error
-//! after the header names where it happened.
+//! The `trace_reader` fuzz target's body on stable: the seed traces of
+//! `fuzz/seeds` (real traces of the fixtures) and a corpus of mutated traces
+//! (mutated both compressed and decompressed, then recompressed so the
+//! mutations reach the CBOR and trace layers). Nothing may panic, and every
+//! error after the header names where it happened.
 mod common;
 
 #[path = "../fuzz/fuzz_targets/body.rs"]
 mod body;
+#[path = "../fuzz/fuzz_targets/mutate.rs"]
+mod mutate;
 
 use common::*;
 use gob_replay::schema::*;
-
-/// xorshift64*: deterministic, dependency-free.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-const INTERESTING: [u8; 12] = [
-    0x00, 0x01, 0x17, 0x18, 0x1b, 0x1f, 0x5b, 0x7f, 0x9b, 0xbb, 0xff, 0xbf,
-];
-
-fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
-    let mut v = input.to_vec();
-    for _ in 0..1 + rng.below(4) {
-        if v.is_empty() {
-            v.push(rng.next() as u8);
-            continue;
-        }
-        let i = rng.below(v.len());
-        match rng.below(7) {
-            0 => v[i] ^= 1 << rng.below(8),
-            1 => v[i] = rng.next() as u8,
-            2 => v[i] = INTERESTING[rng.below(INTERESTING.len())],
-            3 => v.truncate(i),
-            4 => {
-                let n = 1 + rng.below(8);
-                let bytes: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
-                v.splice(i..i, bytes);
-            }
-            5 => {
-                let end = (i + 1 + rng.below(64)).min(v.len());
-                let chunk = v[i..end].to_vec();
-                let at = rng.below(v.len());
-                v.splice(at..at, chunk);
-            }
-            _ => {
-                let end = (i + 1 + rng.below(16)).min(v.len());
-                v.drain(i..end);
-            }
-        }
-    }
-    v
-}
+use mutate::{files, mutate, Rng};
 
 fn seeds() -> Vec<Vec<u8>> {
     let (h, records) = small_trace_records();
@@ -107,6 +59,28 @@ fn check_error(e: Option<gob_replay::TraceError>) {
             before_header || e.loc().is_some(),
             "error without a location: {e:?}"
         );
+    }
+}
+
+/// Every seed reads, and so does each of its mutations.
+#[test]
+fn seed_traces() {
+    let mut rng = Rng(0x5eed_5eed_5eed_5eed);
+    for (name, seed) in files("fuzz/seeds") {
+        if name.ends_with(".cbor") {
+            // A truncated trace reads up to its cut and says so.
+            let e = body::run(&seed);
+            let incomplete = matches!(e, Some(gob_replay::TraceError::Incomplete { .. }));
+            let expected = name.contains("truncated");
+            assert!(
+                e.is_none() || (expected && incomplete),
+                "seed {name} does not read: {e:?}"
+            );
+        }
+        check(&seed);
+        for _ in 0..200 {
+            check(&mutate(&mut rng, &seed));
+        }
     }
 }
 

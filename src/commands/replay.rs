@@ -456,6 +456,65 @@ pub fn replay(opts: &ReplayOptions) -> Result<ReplayReport, ReplayError> {
     }
     let sandbox = Arc::new(gob_sandbox::Sandbox::new(opts.sandbox)?);
 
+    let p = prepare(opts, reader, &h, &mut notes)?;
+
+    // The replay directory: created fresh and exclusively, or given, ours
+    // and empty (nothing pre-planted).
+    let (root, temp) = replay_dir(opts)?;
+    // From here on a temporary replay directory is removed on every exit.
+    let result = (|| {
+        let store = Arc::new(Store::create(&root)?);
+        check_space(opts, &root, p.bytes)?;
+        let again =
+            gob_replay::TraceReader::open_with_limits(&opts.trace, gob_replay::Limits::default())
+                .map_err(trace_error(&opts.trace))?;
+        fill_store(opts, again, &p.trace, &p.needed, &store)?;
+        let trace = Arc::new(p.trace);
+        run_all(
+            opts,
+            &trace,
+            &p.selected,
+            &root,
+            &store,
+            &p.sources,
+            &sandbox,
+        )
+    })();
+    let kept = if opts.keep || !temp {
+        Some(root.clone())
+    } else {
+        let _ = std::fs::remove_dir_all(&root);
+        None
+    };
+    let actions = result?;
+    Ok(ReplayReport {
+        actions,
+        kept,
+        notes,
+    })
+}
+
+/// A trace read and checked, its actions selected: what [`prepare`] returns.
+struct Prepared {
+    trace: Trace,
+    sources: Arc<Sources>,
+    /// The actions to run, in index order.
+    selected: Vec<u32>,
+    /// The embedded blobs the selected actions use, with their sizes.
+    needed: HashMap<Digest, u64>,
+    /// Their total size.
+    bytes: u64,
+}
+
+/// Pass 1 and everything decided before anything is written: reads and
+/// checks the whole trace (blobs hashed and dropped), refuses what replay
+/// must not run, opens the source trees and selects the actions.
+fn prepare<R: Read>(
+    opts: &ReplayOptions,
+    reader: gob_replay::TraceReader<R>,
+    h: &gob_replay::schema::Header,
+    notes: &mut Vec<String>,
+) -> Result<Prepared, ReplayError> {
     // Pass 1: every record read and checked, the blobs' bytes dropped (only
     // their digests and sizes kept). Nothing is written before the whole
     // trace has been accepted and the actions to run are chosen.
@@ -490,7 +549,7 @@ pub fn replay(opts: &ReplayOptions) -> Result<ReplayReport, ReplayError> {
     };
     plan::check_replayable(&trace, opts.trust_env).map_err(refused)?;
     let sources = Arc::new(Sources {
-        trees: source_trees(opts, &h)?,
+        trees: source_trees(opts, h)?,
     });
     let selected = plan::select(&trace, opts.only.as_deref(), |f| {
         embedded.contains_key(&f.digest) || sources.covers(&f.path)
@@ -500,30 +559,62 @@ pub fn replay(opts: &ReplayOptions) -> Result<ReplayReport, ReplayError> {
     let mut needed = plan::needed_blobs(&trace, &selected);
     needed.retain(|d, _| embedded.contains_key(d));
     let bytes: u64 = needed.values().sum();
-
-    // The replay directory: created fresh and exclusively, or given, ours
-    // and empty (nothing pre-planted).
-    let (root, temp) = replay_dir(opts)?;
-    // From here on a temporary replay directory is removed on every exit.
-    let result = (|| {
-        let store = Arc::new(Store::create(&root)?);
-        check_space(opts, &root, bytes)?;
-        fill_store(opts, &trace, &needed, &store)?;
-        let trace = Arc::new(trace);
-        run_all(opts, &trace, &selected, &root, &store, &sources, &sandbox)
-    })();
-    let kept = if opts.keep || !temp {
-        Some(root.clone())
-    } else {
-        let _ = std::fs::remove_dir_all(&root);
-        None
-    };
-    let actions = result?;
-    Ok(ReplayReport {
-        actions,
-        kept,
-        notes,
+    Ok(Prepared {
+        trace,
+        sources,
+        selected,
+        needed,
+        bytes,
     })
+}
+
+/// A replay planned and not run: what [`plan`] returns.
+#[derive(Debug)]
+pub struct Plan {
+    /// The notes replay would print (an incomplete trace).
+    pub notes: Vec<String>,
+    /// Each selected action, in index order, with the [`Spawn`] replay would
+    /// run for it, or why it could not run now: an input neither embedded
+    /// nor under a source tree (another action's output is in the store only
+    /// once that action has run).
+    pub spawns: Vec<(u32, Result<Spawn, String>)>,
+}
+
+/// Plans a replay in the replay directory `root` (created if missing) and
+/// runs nothing: what [`replay`] does after its toolchain and sandbox
+/// checks and before the first tool runs (pass 1, the checks and the
+/// selection; pass 2 writing the used blobs into `root/blobs`; each
+/// selected action's conversion into its [`Spawn`]). `open` opens the trace
+/// once per pass. The fuzz target `trace_replay_plan` (`replay/fuzz`)
+/// drives it with hostile traces.
+pub fn plan<R: Read>(
+    opts: &ReplayOptions,
+    open: impl Fn() -> Result<gob_replay::TraceReader<R>, gob_replay::TraceError>,
+    root: &Path,
+) -> Result<Plan, ReplayError> {
+    let reader = open().map_err(trace_error(&opts.trace))?;
+    let h = reader.header().clone();
+    let mut notes = Vec::new();
+    let p = prepare(opts, reader, &h, &mut notes)?;
+    std::fs::create_dir_all(root).map_err(|source| ReplayError::Io {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    let store = Store::create(root)?;
+    let again = open().map_err(trace_error(&opts.trace))?;
+    fill_store(opts, again, &p.trace, &p.needed, &store)?;
+    let produced = Mutex::new(HashMap::new());
+    let spawns = p
+        .selected
+        .iter()
+        .filter_map(|&i| p.trace.action(i))
+        .map(|a| {
+            let shell = is_shell(opts, a);
+            let spawn = spawn_of(opts, a, root, &store, &p.sources, &produced, shell);
+            (a.index, spawn.map(|(s, _)| s))
+        })
+        .collect();
+    Ok(Plan { notes, spawns })
 }
 
 /// Refuses to start when the blobs to write (`bytes`) do not fit in the
@@ -557,19 +648,17 @@ fn check_space(opts: &ReplayOptions, root: &Path, bytes: u64) -> Result<(), Repl
     Ok(())
 }
 
-/// Pass 2: reads the trace again and writes the `needed` blobs (digests
+/// Pass 2: reads the trace again (from `reader`) and writes the `needed` blobs (digests
 /// checked by the reader) into `store`. Every other record must be what
 /// pass 1 read: a trace that changes between the passes is refused.
-fn fill_store(
+fn fill_store<R: Read>(
     opts: &ReplayOptions,
+    reader: gob_replay::TraceReader<R>,
     trace: &Trace,
     needed: &HashMap<Digest, u64>,
     store: &Store,
 ) -> Result<(), ReplayError> {
     use gob_replay::schema::Record;
-    let reader =
-        gob_replay::TraceReader::open_with_limits(&opts.trace, gob_replay::Limits::default())
-            .map_err(trace_error(&opts.trace))?;
     let changed = || ReplayError::Refused {
         path: opts.trace.clone(),
         why: "the file changed while replay was reading it".into(),
@@ -898,11 +987,7 @@ fn replay_one(
             produced: Vec::new(),
         }
     };
-    let shell = opts.shell
-        && opts
-            .only
-            .as_deref()
-            .is_some_and(|w| action_id(a.index) == w || a.package == w);
+    let shell = is_shell(opts, a);
     let spawn = match spawn_of(opts, a, root, store, sources, produced, shell) {
         Ok((s, tainted_by)) => {
             report.tainted_by = tainted_by;
@@ -1000,6 +1085,15 @@ fn replay_one(
         report,
         produced: made,
     }
+}
+
+/// Whether `--shell` opens its shell in place of `a` (the `--action` one).
+fn is_shell(opts: &ReplayOptions, a: &ActionRecord) -> bool {
+    opts.shell
+        && opts
+            .only
+            .as_deref()
+            .is_some_and(|w| action_id(a.index) == w || a.package == w)
 }
 
 /// The one conversion of a trace's action into the runner's [`Spawn`]: the
