@@ -10,10 +10,12 @@ pub mod config;
 pub mod dist;
 pub mod events;
 pub mod exec;
+pub mod limits;
 pub mod load;
 pub mod memo;
 pub mod plan;
 pub mod toolchain;
+pub mod workdir;
 
 #[cfg(test)]
 pub(crate) mod testutil {

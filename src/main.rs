@@ -104,6 +104,8 @@ struct ReplayArgs {
     /// Print the verdicts as JSON lines (replay-action, replay-done; docs/json.md).
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// The trace file.
     trace: PathBuf,
 }
@@ -134,6 +136,50 @@ enum TraceCmd {
         /// The second trace.
         b: PathBuf,
     },
+}
+
+/// What each action may use: every command that runs actions takes these.
+#[derive(Args, Clone, Default)]
+struct LimitArgs {
+    /// Wall time each action may run before its whole process tree is killed,
+    /// e.g. 30s, 10m, 2h (default 1h; off: none).
+    #[arg(long = "action-timeout", value_name = "DURATION")]
+    action_timeout: Option<String>,
+    /// Memory each action may use: its address space, e.g. 4GiB (default
+    /// 16GiB; off: none).
+    #[arg(long = "action-memory", value_name = "SIZE")]
+    action_memory: Option<String>,
+    /// Disk each action may fill: any one file, its /tmp, and its work directory
+    /// in total, files at their apparent size (default 1GiB; off: none).
+    #[arg(long = "action-disk", value_name = "SIZE")]
+    action_disk: Option<String>,
+    /// Captured stdout, and stderr, of each action; the rest is dropped with a
+    /// note (default 64MiB; off: none).
+    #[arg(long = "action-output", value_name = "SIZE")]
+    action_output: Option<String>,
+    /// Say which actions are still running after this long, and again after
+    /// each further period (default 60s; off: never).
+    #[arg(long = "action-notice", value_name = "DURATION")]
+    action_notice: Option<String>,
+}
+
+impl LimitArgs {
+    /// The limits and the notice period.
+    fn parse(&self) -> anyhow::Result<(gob_sandbox::Limits, Option<std::time::Duration>)> {
+        let flags = gob::limits::LimitFlags {
+            timeout: self.action_timeout.clone(),
+            memory: self.action_memory.clone(),
+            disk: self.action_disk.clone(),
+            output: self.action_output.clone(),
+        };
+        let limits = flags.limits().map_err(anyhow::Error::msg)?;
+        let notice = match &self.action_notice {
+            None => Some(std::time::Duration::from_secs(60)),
+            Some(v) => gob::limits::parse_duration(v)
+                .map_err(|e| anyhow::anyhow!("--action-notice={v}: {e}"))?,
+        };
+        Ok((limits, notice))
+    }
 }
 
 #[derive(Args, Clone)]
@@ -221,6 +267,8 @@ struct BuildArgs {
     /// With --trace: embed every input's content (default true).
     #[arg(long = "trace-blobs", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     trace_blobs: Option<bool>,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// Package patterns (default ".").
     packages: Vec<String>,
 }
@@ -302,6 +350,11 @@ const LONG_FLAGS: &[&str] = &[
     "debug-actiongraph",
     "buildvcs",
     "against",
+    "action-timeout",
+    "action-memory",
+    "action-disk",
+    "action-output",
+    "action-notice",
 ];
 
 /// Flags whose value is commonly a word starting with a dash; written as two
@@ -465,6 +518,7 @@ fn replay_verdict(a: ReplayArgs, env: &Env) -> anyhow::Result<ExitCode> {
         allow_incomplete: a.allow_incomplete,
         verbose: a.verbose,
         shell: a.shell,
+        limits: a.limits.parse()?.0,
     };
     if a.shell && a.action.is_none() {
         anyhow::bail!("--shell needs --action ID|PKG: the action whose sandbox to open");
@@ -493,6 +547,7 @@ fn replay_verdict(a: ReplayArgs, env: &Env) -> anyhow::Result<ExitCode> {
 }
 
 fn main() -> ExitCode {
+    gob::workdir::clean_up_on_signals();
     readable_files_for_nobody();
     let args = match normalize_args(std::env::args()) {
         Ok(a) => a,
@@ -503,13 +558,23 @@ fn main() -> ExitCode {
     };
     let cli = Cli::parse_from(args);
     let env = Env::capture();
-    match run(cli, &env) {
+    let code = match run(cli, &env) {
         Ok(code) => code,
+        Err(e) if gob::workdir::interrupted() => {
+            let _ = e;
+            ExitCode::from(1)
+        }
         Err(e) => {
             eprintln!("gob: {}", error_text(&e));
             ExitCode::from(1)
         }
+    };
+    // Interrupted: the signal thread removes the work directories and ends
+    // gob with the signal; returning now would exit first.
+    while gob::workdir::interrupted() {
+        std::thread::park();
     }
+    code
 }
 
 /// Dispatch: each subcommand's flags to its command in `gob::commands`.
@@ -558,14 +623,18 @@ fn run_build(a: BuildArgs, env: &Env) -> anyhow::Result<ExitCode> {
     let cache_max = config::cache_max(env)?;
     let work = tempdir_for_work(env)?;
     if keep_work || opts.print_commands {
-        eprintln!("WORK={}", work.display());
+        eprintln!("WORK={}", work.path().display());
     }
-    let result = build::build(&cfg, &packages, &cache, &work, &opts);
+    let result = build::build(&cfg, &packages, &cache, work.path(), &opts);
     // Like go after each command: old entries go (at most daily; hourly
     // with $GOBCACHE_MAX). Best effort: a read-only cache is not trimmed.
     let _ = cache.trim_if_due(cache_max);
-    if !keep_work {
-        let _ = std::fs::remove_dir_all(&work);
+    if keep_work {
+        if let Err(e) = work.keep() {
+            eprintln!("gob: warning: {e}");
+        }
+    } else {
+        drop(work);
     }
     let json = opts.json;
     let done = |passed: bool, outcome: Option<&build::BuildOutcome>| {
@@ -583,6 +652,10 @@ fn run_build(a: BuildArgs, env: &Env) -> anyhow::Result<ExitCode> {
         }
         Err(e) => e,
     };
+    if gob::workdir::interrupted() {
+        // The interruption's doing, not the build's: nothing to report.
+        return Ok(ExitCode::from(1));
+    }
     match e {
         build::BuildError::Exec(e) => {
             // With -json the tool's output went out as events.
@@ -777,6 +850,7 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
             Ok(f)
         };
     let sandbox = sandbox_choice(a.sandbox.as_deref(), a.hermetic)?;
+    let (limits, notice) = a.limits.parse()?;
     let toolexec = a
         .toolexec
         .as_deref()
@@ -818,6 +892,8 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
         json: a.json,
         conditions: build::Conditions::default(),
         output_all: false,
+        limits,
+        notice,
         plan: gob::plan::PlanOptions {
             gcflags: per_package("gcflags", &a.gcflags)?,
             ldflags: per_package("ldflags", &a.ldflags)?,
@@ -833,10 +909,14 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
     })
 }
 
-/// A fresh `$WORK` directory for one build.
-fn tempdir_for_work(env: &Env) -> anyhow::Result<PathBuf> {
+/// A fresh `$WORK` directory for one build, after removing those of builds
+/// that died (killed, or their machine stopped).
+fn tempdir_for_work(env: &Env) -> anyhow::Result<gob::workdir::WorkDir> {
     let base = PathBuf::from(env.get("TMPDIR").unwrap_or("/tmp"));
-    build::fresh_dir(&base, "gob-build")
+    for prefix in ["gob-build", "gob-audit"] {
+        gob::workdir::sweep(&base, prefix);
+    }
+    gob::workdir::WorkDir::create(&base, "gob-build")
         .map_err(|e| anyhow::anyhow!("creating a work directory: {e}"))
 }
 

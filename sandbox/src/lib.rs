@@ -23,6 +23,7 @@ use std::time::Duration;
 
 mod child;
 mod groups;
+mod interrupt;
 mod kernel;
 mod landlock;
 mod mounts;
@@ -36,7 +37,9 @@ mod spawn;
 mod supervise;
 mod sys;
 mod thread;
+pub mod tree;
 
+pub use interrupt::interrupt;
 pub use run::{INSIDE_ID, NOBODY};
 
 /// The lowest Landlock ABI [`Mode::Full`] accepts (Linux 5.13: file access).
@@ -75,23 +78,29 @@ pub struct Limits {
     pub memory: Option<u64>,
     /// Processes and threads (RLIMIT_NPROC, counted inside the sandbox's user namespace).
     pub processes: Option<u64>,
-    /// Largest file the command may write (RLIMIT_FSIZE), and the most of its
-    /// stdout and of its stderr kept (the rest is drained and dropped).
+    /// Disk: the largest file the command may write (RLIMIT_FSIZE) and the
+    /// size of the private `/tmp` (a tmpfs, namespace modes). The caller
+    /// checks the total its output directories hold afterwards ([`tree::over_limit`]).
+    pub disk_bytes: Option<u64>,
+    /// The most of its stdout, and of its stderr, kept (the rest is drained
+    /// and dropped; [`Outcome::output_truncated`] says so).
     pub output_bytes: Option<u64>,
     /// Open files (RLIMIT_NOFILE).
     pub open_files: Option<u64>,
 }
 
 impl Default for Limits {
-    /// Generous limits for compilers and linkers: 1 hour wall, 16 GiB address
-    /// space, 4096 processes, 4 GiB per file and 64 MiB of captured output.
+    /// Generous limits for compilers and linkers (the reasons are in
+    /// `sandbox/README.md`, "Limits"): 1 hour wall, 16 GiB address space,
+    /// 4096 processes, 1 GiB of disk, 64 MiB of captured output per stream.
     fn default() -> Limits {
         Limits {
             wall: Some(Duration::from_secs(3600)),
             cpu: None,
             memory: Some(16 << 30),
             processes: Some(4096),
-            output_bytes: Some(4 << 30),
+            disk_bytes: Some(1 << 30),
+            output_bytes: Some(64 << 20),
             open_files: Some(4096),
         }
     }

@@ -12,7 +12,7 @@ pub(crate) fn plan(l: &Limits) -> Vec<(i32, u64)> {
     let wanted = [
         (libc::RLIMIT_AS, l.memory),
         (libc::RLIMIT_NPROC, l.processes),
-        (libc::RLIMIT_FSIZE, l.output_bytes),
+        (libc::RLIMIT_FSIZE, l.disk_bytes),
         (libc::RLIMIT_CPU, cpu),
         (libc::RLIMIT_NOFILE, l.open_files),
         (libc::RLIMIT_CORE, Some(0)),
@@ -49,7 +49,8 @@ mod tests {
             cpu: Some(Duration::from_millis(1500)),
             memory: Some(1 << 30),
             processes: None,
-            output_bytes: Some(1 << 20),
+            disk_bytes: Some(1 << 20),
+            output_bytes: Some(64),
             open_files: Some(64),
         };
         let p = plan(&l);

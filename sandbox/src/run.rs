@@ -32,7 +32,7 @@ pub(crate) const NS_FLAGS: libc::c_int = libc::CLONE_NEWUSER
     | libc::CLONE_NEWIPC
     | libc::CLONE_NEWUTS;
 
-/// /tmp's size when no output limit is set.
+/// /tmp's size when no disk limit is set.
 const DEFAULT_TMP_BYTES: u64 = 1 << 30;
 
 /// Opens /dev/null for the child's stdin.
@@ -121,8 +121,7 @@ impl Handover {
             })?;
             let (uid, gid) = (m.uid(), m.gid());
             h.dirs.push((b.host.clone(), uid, gid));
-            chown_tree(&b.host, &h.keep, |m| m.uid() == uid, NOBODY, NOBODY)?;
-            lchown(&b.host, NOBODY, NOBODY)?;
+            chown_tree(&b.host, &h.keep, |m| m.st_uid == uid, NOBODY, NOBODY)?;
         }
         Ok(h)
     }
@@ -130,7 +129,7 @@ impl Handover {
     fn take_back(self) -> Result<(), SandboxError> {
         let mut first_err = None;
         for (dir, uid, gid) in &self.dirs {
-            let by_nobody = |m: &std::fs::Metadata| m.uid() == NOBODY || m.gid() == NOBODY;
+            let by_nobody = |m: &libc::stat| m.st_uid == NOBODY || m.st_gid == NOBODY;
             if let Err(e) = chown_tree(dir, &self.keep, by_nobody, *uid, *gid)
                 .and_then(|()| lchown(dir, *uid, *gid))
             {
@@ -149,34 +148,28 @@ fn lchown(p: &Path, uid: u32, gid: u32) -> Result<(), SandboxError> {
     })
 }
 
-/// lchowns every entry beneath `dir` that `select` picks to `uid:gid`.
+/// lchowns every entry beneath `dir` that `select` picks to `uid:gid`,
+/// relative to open directories (a command may have made a tree deeper
+/// than any path can name; see `tree.rs`).
 fn chown_tree(
     dir: &Path,
     keep: &HashSet<PathBuf>,
-    select: impl Fn(&std::fs::Metadata) -> bool + Copy,
+    select: impl Fn(&libc::stat) -> bool,
     uid: u32,
     gid: u32,
 ) -> Result<(), SandboxError> {
-    let err = |p: &Path, source| SandboxError::Setup {
-        step: format!("chown {}", p.display()),
-        source,
+    let kept = |rel: &Path| !keep.is_empty() && keep.contains(&dir.join(rel));
+    let mut v = crate::tree::Chown {
+        keep: &kept,
+        select: &select,
+        uid,
+        gid,
+        rel: PathBuf::new(),
     };
-    let entries = std::fs::read_dir(dir).map_err(|e| err(dir, e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| err(dir, e))?;
-        let path = entry.path();
-        if keep.contains(&path) {
-            continue;
-        }
-        let m = std::fs::symlink_metadata(&path).map_err(|e| err(&path, e))?;
-        if m.is_dir() {
-            chown_tree(&path, keep, select, uid, gid)?;
-        }
-        if select(&m) {
-            lchown(&path, uid, gid)?;
-        }
-    }
-    Ok(())
+    crate::tree::walk(dir, &mut v).map_err(|e| SandboxError::Setup {
+        step: format!("{} {}", e.what, e.path),
+        source: e.source,
+    })
 }
 
 /// Names a failed step for `SandboxError::Setup`.
@@ -286,6 +279,12 @@ pub(crate) fn run(sb: &Sandbox, c: &Checked<'_>) -> Result<Outcome, SandboxError
     let mode = sb.mode;
     let p = c.policy;
     let host = &sb.host;
+    if crate::interrupt::interrupted() {
+        return Err(SandboxError::Setup {
+            step: "start (the caller is being interrupted)".into(),
+            source: std::io::Error::from_raw_os_error(libc::EINTR),
+        });
+    }
     let stdin = if sb.terminal {
         caller_fd(0)?
     } else {
@@ -304,7 +303,7 @@ pub(crate) fn run(sb: &Sandbox, c: &Checked<'_>) -> Result<Outcome, SandboxError
 
     // Namespaces: the mounts, the ids, the maps the parent writes.
     let (ns, maps, flags) = if mode.remaps_paths() {
-        let tmp_bytes = p.limits.output_bytes.unwrap_or(DEFAULT_TMP_BYTES);
+        let tmp_bytes = p.limits.disk_bytes.unwrap_or(DEFAULT_TMP_BYTES);
         let mounts = MountPlan::build(c, &host.base, sb.with_proc, tmp_bytes);
         let to_nobody = host.root_in_init_userns;
         let inside = sb.inside_id;

@@ -72,19 +72,7 @@ pub(crate) struct Finished {
 
 /// Sends SIGKILL through the pidfd (and to the process group).
 fn kill(s: &Spawned, group: bool) {
-    // SAFETY: signalling our own, not yet reaped, child.
-    unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            s.pidfd.as_raw_fd(),
-            libc::SIGKILL,
-            0usize,
-            0u32,
-        );
-        if group {
-            libc::kill(-s.pid, libc::SIGKILL);
-        }
-    }
+    crate::interrupt::sigkill(&s.pidfd, s.pid, group);
 }
 
 /// Supervises `s` until it exits; `group` says whether to kill its process
@@ -104,6 +92,7 @@ pub(crate) fn supervise(
     let deadline = wall.map(|w| s.start + w);
     let mut timed_out = false;
     let mut exited = false;
+    let registration = crate::interrupt::register(&s.pidfd, s.pid, group);
 
     // Phase 1: until the child exits.
     while !exited {
@@ -140,6 +129,7 @@ pub(crate) fn supervise(
             }
             let e = os_err("poll");
             kill(&s, group);
+            crate::interrupt::deregister(registration);
             return Err(e);
         }
         if n == 0 {
@@ -166,6 +156,7 @@ pub(crate) fn supervise(
         // And the rest of its tree, adopted by us when it exited (orphans.rs).
         crate::orphans::sweep();
     }
+    crate::interrupt::deregister(registration);
 
     // Phase 2: drain what is left. In a pid namespace everything holding the
     // pipes is dead by now, so this ends at once.

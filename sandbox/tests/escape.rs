@@ -518,10 +518,10 @@ cases! {
         let hwm = vm_hwm();
         assert!(hwm < 1 << 30, "the test process peaked at {hwm} bytes resident");
     };
-    /// A file larger than limits.output_bytes cannot be written (SIGXFSZ ignored: EFBIG).
+    /// A file larger than limits.disk_bytes cannot be written (SIGXFSZ ignored: EFBIG).
     big_file_efbig [full, namespaces, landlock] => |f| {
         f.case_with("bigfile", &[&f.p("/out/big"), "4194304"], "blocked errno=EFBIG written=1048576",
-            |p| p.limits.output_bytes = Some(1 << 20));
+            |p| p.limits.disk_bytes = Some(1 << 20));
         assert_eq!(fs::metadata(f.host("out/big")).unwrap().len(), 1 << 20, "host file size");
     };
     /// …and with SIGXFSZ at its default disposition: under Landlock the
@@ -531,7 +531,7 @@ cases! {
     /// stops at the limit.
     big_file_sigxfsz [full, namespaces, landlock] => |f| {
         let r = f.run_case("bigfile", &[&f.p("/out/big"), "4194304", "keep-signal"],
-            |p| p.limits.output_bytes = Some(1 << 20));
+            |p| p.limits.disk_bytes = Some(1 << 20));
         if f.mode.remaps_paths() {
             r.assert_line("blocked errno=EFBIG written=1048576");
         } else {
@@ -1156,6 +1156,7 @@ impl Fx {
                 cpu: None,
                 memory: Some(1 << 30),
                 processes: Some(256),
+                disk_bytes: Some(1 << 20),
                 output_bytes: Some(1 << 20),
                 open_files: Some(256),
             },

@@ -257,7 +257,7 @@ fn dev_nodes_work() {
             .unwrap();
         assert_eq!(o.status, ExecStatus::Exited(0), "{mode:?}: {}", stderr(&o));
         let mut p = policy(mode, &["fsize", "10", "/dev/null"]);
-        p.limits.output_bytes = None;
+        p.limits.disk_bytes = None;
         assert_eq!(
             sb.run(&p).unwrap().status,
             ExecStatus::Exited(0),

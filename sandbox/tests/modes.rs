@@ -107,7 +107,7 @@ fn file_size_limit() {
             &["fsize", "5000", inside.join("big").to_str().unwrap()],
         );
         p.outputs.push(Bind { host: out, inside });
-        p.limits.output_bytes = Some(4096);
+        p.limits.disk_bytes = Some(4096);
         let o = sb.run(&p).unwrap();
         assert!(
             stderr(&o).starts_with("errno=EFBIG"),

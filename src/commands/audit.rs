@@ -262,7 +262,8 @@ pub fn audit(
         }
         None => PathBuf::new(),
     };
-    let root = scratch_root(&opts.tmp)?;
+    let scratch = scratch_root(&opts.tmp)?;
+    let root = scratch.path().to_path_buf();
     let traces = if opts.keep.is_some() {
         traces
     } else {
@@ -273,10 +274,16 @@ pub fn audit(
     // or when they explain a verdict of not reproducible.
     let keep_traces = opts.keep.is_some() || matches!(&result, Ok(r) if !r.reproducible());
     for v in ['a', 'b'] {
-        let _ = std::fs::remove_dir_all(root.join(v.to_string()));
+        if let Err(e) = gob_sandbox::tree::remove(&root.join(v.to_string())) {
+            eprintln!("gob audit: warning: {e}");
+        }
     }
-    if !keep_traces {
-        let _ = std::fs::remove_dir_all(&root);
+    if keep_traces {
+        if let Err(e) = scratch.keep() {
+            eprintln!("gob audit: warning: {e}");
+        }
+    } else {
+        drop(scratch);
     }
     let mut report = result?;
     if keep_traces {
@@ -285,8 +292,8 @@ pub fn audit(
     Ok(report)
 }
 
-fn scratch_root(tmp: &Path) -> Result<PathBuf, AuditError> {
-    build::fresh_dir(tmp, "gob-audit").map_err(|e| AuditError::Setup(e.to_string()))
+fn scratch_root(tmp: &Path) -> Result<crate::workdir::WorkDir, AuditError> {
+    crate::workdir::WorkDir::create(tmp, "gob-audit").map_err(|e| AuditError::Setup(e.to_string()))
 }
 
 /// Where build `v` puts its release files: a tar, or a directory of binaries.

@@ -46,6 +46,10 @@ pub struct BuildOptions {
     /// With `-o DIR/`, build the non-main packages named too (`gob audit`
     /// checks every package); go build builds only the main packages then.
     pub output_all: bool,
+    /// What each action may use (`--action-timeout`, `-memory`, `-disk`, `-output`).
+    pub limits: gob_sandbox::Limits,
+    /// `--action-notice`: say which actions still run after this long (None: never).
+    pub notice: Option<Duration>,
 }
 
 /// What `gob audit` varies between its two builds, beyond the work directory,
@@ -657,10 +661,11 @@ fn exec_options(
             sb
         })),
         toolexec: opts.toolexec.clone(),
-        limits: gob_sandbox::Limits::default(),
+        limits: opts.limits.clone(),
         noise_env: opts.conditions.env.clone(),
         reverse_order: opts.conditions.reverse_order,
         json: opts.json,
+        notice: opts.notice,
     })
 }
 
@@ -864,32 +869,6 @@ fn save_memo(
 /// assumes): GOROOT and the module cache.
 fn memo_immutable(cfg: &LoadConfig) -> [&Path; 2] {
     [&cfg.toolchain.goroot, &cfg.modules.gomodcache]
-}
-
-/// Creates a new directory `base/PREFIX-PID-NANOS-N` (never an existing one).
-/// The error names the directory.
-pub fn fresh_dir(base: &Path, prefix: &str) -> std::io::Result<PathBuf> {
-    for n in 0..100u32 {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let d = base.join(format!("{prefix}-{}-{nanos}-{n}", std::process::id()));
-        match std::fs::create_dir(&d) {
-            Ok(()) => return Ok(d),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => {
-                return Err(std::io::Error::new(
-                    e.kind(),
-                    format!("{}: {e}", d.display()),
-                ))
-            }
-        }
-    }
-    Err(std::io::Error::other(format!(
-        "could not create a directory under {}",
-        base.display()
-    )))
 }
 
 /// The umask gob was started with (the process's own may be relaxed for

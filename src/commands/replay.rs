@@ -60,6 +60,8 @@ pub struct ReplayOptions {
     /// shell in its sandbox, its inputs in place (plus the host's /bin, /usr,
     /// /lib and /lib64 read-only, so the shell itself can run).
     pub shell: bool,
+    /// What each action may use (`--action-timeout`, `-memory`, `-disk`, `-output`).
+    pub limits: gob_sandbox::Limits,
 }
 
 /// Why replay could not start, or stopped.
@@ -483,7 +485,7 @@ pub fn replay(opts: &ReplayOptions) -> Result<ReplayReport, ReplayError> {
     let kept = if opts.keep || !temp {
         Some(root.clone())
     } else {
-        let _ = std::fs::remove_dir_all(&root);
+        let _ = gob_sandbox::tree::remove(&root);
         None
     };
     let actions = result?;
@@ -1204,10 +1206,10 @@ fn spawn_of(
     let limits = if shell {
         gob_sandbox::Limits {
             wall: None,
-            ..gob_sandbox::Limits::default()
+            ..opts.limits.clone()
         }
     } else {
-        gob_sandbox::Limits::default()
+        opts.limits.clone()
     };
     let spawn = Spawn {
         label: Label {

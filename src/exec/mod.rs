@@ -172,6 +172,9 @@ pub struct ExecOptions {
     pub reverse_order: bool,
     /// Tool output as `go build -json` events on stdout instead of text on stderr.
     pub json: bool,
+    /// Say which actions are still running after this long, and again
+    /// after each further period (None: never).
+    pub notice: Option<Duration>,
 }
 
 /// A shared, configured sandbox.
@@ -359,6 +362,49 @@ struct RunState {
     failed: Option<String>,
 }
 
+/// Actions whose tool is running, for the still-running notes: when each
+/// started and how many notes it has had.
+#[derive(Default)]
+struct Slow {
+    running: HashMap<ActionId, (Instant, u32)>,
+}
+
+impl Slow {
+    fn started(&mut self, id: ActionId) {
+        self.running.insert(id, (Instant::now(), 0));
+    }
+    fn finished(&mut self, id: ActionId) {
+        self.running.remove(&id);
+    }
+    /// When the next note is due.
+    fn next_due(&self, every: Option<Duration>) -> Option<Instant> {
+        let every = every?;
+        self.running
+            .values()
+            .map(|&(t, n)| t + every * (n + 1))
+            .min()
+    }
+    /// The actions whose note is due now, with how long they have run (a
+    /// whole number of periods), in id order; each counted as noted.
+    fn due(&mut self, every: Option<Duration>) -> Vec<(ActionId, Duration)> {
+        let Some(every) = every else {
+            return Vec::new();
+        };
+        let now = Instant::now();
+        let mut due: Vec<(ActionId, Duration)> = self
+            .running
+            .iter_mut()
+            .filter(|(_, (t, n))| *t + every * (*n + 1) <= now)
+            .map(|(&id, (_, n))| {
+                *n += 1;
+                (id, every * *n)
+            })
+            .collect();
+        due.sort_by_key(|&(id, _)| id.0);
+        due
+    }
+}
+
 /// A rough cost per action for priorities: compile time grows with files, link is long.
 fn cost(a: &Action) -> u64 {
     match a.kind {
@@ -498,10 +544,48 @@ pub fn execute(
         };
         dispatch(&mut st);
         let mut done = 0usize;
+        let mut slow = Slow::default();
         while st.running > 0 {
-            let Ok(ev) = ev_rx.recv() else { break };
+            let ev = match slow.next_due(opts.notice) {
+                None => ev_rx
+                    .recv()
+                    .map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+                Some(due) => ev_rx.recv_timeout(due.saturating_duration_since(Instant::now())),
+            };
+            let ev = match ev {
+                Ok(ev) => ev,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    for (id, after) in slow.due(opts.notice) {
+                        let a = graph.get(id);
+                        if opts.json {
+                            crate::events::emit(&serde_json::json!({
+                                "ImportPath": a.import_path,
+                                "Action": "action-running",
+                                "ID": a.id.to_string(),
+                                "Mode": a.kind.name(),
+                                "Elapsed": crate::events::seconds(after),
+                            }));
+                            continue;
+                        }
+                        let line = format!(
+                            "gob: still running after {}: {} {} {}",
+                            crate::limits::show_duration(after),
+                            a.id,
+                            a.kind.name(),
+                            a.import_path
+                        );
+                        match &bar {
+                            Some(b) => b.println(line),
+                            None => eprintln!("{line}"),
+                        }
+                    }
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
             match ev {
                 Event::Started { id, cmdline } => {
+                    slow.started(id);
                     if let Some(c) = cmdline.filter(|_| opts.print_commands) {
                         let line = format!("# {} {}\n{c}", id, graph.get(id).kind.name());
                         match &bar {
@@ -513,6 +597,7 @@ pub fn execute(
                 Event::Finished(r) => {
                     st.running -= 1;
                     done += 1;
+                    slow.finished(r.id);
                     let a = graph.get(r.id);
                     if let Some(b) = &bar {
                         b.set_position(done as u64);
@@ -528,7 +613,12 @@ pub fn execute(
                         let dir = run::host_path(graph, &opts.work_dir, &a.src_dir);
                         output_text(graph, a, &r, &dir, opts)
                     });
-                    if let Some(t) = text.as_ref().filter(|_| ok || st.failed.is_none()) {
+                    // Actions killed by an interruption are not the build's failures.
+                    let quiet = crate::workdir::interrupted();
+                    if let Some(t) = text
+                        .as_ref()
+                        .filter(|_| (ok || st.failed.is_none()) && !quiet)
+                    {
                         if opts.json {
                             crate::events::emit(&crate::events::build_output(
                                 &a.import_path,

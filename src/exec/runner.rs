@@ -45,6 +45,13 @@ pub struct Label {
     pub package: String,
 }
 
+impl Label {
+    /// `action b012 (compile of example.com/x)`, for errors and notes.
+    pub fn describe(&self) -> String {
+        format!("action {} ({} of {})", self.id, self.kind, self.package)
+    }
+}
+
 /// What an action runs.
 #[derive(Clone, Debug)]
 pub enum Program {
@@ -194,6 +201,29 @@ pub struct Ran {
     pub note: Option<String>,
 }
 
+/// Held (shared) by every run from staging to collection, the time it
+/// writes in a work directory; taken exclusively, and never given back, by
+/// [`stop_all`].
+static RUNS: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// For a gob about to exit on a signal: kills every running action (its
+/// whole tree), keeps any from starting, and waits (up to 10 s) until no run
+/// writes in a work directory any more, so the directories can be removed
+/// without a stager recreating part of them.
+pub fn stop_all() {
+    gob_sandbox::interrupt(Duration::from_secs(5));
+    let end = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < end {
+        match RUNS.try_write() {
+            Ok(g) => return std::mem::forget(g),
+            Err(std::sync::TryLockError::Poisoned(p)) => return std::mem::forget(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                std::thread::sleep(Duration::from_millis(5))
+            }
+        }
+    }
+}
+
 /// Runs spawns in one sandbox.
 pub struct Runner<'a> {
     sandbox: &'a gob_sandbox::Sandbox,
@@ -219,6 +249,7 @@ impl<'a> Runner<'a> {
         started: &dyn Fn(&str),
         host_of: &dyn Fn(&str) -> Option<PathBuf>,
     ) -> Ran {
+        let _writing = RUNS.read().unwrap_or_else(|p| p.into_inner());
         let mut ran = Ran {
             cmdline: String::new(),
             status: ExecStatus::Success,
@@ -237,7 +268,10 @@ impl<'a> Runner<'a> {
             Program::Tool { .. } | Program::Shell => self.tool(s, started, host_of, &mut ran),
         }
         if ran.status == ExecStatus::Success && !matches!(s.program, Program::Shell) {
-            ran.outputs = collect(s);
+            match within_disk_limit(s) {
+                Ok(()) => ran.outputs = collect(s),
+                Err(e) => ran.status = ExecStatus::Error(e),
+            }
         }
         ran
     }
@@ -253,7 +287,7 @@ impl<'a> Runner<'a> {
         let policy = match policy(s) {
             Ok(p) => p,
             Err(e) => {
-                ran.status = ExecStatus::Error(format!("{}: {e}", s.label.package));
+                ran.status = ExecStatus::Error(format!("{}: {e}", s.label.describe()));
                 return;
             }
         };
@@ -282,10 +316,11 @@ impl<'a> Runner<'a> {
             self.sandbox.run(&policy)
         };
         match outcome {
-            Err(e) => ran.status = ExecStatus::Error(format!("{}: {e}", s.label.package)),
+            Err(e) => ran.status = ExecStatus::Error(format!("{}: {e}", s.label.describe())),
             Ok(o) => {
                 ran.log = o.stdout;
                 ran.log.extend_from_slice(&o.stderr);
+                drop(o.stderr);
                 ran.status = match o.status {
                     gob_sandbox::ExecStatus::Exited(0) => ExecStatus::Success,
                     gob_sandbox::ExecStatus::Exited(code) => ExecStatus::Failed { code },
@@ -294,7 +329,8 @@ impl<'a> Runner<'a> {
                 };
                 ran.cpu = o.cpu;
                 ran.enforcement = Some(o.enforcement);
-                if ran.status != ExecStatus::Success {
+                ran.note = limit_note(s, &ran.status, o.output_truncated, &ran.log);
+                if ran.status != ExecStatus::Success && ran.note.is_none() {
                     ran.note = undeclared_read(s, &ran.log, host_of);
                 }
             }
@@ -377,10 +413,8 @@ impl<'a> Runner<'a> {
 /// Step 1: a fresh own directory and every copied or written input in place.
 fn stage(s: &Spawn) -> Result<(), String> {
     let own = &s.own.0;
-    // Nothing left over from an earlier, interrupted run.
-    if own.exists() {
-        std::fs::remove_dir_all(own).map_err(|e| format!("cleaning {}: {e}", own.display()))?;
-    }
+    // Nothing left over from an earlier, interrupted run (a tree of any depth).
+    gob_sandbox::tree::remove(own).map_err(|e| format!("{}: cleaning: {e}", s.label.describe()))?;
     std::fs::create_dir_all(own).map_err(|e| format!("creating {}: {e}", own.display()))?;
     for i in &s.inputs {
         match &i.data {
@@ -747,6 +781,59 @@ fn collect_one(dir: &File, o: &SpawnOutput, path: &Path, l: &Label) -> Result<Co
         size,
         exec: o.exec,
     })
+}
+
+/// Step 3, after the run: what a limit did to the action, naming the
+/// action, the limit and the flag that sets it. A write past the disk
+/// limit kills a process with SIGXFSZ, except the namespace's init (the
+/// tool itself, shielded from it), which gets EFBIG and says so: Go's
+/// message for it is "file too large".
+fn limit_note(s: &Spawn, status: &ExecStatus, truncated: bool, log: &[u8]) -> Option<String> {
+    use crate::limits::{show_duration, show_size};
+    let who = s.label.describe();
+    let l = &s.limits;
+    let disk_hit = match status {
+        ExecStatus::Signaled { signal } => *signal == libc::SIGXFSZ,
+        ExecStatus::Failed { .. } => {
+            let tail = &log[log.len().saturating_sub(64 << 10)..];
+            l.disk_bytes.is_some() && tail.windows(14).any(|w| w == b"file too large")
+        }
+        _ => false,
+    };
+    match status {
+        ExecStatus::TimedOut => Some(format!(
+            "gob: {who} ran past its wall-time limit of {} and was killed with its whole process tree (--action-timeout sets the limit)",
+            l.wall.map_or("?".into(), show_duration)
+        )),
+        _ if disk_hit => Some(format!(
+            "gob: {who} wrote a file past its disk limit of {} (--action-disk sets the limit)",
+            l.disk_bytes.map_or("?".into(), show_size)
+        )),
+        _ if truncated => Some(format!(
+            "gob: {who} printed more than {} on stdout or stderr; the rest was dropped (--action-output sets the limit)",
+            l.output_bytes.map_or("?".into(), show_size)
+        )),
+        _ => None,
+    }
+}
+
+/// Step 4, first: the own directory holds at most the disk limit, every
+/// regular file at its apparent size (a sparse file counts in full: the
+/// cache and every stager would copy each byte).
+fn within_disk_limit(s: &Spawn) -> Result<(), String> {
+    let Some(limit) = s.limits.disk_bytes else {
+        return Ok(());
+    };
+    match gob_sandbox::tree::over_limit(&s.own.0, limit) {
+        Ok(None) => Ok(()),
+        Ok(Some((seen, largest))) => Err(format!(
+            "{} left more than {} in its work directory ({} bytes seen so far, the largest file {largest}), past its disk limit (--action-disk sets the limit)",
+            s.label.describe(),
+            crate::limits::show_size(limit),
+            seen
+        )),
+        Err(e) => Err(format!("{}: {e}", s.label.describe())),
+    }
 }
 
 /// Step 5: when a failed tool's output names a path it could not open, and

@@ -110,6 +110,7 @@ pub fn run(env: &Env, data: &[u8]) -> usize {
         toolexec: None,
         trust_env: data.len() % 8 >= 4,
         allow_incomplete: data.len() % 32 >= 16,
+        limits: gob_sandbox::Limits::default(),
         verbose: false,
         shell: data.len() % 16 >= 8,
     };
