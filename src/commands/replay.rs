@@ -388,7 +388,7 @@ impl Sources {
                 .map_err(|e| format!("{} (under {}): {e}", Esc(&f.path), Esc(prefix)))?;
             let mut bytes = Vec::new();
             file.by_ref()
-                .take(f.size + 1)
+                .take(f.size.saturating_add(1))
                 .read_to_end(&mut bytes)
                 .map_err(|e| format!("{}: {e}", Esc(&f.path)))?;
             let d = Digest(*blake3::hash(&bytes).as_bytes());
