@@ -1114,3 +1114,21 @@ fn assembly_includes_outside_the_root_are_refused() {
         );
     }
 }
+
+/// Regression (issue #13, item 1's input check): an assembly-only package
+/// built alone imports nothing of GOROOT, yet its `#include "textflag.h"`
+/// reaches `$GOROOT/pkg/include`: GOROOT is that header's root even when no
+/// standard package is planned (was: "not under any source root").
+#[test]
+fn an_assembly_only_package_builds_alone() {
+    let area = Area::new("asm-only-alone");
+    let dir = area.root.join("asmcall");
+    copy_tree(&common::repo_root().join("fixtures/asmcall"), &dir);
+    let o = area.run(
+        &common::gob_binary(),
+        &dir,
+        &["build", "./internal/calc"],
+        "amd64",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+}

@@ -37,10 +37,13 @@ pub(super) fn check_declared_inputs(
             // The root the location is under; a file copied into the
             // objdir (a header named for the target) is its package's.
             let root = match &i.at {
+                // GOROOT is a root even when no package of it is built (an
+                // assembly-only package reaches `pkg/include` alone).
                 Loc::Src { root, .. } => roots
                     .iter()
                     .find(|(r, _)| r == root)
-                    .map(|(_, d)| d.clone()),
+                    .map(|(_, d)| d.clone())
+                    .or_else(|| (*root == SrcRoot::Goroot).then(|| goroot.to_path_buf())),
                 Loc::Work { .. } => Some(package_root(g.pkg(a.package), goroot).1),
             };
             let root = match root {
