@@ -164,17 +164,8 @@ impl Pipes {
 
 /// Kills and reaps a child that failed during setup.
 fn kill_and_reap(pid: libc::pid_t, pidfd: &OwnedFd) {
-    // SAFETY: signalling and reaping our own child.
-    unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            pidfd.as_raw_fd(),
-            libc::SIGKILL,
-            0usize,
-            0u32,
-        );
-        reap(pid);
-    }
+    crate::interrupt::sigkill(pidfd, pid, false);
+    reap(pid);
 }
 
 /// Waits for `pid` (our child), retrying on EINTR.
