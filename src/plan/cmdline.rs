@@ -203,6 +203,17 @@ fn asm_headers(p: &Package, goroot: &Path) -> Result<Vec<(String, PathBuf)>, Pla
             return Err(refuse(format!("outside the package's root {root_shown}")));
         }
         let lexical = host_root.join(&rel);
+        // Named here with the file that includes it; `plan::inputs` would
+        // refuse it too, naming only the header.
+        if let Some(real) = &h.real {
+            let real_root = std::fs::canonicalize(&host_root).unwrap_or_else(|_| host_root.clone());
+            if !real.starts_with(&real_root) {
+                return Err(refuse(format!(
+                    "a symlink to {}, outside the package's root {root_shown}",
+                    real.display()
+                )));
+            }
+        }
         // Whether it is a regular file inside the root is checked with
         // every other input (`plan::inputs`); here only that the `..` the
         // assembler's open resolves physically reaches the file the
