@@ -371,7 +371,7 @@ fn replay_refuses_wrong_toolchain_and_hostile_env() {
     });
     let o = replay(&area, &bad, &[]);
     assert!(
-        text(&o).contains("names the program \"sh\"; replay runs only the Go toolchain's tools"),
+        text(&o).contains("names the program sh; replay runs only the Go toolchain's tools"),
         "{}",
         text(&o)
     );
