@@ -75,22 +75,23 @@ fn registered(pid: libc::pid_t) -> bool {
     live.as_ref().is_some_and(|m| m.contains_key(&pid))
 }
 
-/// Our children: every thread's `/proc/self/task/*/children` (an adopted
-/// orphan's parent is any live thread of ours), or a scan of `/proc` for
-/// our pid as the parent where the kernel lacks CONFIG_PROC_CHILDREN.
+/// The children an orphan can be adopted as: the main thread's
+/// `/proc/self/task/<pid>/children` (the kernel hands an orphan to the first
+/// live thread of the subreaper, the group leader while the process lives),
+/// or a scan of `/proc` for our pid as the parent where the kernel lacks
+/// CONFIG_PROC_CHILDREN. Children other threads started themselves (a test
+/// harness's re-executed session leader, say) are never candidates.
 fn children() -> Vec<libc::pid_t> {
     let mut kids = Vec::new();
     let mut have_files = false;
-    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
-        for t in tasks.flatten() {
-            if let Ok(s) = std::fs::read_to_string(t.path().join("children")) {
-                have_files = true;
-                kids.extend(
-                    s.split_whitespace()
-                        .filter_map(|p| p.parse::<libc::pid_t>().ok()),
-                );
-            }
-        }
+    // SAFETY: a plain getter.
+    let leader = unsafe { libc::getpid() };
+    if let Ok(s) = std::fs::read_to_string(format!("/proc/self/task/{leader}/children")) {
+        have_files = true;
+        kids.extend(
+            s.split_whitespace()
+                .filter_map(|p| p.parse::<libc::pid_t>().ok()),
+        );
     }
     if !have_files {
         // SAFETY: a plain getter.
