@@ -877,6 +877,145 @@ fn what_a_trace_makes_gob_hold_is_bounded() {
     assert!(s.contains(&format!("(pack) names {obj} twice")), "{s}");
 }
 
+/// Pins (issue #13 item 8): whatever a trace holds, gob reads it in at most
+/// 256 MiB. The worst case was about 400 MiB: a blob record was held whole
+/// (up to 256 MiB) on top of the actions (up to 128 MiB) and the zstd
+/// window. Now a blob is streamed in pieces (replay writes it to its store
+/// as it arrives), and an action record is held only up to 64 MiB. The
+/// trace here carries a 256 MiB blob an action reads and two actions with
+/// 60 MiB of output each.
+#[test]
+fn any_trace_is_read_in_256_mib() {
+    let area = Area::new("trace-256");
+    let t = record(&area, "asmcall", &[]);
+    let big = vec![0u8; (256 << 20) - 64];
+    let d = Digest::of(&big);
+    let heavy = area.path("out/heavy.cbor");
+    let (mut padded, mut blob) = (0, Some(big));
+    rewrite_lax(&t, &heavy, |rec| match rec {
+        Record::Action(mut a) if a.index == 0 => {
+            let data = blob.take().unwrap();
+            a.inputs.push(gob_replay::schema::FileRef {
+                path: "/goroot/src/gob-big.dat".into(),
+                size: data.len() as u64,
+                digest: d,
+            });
+            a.inputs.sort_by(|x, y| x.path.cmp(&y.path));
+            vec![
+                Record::Blob(gob_replay::schema::Blob { digest: d, data }),
+                Record::Action(a),
+            ]
+        }
+        Record::Action(mut a) if padded < 2 => {
+            padded += 1;
+            a.stdout = vec![b'x'; 60 << 20];
+            vec![Record::Action(a)]
+        }
+        other => vec![other],
+    });
+    const BOUND: u64 = 256 << 20;
+    let (code, s, rss) = area.gob_rss(&area.root, &["trace", "show", heavy.to_str().unwrap()]);
+    eprintln!("gob trace show: peak RSS {} MiB", rss >> 20);
+    assert_eq!(code, Some(0), "{}", &s[s.len().saturating_sub(2000)..]);
+    assert!(rss < BOUND, "gob trace show peaked at {} MiB", rss >> 20);
+
+    let dir = area.path("replay-heavy");
+    let (code, s, rss) = area.gob_rss(
+        &area.root,
+        &[
+            "replay",
+            "--action",
+            "b001",
+            "--dir",
+            dir.to_str().unwrap(),
+            heavy.to_str().unwrap(),
+        ],
+    );
+    eprintln!("gob replay: peak RSS {} MiB", rss >> 20);
+    let tail = &s[s.len().saturating_sub(2000)..];
+    assert_eq!(code, Some(0), "{tail}");
+    assert!(
+        rss < BOUND,
+        "gob replay peaked at {} MiB: {tail}",
+        rss >> 20
+    );
+    let stored = dir.join("blobs").join(d.to_hex());
+    assert_eq!(
+        fs::metadata(&stored).map(|m| m.len()).ok(),
+        Some((256 << 20) - 64),
+        "the blob was not streamed into the store"
+    );
+}
+
+/// Replay reads a trace twice: once whole, to check it and choose the
+/// actions, then again to stream the blobs those actions use into its
+/// store, skimming the rest. The second pass must read the very bytes the
+/// first one checked: a file changed in between (an action rewritten, bytes
+/// appended) is refused before anything runs.
+#[test]
+fn a_trace_that_changes_between_the_passes_is_refused() {
+    let area = Area::new("trace-passes");
+    let t = record(&area, "hello", &[]);
+    let changed = area.path("out/changed.cbor");
+    rewrite(&t, &changed, |rec| match rec {
+        Record::Action(mut a) if a.kind == "link" => {
+            a.stdout = b"rewritten\n".to_vec();
+            vec![Record::Action(a)]
+        }
+        other => vec![other],
+    });
+    let original = fs::read(&t).unwrap();
+    let mut appended = original.clone();
+    appended.extend_from_slice(b"more");
+    let toolchain = gob::toolchain::Toolchain::open(&common::goroot()).unwrap();
+    let opts = |root: &Path| gob::commands::replay::ReplayOptions {
+        trace: t.clone(),
+        toolchain: toolchain.clone(),
+        src: vec![(None, fixture("hello"))],
+        only: None,
+        keep: false,
+        dir: Some(root.to_path_buf()),
+        jobs: 1,
+        sandbox: gob_sandbox::Mode::Full,
+        toolexec: None,
+        trust_env: false,
+        allow_incomplete: false,
+        limits: gob_sandbox::Limits::default(),
+        verbose: false,
+        shell: false,
+    };
+    let plan = |name: &str, second: Vec<u8>| {
+        let root = area.path(name);
+        let calls = std::cell::Cell::new(0);
+        let first = original.clone();
+        gob::commands::replay::plan(
+            &opts(&root),
+            || {
+                calls.set(calls.get() + 1);
+                let bytes = if calls.get() == 1 {
+                    first.clone()
+                } else {
+                    second.clone()
+                };
+                TraceReader::new(std::io::Cursor::new(bytes))
+            },
+            &root,
+        )
+    };
+    let same = plan("replay-same", original.clone());
+    assert!(same.is_ok(), "{:?}", same.err().map(|e| e.to_string()));
+    for (name, second) in [
+        ("replay-changed", fs::read(&changed).unwrap()),
+        ("replay-appended", appended),
+    ] {
+        let err = plan(name, second).map(|_| ()).unwrap_err().to_string();
+        assert!(
+            err.contains("the file changed while replay was reading it"),
+            "{name}: {err}"
+        );
+    }
+}
+
 /// Not a test: writes the issue's measurement traces into
 /// $GOB_MEASURE_DIR (40 actions of 2^20 inputs; a pack naming one 8 MiB
 /// blob 2,000 times), for `/usr/bin/time -v gob trace show|replay`, from

@@ -30,7 +30,7 @@ mod writer;
 
 pub use diff::{diff_traces, first_difference, first_difference_read, TraceDiff};
 pub use error::{Loc, PathProblem, TraceError};
-pub use reader::{Limits, Trace, TraceReader};
+pub use reader::{BlobRead, CopyError, Item, Limits, Trace, TraceReader};
 pub use summary::{summary, KindSummary, SlowAction, Summary, SLOWEST};
 pub use text::{escape, is_plain, terminal_safe_json, Esc, EscLine};
 pub use validate::{check_inside_path, MAX_PATH};

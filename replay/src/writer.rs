@@ -34,7 +34,7 @@ pub struct WriterOptions {
     /// The zstd level (1–19).
     pub level: i32,
     /// The zstd window, as a power of two; readers refuse more than their
-    /// [`Limits::window_log_max`] (27 by default). None leaves zstd's choice
+    /// [`Limits::window_log_max`] (23 by default). None leaves zstd's choice
     /// for the level (2 MiB at level 3).
     pub window_log: Option<u32>,
     /// Whether to flush after every action record. Turning it off keeps the
@@ -174,7 +174,8 @@ impl<W: Write> TraceWriter<W> {
         let at = self.loc();
         check_readable(action, at, &self.options.limits)?;
         codec::encode_action(&mut self.scratch, action);
-        let max = self.options.limits.max_record;
+        // A reader holds an action's record whole.
+        let max = self.options.limits.max_held_record;
         if self.scratch.len() as u64 > max {
             let size = self.scratch.len() as u64;
             self.scratch.clear();

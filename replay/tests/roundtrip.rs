@@ -72,36 +72,32 @@ fn trace_reads_whole_and_looks_up_actions() {
 }
 
 #[test]
-fn read_with_hands_every_blob_over_and_keeps_what_it_returns() {
+fn read_keeping_asks_for_every_blob_and_keeps_what_it_chooses() {
     let (h, records) = small_trace_records();
     let bytes = write(&h, &records);
     let whole = Trace::from_reader(&bytes[..], Limits::default()).expect("read");
-    // Taking every blob: the sink saw exactly the embedded ones, memory none.
-    let mut taken = std::collections::HashMap::new();
+    // Asked about every blob (digest and length) before its bytes are read.
+    let mut asked = std::collections::HashMap::new();
     let reader = TraceReader::new(&bytes[..]).expect("open");
-    let t = Trace::read_with(reader, |b: Blob| {
-        taken.insert(b.digest, b.data);
-        Ok::<_, TraceError>(None)
+    let t = Trace::read_keeping(reader, |d, len| {
+        asked.insert(*d, len);
+        false
     })
     .expect("read");
     assert!(t.blobs.is_empty());
-    assert_eq!(taken, whole.blobs);
+    let sizes: std::collections::HashMap<_, _> = whole
+        .blobs
+        .iter()
+        .map(|(d, b)| (*d, b.len() as u64))
+        .collect();
+    assert_eq!(asked, sizes);
     assert_eq!((t.actions, t.end), (whole.actions, whole.end));
-    // Returning a blob keeps it; the sink's error stops the read.
+    // Keeping one keeps exactly that one.
+    let one = *whole.blobs.keys().next().expect("a blob");
     let reader = TraceReader::new(&bytes[..]).expect("open");
-    let t = Trace::read_with(reader, |b: Blob| Ok::<_, TraceError>(Some(b))).expect("read");
-    assert_eq!(t.blobs, whole.blobs);
-    let reader = TraceReader::new(&bytes[..]).expect("open");
-    let mut seen = 0;
-    let err = Trace::read_with(reader, |_: Blob| {
-        seen += 1;
-        Err(TraceError::NotATrace {
-            reason: "the sink is full".into(),
-        })
-    })
-    .unwrap_err();
-    assert_eq!(seen, 1);
-    assert_eq!(err.to_string(), "not a gob trace: the sink is full");
+    let t = Trace::read_keeping(reader, |d, _| *d == one).expect("read");
+    assert_eq!(t.blobs.len(), 1);
+    assert_eq!(t.blobs.get(&one), whole.blobs.get(&one));
 }
 
 #[test]

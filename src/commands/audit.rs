@@ -313,7 +313,7 @@ fn staged_output(root: &Path, v: char, user: Option<&Path>) -> PathBuf {
 
 /// Reads a trace's actions, checking and dropping its blobs.
 fn open_actions(path: &Path) -> Result<Trace, AuditError> {
-    Trace::open_keeping(path, gob_replay::Limits::default(), |_| false).map_err(|e| {
+    Trace::open_keeping(path, gob_replay::Limits::default(), |_, _| false).map_err(|e| {
         AuditError::Trace {
             path: path.to_path_buf(),
             message: e.without_path(),
@@ -462,7 +462,7 @@ fn run_builds(
         .collect();
     let side_a_blobs = match &side_a {
         SideA::Trace(_) if !wanted.is_empty() => {
-            Trace::open_keeping(&trace_a_path, gob_replay::Limits::default(), |d| {
+            Trace::open_keeping(&trace_a_path, gob_replay::Limits::default(), |d, _| {
                 wanted.contains(d)
             })
             .map(|t| t.blobs)

@@ -307,6 +307,31 @@ impl Store {
         self.put_with(d, |w| std::io::Write::write_all(w, bytes))
     }
 
+    /// Streams a trace's blob in: the reader hashes it on the way, and the
+    /// file appears (whole) only if the bytes match the digest.
+    fn put_stream<R: Read>(
+        &self,
+        d: &Digest,
+        blob: gob_replay::BlobRead<'_, R>,
+    ) -> Result<(), gob_replay::CopyError> {
+        let mut failed = None;
+        let put = self.put_with(d, |w| {
+            blob.copy_to(&mut |b| std::io::Write::write_all(w, b))
+                .map_err(|e| match e {
+                    gob_replay::CopyError::Sink(e) => e,
+                    e => {
+                        failed = Some(e);
+                        std::io::Error::other("the blob was refused")
+                    }
+                })
+        });
+        match (put, failed) {
+            (_, Some(e)) => Err(e),
+            (Err(e), None) => Err(gob_replay::CopyError::Sink(e)),
+            (Ok(()), None) => Ok(()),
+        }
+    }
+
     /// Copies an output in from the descriptor the runner checked (a plain
     /// file with one link, opened without following links) and digested,
     /// never reopening it by name; hashed on the way, so only bytes with
@@ -470,7 +495,7 @@ pub fn replay(opts: &ReplayOptions) -> Result<ReplayReport, ReplayError> {
         let again =
             gob_replay::TraceReader::open_with_limits(&opts.trace, gob_replay::Limits::default())
                 .map_err(trace_error(&opts.trace))?;
-        fill_store(opts, again, &p.trace, &p.needed, &store)?;
+        fill_store(opts, again, &p.input, &p.needed, &store)?;
         let trace = Arc::new(p.trace);
         run_all(
             opts,
@@ -506,6 +531,8 @@ struct Prepared {
     needed: HashMap<Digest, u64>,
     /// Their total size.
     bytes: u64,
+    /// The digest of the trace file's bytes as pass 1 read them.
+    input: Digest,
 }
 
 /// Pass 1 and everything decided before anything is written: reads and
@@ -521,11 +548,16 @@ fn prepare<R: Read>(
     // their digests and sizes kept). Nothing is written before the whole
     // trace has been accepted and the actions to run are chosen.
     let mut embedded: HashMap<Digest, u64> = HashMap::new();
-    let trace = Trace::read_with(reader, |b| {
-        embedded.insert(b.digest, b.data.len() as u64);
-        Ok::<_, gob_replay::TraceError>(None)
+    let mut reader = reader;
+    let trace = Trace::read_from(&mut reader, |d, len| {
+        embedded.insert(*d, len);
+        false
     })
     .map_err(trace_error(&opts.trace))?;
+    let input = reader.input_digest().map_err(|source| ReplayError::Io {
+        path: opts.trace.clone(),
+        source,
+    })?;
     if !trace.is_complete() {
         if !opts.allow_incomplete {
             return Err(ReplayError::Incomplete {
@@ -567,6 +599,7 @@ fn prepare<R: Read>(
         selected,
         needed,
         bytes,
+        input,
     })
 }
 
@@ -604,7 +637,7 @@ pub fn plan<R: Read>(
     })?;
     let store = Store::create(root)?;
     let again = open().map_err(trace_error(&opts.trace))?;
-    fill_store(opts, again, &p.trace, &p.needed, &store)?;
+    fill_store(opts, again, &p.input, &p.needed, &store)?;
     let produced = Mutex::new(HashMap::new());
     let spawns = p
         .selected
@@ -650,47 +683,51 @@ fn check_space(opts: &ReplayOptions, root: &Path, bytes: u64) -> Result<(), Repl
     Ok(())
 }
 
-/// Pass 2: reads the trace again (from `reader`) and writes the `needed` blobs (digests
-/// checked by the reader) into `store`. Every other record must be what
-/// pass 1 read: a trace that changes between the passes is refused.
+/// Pass 2: reads the trace again (from `reader`) and writes the `needed`
+/// blobs (digests checked by the reader) into `store`, streamed. The other
+/// records are skimmed, not decoded: the file must be the very bytes pass 1
+/// read and checked (`input`, its digest), or nothing stored is used.
 fn fill_store<R: Read>(
     opts: &ReplayOptions,
-    reader: gob_replay::TraceReader<R>,
-    trace: &Trace,
+    mut reader: gob_replay::TraceReader<R>,
+    input: &Digest,
     needed: &HashMap<Digest, u64>,
     store: &Store,
 ) -> Result<(), ReplayError> {
-    use gob_replay::schema::Record;
+    use gob_replay::Item;
     let changed = || ReplayError::Refused {
         path: opts.trace.clone(),
         why: "the file changed while replay was reading it".into(),
     };
-    if *reader.header() != trace.header {
-        return Err(changed());
-    }
-    let mut actions = 0usize;
-    let mut end = None;
-    for record in reader {
-        match record {
-            Ok(Record::Blob(b)) if needed.contains_key(&b.digest) => store
-                .put(&b.digest, &b.data)
-                .map_err(|source| ReplayError::Io {
-                    path: store.path(&b.digest),
-                    source,
-                })?,
-            Ok(Record::Action(a)) => {
-                if trace.action(a.index) != Some(&a) {
-                    return Err(changed());
-                }
-                actions += 1;
+    reader.skim();
+    loop {
+        match reader.next_item() {
+            Ok(None) => break,
+            // Streamed into the store in pieces, hashed on the way: the
+            // file appears only with the bytes of its digest.
+            Ok(Some(Item::Blob(b))) if needed.contains_key(&b.digest()) => {
+                let d = b.digest();
+                store.put_stream(&d, b).map_err(|e| match e {
+                    gob_replay::CopyError::Trace(e) if e.is_incomplete() => changed(),
+                    gob_replay::CopyError::Trace(e) => trace_error(&opts.trace)(e),
+                    gob_replay::CopyError::Sink(source) => ReplayError::Io {
+                        path: store.path(&d),
+                        source,
+                    },
+                })?
             }
-            Ok(Record::End(e)) => end = Some(e),
-            Ok(_) => {}
+            // Read and checked by the next call.
+            Ok(Some(Item::Blob(_))) => {}
+            Ok(Some(Item::Record(_))) => {}
             Err(e) if e.is_incomplete() => break,
             Err(e) => return Err(trace_error(&opts.trace)(e)),
         }
     }
-    if actions != trace.actions.len() || end != trace.end {
+    let again = reader.input_digest().map_err(|source| ReplayError::Io {
+        path: opts.trace.clone(),
+        source,
+    })?;
+    if again != *input {
         return Err(changed());
     }
     Ok(())
@@ -1410,49 +1447,64 @@ pub fn events(r: &ReplayReport) -> Vec<serde_json::Value> {
 /// at their inside paths (without the leading `/`), with fixed headers: sorted
 /// by path, mtime 0, uid/gid 0, no user names, mode 0644.
 pub fn export(opts: &ReplayOptions, id: &str, out: &Path) -> Result<usize, ReplayError> {
-    // Two passes: the actions, then only the blobs this action reads.
-    let open = |keep: &dyn Fn(&Digest) -> bool| {
-        Trace::open_keeping(&opts.trace, gob_replay::Limits::default(), keep)
+    // Two passes: the actions, then only the blobs this action reads,
+    // streamed into a temporary store (a blob may be large; memory holds
+    // none of them).
+    let open = || {
+        gob_replay::TraceReader::open_with_limits(&opts.trace, gob_replay::Limits::default())
             .map_err(trace_error(&opts.trace))
     };
-    let trace = open(&|_| false)?;
+    let mut first = open()?;
+    let trace = Trace::read_from(&mut first, |_, _| false).map_err(trace_error(&opts.trace))?;
+    let input = first.input_digest().map_err(|source| ReplayError::Io {
+        path: opts.trace.clone(),
+        source,
+    })?;
+    drop(first);
     let a = trace
         .actions
         .iter()
         .find(|a| action_id(a.index) == id || a.package == id)
         .ok_or_else(|| ReplayError::NoSuchAction(id.to_string()))?
         .clone();
-    let wanted: HashSet<Digest> = a.inputs.iter().map(|f| f.digest).collect();
-    let blobs = open(&|d| wanted.contains(d))?.blobs;
+    let wanted: HashMap<Digest, u64> = a.inputs.iter().map(|f| (f.digest, f.size)).collect();
     let sources = Sources {
         trees: source_trees(opts, &trace.header)?,
     };
-    let mut files: Vec<(String, Vec<u8>, u32)> = Vec::new();
-    for f in &a.inputs {
-        let bytes = match blobs.get(&f.digest) {
-            Some(b) => b.clone(),
-            None => sources.fetch(f).map_err(|why| ReplayError::Refused {
-                path: opts.trace.clone(),
-                why: format!("cannot export {id}: input {why}"),
-            })?,
-        };
-        files.push((f.path.trim_start_matches('/').to_string(), bytes, 0o644));
-    }
-    files.sort_by(|x, y| x.0.cmp(&y.0));
-    let io = |source| ReplayError::Io {
-        path: out.to_path_buf(),
-        source,
+    let temp = ReplayOptions {
+        dir: None,
+        ..opts.clone()
     };
-    let entries = files
-        .into_iter()
-        .map(|(name, bytes, mode)| crate::dist::Entry {
-            name,
-            mode,
-            content: crate::dist::Content::Bytes(bytes),
+    let (root, _) = replay_dir(&temp)?;
+    let result = (|| {
+        let store = Store::create(&root)?;
+        fill_store(opts, open()?, &input, &wanted, &store)?;
+        let mut entries = Vec::new();
+        for f in &a.inputs {
+            let content = if store.has(&f.digest) {
+                crate::dist::Content::File(store.path(&f.digest))
+            } else {
+                crate::dist::Content::Bytes(sources.fetch(f).map_err(|why| {
+                    ReplayError::Refused {
+                        path: opts.trace.clone(),
+                        why: format!("cannot export {id}: input {why}"),
+                    }
+                })?)
+            };
+            entries.push(crate::dist::Entry {
+                name: f.path.trim_start_matches('/').to_string(),
+                mode: 0o644,
+                content,
+            });
+        }
+        entries.sort_by(|x, y| x.name.cmp(&y.name));
+        crate::dist::write_tar(out, entries).map_err(|source| ReplayError::Io {
+            path: out.to_path_buf(),
+            source,
         })
-        .collect();
-    let n = crate::dist::write_tar(out, entries).map_err(io)?;
-    Ok(n)
+    })();
+    let _ = gob_sandbox::tree::remove(&root);
+    result
 }
 
 #[cfg(test)]

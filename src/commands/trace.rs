@@ -17,7 +17,7 @@ pub struct OpenError {
 /// Reads a trace for show or diff: neither needs the inputs' bytes, so they
 /// are checked and dropped.
 pub fn open(path: &Path) -> Result<Trace, OpenError> {
-    Trace::open_keeping(path, Limits::default(), |_| false).map_err(|e| OpenError {
+    Trace::open_keeping(path, Limits::default(), |_, _| false).map_err(|e| OpenError {
         path: path.to_path_buf(),
         message: e.without_path(),
     })

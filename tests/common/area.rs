@@ -86,6 +86,38 @@ impl Area {
             .unwrap_or_else(|e| panic!("running gob {args:?}: {e}"))
     }
 
+    /// Runs gob as [`Area::gob`] does, its stdout and stderr to files under
+    /// `out/`; returns its exit code (None if a signal ended it), stdout
+    /// then stderr as text, and its peak resident memory in bytes (wait4's
+    /// ru_maxrss, which also folds in its reaped children's peaks).
+    pub fn gob_rss(&self, dir: &Path, args: &[&str]) -> (Option<i32>, String, u64) {
+        let log = self.path(&format!("out/rss-{}.log", std::process::id()));
+        let out = self.path(&format!("out/rss-{}.out", std::process::id()));
+        // Reaped by wait4 below, for its rusage.
+        #[allow(clippy::zombie_processes)]
+        let child = Command::new(super::gob_binary())
+            .args(args)
+            .current_dir(dir)
+            .env_clear()
+            .envs(self.env("amd64"))
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap_or_else(|e| panic!("running gob {args:?}: {e}"));
+        let mut status = 0;
+        // SAFETY: a zeroed rusage is valid; the pid is our own child's.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut ru) };
+        assert_eq!(pid, child.id() as i32, "wait4");
+        let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&std::fs::read(&out).unwrap_or_default()),
+            String::from_utf8_lossy(&std::fs::read(&log).unwrap_or_default())
+        );
+        (code, text, ru.ru_maxrss as u64 * 1024)
+    }
+
     /// Builds fixtures/toolexec-probe with these `-X main.K=V` settings into
     /// `out/probe-NAME`.
     pub fn probe(&self, name: &str, settings: &[(&str, &str)]) -> PathBuf {
