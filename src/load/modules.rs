@@ -430,6 +430,20 @@ pub fn short_path(cwd: &Path, path: &Path) -> String {
     }
 }
 
+/// The go.mod and go.work files cmd/go would use from `cfg.cwd`, found as
+/// [`ModuleContext::new`] finds them but without reading either (for
+/// `gob env GOMOD GOWORK`): the nearest go.mod upward, and `$GOWORK` or
+/// the nearest go.work upward (None with `GOWORK=off`).
+pub fn locate(cfg: &ModuleConfig) -> (Option<PathBuf>, Option<PathBuf>) {
+    let files = Files::new();
+    let work = match cfg.gowork.as_deref() {
+        Some("off") => None,
+        Some(p) if !p.is_empty() => Some(PathBuf::from(p)),
+        _ => find_upward(&files, &cfg.cwd, "go.work", None),
+    };
+    (find_upward(&files, &cfg.cwd, "go.mod", None), work)
+}
+
 fn find_upward(files: &Files, start: &Path, name: &str, stop: Option<&Path>) -> Option<PathBuf> {
     let mut d = Some(start);
     while let Some(dir) = d {
