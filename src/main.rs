@@ -592,8 +592,12 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Version(c) => {
-            let cfg = toolchain_config(env, c)?;
-            println!("{}", commands::version::version(&cfg));
+            let tc = gob::toolchain::Toolchain::discover(c.goroot.as_deref(), env.get("GOROOT"));
+            let (line, note) = commands::version::version(tc.as_ref());
+            println!("{line}");
+            if let Some(note) = note {
+                eprintln!("gob: {note}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Replay(a) => Ok(run_replay(a, env)),
