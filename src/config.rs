@@ -1,5 +1,5 @@
-//! The edge where the environment is read: `GOOS`, `GOFLAGS`, `GOMODCACHE`, … become
-//! an explicit [`LoadConfig`]. Nothing below this module reads the environment.
+//! The edge where the environment is read: `GOOS`, `GOMODCACHE`, … and the
+//! flags (with `$GOFLAGS`'s, applied by [`crate::cli`]) become an explicit [`LoadConfig`]. Nothing below this module reads the environment.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -214,46 +214,9 @@ pub fn split_tags(v: &str) -> Vec<String> {
         .collect()
 }
 
-/// GOFLAGS as `(name, value)` pairs in order, split like cmd/go
-/// (`quoted.Split`: `GOFLAGS='-ldflags=-s -w' -tags=x` is two flags); a flag
-/// without `=value` is left out. Unbalanced quotes are an error, as in go.
-fn goflags_pairs(env: &Env) -> Result<Vec<(String, String)>, ConfigError> {
-    let Some(v) = env.get("GOFLAGS") else {
-        return Ok(Vec::new());
-    };
-    let fields = crate::plan::flags::split_quoted(v).map_err(|e| ConfigError::Bad {
-        name: "GOFLAGS".into(),
-        value: v.to_string(),
-        why: format!("parsing $GOFLAGS: {e}"),
-    })?;
-    Ok(fields
-        .iter()
-        .filter_map(|f| {
-            let f = f.strip_prefix("--").or_else(|| f.strip_prefix('-'))?;
-            let (k, val) = f.split_once('=')?;
-            Some((k.to_string(), val.to_string()))
-        })
-        .collect())
-}
-
-/// Flags from GOFLAGS that gob understands (`-mod=`, `-tags=`, `-pgo=`); others are ignored.
-fn goflags(env: &Env) -> Result<HashMap<String, String>, ConfigError> {
-    Ok(goflags_pairs(env)?.into_iter().collect())
-}
-
-/// The values of a flag in GOFLAGS (`-gcflags=…`), in order.
-pub fn goflags_values(env: &Env, name: &str) -> Result<Vec<String>, ConfigError> {
-    Ok(goflags_pairs(env)?
-        .into_iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v)
-        .collect())
-}
-
 /// Resolves the configuration for one command.
 pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigError> {
     let toolchain = Toolchain::discover(flags.goroot.as_deref(), env.get("GOROOT"))?;
-    let gf = goflags(env)?;
     let goos = env.get("GOOS").unwrap_or(&toolchain.host_goos).to_string();
     let goarch = env
         .get("GOARCH")
@@ -277,13 +240,8 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
             })
         }
     }
-    let tags = flags
-        .tags
-        .clone()
-        .or_else(|| gf.get("tags").cloned())
-        .map(|t| split_tags(&t))
-        .unwrap_or_default();
-    let mod_s = flags.mod_mode.clone().or_else(|| gf.get("mod").cloned());
+    let tags = flags.tags.as_deref().map(split_tags).unwrap_or_default();
+    let mod_s = flags.mod_mode.clone();
     let mod_flag = match mod_s {
         None => None,
         Some(s) => Some(ModMode::parse(&s).ok_or_else(|| ConfigError::Bad {
@@ -292,11 +250,7 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
             why: "must be one of readonly, vendor, mod".into(),
         })?),
     };
-    let pgo = flags
-        .pgo
-        .clone()
-        .or_else(|| gf.get("pgo").cloned())
-        .unwrap_or_else(|| "auto".into());
+    let pgo = flags.pgo.clone().unwrap_or_else(|| "auto".into());
     let pgo_auto = match pgo.as_str() {
         "auto" => true,
         "off" => false,
@@ -672,27 +626,4 @@ fn gcc_flags(cc: &str, t: &TargetConfig) -> String {
         a.push("-fno-common");
     }
     a.join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env(goflags: &str) -> Env {
-        Env::from_pairs([("GOFLAGS".to_string(), goflags.to_string())])
-    }
-
-    #[test]
-    fn goflags_split_like_cmd_go() {
-        // A quoted field holds spaces (cmd/go splits $GOFLAGS with quoted.Split).
-        let e = env("'-ldflags=-s -w' --gcflags=all=-N -gcflags=-l -trimpath");
-        assert_eq!(goflags_values(&e, "ldflags").unwrap(), ["-s -w"]);
-        assert_eq!(goflags_values(&e, "gcflags").unwrap(), ["all=-N", "-l"]);
-        let err = goflags_values(&env("'-gcflags=-N"), "gcflags").unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("parsing $GOFLAGS: unterminated ' string"),
-            "{err}"
-        );
-    }
 }

@@ -5,6 +5,7 @@
 //! `cache`, `memo`); the sandbox and the trace format live in their own crates.
 
 pub mod cache;
+pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod dist;

@@ -1,10 +1,11 @@
-//! The `gob` command line: a thin layer over the library. `go`-style single-dash
-//! long flags (`-deps`, `-json`, `-tags`) and gob's double-dash ones are both accepted.
+//! The `gob` command line: a thin layer over the library. Every command reads
+//! its flags by go's rules (`gob::cli`: `-tags x`, `--tags=x`, `-ldflags "-s -w"`,
+//! and `$GOFLAGS`), gob's own options in either spelling; clap declares them.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use gob::commands::list::{self, ListOptions};
 use gob::commands::{self, audit, build};
@@ -189,13 +190,10 @@ struct CommonArgs {
     goroot: Option<PathBuf>,
 }
 
+/// go's build flags (`go help build`) that gob takes, shared by `build`,
+/// `audit` and `list` (which, as go list, accepts them all).
 #[derive(Args)]
-struct BuildArgs {
-    #[command(flatten)]
-    common: CommonArgs,
-    /// Write the binary to this file (or into this directory).
-    #[arg(short = 'o')]
-    output: Option<PathBuf>,
+struct GoBuildFlags {
     /// Number of actions run in parallel (default: number of CPUs).
     #[arg(short = 'p')]
     jobs: Option<usize>,
@@ -232,9 +230,12 @@ struct BuildArgs {
     /// Accepted for compatibility: gob always builds with -trimpath.
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     trimpath: Option<String>,
-    /// Accepted for compatibility: gob never stamps VCS information (only false is allowed).
+    /// Accepted for compatibility: gob never stamps VCS information (auto or false).
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     buildvcs: Option<String>,
+    /// Accepted for compatibility: gob never writes the module cache.
+    #[arg(long)]
+    modcacherw: bool,
     /// Change to this directory first.
     #[arg(short = 'C')]
     chdir: Option<PathBuf>,
@@ -244,6 +245,33 @@ struct BuildArgs {
     /// Keep the work directory and print its path.
     #[arg(long)]
     work: bool,
+    /// Run each tool as `PROG TOOL ARGS...`, inside the tool's sandbox.
+    #[arg(long, value_name = "PROG")]
+    toolexec: Option<String>,
+}
+
+impl GoBuildFlags {
+    /// The flags that shape loading.
+    fn load_flags(&self, common: &CommonArgs) -> LoadFlags {
+        LoadFlags {
+            goroot: common.goroot.clone(),
+            tags: self.tags.clone(),
+            mod_mode: self.mod_mode.clone(),
+            pgo: self.pgo.clone(),
+            chdir: self.chdir.clone(),
+        }
+    }
+}
+
+#[derive(Args)]
+struct BuildArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    go: GoBuildFlags,
+    /// Write the binary to this file (or into this directory).
+    #[arg(short = 'o')]
+    output: Option<PathBuf>,
     /// Print how long each phase of the build took.
     #[arg(long = "debug-timing")]
     debug_timing: bool,
@@ -254,9 +282,6 @@ struct BuildArgs {
     /// Demand full isolation (--sandbox=full) and fail if the host cannot provide it.
     #[arg(long)]
     hermetic: bool,
-    /// Run each tool as `PROG TOOL ARGS...`, inside the tool's sandbox.
-    #[arg(long, value_name = "PROG")]
-    toolexec: Option<String>,
     /// Record a self-contained trace of the build to FILE (`off`: none at all;
     /// default: a digest-only trace under the cache directory).
     #[arg(long, value_name = "FILE")]
@@ -295,6 +320,10 @@ struct CleanArgs {
 struct ListArgs {
     #[command(flatten)]
     common: CommonArgs,
+    /// go's build flags: -tags, -mod, -pgo and -C shape the listing, the
+    /// others are accepted and have no effect on it.
+    #[command(flatten)]
+    go: GoBuildFlags,
     /// Print every dependency too, in dependency order.
     #[arg(long)]
     deps: bool,
@@ -304,102 +333,8 @@ struct ListArgs {
     /// Report erroneous packages instead of failing.
     #[arg(short = 'e')]
     e: bool,
-    /// Build tags, comma-separated.
-    #[arg(long)]
-    tags: Option<String>,
-    /// Module download mode: readonly, vendor or mod.
-    #[arg(long = "mod")]
-    mod_mode: Option<String>,
-    /// Profile-guided optimization: auto or off.
-    #[arg(long)]
-    pgo: Option<String>,
-    /// Change to this directory first.
-    #[arg(short = 'C')]
-    chdir: Option<PathBuf>,
     /// Package patterns (default ".").
     packages: Vec<String>,
-}
-
-/// go-style long flags that may be written with one dash.
-const LONG_FLAGS: &[&str] = &[
-    "cache",
-    "work",
-    "deps",
-    "json",
-    "tags",
-    "mod",
-    "pgo",
-    "goroot",
-    "ldflags",
-    "gcflags",
-    "asmflags",
-    "toolexec",
-    "trimpath",
-    "hermetic",
-    "trace",
-    "trace-blobs",
-    "sandbox",
-    "debug-timing",
-    "src",
-    "action",
-    "keep",
-    "dir",
-    "export",
-    "trust-env",
-    "shell",
-    "debug-actiongraph",
-    "buildvcs",
-    "against",
-    "action-timeout",
-    "action-memory",
-    "action-disk",
-    "action-output",
-    "action-notice",
-];
-
-/// Flags whose value is commonly a word starting with a dash; written as two
-/// words, the second is the value whatever it looks like.
-const VALUE_WORD_FLAGS: &[&str] = &["gcflags", "ldflags", "asmflags"];
-
-/// Rewrites `-json` to `--json` (and `-tags=x` to `--tags=x`) so clap sees long
-/// flags; a single-dash word that is no flag is refused with go's message
-/// (go has no `-xv` clusters).
-fn normalize_args(args: impl Iterator<Item = String>) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    let mut rest = false;
-    let mut args = args.peekable();
-    while let Some(a) = args.next() {
-        if rest {
-            out.push(a);
-            continue;
-        }
-        // `-gcflags VALUE`: as go's flag package, the next word is the value
-        // even when it starts with a dash (`-ldflags "-X main.v=1"`).
-        let bare = a.trim_start_matches('-');
-        if a.starts_with('-') && a.len() - bare.len() <= 2 && VALUE_WORD_FLAGS.contains(&bare) {
-            if let Some(v) = args.next() {
-                out.push(format!("--{bare}={v}"));
-                continue;
-            }
-        }
-        if a == "--" {
-            rest = true;
-            out.push(a);
-            continue;
-        }
-        if let Some(body) = a.strip_prefix('-').filter(|b| !b.starts_with('-')) {
-            let name = body.split('=').next().unwrap_or("");
-            if LONG_FLAGS.contains(&name) {
-                out.push(format!("-{a}"));
-                continue;
-            }
-            if name.len() > 1 {
-                return Err(format!("flag provided but not defined: -{name}"));
-            }
-        }
-        out.push(a);
-    }
-    Ok(out)
 }
 
 /// `--sandbox` and `--hermetic` together: `--hermetic` is `full`, and a
@@ -549,15 +484,11 @@ fn replay_verdict(a: ReplayArgs, env: &Env) -> anyhow::Result<ExitCode> {
 fn main() -> ExitCode {
     gob::workdir::clean_up_on_signals();
     readable_files_for_nobody();
-    let args = match normalize_args(std::env::args()) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}\nRun 'gob help' for usage.");
-            return ExitCode::from(2);
-        }
-    };
-    let cli = Cli::parse_from(args);
     let env = Env::capture();
+    let cli = match parse_command_line(&env) {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     let code = match run(cli, &env) {
         Ok(code) => code,
         Err(e) if gob::workdir::interrupted() => {
@@ -577,6 +508,44 @@ fn main() -> ExitCode {
     code
 }
 
+/// The command line, read with go's flag rules and $GOFLAGS (gob::cli), then
+/// by clap; a mistake is reported with go's words and exit status.
+fn parse_command_line(env: &Env) -> Result<Cli, ExitCode> {
+    // As go's flag package: a flag given twice keeps its last value.
+    let command = Cli::command()
+        .args_override_self(true)
+        .mut_subcommands(|c| c.args_override_self(true));
+    let args = gob::cli::normalize(&command, std::env::args().collect(), env.get("GOFLAGS"))
+        .map_err(|e| {
+            eprintln!("{e}");
+            ExitCode::from(e.exit_code())
+        })?;
+    command
+        .clone()
+        .try_get_matches_from(&args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+        .map_err(|e| {
+            use clap::error::{ContextKind, ContextValue, ErrorKind};
+            let context = |k| match e.get(k) {
+                Some(ContextValue::String(s)) => Some(s.clone()),
+                _ => None,
+            };
+            // `-p abc`: go's words rather than clap's.
+            if let (ErrorKind::ValueValidation, Some(arg), Some(value)) = (
+                e.kind(),
+                context(ContextKind::InvalidArg),
+                context(ContextKind::InvalidValue),
+            ) {
+                let flag = arg.split(' ').next().unwrap_or("").trim_start_matches('-');
+                let go = gob::cli::invalid_value(&command, &args, flag, &value);
+                eprintln!("{go}");
+                return ExitCode::from(go.exit_code());
+            }
+            let _ = e.print();
+            ExitCode::from(e.exit_code() as u8)
+        })
+}
+
 /// Dispatch: each subcommand's flags to its command in `gob::commands`.
 fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
     match cli.cmd {
@@ -592,8 +561,12 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Version(c) => {
-            let cfg = toolchain_config(env, c)?;
-            println!("{}", commands::version::version(&cfg));
+            let tc = gob::toolchain::Toolchain::discover(c.goroot.as_deref(), env.get("GOROOT"));
+            let (line, note) = commands::version::version(tc.as_ref());
+            println!("{line}");
+            if let Some(note) = note {
+                eprintln!("gob: {note}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Replay(a) => Ok(run_replay(a, env)),
@@ -679,14 +652,7 @@ fn run_build(a: BuildArgs, env: &Env) -> anyhow::Result<ExitCode> {
 
 /// `gob list`: exit 1 when an error was reported.
 fn run_list(a: ListArgs, env: &Env) -> anyhow::Result<ExitCode> {
-    let flags = LoadFlags {
-        goroot: a.common.goroot,
-        tags: a.tags,
-        mod_mode: a.mod_mode,
-        pgo: a.pgo,
-        chdir: a.chdir,
-    };
-    let cfg = config::load_config(env, &flags)?;
+    let cfg = config::load_config(env, &a.go.load_flags(&a.common))?;
     let opts = ListOptions {
         deps: a.deps,
         json: a.json,
@@ -713,10 +679,10 @@ fn run_audit(a: AuditArgs, env: &Env) -> anyhow::Result<ExitCode> {
             "an audit records both traces itself; keep them with --keep DIR",
         );
     }
-    if b.dry_run {
+    if b.go.dry_run {
         return refuse("-n", "an audit runs the build");
     }
-    if b.debug_actiongraph.is_some() || b.work {
+    if b.go.debug_actiongraph.is_some() || b.go.work {
         return refuse(
             "--debug-actiongraph/--work",
             "not supported by audit; use gob build",
@@ -814,36 +780,28 @@ struct PreparedBuild {
 }
 
 fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
-    if a.buildvcs.as_deref().is_some_and(|v| v != "false") {
-        anyhow::bail!("-buildvcs={}: gob never stamps VCS information (hermetic builds do not read .git); use -buildvcs=false", a.buildvcs.unwrap_or_default());
+    let go = &a.go;
+    // The parser gives canonical values: true, false or (-buildvcs) auto.
+    if go.buildvcs.as_deref() == Some("true") {
+        anyhow::bail!("-buildvcs=true: gob never stamps VCS information (hermetic builds do not read .git); use -buildvcs=false or auto");
     }
-    if a.trimpath.as_deref().is_some_and(|v| v != "true") {
-        anyhow::bail!(
-            "-trimpath={}: gob always builds with -trimpath",
-            a.trimpath.unwrap_or_default()
-        );
+    if go.trimpath.as_deref() == Some("false") {
+        anyhow::bail!("-trimpath=false: gob always builds with -trimpath");
     }
-    let flags = LoadFlags {
-        goroot: a.common.goroot,
-        tags: a.tags.clone(),
-        mod_mode: a.mod_mode,
-        pgo: a.pgo,
-        chdir: a.chdir,
-    };
-    let cfg = config::load_config(env, &flags)?;
-    if a.jobs == Some(0) {
+    let cfg = config::load_config(env, &go.load_flags(&a.common))?;
+    if go.jobs == Some(0) {
         anyhow::bail!("-p must be a positive integer: 0");
     }
-    let jobs = a.jobs.unwrap_or_else(|| {
+    let jobs = go.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    // GOFLAGS first, then the command line: the last matching value wins.
+    // $GOFLAGS's values come first (gob::cli): the last matching value wins.
     let per_package =
         |name: &str, given: &[String]| -> anyhow::Result<gob::plan::flags::PerPackageFlag> {
             let mut f = gob::plan::flags::PerPackageFlag::default();
-            for v in config::goflags_values(env, name)?.iter().chain(given) {
+            for v in given {
                 f.add(v, &cfg.modules.cwd)
                     .map_err(|e| anyhow::anyhow!("-{name}={v}: {e}"))?;
             }
@@ -851,7 +809,7 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
         };
     let sandbox = sandbox_choice(a.sandbox.as_deref(), a.hermetic)?;
     let (limits, notice) = a.limits.parse()?;
-    let toolexec = a
+    let toolexec = go
         .toolexec
         .as_deref()
         .filter(|t| !t.is_empty())
@@ -883,11 +841,11 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
             }
         }),
         jobs,
-        print_commands: a.print_commands,
-        dry_run: a.dry_run,
-        verbose: a.verbose,
-        force: a.force,
-        debug_actiongraph: a.debug_actiongraph,
+        print_commands: go.print_commands,
+        dry_run: go.dry_run,
+        verbose: go.verbose,
+        force: go.force,
+        debug_actiongraph: go.debug_actiongraph.clone(),
         debug_timing: a.debug_timing,
         json: a.json,
         conditions: build::Conditions::default(),
@@ -895,9 +853,9 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
         limits,
         notice,
         plan: gob::plan::PlanOptions {
-            gcflags: per_package("gcflags", &a.gcflags)?,
-            ldflags: per_package("ldflags", &a.ldflags)?,
-            asmflags: per_package("asmflags", &a.asmflags)?,
+            gcflags: per_package("gcflags", &go.gcflags)?,
+            ldflags: per_package("ldflags", &go.ldflags)?,
+            asmflags: per_package("asmflags", &go.asmflags)?,
             tags: cfg.target.build_tags.clone(),
         },
     };
@@ -905,7 +863,7 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
         cfg,
         opts,
         packages: a.packages,
-        keep_work: a.work,
+        keep_work: go.work,
     })
 }
 
@@ -938,12 +896,19 @@ mod tests {
         assert_eq!(error_text(&e), "reading /t/y: gone");
     }
 
+    fn normalize(args: &[&str], goflags: Option<&str>) -> Result<Vec<String>, gob::cli::CliError> {
+        gob::cli::normalize(
+            &Cli::command(),
+            args.iter().map(|s| s.to_string()).collect(),
+            goflags,
+        )
+    }
+
     #[test]
     fn single_dash_long_flags_are_normalized() {
-        let v = normalize_args(
-            ["gob", "list", "-deps", "-json", "-e", "-tags=a,b", "./..."]
-                .iter()
-                .map(|s| s.to_string()),
+        let v = normalize(
+            &["gob", "list", "-deps", "-json", "-e", "-tags=a,b", "./..."],
+            None,
         )
         .unwrap();
         assert_eq!(
@@ -951,36 +916,30 @@ mod tests {
             [
                 "gob",
                 "list",
+                "--tags=a,b",
                 "--deps",
                 "--json",
                 "-e",
-                "--tags=a,b",
+                "--",
                 "./..."
             ]
         );
-        let v =
-            normalize_args(["gob", "list", "--", "-json"].iter().map(|s| s.to_string())).unwrap();
-        assert_eq!(v[3], "-json");
-        let e = normalize_args(
-            ["gob", "build", "-frobnicate", "."]
-                .iter()
-                .map(|s| s.to_string()),
-        )
-        .unwrap_err();
-        assert_eq!(e, "flag provided but not defined: -frobnicate");
+        let v = normalize(&["gob", "list", "--", "-json"], None).unwrap();
+        assert_eq!(v[2..], ["--", "-json"]);
+        let e = normalize(&["gob", "build", "-frobnicate", "."], None).unwrap_err();
         assert!(
-            normalize_args(["gob", "build", "-xv"].iter().map(|s| s.to_string())).is_err(),
+            e.to_string()
+                .starts_with("flag provided but not defined: -frobnicate\nusage: gob build "),
+            "{e}"
+        );
+        assert!(
+            normalize(&["gob", "build", "-xv"], None).is_err(),
             "go has no flag clusters"
         );
-        assert!(normalize_args(
-            ["gob", "build", "-o=x", "-p", "2"]
-                .iter()
-                .map(|s| s.to_string())
-        )
-        .is_ok());
+        assert!(normalize(&["gob", "build", "-o=x", "-p", "2"], None).is_ok());
         // The value of a two-word per-package flag is taken as is (issue #11 item 9).
-        let v = normalize_args(
-            [
+        let v = normalize(
+            &[
                 "gob",
                 "build",
                 "-ldflags",
@@ -988,9 +947,8 @@ mod tests {
                 "--gcflags",
                 "-N",
                 ".",
-            ]
-            .iter()
-            .map(|s| s.to_string()),
+            ],
+            None,
         )
         .unwrap();
         assert_eq!(
@@ -1000,8 +958,156 @@ mod tests {
                 "build",
                 "--ldflags=-X 'main.v=a b'",
                 "--gcflags=-N",
+                "--",
                 "."
             ]
         );
+    }
+
+    /// Issue #14 item 1: every flag that takes a value takes the next word,
+    /// whatever it starts with; booleans take `=v` only, last one winning.
+    #[test]
+    fn go_flag_rules() {
+        let v = normalize(
+            &[
+                "gob", "build", "-tags", "-foo", "--o", "-out", "-v", "-v=false", "-a=1", "-", "-x",
+            ],
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            [
+                "gob",
+                "build",
+                "--tags=-foo",
+                "-o=-out",
+                "-a",
+                "--",
+                "-",
+                "-x"
+            ]
+        );
+        let v = normalize(
+            &["gob", "list", "-C", "d", "-trimpath", "-buildvcs=auto"],
+            None,
+        )
+        .unwrap();
+        assert_eq!(v, ["gob", "list", "-C=d", "--trimpath", "--buildvcs=auto"]);
+        // go takes -C only first (cmd/go's handleChdirFlag).
+        let e = normalize(&["gob", "list", "-e", "-C", "d"], None).unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "invalid value \"d\" for flag -C: -C flag must be first flag on command line\n"
+            ),
+            "{e}"
+        );
+        let e = normalize(&["gob", "build", "-ldflags"], None).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("flag needs an argument: -ldflags\n"),
+            "{e}"
+        );
+        let e = normalize(&["gob", "build", "-v=maybe"], None).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("invalid boolean value \"maybe\" for -v: parse error\n"),
+            "{e}"
+        );
+        for bad in ["---x", "-=x"] {
+            let e = normalize(&["gob", "build", bad], None).unwrap_err();
+            assert!(
+                e.to_string()
+                    .starts_with(&format!("bad flag syntax: {bad}\n")),
+                "{e}"
+            );
+        }
+        let e = normalize(&["gob", "frob"], None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "gob frob: unknown command\nRun 'gob help' for usage."
+        );
+        assert_eq!(e.exit_code(), 2);
+        let e = normalize(&["gob", "trace", "frob"], None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "gob trace: unknown command\nRun 'gob help trace' for usage."
+        );
+        let v = normalize(&["gob", "trace", "show", "-json", "t"], None).unwrap();
+        assert_eq!(v, ["gob", "trace", "show", "--json", "--", "t"]);
+        let e = normalize(&["gob", "build", "-race"], None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "gob: -race requires cgo; enable cgo by setting CGO_ENABLED=1"
+        );
+    }
+
+    /// Issue #14 item 2: $GOFLAGS as cmd/go reads it.
+    #[test]
+    fn goflags_like_cmd_go() {
+        // Applied first, so the command line wins; a quoted word holds spaces.
+        let v = normalize(
+            &["gob", "build", "-ldflags=-w", "."],
+            Some("'-ldflags=-s -w' --gcflags=all=-N -v -count=1 -trimpath"),
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            [
+                "gob",
+                "build",
+                "--ldflags=-s -w",
+                "--gcflags=all=-N",
+                "--trimpath",
+                "--ldflags=-w",
+                "-v",
+                "--",
+                "."
+            ]
+        );
+        // -v=false on the command line overrides GOFLAGS's -v.
+        let v = normalize(&["gob", "build", "-v=false"], Some("-v")).unwrap();
+        assert_eq!(v, ["gob", "build"]);
+        let err = |goflags: &str, cmd: &str| {
+            normalize(&["gob", cmd], Some(goflags))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            err("-badflag", "build"),
+            "gob: parsing $GOFLAGS: unknown flag -badflag"
+        );
+        assert_eq!(
+            err("-badflag", "version"),
+            "gob: parsing $GOFLAGS: unknown flag -badflag"
+        );
+        assert_eq!(err("x", "list"), "gob: parsing $GOFLAGS: non-flag \"x\"");
+        assert_eq!(
+            err("'-gcflags=-N", "build"),
+            "gob: parsing $GOFLAGS: unterminated ' string"
+        );
+        assert!(err("-ldflags", "build")
+            .starts_with("gob: flag needs an argument: -ldflags (from $GOFLAGS)\n"));
+        assert!(err("-v=maybe", "list").starts_with(
+            "gob: invalid boolean value \"maybe\" for flag -v (from $GOFLAGS): parse error\n"
+        ));
+        assert_eq!(
+            err("-race", "list"),
+            "gob: -race requires cgo; enable cgo by setting CGO_ENABLED=1"
+        );
+        // gob's own options are not go flags: never read from GOFLAGS.
+        assert_eq!(
+            err("-sandbox=none", "build"),
+            "gob: parsing $GOFLAGS: unknown flag -sandbox"
+        );
+        let v = normalize(&["gob", "build"], Some("-trace=t.out")).unwrap();
+        assert_eq!(
+            v,
+            ["gob", "build"],
+            "-trace is go test's flag, not gob build's"
+        );
+        // env hides GOFLAGS errors as go env does; replay does not read it.
+        assert!(normalize(&["gob", "env"], Some("-badflag")).is_ok());
+        assert!(normalize(&["gob", "replay", "t"], Some("-badflag")).is_ok());
     }
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::area::{text, Area};
+use common::area::{build_info, text, Area};
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -37,27 +37,6 @@ fn assert_runs_asmcall(bin: &Path, sum: u32) {
         "{}",
         bin.display()
     );
-}
-
-/// `go version -m BIN` without its first line (the file name): the build info.
-fn build_info(area: &Area, dir: &Path, bin: &Path) -> String {
-    let o = area.run(
-        &common::go_binary(),
-        dir,
-        &["version", "-m", bin.to_str().unwrap()],
-        "amd64",
-    );
-    assert!(
-        o.status.success(),
-        "go version -m {}: {}",
-        bin.display(),
-        text(&o)
-    );
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .skip(1)
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// The `# b012 compile` lines of -x output: the actions whose tool ran.

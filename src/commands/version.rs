@@ -1,16 +1,24 @@
 //! `gob version`: gob's version and the Go toolchain it would use.
 
-use crate::load::LoadConfig;
+use crate::toolchain::{Toolchain, ToolchainError};
 
-/// The line `gob version` prints: `gob VERSION with goX.Y.Z GOOS/GOARCH at GOROOT`.
-pub fn version(cfg: &LoadConfig) -> String {
-    let tc = &cfg.toolchain;
-    format!(
-        "gob {} with {} {}/{} at {}",
-        env!("CARGO_PKG_VERSION"),
-        tc.version_string,
-        tc.host_goos,
-        tc.host_goarch,
-        tc.goroot.display()
-    )
+/// What `gob version` prints: `gob VERSION`, then ` with goX.Y.Z GOOS/GOARCH
+/// at GOROOT` when a toolchain is found. gob's own version never depends on
+/// finding one: without a toolchain the line ends after the version and the
+/// reason is returned for a note on stderr.
+pub fn version(toolchain: Result<&Toolchain, &ToolchainError>) -> (String, Option<String>) {
+    let gob = format!("gob {}", env!("CARGO_PKG_VERSION"));
+    match toolchain {
+        Ok(tc) => (
+            format!(
+                "{gob} with {} {}/{} at {}",
+                tc.version_string,
+                tc.host_goos,
+                tc.host_goarch,
+                tc.goroot.display()
+            ),
+            None,
+        ),
+        Err(e) => (gob, Some(format!("no Go toolchain: {e}"))),
+    }
 }

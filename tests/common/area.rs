@@ -194,3 +194,24 @@ impl Area {
         self.root.join(rel)
     }
 }
+
+/// `go version -m BIN` without its first line (the file name): the build info.
+pub fn build_info(area: &Area, dir: &Path, bin: &Path) -> String {
+    let o = area.run(
+        &super::go_binary(),
+        dir,
+        &["version", "-m", bin.to_str().unwrap()],
+        "amd64",
+    );
+    assert!(
+        o.status.success(),
+        "go version -m {}: {}",
+        bin.display(),
+        text(&o)
+    );
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .skip(1)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
