@@ -424,8 +424,13 @@ pub fn build(
         write_actiongraph(&ag, p)?;
     }
     if opts.dry_run {
+        // What would run: the cache's misses and what depends on them.
+        let eopts = exec_options(cfg, work_dir, opts)?;
+        let digests =
+            DigestCache::load(cache).map_err(|e| exec::ExecError::Internal(e.to_string()))?;
+        let ids = exec::would_run(&ag, cache, &digests, &eopts);
         let mut out = std::io::stdout().lock();
-        let _ = write!(out, "{ag}");
+        let _ = write!(out, "{}", ag.commands(&ids));
         return Ok(BuildOutcome {
             graph: Some(graph),
             plan: Some(ag),

@@ -433,6 +433,66 @@ pub trait Recorder {
     fn finished(&mut self, graph: &ActionGraph, a: &Action, r: &ActionResult);
 }
 
+/// The actions a build would run, in plan order, running none (what `-n`
+/// prints, as go's `-n` prints only what its cache does not hold): each
+/// action the cache does not hold, and every action that depends on one
+/// (its key needs outputs not produced yet).
+pub fn would_run(
+    graph: &ActionGraph,
+    cache: &Cache,
+    digests: &DigestCache,
+    opts: &ExecOptions,
+) -> Vec<ActionId> {
+    let n = graph.actions.len();
+    let mut results: Vec<Option<ActionResult>> = (0..n).map(|_| None).collect();
+    let mut runs = vec![false; n];
+    let mut done = vec![false; n];
+    // Dependencies first, whatever the plan's order.
+    let mut order = Vec::with_capacity(n);
+    let mut stack: Vec<(ActionId, bool)> =
+        graph.actions.iter().rev().map(|a| (a.id, false)).collect();
+    while let Some((id, expanded)) = stack.pop() {
+        let i = id.0 as usize;
+        if done[i] {
+            continue;
+        }
+        if expanded {
+            done[i] = true;
+            order.push(id);
+            continue;
+        }
+        stack.push((id, true));
+        for d in &graph.actions[i].deps {
+            if !done[d.0 as usize] {
+                stack.push((*d, false));
+            }
+        }
+    }
+    for id in order {
+        let a = &graph.actions[id.0 as usize];
+        let i = id.0 as usize;
+        if !opts.use_cache || a.deps.iter().any(|d| runs[d.0 as usize]) {
+            runs[i] = true;
+            continue;
+        }
+        let deps: HashMap<ActionId, &ActionResult> = a
+            .deps
+            .iter()
+            .filter_map(|d| results[d.0 as usize].as_ref().map(|r| (*d, r)))
+            .collect();
+        match run::cached_result(graph, a, &deps, cache, digests, opts) {
+            Some(r) => results[i] = Some(r),
+            None => runs[i] = true,
+        }
+    }
+    graph
+        .actions
+        .iter()
+        .filter(|a| runs[a.id.0 as usize])
+        .map(|a| a.id)
+        .collect()
+}
+
 /// Runs every action of `graph`.
 pub fn execute(
     graph: &ActionGraph,
