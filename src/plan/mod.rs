@@ -376,10 +376,10 @@ impl ActionGraph {
         Commands { graph: self, ids }
     }
 
-    fn write_actions<'a>(
+    fn write_actions(
         &self,
         f: &mut fmt::Formatter<'_>,
-        actions: &mut dyn Iterator<Item = &'a Action>,
+        actions: &mut dyn Iterator<Item = &Action>,
     ) -> fmt::Result {
         for a in actions {
             writeln!(f, "# {} {} ({})", a.id, a.kind.name(), a.import_path)?;
