@@ -629,11 +629,24 @@ fn run_build(a: BuildArgs, env: &Env) -> anyhow::Result<ExitCode> {
         // The interruption's doing, not the build's: nothing to report.
         return Ok(ExitCode::from(1));
     }
+    let mut counts = None;
     match e {
         build::BuildError::Exec(e) => {
+            if let gob::exec::ExecError::ActionFailed {
+                finished, cached, ..
+            } = &e
+            {
+                counts = Some((*finished, *cached));
+            }
             // With -json the tool's output went out as events.
-            if !json || !matches!(e, gob::exec::ExecError::ActionFailed(_)) {
+            if !json || !matches!(e, gob::exec::ExecError::ActionFailed { .. }) {
                 eprintln!("{e}");
+            }
+        }
+        // With -json, go reports each package's load error as events.
+        build::BuildError::Plan(gob::plan::PlanError::Load(errors)) if json => {
+            for (import_path, text) in &errors {
+                gob::events::emit_failure(import_path, text);
             }
         }
         build::BuildError::Plan(e) => eprintln!("{e}"),
@@ -646,7 +659,9 @@ fn run_build(a: BuildArgs, env: &Env) -> anyhow::Result<ExitCode> {
         }
         e => return Err(e.into()),
     }
-    done(false, None);
+    if json {
+        gob::events::emit(&build::failed_event(counts));
+    }
     Ok(ExitCode::from(1))
 }
 

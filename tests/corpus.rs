@@ -20,7 +20,11 @@ use common::area::{text, Area};
 use serde_json::Value;
 
 /// A GOOS, a GOARCH and extra environment.
-type Platform = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+type Platform = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
 
 /// (GOOS, GOARCH, extra environment) the corpus is compared on.
 const CORPUS_PLATFORMS: &[Platform] = &[

@@ -391,6 +391,21 @@ pub fn done_event(passed: bool, outcome: Option<&BuildOutcome>) -> serde_json::V
     })
 }
 
+/// The `-json` `build-done` event of a failed build: how many actions
+/// finished (and came from the cache) before a tool failed, if one did.
+pub fn failed_event(counts: Option<(usize, usize)>) -> serde_json::Value {
+    let (actions, cached) = counts.unwrap_or((0, 0));
+    serde_json::json!({
+        "Action": "build-done",
+        "Passed": false,
+        "Actions": actions,
+        "Ran": actions - cached,
+        "Cached": cached,
+        "Memo": false,
+        "Written": serde_json::Value::Null,
+    })
+}
+
 /// Runs `gob build`: the no-op memo, or load, select targets, plan, execute
 /// (recording the trace), install; then remember the build in the memo.
 pub fn build(

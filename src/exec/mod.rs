@@ -198,8 +198,16 @@ impl SandboxHandle {
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
     /// A tool failed; the message is already `# importpath\n<output>`.
-    #[error("{0}")]
-    ActionFailed(String),
+    #[error("{output}")]
+    ActionFailed {
+        /// What the failed tool printed, under its `# importpath` line.
+        output: String,
+        /// Actions that finished (ran, failed or came from the cache) before
+        /// the build stopped.
+        finished: usize,
+        /// Of those, the ones served from the cache.
+        cached: usize,
+    },
     /// Something outside any tool failed (work dir, cache).
     #[error("{0}")]
     Internal(String),
@@ -680,12 +688,13 @@ pub fn execute(
                         .filter(|_| (ok || st.failed.is_none()) && !quiet)
                     {
                         if opts.json {
-                            crate::events::emit(&crate::events::build_output(
-                                &a.import_path,
-                                &format!("{t}\n"),
-                            ));
-                            if !ok {
-                                crate::events::emit(&crate::events::build_fail(&a.import_path));
+                            if ok {
+                                crate::events::emit(&crate::events::build_output(
+                                    &a.import_path,
+                                    &format!("{t}\n"),
+                                ));
+                            } else {
+                                crate::events::emit_failure(&a.import_path, &t);
                             }
                         } else if ok {
                             match &bar {
@@ -738,8 +747,13 @@ pub fn execute(
     if let Some(w) = store.warning(cache) {
         eprintln!("{w}");
     }
-    if let Some(f) = st.failed {
-        return Err(ExecError::ActionFailed(f));
+    if let Some(output) = st.failed {
+        let done = st.results.iter().flatten();
+        return Err(ExecError::ActionFailed {
+            output,
+            finished: done.clone().count(),
+            cached: done.filter(|r| r.cached).count(),
+        });
     }
 
     let mut results = Vec::with_capacity(n);

@@ -1111,17 +1111,20 @@ fn json_str(s: &str) -> String {
 /// Like go build's CheckPackageErrors: every load error in the packages `roots`
 /// need is reported, once each, and nothing may be planned.
 pub fn check_load_errors(g: &PackageGraph, roots: &[PkgId]) -> Result<(), PlanError> {
-    let mut errors = Vec::new();
+    let mut errors: Vec<(String, String)> = Vec::new();
     for id in g.post_order(roots) {
         if let Some(e) = g.pkg(id).error {
-            errors.push(g.errors[e.0 as usize].to_string());
+            errors.push((
+                g.pkg(id).import_path.clone(),
+                g.errors[e.0 as usize].to_string(),
+            ));
         }
     }
     if errors.is_empty() {
         return Ok(());
     }
-    errors.dedup();
-    Err(PlanError::Load(errors.join("\n")))
+    errors.dedup_by(|a, b| a.1 == b.1);
+    Err(PlanError::Load(errors))
 }
 
 /// Plans the build of `roots` (packages of the graph, chosen by the caller as

@@ -310,9 +310,10 @@ pub struct PlanOptions {
 /// Why a plan cannot be made.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    /// A package (or dependency) failed to load.
-    #[error("{0}")]
-    Load(String),
+    /// Packages (or dependencies) failed to load: each package's import
+    /// path and its error, in the order go reports them.
+    #[error("{}", .0.iter().map(|(_, e)| e.as_str()).collect::<Vec<_>>().join("\n"))]
+    Load(Vec<(String, String)>),
     /// A package needs cgo.
     #[error(
         "package {import_path}: needs cgo ({files}), but gob builds with CGO_ENABLED=0 for now"
