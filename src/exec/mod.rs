@@ -694,7 +694,7 @@ pub fn execute(
                                     &format!("{t}\n"),
                                 ));
                             } else {
-                                crate::events::emit_failure(&a.import_path, &t);
+                                crate::events::emit_failure(&a.import_path, t);
                             }
                         } else if ok {
                             match &bar {
