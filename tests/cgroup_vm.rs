@@ -28,7 +28,10 @@ fn vm_available() -> Result<(), String> {
     if !has("qemu-system-x86_64") {
         return Err("no qemu-system-x86_64 (ci/vm-run --install installs it)".into());
     }
-    let cached = repo().join(".gob/vm/vmlinuz").is_file();
+    let cached = std::fs::read_dir(repo().join(".gob/vm")).is_ok_and(|d| {
+        d.filter_map(|e| e.ok())
+            .any(|e| e.file_name().to_string_lossy().ends_with(".vmlinuz"))
+    });
     if !cached && !has("apt-get") {
         return Err("no kernel in .gob/vm and no apt-get to fetch one".into());
     }

@@ -14,8 +14,8 @@
 //! - unset (an ordinary host): whatever the host gives must work; without
 //!   a cgroup, memory is RLIMIT_AS (an allocation fails, nobody is killed).
 //!
-//! Run with `--test-threads=1` when a cgroup is required: the leftover
-//! check looks at every run's cgroup of this process.
+//! The tests take turns (`serial`): the leftover check looks at every
+//! run's cgroup of this process.
 
 mod common;
 
@@ -24,6 +24,13 @@ use std::time::Duration;
 
 use common::*;
 use gob_sandbox::{Bind, ExecStatus, Mode, Sandbox};
+
+/// Held by each test: one at a time, so no other test's run is in flight
+/// when one looks for leftovers.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// What `GOB_TEST_CGROUP` demands.
 fn expected() -> Option<String> {
@@ -83,6 +90,7 @@ fn sandboxes() -> Vec<(Mode, Sandbox)> {
 
 #[test]
 fn delegation_is_found_or_explained() {
+    let _turn = serial();
     let Some(sb) = sandbox(Mode::None) else {
         return;
     };
@@ -124,6 +132,7 @@ fn delegation_is_found_or_explained() {
 
 #[test]
 fn each_run_has_its_own_cgroup() {
+    let _turn = serial();
     for (mode, sb) in sandboxes() {
         let mut p = policy(mode, &["cgroup"]);
         if mode == Mode::Landlock {
@@ -158,6 +167,7 @@ fn each_run_has_its_own_cgroup() {
 
 #[test]
 fn going_past_the_memory_limit_is_an_oom_kill() {
+    let _turn = serial();
     for (mode, sb) in sandboxes() {
         let mut p = policy(mode, &["alloc", "256"]);
         p.limits.memory = Some(64 << 20);
@@ -193,6 +203,7 @@ fn going_past_the_memory_limit_is_an_oom_kill() {
 
 #[test]
 fn a_fork_bomb_stops_at_pids_max() {
+    let _turn = serial();
     for (mode, sb) in sandboxes() {
         let mut p = policy(mode, &["fork", "500"]);
         p.limits.processes = Some(32);
@@ -210,6 +221,7 @@ fn a_fork_bomb_stops_at_pids_max() {
 
 #[test]
 fn nothing_is_left_behind() {
+    let _turn = serial();
     for (mode, sb) in sandboxes() {
         let s = Scratch::new("cg-left");
         let out = s.dir("out");
