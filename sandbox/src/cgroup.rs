@@ -212,6 +212,18 @@ fn detect() -> Result<Base, Fallback> {
     })
 }
 
+/// The most `pids.max` takes (the kernel's PID_MAX_LIMIT); above it, EINVAL.
+const PID_MAX_LIMIT: u64 = 1 << 22;
+
+/// A limit as a cgroup file takes it: the number, or `max` for none or
+/// one at or past what the file accepts.
+fn limit(v: Option<u64>, most: u64) -> String {
+    match v {
+        Some(v) if v < most => v.to_string(),
+        _ => "max".into(),
+    }
+}
+
 /// One run's cgroup.
 #[derive(Debug)]
 pub(crate) struct Action {
@@ -237,8 +249,10 @@ impl Base {
         let dir = self.dir.join(format!("gob.{}.a{n}", std::process::id()));
         std::fs::create_dir(&dir).map_err(setup(format!("mkdir cgroup {}", dir.display())))?;
         let a = Action { dir, done: false };
-        let max = |v: Option<u64>| v.map_or("max".to_string(), |v| v.to_string());
-        let mut settings = vec![("memory.max", max(memory)), ("pids.max", max(processes))];
+        let mut settings = vec![
+            ("memory.max", limit(memory, u64::MAX)),
+            ("pids.max", limit(processes, PID_MAX_LIMIT)),
+        ];
         // Optional files: no swap (memory.max must bound what it uses), and
         // one OOM kill takes the whole run, not just its largest process.
         for (f, v) in [("memory.swap.max", "0"), ("memory.oom.group", "1")] {
@@ -340,6 +354,14 @@ impl Drop for Action {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_are_written_as_the_files_take_them() {
+        assert_eq!(limit(Some(64 << 20), u64::MAX), "67108864");
+        assert_eq!(limit(None, u64::MAX), "max");
+        assert_eq!(limit(Some(4096), PID_MAX_LIMIT), "4096");
+        assert_eq!(limit(Some(u64::MAX), PID_MAX_LIMIT), "max");
+    }
 
     #[test]
     fn own_path_is_the_unified_line() {
