@@ -856,6 +856,7 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
             }
         }),
         jobs,
+        progress_label: None,
         print_commands: go.print_commands,
         dry_run: go.dry_run,
         verbose: go.verbose,

@@ -17,6 +17,9 @@ use crate::plan::{self, ActionGraph, InputSource, PlanOptions};
 pub struct BuildOptions {
     /// `-o`: output file, or directory when it ends in `/` or is one.
     pub output: Option<PathBuf>,
+    /// What the progress bar calls this build (`gob audit`'s `build a`);
+    /// None for a plain build.
+    pub progress_label: Option<String>,
     /// `-p`: parallelism.
     pub jobs: usize,
     /// `-x`.
@@ -668,6 +671,7 @@ fn exec_options(
         work_dir: work_dir.to_path_buf(),
         tool_dir: cfg.toolchain.tool_dir(),
         progress: !opts.print_commands && !opts.verbose,
+        progress_label: opts.progress_label.clone(),
         use_cache: !opts.force,
         display_cwd: cfg.modules.cwd.clone(),
         sandbox: exec::SandboxHandle(std::sync::Arc::new({

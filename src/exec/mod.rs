@@ -153,6 +153,9 @@ pub struct ExecOptions {
     pub tool_dir: PathBuf,
     /// Draw a progress bar (only when stderr is a terminal).
     pub progress: bool,
+    /// What the bar says it is building, before the bar (`gob audit`'s
+    /// `build 1/2`); None for a plain build.
+    pub progress_label: Option<String>,
     /// Use cached results (`-a` turns this off).
     pub use_cache: bool,
     /// The user's directory: tool messages name files relative to it, as go build does.
@@ -384,6 +387,18 @@ impl Slow {
     fn finished(&mut self, id: ActionId) {
         self.running.remove(&id);
     }
+    /// What the progress bar says is running: the action that has run
+    /// longest (`compile runtime`), and how many others run beside it.
+    fn label(&self, graph: &ActionGraph) -> String {
+        let Some((&id, _)) = self.running.iter().min_by_key(|(id, (t, _))| (*t, id.0)) else {
+            return String::new();
+        };
+        let a = graph.get(id);
+        match self.running.len() {
+            1 => format!("{} {}", a.kind.name(), a.import_path),
+            n => format!("{} {} (+{} running)", a.kind.name(), a.import_path, n - 1),
+        }
+    }
     /// When the next note is due.
     fn next_due(&self, every: Option<Duration>) -> Option<Instant> {
         let every = every?;
@@ -543,9 +558,12 @@ pub fn execute(
     let bar = (opts.progress && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new(n as u64);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+            indicatif::ProgressStyle::with_template("{prefix}{bar:30} {pos}/{len} {msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
+        if let Some(p) = &opts.progress_label {
+            b.set_prefix(format!("{p}: "));
+        }
         b
     });
 
@@ -654,6 +672,9 @@ pub fn execute(
             match ev {
                 Event::Started { id, cmdline } => {
                     slow.started(id);
+                    if let Some(b) = &bar {
+                        b.set_message(slow.label(graph));
+                    }
                     if let Some(c) = cmdline.filter(|_| opts.print_commands) {
                         let line = format!("# {} {}\n{c}", id, graph.get(id).kind.name());
                         match &bar {
@@ -669,7 +690,7 @@ pub fn execute(
                     let a = graph.get(r.id);
                     if let Some(b) = &bar {
                         b.set_position(done as u64);
-                        b.set_message(a.import_path.clone());
+                        b.set_message(slow.label(graph));
                     }
                     if opts.verbose && a.kind == ActionKind::Compile && !r.cached {
                         eprintln!("{}", a.import_path);
