@@ -654,7 +654,9 @@ fn run_build(a: BuildArgs, env: &Env) -> anyhow::Result<ExitCode> {
         e @ (build::BuildError::OutputNotDir(_)
         | build::BuildError::NoMainPackages
         | build::BuildError::OutputIsDir(_)) => eprintln!("gob: {e}"),
-        e @ (build::BuildError::NoPackages | build::BuildError::NoGoFiles { .. }) => {
+        e @ (build::BuildError::NoPackages
+        | build::BuildError::NoGoFiles { .. }
+        | build::BuildError::Load(gob::load::LoadError::Files(_))) => {
             eprintln!("{e}")
         }
         e => return Err(e.into()),
@@ -674,7 +676,15 @@ fn run_list(a: ListArgs, env: &Env) -> anyhow::Result<ExitCode> {
         e: a.e,
     };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    Ok(if list::list(&cfg, &a.packages, opts, &mut out)? {
+    let failed = match list::list(&cfg, &a.packages, opts, &mut out) {
+        // go's own words for named files, unprefixed.
+        Err(list::ListError::Load(e @ gob::load::LoadError::Files(_))) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(1));
+        }
+        r => r?,
+    };
+    Ok(if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

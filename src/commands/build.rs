@@ -207,14 +207,17 @@ pub fn select_targets(
         .filter(|&id| {
             let p = graph.pkg(id);
             let no_go = p.files.go_files.is_empty() && p.files.cgo_files.is_empty();
+            // Named files are not a literal package pattern (cmd/go's
+            // CmdlinePkgLiteral), so only test files build nothing.
             !no_go
-                || p.matched
-                    .iter()
-                    .any(|m| crate::load::patterns::is_literal(m))
+                || !p.cmdline_files
+                    && p.matched
+                        .iter()
+                        .any(|m| crate::load::patterns::is_literal(m))
         })
         .collect();
     let is_main = |id: &PkgId| graph.pkg(*id).name == "main";
-    let name = |id: PkgId| exec_name(&graph.pkg(id).import_path, goos);
+    let name = |id: PkgId| exec_name(graph.pkg(id), goos);
     let mut t = Targets::default();
     match output.filter(|o| *o != Path::new("/dev/null")) {
         // -o /dev/null, like no -o at all, except a lone main package is not installed.
@@ -277,9 +280,24 @@ pub fn select_targets(
     Ok(t)
 }
 
-/// The executable name cmd/go gives a main package: the last path element, or
-/// the one before a `/vN` major-version suffix.
-pub fn exec_name(import_path: &str, goos: &str) -> String {
+/// The executable name cmd/go gives a main package (DefaultExecName plus
+/// the target's suffix): for named files the first file's name.
+pub fn exec_name(p: &crate::load::Package, goos: &str) -> String {
+    let name = if p.cmdline_files {
+        crate::load::cmdfiles::exe_name(&p.files)
+    } else {
+        exe_from_import_path(&p.import_path)
+    };
+    if goos == "windows" {
+        format!("{name}.exe")
+    } else {
+        name
+    }
+}
+
+/// cmd/go's exeFromImportPath: the last path element, or the one before a
+/// `/vN` major-version suffix.
+fn exe_from_import_path(import_path: &str) -> String {
     let path = import_path.split(" [").next().unwrap_or(import_path);
     let mut elems: Vec<&str> = path.split('/').collect();
     let last = elems.pop().unwrap_or("");
@@ -293,11 +311,7 @@ pub fn exec_name(import_path: &str, goos: &str) -> String {
     } else {
         last
     };
-    if goos == "windows" {
-        format!("{name}.exe")
-    } else {
-        name.to_string()
-    }
+    name.to_string()
 }
 
 /// Writes the action graph as JSON (`--debug-actiongraph`).
@@ -765,7 +779,7 @@ fn write_tar_output(
         .filter_map(|(pkg, link)| {
             let o = report.results[link.0 as usize].output("a.out")?;
             Some(crate::dist::Entry {
-                name: exec_name(&graph.pkg(*pkg).import_path, goos),
+                name: exec_name(graph.pkg(*pkg), goos),
                 mode: 0o755,
                 content: crate::dist::Content::File(o.path.clone()),
             })
@@ -928,9 +942,9 @@ mod tests {
 
     #[test]
     fn exec_names_follow_cmd_go() {
-        assert_eq!(exec_name("example.com/hello", "linux"), "hello");
-        assert_eq!(exec_name("example.com/tool/v2", "linux"), "tool");
-        assert_eq!(exec_name("cmd/go", "windows"), "go.exe");
-        assert_eq!(exec_name("cmd/compile [cmd/compile]", "linux"), "compile");
+        assert_eq!(exe_from_import_path("example.com/hello"), "hello");
+        assert_eq!(exe_from_import_path("example.com/tool/v2"), "tool");
+        assert_eq!(exe_from_import_path("cmd/go"), "go");
+        assert_eq!(exe_from_import_path("cmd/compile [cmd/compile]"), "compile");
     }
 }
