@@ -541,6 +541,178 @@ fn plan9(file: &[u8]) -> Option<Exe> {
     })
 }
 
+/// A module line of the build info (`runtime/debug.Module`), in its JSON field order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Module {
+    /// Module path.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub path: String,
+    /// Version.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub version: String,
+    /// go.sum hash.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub sum: String,
+    /// Its replacement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replace: Option<Box<Module>>,
+}
+
+/// One `build` line (`runtime/debug.BuildSetting`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Setting {
+    /// The key (`-ldflags`, `GOOS`, …).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub key: String,
+    /// The value.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub value: String,
+}
+
+/// `runtime/debug.BuildInfo` as `go version -m -json` prints it: this
+/// struct's field order is encoding/json's output order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Parsed {
+    /// `go1.27.3`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub go_version: String,
+    /// The main package's path.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub path: String,
+    /// The main module.
+    pub main: Module,
+    /// The dependencies.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deps: Vec<Module>,
+    /// The build settings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub settings: Vec<Setting>,
+}
+
+/// Why the module text cannot be parsed (`runtime/debug.ParseBuildInfo`'s words).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("could not parse Go build info: line {line}: {why}")]
+pub struct ParseError {
+    /// 1-based.
+    pub line: usize,
+    /// What is wrong.
+    pub why: &'static str,
+}
+
+impl BuildInfo {
+    /// The module text parsed as `runtime/debug.ParseBuildInfo` parses it.
+    pub fn parse(&self) -> Result<Parsed, ParseError> {
+        let mut bi = Parsed {
+            go_version: self.go_version.clone(),
+            ..Parsed::default()
+        };
+        // Which module a `=>` line replaces: 0 none, 1 main, 2 the last dep.
+        let mut last = 0;
+        let module = |cols: &str, line| -> Result<Module, ParseError> {
+            let e: Vec<&str> = cols.split('\t').collect();
+            if e.len() != 2 && e.len() != 3 {
+                return Err(ParseError {
+                    line,
+                    why: "expected 2 or 3 columns",
+                });
+            }
+            Ok(Module {
+                path: e[0].into(),
+                version: e[1].into(),
+                sum: e.get(2).copied().unwrap_or("").into(),
+                replace: None,
+            })
+        };
+        // Only complete lines count, as in go.
+        let text = &self.modinfo[..self.modinfo.rfind('\n').map_or(0, |i| i + 1)];
+        for (i, l) in text.lines().enumerate() {
+            let n = i + 1;
+            if let Some(p) = l.strip_prefix("path\t") {
+                bi.path = p.into();
+            } else if let Some(m) = l.strip_prefix("mod\t") {
+                bi.main = module(m, n)?;
+                last = 1;
+            } else if let Some(m) = l.strip_prefix("dep\t") {
+                bi.deps.push(module(m, n)?);
+                last = 2;
+            } else if let Some(r) = l.strip_prefix("=>\t") {
+                let e: Vec<&str> = r.split('\t').collect();
+                if e.len() != 3 {
+                    return Err(ParseError {
+                        line: n,
+                        why: "expected 3 columns for replacement",
+                    });
+                }
+                let rep = Some(Box::new(Module {
+                    path: e[0].into(),
+                    version: e[1].into(),
+                    sum: e[2].into(),
+                    replace: None,
+                }));
+                match last {
+                    1 => bi.main.replace = rep,
+                    2 => bi.deps.last_mut().expect("a dep").replace = rep,
+                    _ => {
+                        return Err(ParseError {
+                            line: n,
+                            why: "replacement with no module on previous line",
+                        })
+                    }
+                }
+                last = 0;
+            } else if let Some(kv) = l.strip_prefix("build\t") {
+                let bad = |why| ParseError { line: n, why };
+                let (key, rest) = quoted_prefix(kv, Some('=')).ok_or(bad("invalid build line"))?;
+                if key.is_empty() {
+                    return Err(bad("build line with missing key"));
+                }
+                let rest = rest
+                    .strip_prefix('=')
+                    .ok_or(bad("build line missing '='"))?;
+                let (value, tail) =
+                    quoted_prefix(rest, None).ok_or(bad("invalid quoted value in build line"))?;
+                if !tail.is_empty() {
+                    return Err(bad("unexpected data after quoted value in build line"));
+                }
+                bi.settings.push(Setting { key, value });
+            }
+        }
+        Ok(bi)
+    }
+}
+
+/// A build line's key (up to `stop`) or value: a Go quoted string (`"…"`,
+/// read as JSON, which strconv.Quote's output is for printable text) or a
+/// raw one (`` `…` ``), else the plain text; and what follows.
+fn quoted_prefix(s: &str, stop: Option<char>) -> Option<(String, &str)> {
+    match s.chars().next() {
+        Some('`') => {
+            let end = s[1..].find('`')? + 1;
+            Some((s[1..end].to_string(), &s[end + 1..]))
+        }
+        Some('"') => {
+            let mut escaped = false;
+            let end = s[1..].char_indices().find_map(|(i, c)| {
+                let close = c == '"' && !escaped;
+                escaped = c == '\\' && !escaped;
+                close.then_some(i + 1)
+            })?;
+            let v: String = serde_json::from_str(&s[..=end]).ok()?;
+            Some((v, &s[end + 1..]))
+        }
+        _ => match stop {
+            Some(c) => {
+                let i = s.find(c)?;
+                Some((s[..i].to_string(), &s[i..]))
+            }
+            None => Some((s.to_string(), "")),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -566,5 +738,25 @@ mod tests {
         let bi = read_file(&go).unwrap();
         assert_eq!(bi.go_version, "go1.27.3");
         assert!(bi.modinfo.starts_with("path\tcmd/go\n"), "{}", bi.modinfo);
+        let p = bi.parse().unwrap();
+        assert_eq!(p.path, "cmd/go");
+        assert!(p
+            .settings
+            .iter()
+            .any(|s| s.key == "GOOS" && s.value == "linux"));
+    }
+
+    #[test]
+    fn build_lines_as_go_parses_them() {
+        let bi = BuildInfo {
+            go_version: "go1.27.3".into(),
+            modinfo: "path\tx\nmod\tx\t(devel)\t\ndep\ty\tv1.0.0\th1:a=\n=>\tz\tv1.1.0\th1:b=\n\
+                      build\t-ldflags=\"-X main.v=1 -s\"\nbuild\tGOOS=linux\nbuild\t\"a b\"=c\n"
+                .into(),
+        };
+        let p = bi.parse().unwrap();
+        assert_eq!(p.deps[0].replace.as_ref().unwrap().path, "z");
+        assert_eq!(p.settings[0].value, "-X main.v=1 -s");
+        assert_eq!(p.settings[2].key, "a b");
     }
 }

@@ -394,6 +394,9 @@ struct VersionArgs {
     /// Report the files of a directory that are not Go binaries.
     #[arg(short = 'v')]
     v: bool,
+    /// With -m: print each file's build info as JSON (runtime/debug.BuildInfo).
+    #[arg(long)]
+    json: bool,
     /// Go binaries, or directories to scan for them.
     files: Vec<PathBuf>,
 }
@@ -677,14 +680,21 @@ fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
                 err: &mut std::io::stderr(),
                 code: 0,
             };
-            commands::version::files(&a.files, a.m, a.v, &mut r);
+            commands::version::files(&a.files, a.m, a.v, a.json, &mut r);
             Ok(ExitCode::from(r.code))
         }
         Cmd::Version(VersionArgs {
-            m, v, common: c, ..
+            m,
+            v,
+            json,
+            common: c,
+            ..
         }) => {
-            // go's words: -m and -v need files.
-            if let Some(f) = [(m, "-m"), (v, "-v")].iter().find(|(on, _)| *on) {
+            // go's words: -m, -v and -json need files.
+            if let Some(f) = [(m, "-m"), (v, "-v"), (json, "-json")]
+                .iter()
+                .find(|(on, _)| *on)
+            {
                 eprintln!(
                     "gob: 'gob version' only accepts {} flag with arguments",
                     f.1

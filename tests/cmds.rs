@@ -331,26 +331,50 @@ fn version_m_like_go() {
     )
     .unwrap();
     std::fs::copy(common::go_binary(), bins.join("sub/go")).unwrap();
+    // A build setting that go quotes, and characters go's JSON escapes.
+    for (tool, exe) in [("go", common::go_binary()), ("gob", common::gob_binary())] {
+        let o = run(
+            &area,
+            &exe,
+            &dir,
+            &[
+                "build",
+                "-ldflags=-X 'main.v=<a & b>' -s",
+                "-o",
+                bins.join(format!("{tool}-ldflags")).to_str().unwrap(),
+                ".",
+            ],
+            &[],
+            "",
+        );
+        assert!(o.status.success(), "{tool} build -ldflags: {}", text(&o));
+        names.push(format!("{tool}-ldflags"));
+    }
     let mut argv: Vec<String> = vec!["version".into(), "-m".into()];
     argv.extend(names.iter().map(|n| format!("out/bins/{n}")));
     argv.extend(["out/bins/script.sh".into(), "out/bins/missing".into()]);
     let m: Vec<&str> = argv.iter().map(String::as_str).collect();
     let mut plain = m.clone();
     plain.remove(1);
+    let mut json = m.clone();
+    json.insert(2, "-json");
     let rows = [
         row(&m, Cmp::All),
         row(&plain, Cmp::All),
+        row(&json, Cmp::All),
         row(&["version", "out/bins"], Cmp::All),
         row(&["version", "-v", "out/bins"], Cmp::All),
         row(&["version", "-m", "out/bins/sub"], Cmp::All),
         row(&["version", "-m", "out/bins/sub/notes.txt"], Cmp::All),
         row(&["version", "-m"], Cmp::All),
+        row(&["version", "-json"], Cmp::All),
+        row(&["version", "-json", "out/bins/go-linux-amd64"], Cmp::All),
     ];
     let failures = check(&area, &area.root, &rows, &|| {});
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // The table is not vacuous: every binary but wasm has its build info.
     let o = run(&area, &common::gob_binary(), &area.root, &m, &[], "");
-    assert_eq!(out(&o).matches("\tpath\texample.com/hello\n").count(), 6);
+    assert_eq!(out(&o).matches("\tpath\texample.com/hello\n").count(), 8);
 }
 
 #[test]

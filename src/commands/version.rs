@@ -46,7 +46,20 @@ impl FilesReport<'_> {
 /// `go version [-m] [-v] FILE...` (cmd/go/internal/version's runVersion): a
 /// named file is reported whatever it is; a directory is walked and only Go
 /// binaries are reported, unless `-v`.
-pub fn files(args: &[std::path::PathBuf], m: bool, v: bool, r: &mut FilesReport) {
+/// `-json` (with -m) prints each file's build info as go's JSON instead.
+pub fn files(args: &[std::path::PathBuf], m: bool, v: bool, json: bool, r: &mut FilesReport) {
+    if json && !m {
+        r.err("gob: 'gob version' with -json flag requires -m flag\n".into());
+        r.code = 2;
+        return;
+    }
+    let m = if json {
+        Mode::Json
+    } else if m {
+        Mode::Modules
+    } else {
+        Mode::Version
+    };
     for arg in args {
         match std::fs::metadata(arg) {
             Err(e) => {
@@ -55,7 +68,7 @@ pub fn files(args: &[std::path::PathBuf], m: bool, v: bool, r: &mut FilesReport)
             }
             Ok(md) if md.is_dir() => scan_dir(arg, m, v, r),
             Ok(_) => {
-                if !scan_file(arg, m, true, r) && m {
+                if !scan_file(arg, m, true, r) && m != Mode::Version {
                     r.code = 1;
                 }
             }
@@ -75,7 +88,7 @@ pub(crate) fn io_text(e: &std::io::Error) -> String {
 
 /// filepath.WalkDir order: entries sorted by name, regular files and
 /// symlinks scanned.
-fn scan_dir(dir: &std::path::Path, m: bool, v: bool, r: &mut FilesReport) {
+fn scan_dir(dir: &std::path::Path, m: Mode, v: bool, r: &mut FilesReport) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
@@ -94,7 +107,18 @@ fn scan_dir(dir: &std::path::Path, m: bool, v: bool, r: &mut FilesReport) {
 
 /// go's scanFile: prints the file's version (and with -m its modules), or,
 /// when `must_print`, why it has none (only for a likely Go binary).
-fn scan_file(file: &std::path::Path, m: bool, must_print: bool, r: &mut FilesReport) -> bool {
+/// What is printed of each binary.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// `FILE: go1.27.3`.
+    Version,
+    /// `-m`: and the module lines.
+    Modules,
+    /// `-m -json`: the parsed build info as go's JSON.
+    Json,
+}
+
+fn scan_file(file: &std::path::Path, m: Mode, must_print: bool, r: &mut FilesReport) -> bool {
     use std::os::unix::fs::PermissionsExt;
     let Ok(md) = std::fs::symlink_metadata(file) else {
         return false;
@@ -129,6 +153,24 @@ fn scan_file(file: &std::path::Path, m: bool, must_print: bool, r: &mut FilesRep
             return false;
         }
     };
+    if m == Mode::Json {
+        let parsed = match bi.parse() {
+            Ok(p) => p,
+            Err(e) => {
+                r.err(format!("gob: {}: {e}\n", file.display()));
+                r.code = 1;
+                return false;
+            }
+        };
+        let mut buf = Vec::new();
+        let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+        let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+        if serde::Serialize::serialize(&parsed, &mut ser).is_ok() {
+            let text = super::env::go_json_escapes(&String::from_utf8_lossy(&buf));
+            r.out(format!("{text}\n"));
+        }
+        return true;
+    }
     r.out(format!("{}: {}\n", file.display(), bi.go_version));
     // BuildInfo.String() with GoVersion cleared: the lines after `go`.
     let lines: Vec<&str> = bi
@@ -136,7 +178,7 @@ fn scan_file(file: &std::path::Path, m: bool, must_print: bool, r: &mut FilesRep
         .lines()
         .filter(|l| !l.starts_with("go\t"))
         .collect();
-    if m && !lines.is_empty() {
+    if m == Mode::Modules && !lines.is_empty() {
         r.out(format!("\t{}\n", lines.join("\n\t")));
     }
     true
