@@ -845,9 +845,12 @@ fn run_run(a: RunArgs, env: &Env) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
     }
-    let ended = run::run_program(&exec, &binary, &args);
+    let (ended, interrupted) =
+        gob::workdir::in_foreground(|| run::run_program(&exec, &binary, &args));
     drop(dir);
     Ok(match ended {
+        // go run, interrupted, waits for the program, then exits 1 silently.
+        Ended::Success if interrupted => ExitCode::from(1),
         Ended::Success => ExitCode::SUCCESS,
         Ended::Failed(why) => {
             eprintln!("{why}");

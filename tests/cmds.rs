@@ -21,8 +21,12 @@ fn fixture(area: &Area, tag: &str) -> PathBuf {
         ("go.mod", "module example.com/hello\n\ngo 1.27\n"),
         (
             "main.go",
-            "package main\n\nimport (\n\t\"fmt\"\n\t\"io\"\n\t\"os\"\n)\n\n\
-             func main() {\n\tb, _ := io.ReadAll(os.Stdin)\n\
+            "package main\n\nimport (\n\t\"fmt\"\n\t\"io\"\n\t\"os\"\n\t\"time\"\n)\n\n\
+             func main() {\n\
+             \tif len(os.Args) > 1 && os.Args[1] == \"sleep\" {\n\
+             \t\tfmt.Println(\"started\")\n\t\ttime.Sleep(2 * time.Second)\n\
+             \t\tfmt.Println(\"done\")\n\t\treturn\n\t}\n\
+             \tb, _ := io.ReadAll(os.Stdin)\n\
              \tfmt.Printf(\"args %q stdin %q\\n\", os.Args[1:], b)\n\
              \tfmt.Fprintln(os.Stderr, \"to stderr\")\n\
              \tif len(os.Args) > 1 && os.Args[1] == \"fail\" {\n\t\tos.Exit(3)\n\t}\n}\n",
@@ -203,6 +207,41 @@ fn run_like_go() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// go run leaves SIGINT to the program and waits for it (the terminal sends
+/// it to both), then exits 1; gob must not die at once of the signal.
+#[test]
+fn run_waits_through_sigint_like_go() {
+    use std::io::BufRead;
+    let area = Area::new("cmds-sigint");
+    let dir = fixture(&area, "sigint");
+    let mut results = Vec::new();
+    for exe in [common::go_binary(), common::gob_binary()] {
+        let mut env = area.env("amd64");
+        env.retain(|(k, _)| k != "GOFLAGS");
+        let mut child = Command::new(&exe)
+            .args(["run", ".", "sleep"])
+            .current_dir(&dir)
+            .env_clear()
+            .envs(env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().and_then(Result::ok);
+        assert_eq!(first.as_deref(), Some("started"), "{}", exe.display());
+        // SAFETY: a signal to our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        let rest: Vec<String> = lines.map_while(Result::ok).collect();
+        let status = child.wait().unwrap();
+        results.push((status.code(), rest));
+    }
+    // go waits for the program, then exits 1 (its workers saw the interrupt).
+    assert_eq!(results[0], (Some(1), vec!["done".to_string()]), "go");
+    assert_eq!(results[1], results[0], "gob");
 }
 
 /// The files under `dir`, relative, sorted.
