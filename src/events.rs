@@ -62,3 +62,16 @@ pub fn build_fail(import_path: &str) -> BuildEvent<'_> {
 pub fn seconds(d: std::time::Duration) -> f64 {
     (d.as_secs_f64() * 1000.0).round() / 1000.0
 }
+
+/// A failure as go's JSON printer reports one (`Errorf`): each line of
+/// `text` a `build-output` event of its own, then `build-fail`.
+pub fn emit_failure(import_path: &str, text: &str) {
+    let mut text = text.to_string();
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    for line in text.split_inclusive('\n') {
+        emit(&build_output(import_path, line));
+    }
+    emit(&build_fail(import_path));
+}

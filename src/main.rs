@@ -766,59 +766,53 @@ fn run_run(a: RunArgs, env: &Env) -> anyhow::Result<ExitCode> {
     )?;
     let cfg = &prepared.cfg.clone();
     // The executable's name: the package's, or the first file's (go run's ExeName).
+    // The package and the executable's name (go run's ExeName: the
+    // package's, or the first file's); as go run (MainOnly), what only a
+    // wildcard matched counts if it is a main package.
     let mut chosen = None;
-    let name = match &target {
-        RunTarget::Files(f) => {
-            let first = Path::new(&f[0]).file_stem().unwrap_or_default();
-            format!(
-                "{}{}",
-                first.to_string_lossy(),
-                if cfg.target.goos == "windows" {
-                    ".exe"
-                } else {
-                    ""
+    let arg = match &target {
+        RunTarget::Files(f) => f[0].clone(),
+        RunTarget::Package(p) => p.clone(),
+    };
+    let name = match gob::load::load(cfg, &packages) {
+        Ok(graph) => {
+            let roots: Vec<_> = graph
+                .roots
+                .iter()
+                .map(|&id| graph.pkg(id))
+                .filter(|p| {
+                    p.name == "main"
+                        || p.cmdline_files
+                        || p.matched.iter().any(|m| gob::load::patterns::is_literal(m))
+                })
+                .collect();
+            match roots[..] {
+                [] => {
+                    eprintln!("gob: no packages loaded from {arg}");
+                    return Ok(ExitCode::from(1));
                 }
-            )
-        }
-        RunTarget::Package(p) => match gob::load::load(cfg, &packages) {
-            Ok(graph) => {
-                // As go run (MainOnly): what only a wildcard matched counts if main.
-                let roots: Vec<_> = graph
-                    .roots
-                    .iter()
-                    .map(|&id| graph.pkg(id))
-                    .filter(|p| {
-                        p.name == "main"
-                            || p.matched.iter().any(|m| gob::load::patterns::is_literal(m))
-                    })
-                    .collect();
-                match roots[..] {
-                    [] => {
-                        eprintln!("gob: no packages loaded from {p}");
-                        return Ok(ExitCode::from(1));
-                    }
-                    [one] if one.name != "main" && one.error.is_none() => {
-                        eprintln!("package {} is not a main package", one.import_path);
-                        return Ok(ExitCode::from(1));
-                    }
-                    [one] => {
+                [one] if one.name != "main" && one.error.is_none() => {
+                    eprintln!("package {} is not a main package", one.import_path);
+                    return Ok(ExitCode::from(1));
+                }
+                [one] => {
+                    if matches!(target, RunTarget::Package(_)) {
                         chosen = Some(one.import_path.clone());
-                        build::exec_name(&one.import_path, &cfg.target.goos)
                     }
-                    ref many => {
-                        let names: Vec<&str> =
-                            many.iter().map(|p| p.import_path.as_str()).collect();
-                        eprintln!(
-                            "gob: pattern {p} matches multiple packages:\n\t{}",
-                            names.join("\n\t")
-                        );
-                        return Ok(ExitCode::from(1));
-                    }
+                    build::exec_name(one, &cfg.target.goos)
+                }
+                ref many => {
+                    let names: Vec<&str> = many.iter().map(|p| p.import_path.as_str()).collect();
+                    eprintln!(
+                        "gob: pattern {arg} matches multiple packages:\n\t{}",
+                        names.join("\n\t")
+                    );
+                    return Ok(ExitCode::from(1));
                 }
             }
-            // The build reports it, as gob build would.
-            Err(_) => "a.out".into(),
-        },
+        }
+        // The build reports it, as gob build would.
+        Err(_) => "a.out".into(),
     };
     let binary = dir.path().join(&name);
     let mut prepared = prepared;
@@ -890,22 +884,37 @@ fn run_install(a: InstallArgs, env: &Env) -> anyhow::Result<ExitCode> {
         cfg.toolchain.host_goos.as_str(),
         cfg.toolchain.host_goarch.as_str(),
     );
-    let bin = install::bin_dir(env.get("GOBIN").unwrap_or(""), gopath, target, host);
     // go names the package only when it is a main package it cannot place.
     let graph = gob::load::load(cfg, &packages).ok();
-    let mains: Vec<(String, PathBuf)> = graph
+    // (executable name, directory, named as files) of each main package.
+    let mains: Vec<(String, PathBuf, bool)> = graph
         .iter()
         .flat_map(|g| g.roots.iter().map(|&id| g.pkg(id)))
         .filter(|p| p.name == "main")
-        .map(|p| (p.import_path.clone(), p.dir.clone()))
+        .map(|p| {
+            (
+                build::exec_name(p, target.0),
+                p.dir.clone(),
+                p.cmdline_files,
+            )
+        })
         .collect();
+    // Named files go to $GOBIN or GOPATH/bin as they are, cross-compiled or
+    // not (cmd/go's GoFilesPackage).
+    let files = mains.iter().any(|m| m.2);
+    let bin = install::bin_dir(
+        env.get("GOBIN").unwrap_or(""),
+        gopath,
+        if files { host } else { target },
+        host,
+    );
     let bin = match bin {
         Err(e) if !mains.is_empty() || matches!(e, InstallError::RelativeGobin) => {
             eprintln!("{e}");
             return Ok(ExitCode::from(1));
         }
         Ok(None) if !mains.is_empty() => {
-            for (_, dir) in &mains {
+            for (_, dir, _) in &mains {
                 eprintln!("{}", InstallError::NoLocation(dir.clone()));
             }
             return Ok(ExitCode::from(1));
@@ -929,10 +938,9 @@ fn run_install(a: InstallArgs, env: &Env) -> anyhow::Result<ExitCode> {
     // As go install: a lone main package installed from its own directory
     // removes the executable an earlier `go build` left there.
     if code == ExitCode::SUCCESS && no_patterns {
-        if let [(path, dir)] = &mains[..] {
-            let name = build::exec_name(path, target.0);
-            let left = cfg.modules.cwd.join(&name);
-            if dir.join(&name) != bin.join(&name) {
+        if let [(name, dir, _)] = &mains[..] {
+            let left = cfg.modules.cwd.join(name);
+            if dir.join(name) != bin.join(name) {
                 if let Ok(md) = std::fs::metadata(&left) {
                     use std::os::unix::fs::PermissionsExt;
                     if md.is_file()
@@ -1045,11 +1053,24 @@ fn build_prepared(p: PreparedBuild, env: &Env) -> anyhow::Result<ExitCode> {
         // The interruption's doing, not the build's: nothing to report.
         return Ok(ExitCode::from(1));
     }
+    let mut counts = None;
     match e {
         build::BuildError::Exec(e) => {
+            if let gob::exec::ExecError::ActionFailed {
+                finished, cached, ..
+            } = &e
+            {
+                counts = Some((*finished, *cached));
+            }
             // With -json the tool's output went out as events.
-            if !json || !matches!(e, gob::exec::ExecError::ActionFailed(_)) {
+            if !json || !matches!(e, gob::exec::ExecError::ActionFailed { .. }) {
                 eprintln!("{e}");
+            }
+        }
+        // With -json, go reports each package's load error as events.
+        build::BuildError::Plan(gob::plan::PlanError::Load(errors)) if json => {
+            for (import_path, text) in &errors {
+                gob::events::emit_failure(import_path, text);
             }
         }
         build::BuildError::Plan(e) => eprintln!("{e}"),
@@ -1057,12 +1078,16 @@ fn build_prepared(p: PreparedBuild, env: &Env) -> anyhow::Result<ExitCode> {
         e @ (build::BuildError::OutputNotDir(_)
         | build::BuildError::NoMainPackages
         | build::BuildError::OutputIsDir(_)) => eprintln!("gob: {e}"),
-        e @ (build::BuildError::NoPackages | build::BuildError::NoGoFiles { .. }) => {
+        e @ (build::BuildError::NoPackages
+        | build::BuildError::NoGoFiles { .. }
+        | build::BuildError::Load(gob::load::LoadError::Files(_))) => {
             eprintln!("{e}")
         }
         e => return Err(e.into()),
     }
-    done(false, None);
+    if json {
+        gob::events::emit(&build::failed_event(counts));
+    }
     Ok(ExitCode::from(1))
 }
 
@@ -1075,7 +1100,15 @@ fn run_list(a: ListArgs, env: &Env) -> anyhow::Result<ExitCode> {
         e: a.e,
     };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    Ok(if list::list(&cfg, &a.packages, opts, &mut out)? {
+    let failed = match list::list(&cfg, &a.packages, opts, &mut out) {
+        // go's own words for named files, unprefixed.
+        Err(list::ListError::Load(e @ gob::load::LoadError::Files(_))) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(1));
+        }
+        r => r?,
+    };
+    Ok(if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -1257,6 +1290,7 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
             }
         }),
         jobs,
+        progress_label: None,
         print_commands: go.print_commands,
         dry_run: go.dry_run,
         verbose: go.verbose,

@@ -1128,3 +1128,63 @@ fn an_assembly_only_package_builds_alone() {
     );
     assert!(o.status.success(), "{}", text(&o));
 }
+
+/// Pins (issue #14 item 12): `-n` printed every planned command, cache hits
+/// included (847 for cmd/go where go printed 70). Now it prints what would
+/// run, as go's `-n` does: each action the cache does not hold and every
+/// action depending on one. `-a -n` still prints the whole plan.
+#[test]
+fn dry_run_prints_only_what_would_run() {
+    let area = Area::new("dry-run");
+    let src = area.root.join("src");
+    copy_tree(&common::repo_root().join("fixtures/hello"), &src);
+    let bin = area.path("out/hello");
+    let planned = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["build"];
+        args.extend_from_slice(extra);
+        args.extend(["-n", "-o", bin.to_str().unwrap(), "."]);
+        let o = area.run(&common::gob_binary(), &src, &args, "amd64");
+        assert!(o.status.success(), "{}", text(&o));
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter(|l| l.starts_with("# b"))
+            .map(|l| {
+                l.split_once(' ')
+                    .unwrap()
+                    .1
+                    .split_once(' ')
+                    .unwrap()
+                    .1
+                    .to_string()
+            })
+            .collect()
+    };
+    let cold = planned(&[]);
+    assert!(
+        cold.iter().any(|l| l == "compile (runtime)")
+            && cold.iter().any(|l| l == "link (example.com/hello)"),
+        "{cold:?}"
+    );
+    assert!(!bin.exists(), "-n wrote the binary");
+    let o = area.run(
+        &common::gob_binary(),
+        &src,
+        &["build", "-o", bin.to_str().unwrap(), "."],
+        "amd64",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        planned(&[]),
+        Vec::<String>::new(),
+        "a warm cache runs nothing"
+    );
+    assert_eq!(planned(&["-a"]), cold, "-a -n prints the whole plan");
+    let main = src.join("main.go");
+    let edited = fs::read_to_string(&main).unwrap() + "\nvar edited = 1\n";
+    fs::write(&main, edited).unwrap();
+    assert_eq!(
+        planned(&[]),
+        ["compile (example.com/hello)", "link (example.com/hello)"],
+        "an edit to the main package reruns its compile and the link only"
+    );
+}

@@ -176,6 +176,11 @@ fn run_like_go() {
         },
         row(&["run", "-v=false", ".", "fail", "x"], Cmp::All),
         row(&["run", "./..."], Cmp::All),
+        Row {
+            stdin: "files",
+            ..row(&["run", "main.go", "q", "x.go"], Cmp::All)
+        },
+        row(&["run", "main.go", "fail"], Cmp::All),
         row(&["run", "./lib"], Cmp::All),
         row(&["run"], Cmp::All),
         row(&["run", "a_test.go"], Cmp::All),
@@ -279,6 +284,9 @@ fn install_like_go() {
         (&["install"], "windows", true, true),
         (&["install", "./lib"], "windows", true, true),
         (&["install"], "linux", false, false),
+        // Named files: $GOBIN, else GOPATH/bin even when cross-compiling.
+        (&["install", "main.go"], "linux", true, true),
+        (&["install", "main.go"], "windows", false, true),
     ];
     for (i, (args, goos, gobin, gopath)) in cases.iter().enumerate() {
         let mut results = Vec::new();

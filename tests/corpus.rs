@@ -19,8 +19,15 @@ use std::process::Command;
 use common::area::{text, Area};
 use serde_json::Value;
 
+/// A GOOS, a GOARCH and extra environment.
+type Platform = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
 /// (GOOS, GOARCH, extra environment) the corpus is compared on.
-const CORPUS_PLATFORMS: &[(&str, &str, &[(&str, &str)])] = &[
+const CORPUS_PLATFORMS: &[Platform] = &[
     ("linux", "amd64", &[]),
     ("linux", "arm64", &[]),
     ("linux", "arm", &[("GOARM", "7")]),
@@ -440,7 +447,10 @@ fn go_path_map(goroot: &Path, modules: &[Value], goos_goarch: &str) -> Vec<(Stri
 /// Path maps for a `-mod=vendor` app: go's host paths (the vendor directory, the
 /// module) and gob's inside paths (each vendored module's `/mod/M/`, under
 /// which gob binds the vendor tree) onto one spelling, `VENDOR/…`.
-fn vendor_path_maps(app: &Path) -> (Vec<(String, String)>, Vec<(String, String)>) {
+/// (from, to) pairs rewriting one spelling of a path into another.
+type PathMap = Vec<(String, String)>;
+
+fn vendor_path_maps(app: &Path) -> (PathMap, PathMap) {
     let gomod = fs::read_to_string(app.join("go.mod")).unwrap_or_default();
     let main = gomod
         .lines()

@@ -94,6 +94,103 @@ fn build_events_match_go_build() {
     }
 }
 
+/// go's own events (`build-output`, `build-fail`), in order, as they are.
+fn go_events(events: &[Value]) -> Vec<Value> {
+    events
+        .iter()
+        .filter(|e| matches!(e["Action"].as_str(), Some("build-output" | "build-fail")))
+        .cloned()
+        .collect()
+}
+
+/// Pins (issue #14 item 9): load errors (a missing package, an import
+/// cycle) went to stderr as text where go emits `build-output` and
+/// `build-fail` events on stdout; a failure's output was one event where go
+/// emits one a line; and after a compile error `build-done` said `Actions
+/// 0, Cached 0, Ran 0` after dozens of `action-done` events. Now gob's go
+/// events are go's, event for event, and build-done counts what finished.
+#[test]
+fn load_errors_and_failures_are_events_like_go() {
+    let area = Area::new("json-errors");
+    let cases: [(&str, &[(&str, &str)]); 3] = [
+        (
+            "missing",
+            &[(
+                "main.go",
+                "package main\n\nimport \"example.com/j/nope\"\n\nfunc main() { nope.X() }\n",
+            )],
+        ),
+        (
+            "cycle",
+            &[
+                (
+                    "main.go",
+                    "package main\n\nimport \"example.com/j/a\"\n\nfunc main() { a.A() }\n",
+                ),
+                (
+                    "a/a.go",
+                    "package a\n\nimport \"example.com/j/b\"\n\nfunc A() { b.B() }\n",
+                ),
+                (
+                    "b/b.go",
+                    "package b\n\nimport \"example.com/j/a\"\n\nfunc B() { a.A() }\n",
+                ),
+            ],
+        ),
+        (
+            "compile",
+            &[(
+                "main.go",
+                "package main\n\nfunc main() { x }\n\nfunc f() { y }\n",
+            )],
+        ),
+    ];
+    for (name, files) in cases {
+        let src = area.path(&format!("src-{name}"));
+        fs::create_dir_all(&src).unwrap();
+        fs::write(src.join("go.mod"), "module example.com/j\n\ngo 1.22\n").unwrap();
+        for (f, text) in files {
+            let p = src.join(f);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, text).unwrap();
+        }
+        let out = area.path(&format!("out/{name}"));
+        let args = ["build", "-json", "-o", out.to_str().unwrap(), "."];
+        let gob = area.run(&common::gob_binary(), &src, &args, "amd64");
+        let go = area.run(&common::go_binary(), &src, &args, "amd64");
+        assert_eq!(
+            gob.status.code(),
+            go.status.code(),
+            "{name}: {}",
+            text(&gob)
+        );
+        let (ours, theirs) = (events(&gob), events(&go));
+        assert!(
+            !go_events(&theirs).is_empty(),
+            "{name}: go printed no event"
+        );
+        assert_eq!(go_events(&ours), go_events(&theirs), "{name}");
+        assert!(
+            String::from_utf8_lossy(&gob.stderr).trim().is_empty(),
+            "{name}: errors go to events, not stderr: {}",
+            text(&gob)
+        );
+        let done = ours.last().unwrap();
+        assert_eq!(done["Action"], "build-done", "{name}");
+        assert_eq!(done["Passed"], false, "{name}");
+        let finished = ours.iter().filter(|e| e["Action"] == "action-done").count() as u64;
+        assert_eq!(done["Actions"].as_u64(), Some(finished), "{name}: {done}");
+        assert_eq!(
+            done["Ran"].as_u64().unwrap() + done["Cached"].as_u64().unwrap(),
+            finished,
+            "{name}: {done}"
+        );
+        if name == "compile" {
+            assert!(finished > 1, "{name}: the dependencies finished first");
+        }
+    }
+}
+
 /// Pins: a successful build reports each action once (with its outputs'
 /// digests), then build-done; a rebuild answered by the no-op memo says so.
 #[test]

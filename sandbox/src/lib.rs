@@ -12,7 +12,9 @@
 //! - Landlock: read only beneath declared inputs, write only beneath output
 //!   dirs, no TCP, scoped abstract unix sockets and signals;
 //! - always: no new privileges, a seccomp filter of namespace/mount/keyring/
-//!   ptrace calls, rlimits, parent-death signal, a new session.
+//!   ptrace calls, rlimits, parent-death signal, a new session;
+//! - when a cgroup v2 is delegated to this process: a cgroup per run
+//!   (memory.max, pids.max), killed and removed afterwards (`cgroup.rs`).
 //!
 //! See `sandbox/README.md` for the threat model.
 #![deny(missing_docs)]
@@ -21,6 +23,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod cgroup;
 mod child;
 mod groups;
 mod interrupt;
@@ -74,9 +77,12 @@ pub struct Limits {
     pub wall: Option<Duration>,
     /// CPU time (RLIMIT_CPU, whole seconds, rounded up).
     pub cpu: Option<Duration>,
-    /// Address space in bytes (RLIMIT_AS).
+    /// Memory in bytes: the run's cgroup's `memory.max` (no swap) when a
+    /// cgroup v2 is delegated to this process ([`Sandbox::uses_cgroup`]),
+    /// else the address space (RLIMIT_AS).
     pub memory: Option<u64>,
-    /// Processes and threads (RLIMIT_NPROC, counted inside the sandbox's user namespace).
+    /// Processes and threads: RLIMIT_NPROC (counted inside the sandbox's
+    /// user namespace), and the run's cgroup's `pids.max` when there is one.
     pub processes: Option<u64>,
     /// Disk: the largest file the command may write (RLIMIT_FSIZE) and the
     /// size of the private `/tmp` (a tmpfs, namespace modes). The caller
@@ -91,7 +97,7 @@ pub struct Limits {
 
 impl Default for Limits {
     /// Generous limits for compilers and linkers (the reasons are in
-    /// `sandbox/README.md`, "Limits"): 1 hour wall, 16 GiB address space,
+    /// `sandbox/README.md`, "Limits"): 1 hour wall, 16 GiB of memory,
     /// 4096 processes, 1 GiB of disk, 64 MiB of captured output per stream.
     fn default() -> Limits {
         Limits {
@@ -201,6 +207,9 @@ pub struct Outcome {
     pub stderr: Vec<u8>,
     /// Whether stdout or stderr were cut at the limit.
     pub output_truncated: bool,
+    /// Whether the kernel's OOM killer killed the run for going past
+    /// `limits.memory` (only known with a cgroup: [`Sandbox::uses_cgroup`]).
+    pub memory_exceeded: bool,
     /// Wall time from spawn to reaping.
     pub wall: Duration,
     /// User plus system CPU time of the whole tree.
@@ -263,6 +272,8 @@ pub struct Sandbox {
     self_pidfd: Option<std::os::fd::OwnedFd>,
     /// The Landlock ABI every run uses (modes with Landlock; None otherwise).
     landlock_abi: Option<u8>,
+    /// The delegated cgroup v2 each run gets a child cgroup in (None: rlimits only).
+    cgroup: Option<&'static cgroup::Base>,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -314,6 +325,7 @@ impl Sandbox {
             inside_id: INSIDE_ID,
             umask: None,
             landlock_abi,
+            cgroup: cgroup::delegated().ok(),
         })
     }
 
@@ -372,6 +384,7 @@ impl Sandbox {
                     inside_id: INSIDE_ID,
                     umask: None,
                     landlock_abi: None,
+                    cgroup: cgroup::delegated().ok(),
                 }
             })
     }
@@ -422,6 +435,23 @@ impl Sandbox {
     /// The mode this sandbox enforces.
     pub fn mode(&self) -> Mode {
         self.mode
+    }
+
+    /// Whether each run gets its own cgroup v2 (memory.max, pids.max): when
+    /// this process's cgroup is delegated to it and it was the only process
+    /// there (it then moved into a leaf child). `GOB_CGROUP=off` turns it off.
+    pub fn uses_cgroup(&self) -> bool {
+        self.cgroup.is_some()
+    }
+
+    /// Why a delegated cgroup could not be used, when that is worth telling
+    /// the user once (it names the cgroup and what to do). None when one is
+    /// used, or when the host has no delegation at all.
+    pub fn cgroup_note(&self) -> Option<&'static str> {
+        match cgroup::delegated() {
+            Err(cgroup::Fallback::Note(n)) => Some(n),
+            _ => None,
+        }
     }
 
     /// Runs the policy's program to completion in a fresh sandbox. Blocks;

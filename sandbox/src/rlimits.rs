@@ -4,13 +4,16 @@ use crate::Limits;
 
 /// `(RLIMIT_*, value)` pairs, soft and hard limit alike. A limit above the
 /// caller's own hard limit is clamped to it: the child could not raise it.
-pub(crate) fn plan(l: &Limits) -> Vec<(i32, u64)> {
+/// With a cgroup (`in_cgroup`), memory is its `memory.max` instead of
+/// RLIMIT_AS: the Go runtime reserves far more address space than it
+/// touches, so resident memory is the measure that bounds a tool fairly.
+pub(crate) fn plan(l: &Limits, in_cgroup: bool) -> Vec<(i32, u64)> {
     let cpu = l
         .cpu
         .map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
         .map(|s| s.max(1));
     let wanted = [
-        (libc::RLIMIT_AS, l.memory),
+        (libc::RLIMIT_AS, l.memory.filter(|_| !in_cgroup)),
         (libc::RLIMIT_NPROC, l.processes),
         (libc::RLIMIT_FSIZE, l.disk_bytes),
         (libc::RLIMIT_CPU, cpu),
@@ -53,7 +56,11 @@ mod tests {
             output_bytes: Some(64),
             open_files: Some(64),
         };
-        let p = plan(&l);
+        let p = plan(&l, false);
+        assert!(p.contains(&(libc::RLIMIT_AS as i32, 1 << 30)));
+        assert!(!plan(&l, true)
+            .iter()
+            .any(|&(r, _)| r == libc::RLIMIT_AS as i32));
         assert!(p.contains(&(libc::RLIMIT_CPU as i32, 2)));
         assert!(p.contains(&(libc::RLIMIT_CORE as i32, 0)));
         assert!(p.contains(&(libc::RLIMIT_FSIZE as i32, 1 << 20)));

@@ -382,6 +382,11 @@ pub(crate) fn run(sb: &Sandbox, c: &Checked<'_>) -> Result<Outcome, SandboxError
         Mode::Landlock => Some(NO_BOUNDING_DROP),
     };
     let (strings, argv, envp) = argv_envp(p);
+    // The run's cgroup: the child enters it before it may exec.
+    let cg = match sb.cgroup {
+        Some(base) => Some(base.create(p.limits.memory, p.limits.processes)?),
+        None => None,
+    };
     let (sync_r, sync_w) = (pipes.sync.0.as_raw_fd(), pipes.sync.1.as_raw_fd());
     let plan = ChildPlan {
         progress: AtomicU32::new(0),
@@ -396,7 +401,7 @@ pub(crate) fn run(sb: &Sandbox, c: &Checked<'_>) -> Result<Outcome, SandboxError
         drop_caps,
         cwd: cstr(&p.cwd),
         umask: sb.umask,
-        rlimits: rlimits::plan(&p.limits),
+        rlimits: rlimits::plan(&p.limits, cg.is_some()),
         no_new_privs: mode != Mode::None,
         subreaper: !mode.remaps_paths(),
         landlock,
@@ -417,7 +422,10 @@ pub(crate) fn run(sb: &Sandbox, c: &Checked<'_>) -> Result<Outcome, SandboxError
         pipes,
         flags,
         host.netns.as_ref(),
-        maps.as_ref(),
+        spawn::Handshake {
+            maps: maps.as_ref(),
+            cgroup: cg.as_ref(),
+        },
         &|s, i| describe(&plan, s, i),
         &p.program,
     );
@@ -431,8 +439,11 @@ pub(crate) fn run(sb: &Sandbox, c: &Checked<'_>) -> Result<Outcome, SandboxError
             p.limits.wall,
             p.limits.output_bytes,
             !mode.remaps_paths(),
+            cg.as_ref(),
         )
     });
+    // Everything of the run is dead before outputs are given back.
+    let memory_exceeded = cg.is_some_and(|cg| cg.finish());
     if let Some(h) = handover {
         let back = h.take_back();
         if finished.is_ok() {
@@ -445,6 +456,7 @@ pub(crate) fn run(sb: &Sandbox, c: &Checked<'_>) -> Result<Outcome, SandboxError
         stdout: f.stdout,
         stderr: f.stderr,
         output_truncated: f.truncated,
+        memory_exceeded,
         wall: f.wall,
         cpu: f.cpu,
         enforcement: Enforcement {

@@ -8,7 +8,8 @@
 //!
 //! 1. the parent blocks every signal in its thread (so no handler of ours can
 //!    run in the child on shared memory), clones, restores its mask;
-//! 2. the parent writes `/proc/<pid>/{setgroups,uid_map,gid_map}`, then one
+//! 2. the parent writes `/proc/<pid>/{setgroups,uid_map,gid_map}`, moves
+//!    the child into the run's cgroup (when there is one), then writes one
 //!    byte on the go pipe; the child, which armed PR_SET_PDEATHSIG and closed
 //!    its copy of the write end, reads it (EOF: the parent died);
 //! 3. the parent reads the close-on-exec error pipe: EOF means execve
@@ -122,6 +123,14 @@ pub(crate) struct IdMaps {
     pub gid_map: String,
 }
 
+/// What the parent does for the child between clone and the go byte.
+pub(crate) struct Handshake<'a> {
+    /// The id maps to write (user namespace modes).
+    pub maps: Option<&'a IdMaps>,
+    /// The run's cgroup to move the child into.
+    pub cgroup: Option<&'a crate::cgroup::Action>,
+}
+
 /// A child that has exec'd.
 pub(crate) struct Spawned {
     /// Its pid (in our pid namespace).
@@ -185,7 +194,7 @@ pub(crate) fn spawn(
     pipes: Pipes,
     clone_flags: libc::c_int,
     netns: Option<&crate::probe::SharedNetns>,
-    maps: Option<&IdMaps>,
+    handshake: Handshake<'_>,
     describe: &dyn Fn(Step, u32) -> String,
     program: &std::path::Path,
 ) -> Result<Spawned, SandboxError> {
@@ -252,9 +261,9 @@ pub(crate) fn spawn(
     } = pipes;
     drop((sync_r, err_w));
 
-    // Our side of the handshake: maps, then go.
-    let handshake = (|| {
-        if let Some(m) = maps {
+    // Our side of the handshake: maps, cgroup, then go.
+    let sent = (|| {
+        if let Some(m) = handshake.maps {
             let write = |file: &str, contents: &str| -> Result<(), SandboxError> {
                 let path = format!("/proc/{pid}/{file}");
                 std::fs::OpenOptions::new()
@@ -272,13 +281,16 @@ pub(crate) fn spawn(
             write("uid_map", &m.uid_map)?;
             write("gid_map", &m.gid_map)?;
         }
+        if let Some(cg) = handshake.cgroup {
+            cg.enter(pid)?;
+        }
         let mut w = std::fs::File::from(sync_w);
         w.write_all(b"g").map_err(|source| SandboxError::Setup {
             step: "write go pipe".into(),
             source,
         })
     })();
-    if let Err(e) = handshake {
+    if let Err(e) = sent {
         kill_and_reap(pid, &pidfd);
         STACK.with(|s| s.set(Some(stack)));
         return Err(e);

@@ -10,6 +10,7 @@
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
+use crate::cgroup::Action;
 use crate::spawn::{os_err, Spawned};
 use crate::{ExecStatus, SandboxError};
 
@@ -70,13 +71,18 @@ pub(crate) struct Finished {
     pub cpu: Duration,
 }
 
-/// Sends SIGKILL through the pidfd (and to the process group).
-fn kill(s: &Spawned, group: bool) {
+/// Sends SIGKILL through the pidfd (and to the process group, and to every
+/// process in the run's cgroup).
+fn kill(s: &Spawned, group: bool, cg: Option<&Action>) {
     crate::interrupt::sigkill(&s.pidfd, s.pid, group);
+    if let Some(cg) = cg {
+        cg.kill();
+    }
 }
 
 /// Supervises `s` until it exits; `group` says whether to kill its process
-/// group (modes without a pid namespace).
+/// group (modes without a pid namespace). When the child exits, what is
+/// left in its cgroup `cg` is killed (daemons that left its session too).
 pub(crate) fn supervise(
     s: Spawned,
     stdout: OwnedFd,
@@ -84,6 +90,7 @@ pub(crate) fn supervise(
     wall: Option<Duration>,
     output_cap: Option<u64>,
     group: bool,
+    cg: Option<&Action>,
 ) -> Result<Finished, SandboxError> {
     let cap = output_cap.map_or(usize::MAX, |c| usize::try_from(c).unwrap_or(usize::MAX));
     let mut out = Capture::new(stdout, cap);
@@ -128,14 +135,14 @@ pub(crate) fn supervise(
                 continue;
             }
             let e = os_err("poll");
-            kill(&s, group);
+            kill(&s, group, cg);
             crate::interrupt::deregister(registration);
             return Err(e);
         }
         if n == 0 {
             if deadline.is_some_and(|d| Instant::now() >= d) && !timed_out {
                 timed_out = true;
-                kill(&s, group);
+                kill(&s, group, cg);
             }
             continue;
         }
@@ -148,6 +155,10 @@ pub(crate) fn supervise(
         if fds[0].revents != 0 {
             exited = true;
         }
+    }
+    if let Some(cg) = cg {
+        // Whatever the run left (in any mode) dies before draining.
+        cg.kill();
     }
     if group {
         // Stragglers in the group die before the pid (= group id) is freed.

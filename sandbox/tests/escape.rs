@@ -1275,6 +1275,7 @@ fn run_bare(p: &Policy) -> Outcome {
         stdout: reader.join().unwrap(),
         stderr,
         output_truncated: false,
+        memory_exceeded: false,
         wall: start.elapsed(),
         cpu: Duration::ZERO,
         enforcement: gob_sandbox::Enforcement {

@@ -364,6 +364,7 @@ fn run_builds(
             output_all: true,
             dry_run: false,
             debug_actiongraph: None,
+            progress_label: Some(format!("build {}", v.name)),
             ..opts.build.clone()
         };
         let t0 = std::time::Instant::now();

@@ -17,6 +17,9 @@ use crate::plan::{self, ActionGraph, InputSource, PlanOptions};
 pub struct BuildOptions {
     /// `-o`: output file, or directory when it ends in `/` or is one.
     pub output: Option<PathBuf>,
+    /// What the progress bar calls this build (`gob audit`'s `build a`);
+    /// None for a plain build.
+    pub progress_label: Option<String>,
     /// `-p`: parallelism.
     pub jobs: usize,
     /// `-x`.
@@ -204,14 +207,17 @@ pub fn select_targets(
         .filter(|&id| {
             let p = graph.pkg(id);
             let no_go = p.files.go_files.is_empty() && p.files.cgo_files.is_empty();
+            // Named files are not a literal package pattern (cmd/go's
+            // CmdlinePkgLiteral), so only test files build nothing.
             !no_go
-                || p.matched
-                    .iter()
-                    .any(|m| crate::load::patterns::is_literal(m))
+                || !p.cmdline_files
+                    && p.matched
+                        .iter()
+                        .any(|m| crate::load::patterns::is_literal(m))
         })
         .collect();
     let is_main = |id: &PkgId| graph.pkg(*id).name == "main";
-    let name = |id: PkgId| exec_name(&graph.pkg(id).import_path, goos);
+    let name = |id: PkgId| exec_name(graph.pkg(id), goos);
     let mut t = Targets::default();
     match output.filter(|o| *o != Path::new("/dev/null")) {
         // -o /dev/null, like no -o at all, except a lone main package is not installed.
@@ -274,9 +280,24 @@ pub fn select_targets(
     Ok(t)
 }
 
-/// The executable name cmd/go gives a main package: the last path element, or
-/// the one before a `/vN` major-version suffix.
-pub fn exec_name(import_path: &str, goos: &str) -> String {
+/// The executable name cmd/go gives a main package (DefaultExecName plus
+/// the target's suffix): for named files the first file's name.
+pub fn exec_name(p: &crate::load::Package, goos: &str) -> String {
+    let name = if p.cmdline_files {
+        crate::load::cmdfiles::exe_name(&p.files)
+    } else {
+        exe_from_import_path(&p.import_path)
+    };
+    if goos == "windows" {
+        format!("{name}.exe")
+    } else {
+        name
+    }
+}
+
+/// cmd/go's exeFromImportPath: the last path element, or the one before a
+/// `/vN` major-version suffix.
+fn exe_from_import_path(import_path: &str) -> String {
     let path = import_path.split(" [").next().unwrap_or(import_path);
     let mut elems: Vec<&str> = path.split('/').collect();
     let last = elems.pop().unwrap_or("");
@@ -290,11 +311,7 @@ pub fn exec_name(import_path: &str, goos: &str) -> String {
     } else {
         last
     };
-    if goos == "windows" {
-        format!("{name}.exe")
-    } else {
-        name.to_string()
-    }
+    name.to_string()
 }
 
 /// Writes the action graph as JSON (`--debug-actiongraph`).
@@ -391,6 +408,21 @@ pub fn done_event(passed: bool, outcome: Option<&BuildOutcome>) -> serde_json::V
     })
 }
 
+/// The `-json` `build-done` event of a failed build: how many actions
+/// finished (and came from the cache) before a tool failed, if one did.
+pub fn failed_event(counts: Option<(usize, usize)>) -> serde_json::Value {
+    let (actions, cached) = counts.unwrap_or((0, 0));
+    serde_json::json!({
+        "Action": "build-done",
+        "Passed": false,
+        "Actions": actions,
+        "Ran": actions - cached,
+        "Cached": cached,
+        "Memo": false,
+        "Written": serde_json::Value::Null,
+    })
+}
+
 /// Runs `gob build`: the no-op memo, or load, select targets, plan, execute
 /// (recording the trace), install; then remember the build in the memo.
 pub fn build(
@@ -424,8 +456,13 @@ pub fn build(
         write_actiongraph(&ag, p)?;
     }
     if opts.dry_run {
+        // What would run: the cache's misses and what depends on them.
+        let eopts = exec_options(cfg, work_dir, opts)?;
+        let digests =
+            DigestCache::load(cache).map_err(|e| exec::ExecError::Internal(e.to_string()))?;
+        let ids = exec::would_run(&ag, cache, &digests, &eopts);
         let mut out = std::io::stdout().lock();
-        let _ = write!(out, "{ag}");
+        let _ = write!(out, "{}", ag.commands(&ids));
         return Ok(BuildOutcome {
             graph: Some(graph),
             plan: Some(ag),
@@ -648,6 +685,7 @@ fn exec_options(
         work_dir: work_dir.to_path_buf(),
         tool_dir: cfg.toolchain.tool_dir(),
         progress: !opts.print_commands && !opts.verbose,
+        progress_label: opts.progress_label.clone(),
         use_cache: !opts.force,
         display_cwd: cfg.modules.cwd.clone(),
         sandbox: exec::SandboxHandle(std::sync::Arc::new({
@@ -741,7 +779,7 @@ fn write_tar_output(
         .filter_map(|(pkg, link)| {
             let o = report.results[link.0 as usize].output("a.out")?;
             Some(crate::dist::Entry {
-                name: exec_name(&graph.pkg(*pkg).import_path, goos),
+                name: exec_name(graph.pkg(*pkg), goos),
                 mode: 0o755,
                 content: crate::dist::Content::File(o.path.clone()),
             })
@@ -904,9 +942,9 @@ mod tests {
 
     #[test]
     fn exec_names_follow_cmd_go() {
-        assert_eq!(exec_name("example.com/hello", "linux"), "hello");
-        assert_eq!(exec_name("example.com/tool/v2", "linux"), "tool");
-        assert_eq!(exec_name("cmd/go", "windows"), "go.exe");
-        assert_eq!(exec_name("cmd/compile [cmd/compile]", "linux"), "compile");
+        assert_eq!(exe_from_import_path("example.com/hello"), "hello");
+        assert_eq!(exe_from_import_path("example.com/tool/v2"), "tool");
+        assert_eq!(exe_from_import_path("cmd/go"), "go");
+        assert_eq!(exe_from_import_path("cmd/compile [cmd/compile]"), "compile");
     }
 }

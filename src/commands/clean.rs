@@ -223,7 +223,7 @@ fn clean_package(
         .file_name()
         .map(|e| e.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let exe = super::build::exec_name(&p.import_path, "linux");
+    let exe = super::build::exec_name(p, "linux");
     let mut remove: BTreeSet<String> = BTreeSet::new();
     let mut add = |base: &str, test: bool| {
         let b = if test {

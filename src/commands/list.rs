@@ -82,6 +82,7 @@ fn is_false(b: &bool) -> bool {
 struct JsonPackage {
     #[serde(skip_serializing_if = "String::is_empty")]
     dir: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     import_path: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     name: String,
@@ -98,6 +99,9 @@ struct JsonPackage {
     matched: Vec<String>,
     #[serde(skip_serializing_if = "is_false")]
     dep_only: bool,
+    // go's PackagePublic packs Incomplete with the flags above, not with the errors.
+    #[serde(skip_serializing_if = "is_false")]
+    incomplete: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     go_files: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -125,8 +129,6 @@ struct JsonPackage {
     import_map: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     deps: Vec<String>,
-    #[serde(skip_serializing_if = "is_false")]
-    incomplete: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<JsonError>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -238,8 +240,9 @@ fn to_json(g: &PackageGraph, id: PkgId) -> JsonPackage {
         dir: path_str(&p.dir),
         import_path: p.import_path.clone(),
         name: p.name.clone(),
-        // go's Root is the module's directory, which a vendored module lacks.
-        root: if p.module.as_ref().is_some_and(|m| m.vendored) {
+        // go's Root is the module's directory, which a vendored module and
+        // named files (in no module) lack.
+        root: if p.cmdline_files || p.module.as_ref().is_some_and(|m| m.vendored) {
             String::new()
         } else {
             path_str(&p.root)
@@ -292,7 +295,8 @@ pub fn write_list(
             v.serialize(&mut ser).map_err(std::io::Error::other)?;
             buf.push(b'\n');
             out.write_all(&buf)?;
-        } else {
+        } else if !p.import_path.is_empty() {
+            // go ends a line only when its template printed something.
             writeln!(out, "{}", p.import_path)?;
         }
     }

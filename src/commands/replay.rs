@@ -913,11 +913,36 @@ fn run_all(
     let mut reports: HashMap<u32, ActionReport> = HashMap::new();
     let mut running = 0usize;
     let jobs = opts.jobs.max(1);
+    // A bar on a terminal (not with -v, which prints a line per action):
+    // how many actions are done, and which one has run longest.
+    let bar = (!opts.verbose && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+        let b = indicatif::ProgressBar::new(selected.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("replay: {bar:30} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let mut started: std::collections::BTreeSet<(Instant, u32)> = Default::default();
+    let label = |started: &std::collections::BTreeSet<(Instant, u32)>| -> String {
+        let Some(a) = started.first().and_then(|&(_, i)| trace.action(i)) else {
+            return String::new();
+        };
+        let more = match started.len() {
+            1 => String::new(),
+            n => format!(" (+{} running)", n - 1),
+        };
+        format!("{} {}{more}", Esc(&a.kind), Esc(&a.package))
+    };
     std::thread::scope(|s| loop {
         while running < jobs {
             let Some(i) = ready.pop_first() else { break };
             let Some(a) = trace.action(i) else { continue };
             running += 1;
+            started.insert((Instant::now(), i));
+            if let Some(b) = &bar {
+                b.set_message(label(&started));
+            }
             let tx = tx.clone();
             let (store, sources, sandbox, produced) = (
                 store.clone(),
@@ -936,6 +961,11 @@ fn run_all(
         let Ok(done) = rx.recv() else { break };
         running -= 1;
         let i = done.report.index;
+        started.retain(|&(_, j)| j != i);
+        if let Some(b) = &bar {
+            b.inc(1);
+            b.set_message(label(&started));
+        }
         if let Ok(mut p) = produced.lock() {
             let a = trace.action(i);
             for (path, got) in done.produced {
@@ -965,6 +995,9 @@ fn run_all(
             }
         }
     });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
     let mut out: Vec<ActionReport> = Vec::new();
     for &i in selected {
         match reports.remove(&i) {

@@ -153,6 +153,9 @@ pub struct ExecOptions {
     pub tool_dir: PathBuf,
     /// Draw a progress bar (only when stderr is a terminal).
     pub progress: bool,
+    /// What the bar says it is building, before the bar (`gob audit`'s
+    /// `build 1/2`); None for a plain build.
+    pub progress_label: Option<String>,
     /// Use cached results (`-a` turns this off).
     pub use_cache: bool,
     /// The user's directory: tool messages name files relative to it, as go build does.
@@ -198,8 +201,16 @@ impl SandboxHandle {
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
     /// A tool failed; the message is already `# importpath\n<output>`.
-    #[error("{0}")]
-    ActionFailed(String),
+    #[error("{output}")]
+    ActionFailed {
+        /// What the failed tool printed, under its `# importpath` line.
+        output: String,
+        /// Actions that finished (ran, failed or came from the cache) before
+        /// the build stopped.
+        finished: usize,
+        /// Of those, the ones served from the cache.
+        cached: usize,
+    },
     /// Something outside any tool failed (work dir, cache).
     #[error("{0}")]
     Internal(String),
@@ -376,6 +387,18 @@ impl Slow {
     fn finished(&mut self, id: ActionId) {
         self.running.remove(&id);
     }
+    /// What the progress bar says is running: the action that has run
+    /// longest (`compile runtime`), and how many others run beside it.
+    fn label(&self, graph: &ActionGraph) -> String {
+        let Some((&id, _)) = self.running.iter().min_by_key(|(id, (t, _))| (*t, id.0)) else {
+            return String::new();
+        };
+        let a = graph.get(id);
+        match self.running.len() {
+            1 => format!("{} {}", a.kind.name(), a.import_path),
+            n => format!("{} {} (+{} running)", a.kind.name(), a.import_path, n - 1),
+        }
+    }
     /// When the next note is due.
     fn next_due(&self, every: Option<Duration>) -> Option<Instant> {
         let every = every?;
@@ -433,6 +456,66 @@ pub trait Recorder {
     fn finished(&mut self, graph: &ActionGraph, a: &Action, r: &ActionResult);
 }
 
+/// The actions a build would run, in plan order, running none (what `-n`
+/// prints, as go's `-n` prints only what its cache does not hold): each
+/// action the cache does not hold, and every action that depends on one
+/// (its key needs outputs not produced yet).
+pub fn would_run(
+    graph: &ActionGraph,
+    cache: &Cache,
+    digests: &DigestCache,
+    opts: &ExecOptions,
+) -> Vec<ActionId> {
+    let n = graph.actions.len();
+    let mut results: Vec<Option<ActionResult>> = (0..n).map(|_| None).collect();
+    let mut runs = vec![false; n];
+    let mut done = vec![false; n];
+    // Dependencies first, whatever the plan's order.
+    let mut order = Vec::with_capacity(n);
+    let mut stack: Vec<(ActionId, bool)> =
+        graph.actions.iter().rev().map(|a| (a.id, false)).collect();
+    while let Some((id, expanded)) = stack.pop() {
+        let i = id.0 as usize;
+        if done[i] {
+            continue;
+        }
+        if expanded {
+            done[i] = true;
+            order.push(id);
+            continue;
+        }
+        stack.push((id, true));
+        for d in &graph.actions[i].deps {
+            if !done[d.0 as usize] {
+                stack.push((*d, false));
+            }
+        }
+    }
+    for id in order {
+        let a = &graph.actions[id.0 as usize];
+        let i = id.0 as usize;
+        if !opts.use_cache || a.deps.iter().any(|d| runs[d.0 as usize]) {
+            runs[i] = true;
+            continue;
+        }
+        let deps: HashMap<ActionId, &ActionResult> = a
+            .deps
+            .iter()
+            .filter_map(|d| results[d.0 as usize].as_ref().map(|r| (*d, r)))
+            .collect();
+        match run::cached_result(graph, a, &deps, cache, digests, opts) {
+            Some(r) => results[i] = Some(r),
+            None => runs[i] = true,
+        }
+    }
+    graph
+        .actions
+        .iter()
+        .filter(|a| runs[a.id.0 as usize])
+        .map(|a| a.id)
+        .collect()
+}
+
 /// Runs every action of `graph`.
 pub fn execute(
     graph: &ActionGraph,
@@ -475,9 +558,12 @@ pub fn execute(
     let bar = (opts.progress && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new(n as u64);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+            indicatif::ProgressStyle::with_template("{prefix}{bar:30} {pos}/{len} {msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
+        if let Some(p) = &opts.progress_label {
+            b.set_prefix(format!("{p}: "));
+        }
         b
     });
 
@@ -586,6 +672,9 @@ pub fn execute(
             match ev {
                 Event::Started { id, cmdline } => {
                     slow.started(id);
+                    if let Some(b) = &bar {
+                        b.set_message(slow.label(graph));
+                    }
                     if let Some(c) = cmdline.filter(|_| opts.print_commands) {
                         let line = format!("# {} {}\n{c}", id, graph.get(id).kind.name());
                         match &bar {
@@ -601,7 +690,7 @@ pub fn execute(
                     let a = graph.get(r.id);
                     if let Some(b) = &bar {
                         b.set_position(done as u64);
-                        b.set_message(a.import_path.clone());
+                        b.set_message(slow.label(graph));
                     }
                     if opts.verbose && a.kind == ActionKind::Compile && !r.cached {
                         eprintln!("{}", a.import_path);
@@ -620,12 +709,13 @@ pub fn execute(
                         .filter(|_| (ok || st.failed.is_none()) && !quiet)
                     {
                         if opts.json {
-                            crate::events::emit(&crate::events::build_output(
-                                &a.import_path,
-                                &format!("{t}\n"),
-                            ));
-                            if !ok {
-                                crate::events::emit(&crate::events::build_fail(&a.import_path));
+                            if ok {
+                                crate::events::emit(&crate::events::build_output(
+                                    &a.import_path,
+                                    &format!("{t}\n"),
+                                ));
+                            } else {
+                                crate::events::emit_failure(&a.import_path, t);
                             }
                         } else if ok {
                             match &bar {
@@ -678,8 +768,13 @@ pub fn execute(
     if let Some(w) = store.warning(cache) {
         eprintln!("{w}");
     }
-    if let Some(f) = st.failed {
-        return Err(ExecError::ActionFailed(f));
+    if let Some(output) = st.failed {
+        let done = st.results.iter().flatten();
+        return Err(ExecError::ActionFailed {
+            output,
+            finished: done.clone().count(),
+            cached: done.filter(|r| r.cached).count(),
+        });
     }
 
     let mut results = Vec::with_capacity(n);

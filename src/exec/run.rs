@@ -200,6 +200,64 @@ pub(crate) struct RunCtx<'a> {
     pub store: &'a super::Store,
 }
 
+/// The action's result from the cache: an entry (made in a mode at least as
+/// strong as this build's) holding every declared output. A missing or
+/// broken entry is a miss: the action runs and the entry is rewritten.
+fn hit(
+    a: &Action,
+    key: &crate::cache::ActionKey,
+    used: &std::sync::Arc<Vec<super::UsedInput>>,
+    cache: &Cache,
+    opts: &ExecOptions,
+    started: Instant,
+) -> Option<ActionResult> {
+    let Ok(Lookup::Hit(entry)) = cache.get(key, opts.sandbox.mode()) else {
+        return None;
+    };
+    let outputs: Vec<OutputFile> = entry
+        .outputs
+        .iter()
+        .map(|o| OutputFile::new(o, cache.blob_path(&o.digest)))
+        .collect();
+    if !a
+        .outputs
+        .iter()
+        .all(|d| outputs.iter().any(|o| o.name == d.name))
+    {
+        return None;
+    }
+    Some(ActionResult {
+        id: a.id,
+        key: Some(*key),
+        cached: true,
+        outputs,
+        log: entry.log,
+        status: ExecStatus::Success,
+        wall: started.elapsed(),
+        cmdline: String::new(),
+        cpu: std::time::Duration::ZERO,
+        enforcement: None,
+        inputs: used.clone(),
+        note: None,
+    })
+}
+
+/// The action's result if the cache holds it, running nothing (for `-n`):
+/// its key computed as [`run_action`] computes it, from its dependencies'
+/// (cached) results.
+pub(crate) fn cached_result(
+    g: &ActionGraph,
+    a: &Action,
+    deps: &HashMap<ActionId, &ActionResult>,
+    cache: &Cache,
+    digests: &DigestCache,
+    opts: &ExecOptions,
+) -> Option<ActionResult> {
+    let prep = prepare(g, a, deps, digests, opts).ok()?;
+    let used = std::sync::Arc::new(prep.used);
+    hit(a, &prep.key, &used, cache, opts, Instant::now())
+}
+
 /// Runs one action to completion (cache hit, or tool run and store).
 pub(crate) fn run_action(
     g: &ActionGraph,
@@ -218,36 +276,9 @@ pub(crate) fn run_action(
     let used = std::sync::Arc::new(prep.used);
 
     if opts.use_cache {
-        match cache.get(&key, opts.sandbox.mode()) {
-            Ok(Lookup::Hit(entry)) => {
-                let outputs: Vec<OutputFile> = entry
-                    .outputs
-                    .iter()
-                    .map(|o| OutputFile::new(o, cache.blob_path(&o.digest)))
-                    .collect();
-                if a.outputs
-                    .iter()
-                    .all(|d| outputs.iter().any(|o| o.name == d.name))
-                {
-                    started_cb(None);
-                    return ActionResult {
-                        id: a.id,
-                        key: Some(key),
-                        cached: true,
-                        outputs,
-                        log: entry.log,
-                        status: ExecStatus::Success,
-                        wall: started.elapsed(),
-                        cmdline: String::new(),
-                        cpu: std::time::Duration::ZERO,
-                        enforcement: None,
-                        inputs: used,
-                        note: None,
-                    };
-                }
-            }
-            // A missing or broken entry is a miss: the action runs and the entry is rewritten.
-            Ok(Lookup::Miss(_)) | Err(_) => {}
+        if let Some(r) = hit(a, &key, &used, cache, opts, started) {
+            started_cb(None);
+            return r;
         }
     }
 

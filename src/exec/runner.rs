@@ -230,8 +230,14 @@ pub struct Runner<'a> {
 }
 
 impl<'a> Runner<'a> {
-    /// A runner over `sandbox` (its mode decides whether `at` paths are remapped).
+    /// A runner over `sandbox` (its mode decides whether `at` paths are
+    /// remapped). Says once per process why a delegated cgroup v2 could not
+    /// be used, when the sandbox has a note about it.
     pub fn new(sandbox: &'a gob_sandbox::Sandbox) -> Runner<'a> {
+        static CGROUP_NOTE: std::sync::Once = std::sync::Once::new();
+        if let Some(n) = sandbox.cgroup_note() {
+            CGROUP_NOTE.call_once(|| eprintln!("gob: note: {n}"));
+        }
         Runner { sandbox }
     }
 
@@ -329,7 +335,7 @@ impl<'a> Runner<'a> {
                 };
                 ran.cpu = o.cpu;
                 ran.enforcement = Some(o.enforcement);
-                ran.note = limit_note(s, &ran.status, o.output_truncated, &ran.log);
+                ran.note = limit_note(s, ran, o.output_truncated, o.memory_exceeded);
                 if ran.status != ExecStatus::Success && ran.note.is_none() {
                     ran.note = undeclared_read(s, &ran.log, host_of);
                 }
@@ -787,9 +793,12 @@ fn collect_one(dir: &File, o: &SpawnOutput, path: &Path, l: &Label) -> Result<Co
 /// action, the limit and the flag that sets it. A write past the disk
 /// limit kills a process with SIGXFSZ, except the namespace's init (the
 /// tool itself, shielded from it), which gets EFBIG and says so: Go's
-/// message for it is "file too large".
-fn limit_note(s: &Spawn, status: &ExecStatus, truncated: bool, log: &[u8]) -> Option<String> {
+/// message for it is "file too large". Going past the memory limit is
+/// known only with a cgroup (the OOM killer's count); under RLIMIT_AS an
+/// allocation just fails and the tool says so itself.
+fn limit_note(s: &Spawn, ran: &Ran, truncated: bool, memory_exceeded: bool) -> Option<String> {
     use crate::limits::{show_duration, show_size};
+    let (status, log) = (&ran.status, &ran.log);
     let who = s.label.describe();
     let l = &s.limits;
     let disk_hit = match status {
@@ -804,6 +813,10 @@ fn limit_note(s: &Spawn, status: &ExecStatus, truncated: bool, log: &[u8]) -> Op
         ExecStatus::TimedOut => Some(format!(
             "gob: {who} ran past its wall-time limit of {} and was killed with its whole process tree (--action-timeout sets the limit)",
             l.wall.map_or("?".into(), show_duration)
+        )),
+        _ if memory_exceeded && *status != ExecStatus::Success => Some(format!(
+            "gob: {who} ran past its memory limit of {} and was killed by the kernel's OOM killer with its whole process tree (--action-memory sets the limit)",
+            l.memory.map_or("?".into(), show_size)
         )),
         _ if disk_hit => Some(format!(
             "gob: {who} wrote a file past its disk limit of {} (--action-disk sets the limit)",
@@ -1162,6 +1175,36 @@ mod tests {
             };
             assert!(e.contains(want), "{name}: {e}");
         }
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// Issue 13 item 4: an OOM kill in the action's cgroup is reported as
+    /// the action going past its memory limit, naming the limit and the flag.
+    #[test]
+    fn an_oom_kill_is_reported_as_over_the_memory_limit() {
+        let root = scratch("oom-note");
+        let mut sp = spawn(&root, "b007", Program::Pack);
+        sp.limits.memory = Some(64 << 20);
+        let mut ran = Ran {
+            cmdline: String::new(),
+            status: ExecStatus::Signaled {
+                signal: libc::SIGKILL,
+            },
+            log: Vec::new(),
+            cpu: Duration::ZERO,
+            enforcement: None,
+            outputs: Vec::new(),
+            note: None,
+        };
+        let note = limit_note(&sp, &ran, false, true).unwrap();
+        assert!(
+            note.contains("b007") && note.contains("memory limit of 64MiB"),
+            "{note}"
+        );
+        assert!(note.contains("--action-memory"), "{note}");
+        assert_eq!(limit_note(&sp, &ran, false, false), None);
+        ran.status = ExecStatus::Success;
+        assert_eq!(limit_note(&sp, &ran, false, true), None);
         let _ = std::fs::remove_dir_all(&root);
     }
 

@@ -4,11 +4,14 @@
 //! (build constraints, file names, the source header scan); `modfile`/`modhash`
 //! read go.mod, go.work, modules.txt and go.sum and verify module hashes;
 //! `modules` is the module context (main modules, vendor mode, build list);
-//! `patterns` expands `std`, `./...` and friends; `packages` resolves imports and
-//! builds the graph; `embed` resolves `//go:embed` patterns to files. Every
+//! `patterns` expands `std`, `./...` and friends; `cmdfiles` makes the
+//! `command-line-arguments` package of Go files named on the command line;
+//! `packages` resolves imports and builds the graph; `embed` resolves
+//! `//go:embed` patterns to files. Every
 //! one of them reads the file system only through `files`, which records
 //! what the load read (`PackageGraph::reads`, what the no-op memo stamps).
 
+pub mod cmdfiles;
 pub mod embed;
 pub mod files;
 pub mod gobuild;
@@ -44,6 +47,10 @@ pub enum LoadError {
     /// go.mod, go.work or vendor/modules.txt is broken.
     #[error(transparent)]
     Modules(#[from] modules::ModContextError),
+    /// Go files named on the command line cannot form a package (cmd/go
+    /// stops with these words, unprefixed).
+    #[error("{0}")]
+    Files(String),
     /// A pattern cannot be expanded at all.
     #[error("pattern {pattern}: {msg}")]
     Pattern {

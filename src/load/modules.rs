@@ -826,6 +826,20 @@ impl ModuleContext {
             .map(|(i, _)| i)
     }
 
+    /// modload's DirImportPath: the import path `dir` has in the main module
+    /// holding it, or `.` outside every main module.
+    pub fn dir_import_path(&self, dir: &Path) -> String {
+        let Some(m) = self.main_for_dir(dir).map(|i| &self.mains[i]) else {
+            return ".".into();
+        };
+        match dir.strip_prefix(&m.dir) {
+            Ok(rel) if !rel.as_os_str().is_empty() => {
+                format!("{}/{}", m.path, rel.to_string_lossy())
+            }
+            _ => m.path.clone(),
+        }
+    }
+
     /// The directory of a dependency module's files and whether it is local.
     fn dep_root(&self, d: &DepModule) -> Result<(PathBuf, bool), ModImportError> {
         match &d.source {

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::cmdfiles::{self, NamedFiles};
 use super::embed;
 use super::files::Files;
 use super::gobuild::{self, BuildContext, DirPackage};
@@ -149,6 +150,9 @@ pub struct Package {
     pub matched: Vec<String>,
     /// Named on the command line.
     pub cmdline: bool,
+    /// The `command-line-arguments` package of Go files named on the
+    /// command line (cmd/go's `Internal.CmdlineFiles`).
+    pub cmdline_files: bool,
     /// For PGO variants: the main package it is built for.
     pub for_main: Option<String>,
     /// The `default.pgo` applied, for main packages with -pgo=auto and their deps.
@@ -410,27 +414,46 @@ impl<'a> Loader<'a> {
             gobuild::Flavor::GoBuild
         };
         let (pkg, err) = gobuild::import_dir_with(self.ctx, dir, flavor);
-        let err = err.map(|e| match e {
-            gobuild::DirError::NoGoFiles { .. }
-            | gobuild::DirError::ConstraintsExcludeAll { .. } => DirFail::NoGo,
-            // A syntax error is reported at its position, like a scanner.ErrorList.
-            gobuild::DirError::BadFile(gobuild::FileError {
-                kind: gobuild::FileErrorKind::Scan(gobuild::ScanError::Syntax { path, errors }),
-                ..
-            }) if !errors.is_empty() && !errors[0].msg.starts_with("invalid import path") => {
-                DirFail::Scan {
-                    file: path.to_string_lossy().into_owned(),
-                    line: errors[0].pos.line,
-                    col: errors[0].pos.col,
-                    msg: errors[0].msg.clone(),
-                }
-            }
-            other => DirFail::Other(other.to_string()),
-        });
-        DirData {
-            pkg: Arc::new(pkg),
-            err,
+        dir_data(pkg, err)
+    }
+
+    /// The package of Go files named on the command line, made resolvable as
+    /// `command-line-arguments` (from the command line only); returns the
+    /// imports to preload.
+    fn add_named_files(
+        &mut self,
+        dir: PathBuf,
+        pkg: DirPackage,
+        err: Option<gobuild::DirError>,
+    ) -> Vec<(String, Importer)> {
+        let data = dir_data(pkg, err);
+        let mut roots: Vec<(String, Importer)> = data
+            .pkg
+            .imports
+            .iter()
+            .filter(|i| *i != "C")
+            .map(|i| (i.clone(), Importer::Module))
+            .collect();
+        for i in self.implicit_imports(&data.pkg) {
+            roots.push((i.to_string(), Importer::Module));
         }
+        let path = cmdfiles::IMPORT_PATH.to_string();
+        self.resolved.insert(
+            (path.clone(), Importer::Module),
+            Resolved {
+                path: path.clone(),
+                dir: Some(dir.clone()),
+                // The plan's root for its files: the directory itself.
+                root: dir,
+                module: None,
+                standard: false,
+                err: None,
+                invalid: false,
+                missing_sum: false,
+            },
+        );
+        self.dirs.insert(path, data);
+        roots
     }
 
     /// Phase 2: resolve and read everything reachable from `roots`, in parallel waves.
@@ -555,6 +578,32 @@ impl<'a> Loader<'a> {
     }
 }
 
+/// A directory's classification and its error, as the walk reports it.
+fn dir_data(pkg: DirPackage, err: Option<gobuild::DirError>) -> DirData {
+    let err = err.map(|e| match e {
+        gobuild::DirError::NoGoFiles { .. } | gobuild::DirError::ConstraintsExcludeAll { .. } => {
+            DirFail::NoGo
+        }
+        // A syntax error is reported at its position, like a scanner.ErrorList.
+        gobuild::DirError::BadFile(gobuild::FileError {
+            kind: gobuild::FileErrorKind::Scan(gobuild::ScanError::Syntax { path, errors }),
+            ..
+        }) if !errors.is_empty() && !errors[0].msg.starts_with("invalid import path") => {
+            DirFail::Scan {
+                file: path.to_string_lossy().into_owned(),
+                line: errors[0].pos.line,
+                col: errors[0].pos.col,
+                msg: errors[0].msg.clone(),
+            }
+        }
+        other => DirFail::Other(other.to_string()),
+    });
+    DirData {
+        pkg: Arc::new(pkg),
+        err,
+    }
+}
+
 const SIMD_BRIDGE: &str = "simd/internal/bridge";
 
 /// Renders a module resolution error the way cmd/go words it.
@@ -635,11 +684,7 @@ impl Walk<'_, '_> {
     }
 
     fn short_pos(&self, p: &Path, line: u32, col: u32) -> String {
-        let shown = match p.strip_prefix(&self.cwd) {
-            Ok(rel) if !rel.as_os_str().is_empty() => rel.display().to_string(),
-            _ => p.display().to_string(),
-        };
-        format!("{shown}:{line}:{col}")
+        format!("{}:{line}:{col}", short_path(&self.cwd, p).display())
     }
 
     fn stack_with_pos(&self) -> Vec<String> {
@@ -741,6 +786,9 @@ impl Walk<'_, '_> {
             .as_ref()
             .map(|m| module_info(self.ld.mods, m, &r.root));
         Package {
+            // Only add_named_files gives this path a directory (as a std
+            // path it has none).
+            cmdline_files: r.path == cmdfiles::IMPORT_PATH && r.dir.is_some(),
             import_path: r.path.clone(),
             dir: r.dir.clone().unwrap_or_default(),
             root: if r.standard {
@@ -1038,6 +1086,34 @@ impl Walk<'_, '_> {
         p.incomplete = true;
     }
 
+    /// A command-line package that stands for an error (go's synthetic package).
+    fn synthetic_error(&mut self, path: &str, dir: Option<PathBuf>, err: String) -> PkgId {
+        let id = PkgId(self.packages.len() as u32);
+        let eid = self.new_error(PackageError {
+            import_stack: Vec::new(),
+            pos: String::new(),
+            err,
+            is_import_cycle: false,
+            stack_with_pos: Vec::new(),
+            always_print_stack: false,
+        });
+        let mut pk = self.skeleton(&Resolved {
+            path: path.to_string(),
+            dir,
+            root: PathBuf::new(),
+            module: None,
+            standard: false,
+            err: None,
+            invalid: false,
+            missing_sum: false,
+        });
+        pk.error = Some(eid);
+        pk.incomplete = true;
+        pk.cmdline = true;
+        self.packages.push(pk);
+        id
+    }
+
     /// The internal-package rule (golang.org/s/go14internal).
     fn disallow_internal(&self, importer: &Package, p: &Package, _path: &str) -> Option<String> {
         if p.error.is_some() {
@@ -1046,7 +1122,15 @@ impl Walk<'_, '_> {
         let ip = &p.import_path;
         let i = find_internal(ip)?;
         let i = i.saturating_sub(1);
-        let importer_path = &importer.import_path;
+        // Named files import as their directory's package would
+        // ("." outside the main modules, which no import path is below).
+        let dir_path;
+        let importer_path = if importer.cmdline_files {
+            dir_path = self.ld.mods.dir_import_path(&importer.dir);
+            &dir_path
+        } else {
+            &importer.import_path
+        };
         let denied = || Some(format!("use of internal package {ip} not allowed"));
         if has_path_prefix(importer_path, "crypto")
             && has_path_prefix(ip, "crypto/internal/fips140")
@@ -1073,6 +1157,32 @@ impl Walk<'_, '_> {
         } else {
             denied()
         }
+    }
+}
+
+/// cmd/go's base.ShortPath: `p` relative to `cwd` (`../` included) when
+/// that is shorter, computed lexically (go also checks that both name the
+/// same file, which differs only under a symlinked cwd).
+fn short_path(cwd: &Path, p: &Path) -> PathBuf {
+    if !p.is_absolute() {
+        return p.to_path_buf();
+    }
+    let (pc, cc): (Vec<_>, Vec<_>) = (p.components().collect(), cwd.components().collect());
+    let common = pc.iter().zip(&cc).take_while(|(a, b)| a == b).count();
+    let mut rel = PathBuf::new();
+    for _ in common..cc.len() {
+        rel.push("..");
+    }
+    for c in &pc[common..] {
+        rel.push(c);
+    }
+    if rel.as_os_str().is_empty() {
+        rel.push(".");
+    }
+    if rel.as_os_str().len() < p.as_os_str().len() {
+        rel
+    } else {
+        p.to_path_buf()
     }
 }
 
@@ -1245,12 +1355,37 @@ pub(super) fn load_packages(
     mods: &ModuleContext,
     pattern_args: &[String],
 ) -> Result<PackageGraph, LoadError> {
-    let mut matches: Vec<Match> = patterns::expand(cfg, ctx, mods, pattern_args)?;
+    let cwd = &cfg.modules.cwd;
+    // Go files named on the command line are one package; patterns are not
+    // expanded then (cmd/go's PackagesAndErrors).
+    let named = if cmdfiles::are_files(&ctx.files, cwd, pattern_args) {
+        Some(cmdfiles::import(ctx, cwd, pattern_args)?)
+    } else {
+        None
+    };
+    let mut matches: Vec<Match> = match &named {
+        None => patterns::expand(cfg, ctx, mods, pattern_args)?,
+        Some(NamedFiles::NotGo(_)) => Vec::new(),
+        Some(NamedFiles::Package { .. }) => vec![Match {
+            pattern: cmdfiles::IMPORT_PATH.into(),
+            pkgs: vec![cmdfiles::IMPORT_PATH.into()],
+            error: None,
+            error_dir: None,
+        }],
+    };
     let mut ld = Loader::new(cfg, ctx, mods);
-    let roots: Vec<(String, Importer)> = matches
+    let mut roots: Vec<(String, Importer)> = matches
         .iter()
         .flat_map(|m| m.pkgs.iter().map(|p| (p.clone(), Importer::Module)))
         .collect();
+    let not_go = match named {
+        Some(NamedFiles::Package { dir, pkg, err }) => {
+            roots.extend(ld.add_named_files(dir, *pkg, err));
+            None
+        }
+        Some(NamedFiles::NotGo(arg)) => Some(arg),
+        None => None,
+    };
     ld.preload(&roots);
     for m in matches.iter_mut().filter(|m| m.pattern == "all") {
         m.pkgs = ld.expand_all(&m.pkgs);
@@ -1279,32 +1414,24 @@ pub(super) fn load_packages(
         }
         if let Some(err) = &m.error {
             // A pattern that failed to match is reported as a synthetic package.
-            let id = PkgId(w.packages.len() as u32);
-            let eid = w.new_error(PackageError {
-                import_stack: Vec::new(),
-                pos: String::new(),
-                err: err.clone(),
-                is_import_cycle: false,
-                stack_with_pos: Vec::new(),
-                always_print_stack: false,
-            });
-            let mut pk = w.skeleton(&Resolved {
-                path: m.pattern.clone(),
-                dir: m.error_dir.clone(),
-                root: PathBuf::new(),
-                module: None,
-                standard: false,
-                err: None,
-                invalid: false,
-                missing_sum: false,
-            });
-            pk.error = Some(eid);
-            pk.incomplete = true;
-            pk.cmdline = true;
-            pk.matched.push(m.pattern.clone());
-            w.packages.push(pk);
+            let id = w.synthetic_error(&m.pattern, m.error_dir.clone(), err.clone());
+            w.packages[id.0 as usize].matched.push(m.pattern.clone());
             roots_out.push(id);
         }
+    }
+    for &id in &roots_out {
+        let p = &mut w.packages[id.0 as usize];
+        if p.cmdline_files {
+            // go's Match for named files: the arguments as written.
+            p.matched = pattern_args.to_vec();
+        }
+    }
+    if let Some(arg) = not_go {
+        // cmd/go's package for it has a name and an error, no import path.
+        let err = format!("named files must be .go files: {arg}");
+        let id = w.synthetic_error("", None, err);
+        w.packages[id.0 as usize].name = arg;
+        roots_out.push(id);
     }
     let mut g = PackageGraph {
         packages: w.packages,
@@ -1487,6 +1614,16 @@ mod tests {
         assert_eq!(find_vendor("vendor/x"), Some(0));
         assert_eq!(find_vendor("a/vendor/x"), Some(2));
         assert_eq!(find_vendor("a/vendor"), None);
+    }
+
+    #[test]
+    fn short_paths_like_cmd_go() {
+        let cwd = Path::new("/home/u/src/files/lib");
+        let s = |p: &str| short_path(cwd, Path::new(p)).display().to_string();
+        assert_eq!(s("/home/u/src/files/lib/a.go"), "a.go");
+        assert_eq!(s("/home/u/src/files/main.go"), "../main.go");
+        assert_eq!(s("/home/u/src/hello/main.go"), "../../hello/main.go");
+        assert_eq!(s("/x.go"), "/x.go", "a longer relative path is not used");
     }
 
     #[test]

@@ -276,7 +276,13 @@ impl<'a> Planner<'a> {
 
     /// `-trimpath "<pkgdir>=><rewrite>;<objdir>=>"` (cmd/go's Action.trimpath with -trimpath).
     fn trimpath(&mut self, p: &Package, objdir: ActionId) -> Arg {
-        let orig = p.import_path.split(" [").next().unwrap_or(&p.import_path);
+        // cmd/go rewrites to OrigImportPath: go/build's import path of the
+        // directory, which for named files (outside GOPATH) is ".".
+        let orig = if p.cmdline_files {
+            "."
+        } else {
+            p.import_path.split(" [").next().unwrap_or(&p.import_path)
+        };
         let rewrite = match &p.module {
             Some(m) if !m.version.is_empty() => {
                 format!(
@@ -842,7 +848,13 @@ impl<'a> Planner<'a> {
         for id in self.g.post_order(&[self.id_of(p)]) {
             let q = self.g.pkg(id);
             if let Some(m) = &q.module {
-                if !m.main && p.module.as_ref().is_none_or(|pm| pm.path != m.path) {
+                // A main module is a dependency of a package in no module
+                // (named files).
+                let dep = match &p.module {
+                    Some(pm) => !m.main && pm.path != m.path,
+                    None => true,
+                };
+                if dep {
                     mods.entry((m.path.clone(), m.version.clone())).or_insert(m);
                 }
             }
@@ -1111,17 +1123,20 @@ fn json_str(s: &str) -> String {
 /// Like go build's CheckPackageErrors: every load error in the packages `roots`
 /// need is reported, once each, and nothing may be planned.
 pub fn check_load_errors(g: &PackageGraph, roots: &[PkgId]) -> Result<(), PlanError> {
-    let mut errors = Vec::new();
+    let mut errors: Vec<(String, String)> = Vec::new();
     for id in g.post_order(roots) {
         if let Some(e) = g.pkg(id).error {
-            errors.push(g.errors[e.0 as usize].to_string());
+            errors.push((
+                g.pkg(id).import_path.clone(),
+                g.errors[e.0 as usize].to_string(),
+            ));
         }
     }
     if errors.is_empty() {
         return Ok(());
     }
-    errors.dedup();
-    Err(PlanError::Load(errors.join("\n")))
+    errors.dedup_by(|a, b| a.1 == b.1);
+    Err(PlanError::Load(errors))
 }
 
 /// Plans the build of `roots` (packages of the graph, chosen by the caller as

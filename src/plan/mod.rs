@@ -310,9 +310,10 @@ pub struct PlanOptions {
 /// Why a plan cannot be made.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    /// A package (or dependency) failed to load.
-    #[error("{0}")]
-    Load(String),
+    /// Packages (or dependencies) failed to load: each package's import
+    /// path and its error, in the order go reports them.
+    #[error("{}", .0.iter().map(|(_, e)| e.as_str()).collect::<Vec<_>>().join("\n"))]
+    Load(Vec<(String, String)>),
     /// A package needs cgo.
     #[error(
         "package {import_path}: needs cgo ({files}), but gob builds with CGO_ENABLED=0 for now"
@@ -350,9 +351,38 @@ pub enum PlanError {
 pub use cmdline::{check_load_errors, plan};
 
 impl fmt::Display for ActionGraph {
-    /// The plan as `gob build -n` prints it: one command per action, in order.
+    /// The whole plan as `gob build -n` prints it: one command per action, in order.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for a in &self.actions {
+        self.write_actions(f, &mut self.actions.iter())
+    }
+}
+
+/// Some actions of a plan, printed as [`ActionGraph`]'s Display prints them.
+pub struct Commands<'a> {
+    graph: &'a ActionGraph,
+    ids: &'a [ActionId],
+}
+
+impl fmt::Display for Commands<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut it = self.ids.iter().map(|id| &self.graph.actions[id.0 as usize]);
+        self.graph.write_actions(f, &mut it)
+    }
+}
+
+impl ActionGraph {
+    /// The commands of `ids` only (`gob build -n`: what would run), in the
+    /// order given.
+    pub fn commands<'a>(&'a self, ids: &'a [ActionId]) -> Commands<'a> {
+        Commands { graph: self, ids }
+    }
+
+    fn write_actions(
+        &self,
+        f: &mut fmt::Formatter<'_>,
+        actions: &mut dyn Iterator<Item = &Action>,
+    ) -> fmt::Result {
+        for a in actions {
             writeln!(f, "# {} {} ({})", a.id, a.kind.name(), a.import_path)?;
             for i in &a.inputs {
                 if let InputSource::Generated(content) = &i.source {

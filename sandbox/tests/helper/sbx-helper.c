@@ -29,6 +29,8 @@
  *   connect PORT              try a TCP connect to 127.0.0.1:PORT
  *   fork N                    try to create N processes that wait; prints how many worked
  *   fsize N PATH              write N bytes to PATH (RLIMIT_FSIZE tests)
+ *   alloc MIB                 map and touch MIB MiB, one at a time (memory limit tests)
+ *   cgroup                    print this process's cgroup v2 path ("none" without one)
  *
  * Failures of a file operation print "errno=NAME" (e.g. errno=EROFS) on
  * stderr and exit 1; success prints "ok" on stdout (except read/ls/...).
@@ -43,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -71,6 +74,7 @@ static const char *errname(int e) {
     case ECONNREFUSED: return "ECONNREFUSED";
     case EFBIG: return "EFBIG";
     case ENOSPC: return "ENOSPC";
+    case ENOMEM: return "ENOMEM";
     case ENOTDIR: return "ENOTDIR";
     case EISDIR: return "EISDIR";
     default: return "E?";
@@ -188,6 +192,31 @@ int main(int argc, char **argv) {
         }
         waitpid(p, NULL, 0);
         puts("ok");
+        return 0;
+    }
+    if (!strcmp(cmd, "alloc")) {
+        /* Touch A MiB, one MiB at a time: "ok", or the error of the mmap that failed. */
+        long mib = atol(a);
+        for (long i = 0; i < mib; i++) {
+            char *m = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (m == MAP_FAILED) return fail();
+            memset(m, 1, 1 << 20);
+        }
+        puts("ok");
+        return 0;
+    }
+    if (!strcmp(cmd, "cgroup")) {
+        /* The cgroup v2 line of /proc/self/cgroup, without its "0::". */
+        char buf[4096];
+        int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return fail();
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        if (n < 0) return fail();
+        buf[n] = 0;
+        char *l = strstr(buf, "0::");
+        if (!l) { puts("none"); return 0; }
+        l[strcspn(l, "\n")] = 0;
+        puts(l + 3);
         return 0;
     }
     if (!strcmp(cmd, "mount")) return ok(mount("tmpfs", "/tmp", "tmpfs", 0, NULL));

@@ -313,6 +313,9 @@ struct Walk<'c> {
     first_error: Option<FileError>,
     first_file: String,
     s_upper: Vec<String>,
+    /// go/build's `UseAllFiles`: file names and build constraints do not
+    /// exclude a file (the files named on the command line).
+    use_all_files: bool,
 }
 
 impl Walk<'_> {
@@ -392,7 +395,7 @@ impl Walk<'_> {
     /// Returns Err only for the module-index abort on a bad `//go:build` line.
     fn go_file(&mut self, path: &Path, name: &str) -> Result<(), Box<DirError>> {
         let modindex = self.flavor == Flavor::ModIndex;
-        if !modindex && !self.ctx.good_os_arch_file(name) {
+        if !modindex && !self.use_all_files && !self.ctx.good_os_arch_file(name) {
             self.p.ignored_go_files.push(name.to_string());
             return Ok(());
         }
@@ -440,6 +443,7 @@ impl Walk<'_> {
         }
         match eval_constraints(self.ctx, constraints) {
             Ok(true) => {}
+            Ok(false) if self.use_all_files => {}
             Ok(false) => {
                 self.p.ignored_go_files.push(name.to_string());
                 return Ok(());
@@ -624,6 +628,39 @@ pub fn import_dir_with(
     dir: &Path,
     flavor: Flavor,
 ) -> (DirPackage, Option<DirError>) {
+    match read_dir_sorted(&ctx.files, dir) {
+        Ok(entries) => classify_files(ctx, dir, flavor, &entries, false),
+        Err(msg) => {
+            let p = DirPackage {
+                dir: dir.to_path_buf(),
+                ..DirPackage::default()
+            };
+            let d = dir.to_path_buf();
+            (p, Some(DirError::ReadDir { dir: d, msg }))
+        }
+    }
+}
+
+/// The package of the files `names` (base names, in this order) of `dir`,
+/// as cmd/go's GoFilesPackage imports it: a directory that holds only
+/// those files, read with `UseAllFiles` (neither file names nor build
+/// constraints exclude one; `_`/`.` names and `documentation` still do).
+pub fn import_files(
+    ctx: &BuildContext,
+    dir: &Path,
+    names: &[String],
+) -> (DirPackage, Option<DirError>) {
+    classify_files(ctx, dir, Flavor::GoBuild, names, true)
+}
+
+/// go/build's Import over the directory entries `entries`, in their order.
+fn classify_files(
+    ctx: &BuildContext,
+    dir: &Path,
+    flavor: Flavor,
+    entries: &[String],
+    use_all_files: bool,
+) -> (DirPackage, Option<DirError>) {
     let mut w = Walk {
         ctx,
         flavor,
@@ -634,26 +671,20 @@ pub fn import_dir_with(
         first_error: None,
         first_file: String::new(),
         s_upper: Vec::new(),
-    };
-    let entries = match read_dir_sorted(&ctx.files, dir) {
-        Ok(e) => e,
-        Err(msg) => {
-            let d = dir.to_path_buf();
-            return (w.p, Some(DirError::ReadDir { dir: d, msg }));
-        }
+        use_all_files,
     };
     for name in entries {
         if name.starts_with('_') || name.starts_with('.') {
             continue;
         }
-        let ext = name_ext(&name);
-        let path = dir.join(&name);
+        let ext = name_ext(name);
+        let path = dir.join(name);
         if ext == ".go" {
-            if let Err(e) = w.go_file(&path, &name) {
+            if let Err(e) = w.go_file(&path, name) {
                 return (w.p, Some(*e));
             }
         } else if list_for_ext(ext).is_some() {
-            w.non_go(&path, &name, ext);
+            w.non_go(&path, name, ext);
         }
     }
     let (mut p, err) = w.finish();

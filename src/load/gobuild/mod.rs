@@ -20,7 +20,7 @@ pub use context::{
     is_known_arch, is_known_os, is_unix_os, ArchDefaults, BuildContext, ContextError, TargetConfig,
 };
 pub use dir::{
-    clean_slash_path, eval_constraints, import_dir, import_dir_with, no_go_error,
+    clean_slash_path, eval_constraints, import_dir, import_dir_with, import_files, no_go_error,
     objdir_header_copy, should_build, AsmInclude, DirError, DirPackage, FileError, FileErrorKind,
     FilePos, Flavor, IncludeDir, ShouldBuildError,
 };
