@@ -99,6 +99,8 @@ fn go_counterpart(path: &str) -> Option<(Vec<&'static str>, bool)> {
     };
     Some(match path {
         "build" | "audit" => (with(&["o", "json", "cover", "covermode", "coverpkg"]), true),
+        "run" => (with(&["exec", "cover", "covermode", "coverpkg"]), true),
+        "install" => (with(&["json", "cover", "covermode", "coverpkg"]), true),
         "list" => (
             with(&[
                 "compiled",

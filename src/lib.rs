@@ -4,6 +4,7 @@
 //! dispatching to [`commands`], which drive the engine (`load`, `plan`, `exec`,
 //! `cache`, `memo`); the sandbox and the trace format live in their own crates.
 
+pub mod buildinfo;
 pub mod cache;
 pub mod cli;
 pub mod commands;

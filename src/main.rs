@@ -2,7 +2,7 @@
 //! its flags by go's rules (`gob::cli`: `-tags x`, `--tags=x`, `-ldflags "-s -w"`,
 //! and `$GOFLAGS`), gob's own options in either spelling; clap declares them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -26,14 +26,21 @@ struct Cli {
 enum Cmd {
     /// Compile packages and dependencies, like `go build` (always -trimpath).
     Build(BuildArgs),
+    /// Compile and run a main package, like `go run`: built in the sandbox,
+    /// then run outside it with the arguments after the package.
+    Run(RunArgs),
+    /// Compile and install packages, like `go install`: executables to
+    /// $GOBIN, else $GOPATH/bin ($GOPATH/bin/GOOS_GOARCH when cross-compiling).
+    Install(InstallArgs),
     /// List packages like `go list` (native loader; no `go` is run).
     List(ListArgs),
     /// Print the configuration gob uses, like `go env`.
     Env(EnvArgs),
     /// Remove gob's cache (`-cache`).
     Clean(CleanArgs),
-    /// Print gob's version and the Go toolchain it would use.
-    Version(CommonArgs),
+    /// Print gob's version and the Go toolchain it would use; with files, the
+    /// Go version (and with -m the modules) each binary was built with.
+    Version(VersionArgs),
     /// Re-execute a trace's actions in the sandbox and prove every output bit for bit.
     Replay(ReplayArgs),
     /// Inspect traces: `show` one, `diff` two.
@@ -298,6 +305,74 @@ struct BuildArgs {
     packages: Vec<String>,
 }
 
+/// gob's own options of a command that builds: isolation and limits.
+#[derive(Args)]
+struct SandboxArgs {
+    /// Isolation for every tool: auto (the strongest the host provides), full
+    /// (namespaces + Landlock + seccomp), namespaces, landlock or none.
+    #[arg(long, value_name = "MODE")]
+    sandbox: Option<String>,
+    /// Demand full isolation (--sandbox=full) and fail if the host cannot provide it.
+    #[arg(long)]
+    hermetic: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    go: GoBuildFlags,
+    #[command(flatten)]
+    own: SandboxArgs,
+    /// Run the binary as `XPROG BINARY ARGS...` (default for a target other
+    /// than the host: go_GOOS_GOARCH_exec from $PATH, if any).
+    #[arg(long = "exec", value_name = "XPROG")]
+    exec: Vec<String>,
+    /// The package (or .go files), then the program's arguments.
+    args: Vec<String>,
+}
+
+#[derive(Args)]
+struct InstallArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    go: GoBuildFlags,
+    #[command(flatten)]
+    own: SandboxArgs,
+    /// Package patterns (default ".").
+    packages: Vec<String>,
+}
+
+impl SandboxArgs {
+    /// A gob build command line with these options, building `packages`
+    /// into `output`.
+    fn build_args(
+        self,
+        common: CommonArgs,
+        go: GoBuildFlags,
+        output: PathBuf,
+        packages: Vec<String>,
+    ) -> BuildArgs {
+        BuildArgs {
+            common,
+            go,
+            output: Some(output),
+            debug_timing: false,
+            sandbox: self.sandbox,
+            hermetic: self.hermetic,
+            trace: None,
+            json: false,
+            trace_blobs: None,
+            limits: self.limits,
+            packages,
+        }
+    }
+}
+
 #[derive(Args)]
 struct EnvArgs {
     #[command(flatten)]
@@ -310,10 +385,50 @@ struct EnvArgs {
 }
 
 #[derive(Args)]
+struct VersionArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Print each file's embedded module information too.
+    #[arg(short = 'm')]
+    m: bool,
+    /// Report the files of a directory that are not Go binaries.
+    #[arg(short = 'v')]
+    v: bool,
+    /// With -m: print each file's build info as JSON (runtime/debug.BuildInfo).
+    #[arg(long)]
+    json: bool,
+    /// Go binaries, or directories to scan for them.
+    files: Vec<PathBuf>,
+}
+
+#[derive(Args)]
 struct CleanArgs {
-    /// Remove the whole build cache.
+    #[command(flatten)]
+    common: CommonArgs,
+    /// go's build flags: -n prints the removals without doing them, -x
+    /// prints them as they are done; -tags, -mod and -C shape the loading.
+    #[command(flatten)]
+    go: GoBuildFlags,
+    /// Remove the installed executable too (what gob install wrote).
+    #[arg(short = 'i')]
+    i: bool,
+    /// Clean the packages' dependencies too.
+    #[arg(short = 'r')]
+    r: bool,
+    /// Remove gob's whole build cache.
     #[arg(long)]
     cache: bool,
+    /// Accepted as go's: gob caches no test results, so nothing to expire.
+    #[arg(long)]
+    testcache: bool,
+    /// Remove the module cache ($GOMODCACHE), as go clean -modcache does.
+    #[arg(long)]
+    modcache: bool,
+    /// Accepted as go's: gob keeps no fuzz cache.
+    #[arg(long)]
+    fuzzcache: bool,
+    /// Packages whose directories to clean (default: ".", inside a module).
+    packages: Vec<String>,
 }
 
 #[derive(Args)]
@@ -550,17 +665,42 @@ fn parse_command_line(env: &Env) -> Result<Cli, ExitCode> {
 fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
     match cli.cmd {
         Cmd::Build(a) => run_build(a, env),
+        Cmd::Run(a) => run_run(a, env),
+        Cmd::Install(a) => run_install(a, env),
         Cmd::List(a) => run_list(a, env),
         Cmd::Env(a) => {
             let cfg = toolchain_config(env, a.common)?;
             print!("{}", commands::env::env(env, &cfg, &a.vars, a.json)?);
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Clean(a) => {
-            commands::clean::clean(env, a.cache)?;
-            Ok(ExitCode::SUCCESS)
+        Cmd::Clean(a) => run_clean(a, env),
+        Cmd::Version(a) if !a.files.is_empty() => {
+            let mut r = commands::version::FilesReport {
+                out: &mut std::io::stdout(),
+                err: &mut std::io::stderr(),
+                code: 0,
+            };
+            commands::version::files(&a.files, a.m, a.v, a.json, &mut r);
+            Ok(ExitCode::from(r.code))
         }
-        Cmd::Version(c) => {
+        Cmd::Version(VersionArgs {
+            m,
+            v,
+            json,
+            common: c,
+            ..
+        }) => {
+            // go's words: -m, -v and -json need files.
+            if let Some(f) = [(m, "-m"), (v, "-v"), (json, "-json")]
+                .iter()
+                .find(|(on, _)| *on)
+            {
+                eprintln!(
+                    "gob: 'gob version' only accepts {} flag with arguments",
+                    f.1
+                );
+                return Ok(ExitCode::from(2));
+            }
             let tc = gob::toolchain::Toolchain::discover(c.goroot.as_deref(), env.get("GOROOT"));
             let (line, note) = commands::version::version(tc.as_ref());
             println!("{line}");
@@ -586,12 +726,296 @@ fn toolchain_config(env: &Env, c: CommonArgs) -> anyhow::Result<gob::load::LoadC
 
 /// `gob build`: exit 1 for a failed build, with go build's words.
 fn run_build(a: BuildArgs, env: &Env) -> anyhow::Result<ExitCode> {
+    build_prepared(prepare_build(a, env)?, env)
+}
+
+/// `gob run`: go run's arguments, the package built like gob build into a
+/// fresh directory, then run outside the sandbox; its failure is reported
+/// as go run does (`exit status 3`, exit 1).
+fn run_run(a: RunArgs, env: &Env) -> anyhow::Result<ExitCode> {
+    use commands::run::{self, Ended, RunTarget};
+    let (target, args) = match run::split_args(&a.args) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let dry_run = a.go.dry_run;
+    let print = dry_run || a.go.print_commands;
+    let exec: Vec<String> = a
+        .exec
+        .iter()
+        .map(|e| gob::plan::flags::split_quoted(e))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("-exec: {e}"))?
+        .concat();
+    let dir = gob::workdir::WorkDir::create(
+        &PathBuf::from(env.get("TMPDIR").unwrap_or("/tmp")),
+        "gob-run",
+    )
+    .map_err(|e| anyhow::anyhow!("creating a directory for gob run's binary: {e}"))?;
+    let packages = match &target {
+        RunTarget::Files(f) => f.clone(),
+        RunTarget::Package(p) => vec![p.clone()],
+    };
+    let prepared = prepare_build(
+        a.own
+            .build_args(a.common, a.go, dir.path().to_path_buf(), packages.clone()),
+        env,
+    )?;
+    let cfg = &prepared.cfg.clone();
+    // The executable's name: the package's, or the first file's (go run's ExeName).
+    // The package and the executable's name (go run's ExeName: the
+    // package's, or the first file's); as go run (MainOnly), what only a
+    // wildcard matched counts if it is a main package.
+    let mut chosen = None;
+    let arg = match &target {
+        RunTarget::Files(f) => f[0].clone(),
+        RunTarget::Package(p) => p.clone(),
+    };
+    let name = match gob::load::load(cfg, &packages) {
+        Ok(graph) => {
+            let roots: Vec<_> = graph
+                .roots
+                .iter()
+                .map(|&id| graph.pkg(id))
+                .filter(|p| {
+                    p.name == "main"
+                        || p.cmdline_files
+                        || p.matched.iter().any(|m| gob::load::patterns::is_literal(m))
+                })
+                .collect();
+            match roots[..] {
+                [] => {
+                    eprintln!("gob: no packages loaded from {arg}");
+                    return Ok(ExitCode::from(1));
+                }
+                [one] if one.name != "main" && one.error.is_none() => {
+                    eprintln!("package {} is not a main package", one.import_path);
+                    return Ok(ExitCode::from(1));
+                }
+                [one] => {
+                    if matches!(target, RunTarget::Package(_)) {
+                        chosen = Some(one.import_path.clone());
+                    }
+                    build::exec_name(one, &cfg.target.goos)
+                }
+                ref many => {
+                    let names: Vec<&str> = many.iter().map(|p| p.import_path.as_str()).collect();
+                    eprintln!(
+                        "gob: pattern {arg} matches multiple packages:\n\t{}",
+                        names.join("\n\t")
+                    );
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+        // The build reports it, as gob build would.
+        Err(_) => "a.out".into(),
+    };
+    let binary = dir.path().join(&name);
+    let mut prepared = prepared;
+    prepared.opts.output = Some(binary.clone());
+    if let Some(one) = chosen {
+        prepared.packages = vec![one];
+    }
+    let exec = run::exec_cmd(
+        (!exec.is_empty()).then_some(&exec[..]),
+        (&cfg.target.goos, &cfg.target.goarch),
+        (&cfg.toolchain.host_goos, &cfg.toolchain.host_goarch),
+        env.get("PATH"),
+    );
+    let code = build_prepared(prepared, env)?;
+    if code != ExitCode::SUCCESS {
+        return Ok(code);
+    }
+    if print {
+        let mut line: Vec<String> = exec.clone();
+        line.push(binary.display().to_string());
+        line.extend(args.iter().cloned());
+        println!("{}", line.join(" "));
+        if dry_run {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    let (ended, interrupted) =
+        gob::workdir::in_foreground(|| run::run_program(&exec, &binary, &args));
+    drop(dir);
+    Ok(match ended {
+        // go run, interrupted, waits for the program, then exits 1 silently.
+        Ended::Success if interrupted => ExitCode::from(1),
+        Ended::Success => ExitCode::SUCCESS,
+        Ended::Failed(why) => {
+            eprintln!("{why}");
+            ExitCode::from(1)
+        }
+    })
+}
+
+/// `gob install`: gob build with `-o BINDIR/` (every package built, the
+/// executables installed), after go install's checks.
+fn run_install(a: InstallArgs, env: &Env) -> anyhow::Result<ExitCode> {
+    use commands::install::{self, InstallError};
+    if let Some(v) = a.packages.iter().find(|p| commands::run::is_versioned(p)) {
+        eprintln!("{}", InstallError::Versioned(v.clone()));
+        return Ok(ExitCode::from(1));
+    }
+    let no_patterns = a.packages.is_empty();
+    let packages = if no_patterns {
+        vec![".".to_string()]
+    } else {
+        a.packages.clone()
+    };
+    let prepared = prepare_build(
+        a.own
+            .build_args(a.common, a.go, PathBuf::new(), packages.clone()),
+        env,
+    )?;
+    let cfg = &prepared.cfg.clone();
+    let vars = config::env_vars(env, cfg)?;
+    let gopath = vars
+        .iter()
+        .find(|(k, _)| k == "GOPATH")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    let target = (cfg.target.goos.as_str(), cfg.target.goarch.as_str());
+    let host = (
+        cfg.toolchain.host_goos.as_str(),
+        cfg.toolchain.host_goarch.as_str(),
+    );
+    // go names the package only when it is a main package it cannot place.
+    let graph = gob::load::load(cfg, &packages).ok();
+    // (executable name, directory, named as files) of each main package.
+    let mains: Vec<(String, PathBuf, bool)> = graph
+        .iter()
+        .flat_map(|g| g.roots.iter().map(|&id| g.pkg(id)))
+        .filter(|p| p.name == "main")
+        .map(|p| {
+            (
+                build::exec_name(p, target.0),
+                p.dir.clone(),
+                p.cmdline_files,
+            )
+        })
+        .collect();
+    // Named files go to $GOBIN or GOPATH/bin as they are, cross-compiled or
+    // not (cmd/go's GoFilesPackage).
+    let files = mains.iter().any(|m| m.2);
+    let bin = install::bin_dir(
+        env.get("GOBIN").unwrap_or(""),
+        gopath,
+        if files { host } else { target },
+        host,
+    );
+    let bin = match bin {
+        Err(e) if !mains.is_empty() || matches!(e, InstallError::RelativeGobin) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(1));
+        }
+        Ok(None) if !mains.is_empty() => {
+            for (_, dir, _) in &mains {
+                eprintln!("{}", InstallError::NoLocation(dir.clone()));
+            }
+            return Ok(ExitCode::from(1));
+        }
+        Ok(Some(b)) if !mains.is_empty() => b,
+        // No executable to install: the build only.
+        _ => PathBuf::from("/dev/null"),
+    };
+    let mut prepared = prepared;
+    prepared.opts.output_all = true;
+    prepared.opts.output = Some(if bin == Path::new("/dev/null") {
+        bin.clone()
+    } else {
+        std::fs::create_dir_all(&bin)
+            .map_err(|e| anyhow::anyhow!("mkdir {}: {e}", bin.display()))?;
+        let mut dir = bin.clone().into_os_string();
+        dir.push("/");
+        PathBuf::from(dir)
+    });
+    let code = build_prepared(prepared, env)?;
+    // As go install: a lone main package installed from its own directory
+    // removes the executable an earlier `go build` left there.
+    if code == ExitCode::SUCCESS && no_patterns {
+        if let [(name, dir, _)] = &mains[..] {
+            let left = cfg.modules.cwd.join(name);
+            if dir.join(name) != bin.join(name) {
+                if let Ok(md) = std::fs::metadata(&left) {
+                    use std::os::unix::fs::PermissionsExt;
+                    if md.is_file()
+                        && (md.permissions().mode() & 0o111 != 0 || target.0 == "windows")
+                    {
+                        let _ = std::fs::remove_file(&left);
+                    }
+                }
+            }
+        }
+    }
+    Ok(code)
+}
+
+/// `gob clean`: exit 1 when a removal failed (go reports it and goes on).
+fn run_clean(a: CleanArgs, env: &Env) -> anyhow::Result<ExitCode> {
+    use commands::clean::{self, CleanOptions};
+    let mut o = CleanOptions {
+        cache: a.cache,
+        testcache: a.testcache,
+        modcache: a.modcache,
+        fuzzcache: a.fuzzcache,
+        i: a.i,
+        r: a.r,
+        n: a.go.dry_run,
+        x: a.go.print_commands,
+        install_dir: None,
+    };
+    if let (false, Some(f)) = (a.packages.is_empty(), clean::cache_flag(&o)) {
+        eprintln!("{}", clean::CleanError::CacheWithPackages(f));
+        return Ok(ExitCode::from(1));
+    }
+    // Packages are loaded only when go would clean them: a cache flag alone
+    // needs no toolchain.
+    let mut cfg = None;
+    if clean::cleans_packages(&o, &a.packages, true) {
+        let c = config::load_config(env, &a.go.load_flags(&a.common))?;
+        let (gomod, gowork) = gob::load::modules::locate(&c.modules);
+        if clean::cleans_packages(&o, &a.packages, gomod.is_some() || gowork.is_some()) {
+            let gopath = config::env_vars(env, &c)?
+                .into_iter()
+                .find(|(k, _)| k == "GOPATH")
+                .map(|(_, v)| v)
+                .unwrap_or_default();
+            o.install_dir = commands::install::bin_dir(
+                env.get("GOBIN").unwrap_or(""),
+                &gopath,
+                (&c.target.goos, &c.target.goarch),
+                (&c.toolchain.host_goos, &c.toolchain.host_goarch),
+            )
+            .ok()
+            .flatten();
+            cfg = Some(c);
+        }
+    }
+    let mut out = std::io::stdout();
+    let errors = clean::clean(env, cfg.as_ref(), &a.packages, &o, &mut out)?;
+    for e in &errors {
+        eprintln!("{e}");
+    }
+    Ok(if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// A prepared build run and reported as gob build does.
+fn build_prepared(p: PreparedBuild, env: &Env) -> anyhow::Result<ExitCode> {
     let PreparedBuild {
         cfg,
         opts,
         packages,
         keep_work,
-    } = prepare_build(a, env)?;
+    } = p;
     let cache = gob::cache::Cache::open(&config::cache_dir(env)?)?;
     let cache_max = config::cache_max(env)?;
     let work = tempdir_for_work(env)?;
@@ -897,7 +1321,7 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
 /// that died (killed, or their machine stopped).
 fn tempdir_for_work(env: &Env) -> anyhow::Result<gob::workdir::WorkDir> {
     let base = PathBuf::from(env.get("TMPDIR").unwrap_or("/tmp"));
-    for prefix in ["gob-build", "gob-audit"] {
+    for prefix in ["gob-build", "gob-audit", "gob-run"] {
         gob::workdir::sweep(&base, prefix);
     }
     gob::workdir::WorkDir::create(&base, "gob-build")

@@ -35,6 +35,26 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
 }
 
+/// Set while `gob run`'s program runs in the foreground: SIGINT is the
+/// program's to handle (the terminal sends it to both), and gob waits for
+/// it, as go run does (cmd/go's StartSigHandlers).
+static FOREGROUND: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A SIGINT arrived while [`FOREGROUND`] was set.
+static FOREGROUND_SIGINT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Runs `f` (which waits for a program gob started) with SIGINT left to
+/// that program: gob neither dies of it nor cleans up until `f` returns.
+/// Also says whether a SIGINT came meanwhile (go run then exits 1).
+pub fn in_foreground<T>(f: impl FnOnce() -> T) -> (T, bool) {
+    use std::sync::atomic::Ordering::SeqCst;
+    FOREGROUND_SIGINT.store(false, SeqCst);
+    FOREGROUND.store(true, SeqCst);
+    let r = f();
+    FOREGROUND.store(false, SeqCst);
+    (r, FOREGROUND_SIGINT.load(SeqCst))
+}
+
 /// Work directories removed on a signal.
 static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
@@ -206,6 +226,10 @@ pub fn clean_up_on_signals() {
         let mut sig: libc::c_int = 0;
         // SAFETY: a valid set and out-pointer.
         if unsafe { libc::sigwait(&set, &mut sig) } != 0 {
+            continue;
+        }
+        if sig == libc::SIGINT && FOREGROUND.load(std::sync::atomic::Ordering::SeqCst) {
+            FOREGROUND_SIGINT.store(true, std::sync::atomic::Ordering::SeqCst);
             continue;
         }
         INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);

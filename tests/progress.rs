@@ -40,7 +40,14 @@ fn progress_names_what_runs_and_which_build() {
     let shown = on_a_terminal(
         &area,
         &hello,
-        &["build", "--trace", trace.to_str().unwrap(), "-o", bin.to_str().unwrap(), "."],
+        &[
+            "build",
+            "--trace",
+            trace.to_str().unwrap(),
+            "-o",
+            bin.to_str().unwrap(),
+            ".",
+        ],
     );
     // The bar names a running action by kind and package, and says how many
     // run beside it; runtime's compile is the longest of hello's.

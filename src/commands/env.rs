@@ -62,7 +62,7 @@ pub fn env(env: &Env, cfg: &LoadConfig, names: &[String], json: bool) -> Result<
 
 /// Go's encoding/json escapes `<`, `>`, `&`, U+2028 and U+2029 in strings;
 /// serde_json does not. In JSON text they occur only inside strings.
-fn go_json_escapes(s: &str) -> String {
+pub(crate) fn go_json_escapes(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

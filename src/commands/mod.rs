@@ -11,10 +11,14 @@ pub mod build;
 pub mod clean;
 /// `gob env`: the configuration gob uses, printed like `go env`.
 pub mod env;
+/// `gob install`: go install's locations for executables.
+pub mod install;
 /// `gob list`: packages as `go list` prints them (its `-json` schema).
 pub mod list;
 /// `gob replay`: a trace's actions re-run through the runner, outputs proved bit for bit.
 pub mod replay;
+/// `gob run`: go run's argument rule; the program run outside the sandbox.
+pub mod run;
 /// `gob trace show` and `gob trace diff`: a recorded trace as text or JSON.
 pub mod trace;
 /// `gob version`: gob's version and the toolchain it would use.
