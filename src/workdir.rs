@@ -35,24 +35,47 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
 }
 
-/// Set while `gob run`'s program runs in the foreground: SIGINT is the
+/// While `gob run`'s program runs in the foreground, SIGINT is the
 /// program's to handle (the terminal sends it to both), and gob waits for
-/// it, as go run does (cmd/go's StartSigHandlers).
-static FOREGROUND: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// A SIGINT arrived while [`FOREGROUND`] was set.
-static FOREGROUND_SIGINT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// it, as go run does (cmd/go's StartSigHandlers). One state, changed only
+/// by compare-and-swap, so the signal thread and [`in_foreground`] agree on
+/// whether a SIGINT came while the program ran.
+static FOREGROUND: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(IDLE);
+/// No program in the foreground: a SIGINT interrupts gob.
+const IDLE: u8 = 0;
+/// A program in the foreground, no SIGINT yet.
+const WAITING: u8 = 1;
+/// A program in the foreground, and a SIGINT came.
+const GOT_SIGINT: u8 = 2;
 
 /// Runs `f` (which waits for a program gob started) with SIGINT left to
 /// that program: gob neither dies of it nor cleans up until `f` returns.
-/// Also says whether a SIGINT came meanwhile (go run then exits 1).
+/// Also says whether a SIGINT came meanwhile (go run then exits 1),
+/// including one still pending when `f` returns (the signal thread had not
+/// been scheduled yet): it is taken here, not left to interrupt gob.
 pub fn in_foreground<T>(f: impl FnOnce() -> T) -> (T, bool) {
     use std::sync::atomic::Ordering::SeqCst;
-    FOREGROUND_SIGINT.store(false, SeqCst);
-    FOREGROUND.store(true, SeqCst);
+    FOREGROUND.store(WAITING, SeqCst);
     let r = f();
-    FOREGROUND.store(false, SeqCst);
-    (r, FOREGROUND_SIGINT.load(SeqCst))
+    let mut got = FOREGROUND.swap(IDLE, SeqCst) == GOT_SIGINT;
+    // SAFETY: a zeroed set filled by sigpending; sigtimedwait with a zero
+    // timeout takes a SIGINT blocked in every thread, if one is pending.
+    unsafe {
+        let mut pending: libc::sigset_t = std::mem::zeroed();
+        if libc::sigpending(&mut pending) == 0 && libc::sigismember(&pending, libc::SIGINT) == 1 {
+            let mut one: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut one);
+            libc::sigaddset(&mut one, libc::SIGINT);
+            let zero = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            if libc::sigtimedwait(&one, std::ptr::null_mut(), &zero) == libc::SIGINT {
+                got = true;
+            }
+        }
+    }
+    (r, got)
 }
 
 /// Work directories removed on a signal.
@@ -228,9 +251,16 @@ pub fn clean_up_on_signals() {
         if unsafe { libc::sigwait(&set, &mut sig) } != 0 {
             continue;
         }
-        if sig == libc::SIGINT && FOREGROUND.load(std::sync::atomic::Ordering::SeqCst) {
-            FOREGROUND_SIGINT.store(true, std::sync::atomic::Ordering::SeqCst);
-            continue;
+        if sig == libc::SIGINT {
+            use std::sync::atomic::Ordering::SeqCst;
+            // The program's, while it runs in the foreground.
+            let taken = FOREGROUND
+                .compare_exchange(WAITING, GOT_SIGINT, SeqCst, SeqCst)
+                .is_ok()
+                || FOREGROUND.load(SeqCst) == GOT_SIGINT;
+            if taken {
+                continue;
+            }
         }
         INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
         crate::exec::runner::stop_all();
