@@ -211,16 +211,27 @@ fn interrupted_builds_leave_no_work_directory() {
     for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGKILL] {
         let args = build_args(&sleep, &area.path("out/x"), &["--action-notice=1s"]);
         let log = area.path(&format!("out/log-{sig}"));
-        let child = Command::new(common::gob_binary())
-            .args(&args)
+        let mut cmd = Command::new(common::gob_binary());
+        cmd.args(&args)
             .current_dir(hello())
             .env_clear()
             .envs(area.env("amd64"))
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut child = child;
+            .stderr(std::fs::File::create(&log).unwrap());
+        // gob leaves alone a signal ignored when it started (as nohup leaves
+        // SIGHUP; a shell without job control starts background commands
+        // with SIGINT ignored): give it the signals' default dispositions,
+        // whoever started this test.
+        // SAFETY: signal(2) is async-signal-safe; nothing else runs here.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+                for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                    libc::signal(s, libc::SIG_DFL);
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().unwrap();
         let deadline = Instant::now() + Duration::from_secs(120);
         while !std::fs::read_to_string(&log)
             .unwrap()
