@@ -225,16 +225,25 @@ fn run_waits_through_sigint_like_go() {
     for exe in [common::go_binary(), common::gob_binary()] {
         let mut env = area.env("amd64");
         env.retain(|(k, _)| k != "GOFLAGS");
-        let mut child = Command::new(&exe)
-            .args(["run", ".", "sleep"])
+        let mut cmd = Command::new(&exe);
+        cmd.args(["run", ".", "sleep"])
             .current_dir(&dir)
             .env_clear()
             .envs(env)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::piped());
+        // SIGINT with its default disposition whoever started the test (a
+        // shell without job control starts background commands with it
+        // ignored, and both go and gob leave an ignored SIGINT alone).
+        // SAFETY: signal(2) is async-signal-safe; nothing else runs here.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().unwrap();
         let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
         let first = lines.next().and_then(Result::ok);
         assert_eq!(first.as_deref(), Some("started"), "{}", exe.display());
