@@ -99,9 +99,7 @@ fn fixture(tag: &str) -> PathBuf {
 }
 
 fn run(area: &Area, exe: &Path, dir: &Path, goflags: &str, args: &[&str]) -> Output {
-    let mut env = area.env("amd64");
-    env.retain(|(k, _)| k != "GOFLAGS");
-    env.push(("GOFLAGS".into(), goflags.into()));
+    let env = area.env_with(&[("GOFLAGS", goflags)]);
     Command::new(exe)
         .args(args)
         .current_dir(dir)

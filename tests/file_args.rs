@@ -24,11 +24,7 @@ const NOT_PRINTED_BY_GOB: &[&str] = &["Doc", "Stale", "StaleReason", "Target"];
 
 /// Runs `exe args` in `dir` with the area's environment plus `extra`.
 fn run(area: &Area, exe: &Path, dir: &Path, args: &[&str], extra: &[(&str, &str)]) -> Output {
-    let mut env = area.env("amd64");
-    for (k, v) in extra {
-        env.retain(|(x, _)| x != k);
-        env.push((k.to_string(), v.to_string()));
-    }
+    let env = area.env_with(extra);
     Command::new(exe)
         .args(args)
         .current_dir(dir)

@@ -70,13 +70,19 @@ pub fn text(o: &Output) -> String {
 }
 
 impl Area {
-    /// Runs gob with `extra` environment entries on top of [`Area::env`].
-    pub fn gob(&self, dir: &Path, args: &[&str], extra: &[(&str, &str)]) -> Output {
+    /// [`Area::env`] for amd64 with `extra` entries replacing or adding.
+    pub fn env_with(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
         let mut env = self.env("amd64");
         for (k, v) in extra {
             env.retain(|(x, _)| x != k);
             env.push((k.to_string(), v.to_string()));
         }
+        env
+    }
+
+    /// Runs gob with `extra` environment entries on top of [`Area::env`].
+    pub fn gob(&self, dir: &Path, args: &[&str], extra: &[(&str, &str)]) -> Output {
+        let env = self.env_with(extra);
         Command::new(super::gob_binary())
             .args(args)
             .current_dir(dir)
