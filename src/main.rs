@@ -476,23 +476,18 @@ fn sandbox_choice(mode: Option<&str>, hermetic: bool) -> anyhow::Result<build::S
     }
 }
 
-/// A program named on the command line (`-toolexec`): a path, or a name looked up
-/// in $PATH as go does; returned absolute, with symlinks resolved, so the sandbox
-/// can bind the file itself.
-fn resolve_program(name: &str, env: &Env) -> anyhow::Result<PathBuf> {
-    let found = if name.contains('/') {
-        Some(PathBuf::from(name))
-    } else {
-        env.get("PATH").and_then(|path| {
-            std::env::split_paths(path)
-                .map(|d| d.join(name))
-                .find(|p| p.is_file())
-        })
-    };
-    let Some(p) = found else {
-        anyhow::bail!("-toolexec: {name}: executable file not found in $PATH");
-    };
-    std::fs::canonicalize(&p).map_err(|e| anyhow::anyhow!("-toolexec: {}: {e}", p.display()))
+/// `-toolexec 'PROG ARGS'`: the program (a path, or a name looked up in $PATH
+/// as go does) with what it needs to start in a sandbox.
+fn toolexec(
+    value: Option<&str>,
+    env: &Env,
+) -> anyhow::Result<Option<gob::exec::toolexec::Toolexec>> {
+    match value {
+        None => Ok(None),
+        Some(v) => {
+            gob::exec::toolexec::Toolexec::resolve(v, env.get("PATH")).map_err(anyhow::Error::msg)
+        }
+    }
 }
 
 /// `gob replay`: exit 0 identical, 1 diverged, 2 no verdict (the trace, the
@@ -558,12 +553,7 @@ fn replay_verdict(a: ReplayArgs, env: &Env) -> anyhow::Result<ExitCode> {
                 .unwrap_or(1)
         }),
         sandbox,
-        toolexec: a
-            .toolexec
-            .as_deref()
-            .filter(|t| !t.is_empty())
-            .map(|t| resolve_program(t, env))
-            .transpose()?,
+        toolexec: toolexec(a.toolexec.as_deref(), env)?,
         trust_env: a.trust_env,
         allow_incomplete: a.allow_incomplete,
         verbose: a.verbose,
@@ -1258,12 +1248,7 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
         };
     let sandbox = sandbox_choice(a.sandbox.as_deref(), a.hermetic)?;
     let (limits, notice) = a.limits.parse()?;
-    let toolexec = go
-        .toolexec
-        .as_deref()
-        .filter(|t| !t.is_empty())
-        .map(|t| resolve_program(t, env))
-        .transpose()?;
+    let toolexec = toolexec(go.toolexec.as_deref(), env)?;
     let trace = match (&a.trace, a.trace_blobs) {
         (None, Some(_)) => anyhow::bail!("--trace-blobs needs --trace FILE"),
         (None, None) => build::TraceChoice::Automatic,

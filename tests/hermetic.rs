@@ -157,6 +157,141 @@ fn toolexec_runs_inside_the_actions_sandbox() {
     );
 }
 
+/// The lines a logging `-toolexec` script printed: `toolexec: IMPORTPATH TOOL`
+/// for each tool run (go's `-V=full` probes pass through silently).
+fn toolexec_lines(o: &std::process::Output) -> Vec<String> {
+    let mut v: Vec<String> = String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .filter(|l| l.starts_with("toolexec: "))
+        .map(str::to_string)
+        .collect();
+    v.sort();
+    v
+}
+
+/// Pins (#14 item 11): a dynamically linked -toolexec program and a `#!`
+/// script (through `/usr/bin/env`) start in every sandbox mode: their
+/// interpreter, loader and libraries are declared; the tool sees go's
+/// TOOLEXEC_IMPORTPATH and the words after the program; and the binary is
+/// the one go builds with the same wrapper (without the build ID gob does
+/// not record: docs/build-vs-go.md). The old code failed with
+/// `cannot execute /toolexec/env: No such file or directory`.
+#[test]
+fn dynamic_and_script_toolexec_programs_start_in_the_sandbox() {
+    use std::os::unix::fs::PermissionsExt;
+    let area = Area::new("toolexec-dynamic");
+    let script = area.path("out/log-tools");
+    fs::write(
+        &script,
+        "#!/usr/bin/env sh\n\
+         case \"$3\" in -V=full) exec \"$2\" \"$3\";; esac\n\
+         echo \"toolexec: $TOOLEXEC_IMPORTPATH ${2##*/} $1\" >&2\n\
+         shift\n\
+         exec \"$@\"\n",
+    )
+    .unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    let wrapper = format!("{} 'an arg'", script.display());
+    let go_out = area.path("out/hello-go");
+    let o = area.run(
+        &common::go_binary(),
+        &fixture("asmcall"),
+        &[
+            "build",
+            "-trimpath",
+            "-buildvcs=false",
+            "-ldflags=-buildid=",
+            "-toolexec",
+            &wrapper,
+            "-o",
+            go_out.to_str().unwrap(),
+            ".",
+        ],
+        "amd64",
+    );
+    assert!(o.status.success(), "go: {}", text(&o));
+    let want = toolexec_lines(&o);
+    assert!(
+        want.iter()
+            .any(|l| l == "toolexec: example.com/asmcall link an arg"),
+        "{want:?}"
+    );
+    for mode in ["full", "namespaces", "landlock"] {
+        let out = area.path(&format!("out/hello-{mode}"));
+        let cache = area.path(&format!("cache-te-{mode}"));
+        let o = area.gob(
+            &fixture("asmcall"),
+            &[
+                "build",
+                &format!("--sandbox={mode}"),
+                "-toolexec",
+                &wrapper,
+                "-o",
+                out.to_str().unwrap(),
+                ".",
+            ],
+            &[("GOBCACHE", cache.to_str().unwrap())],
+        );
+        assert!(o.status.success(), "{mode}: {}", text(&o));
+        assert_eq!(
+            toolexec_lines(&o),
+            want,
+            "{mode}: the tools and import paths go ran"
+        );
+        assert!(
+            fs::read(&out).unwrap() == fs::read(&go_out).unwrap(),
+            "{mode}: binary differs from go's"
+        );
+    }
+    // A dynamically linked program (env is one on every distribution).
+    let o = area.gob(
+        &fixture("hello"),
+        &[
+            "build",
+            "--hermetic",
+            "-toolexec",
+            "env GOB_SEEN=1",
+            "-o",
+            area.path("out/hello-env").to_str().unwrap(),
+            ".",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+/// Pins: a -toolexec program that cannot start in a sandbox is refused before
+/// the build, with what is wrong, not as a failed action.
+#[test]
+fn toolexec_that_cannot_start_is_named() {
+    use std::os::unix::fs::PermissionsExt;
+    let area = Area::new("toolexec-bad");
+    let p = area.path("out/rel-interp");
+    fs::write(&p, "#!sh\nexec \"$@\"\n").unwrap();
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+    let o = area.gob(
+        &fixture("hello"),
+        &[
+            "build",
+            "-toolexec",
+            p.to_str().unwrap(),
+            "-o",
+            area.path("out/x").to_str().unwrap(),
+            ".",
+        ],
+        &[],
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains(&format!(
+            "gob: -toolexec: {}: #! interpreter sh is not an absolute path",
+            p.display()
+        )),
+        "{t}"
+    );
+}
+
 /// Pins: a read of an undeclared file fails the build and names the action,
 /// the package, the path it tried (inside and on this host) and what to do.
 #[test]

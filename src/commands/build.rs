@@ -39,7 +39,7 @@ pub struct BuildOptions {
     /// `--sandbox` / `--hermetic`: which isolation every tool runs under.
     pub sandbox: SandboxChoice,
     /// `-toolexec PROG`: run each tool as `PROG TOOL ARGS…`, inside the sandbox.
-    pub toolexec: Option<PathBuf>,
+    pub toolexec: Option<crate::exec::toolexec::Toolexec>,
     /// Where the trace goes.
     pub trace: TraceChoice,
     /// `-json`: tool output and per-action results as JSON lines on stdout.
@@ -885,7 +885,11 @@ fn save_memo(
         crate::memo::dependency_paths(graph, ag, &cfg.toolchain.goroot, &cfg.toolchain.tool_dir())
             .into_iter()
             // A changed -toolexec program must rebuild (it is keyed by content).
-            .chain(opts.toolexec.clone())
+            .chain(
+                opts.toolexec
+                    .iter()
+                    .flat_map(|te| te.host_files().map(Path::to_path_buf)),
+            )
             .filter(|p| !written.iter().any(|(_, w)| w == p))
             .collect();
     if let Err(why) = crate::memo::save(

@@ -48,7 +48,7 @@ pub struct ReplayOptions {
     /// The sandbox: it must remap paths (full or namespaces).
     pub sandbox: gob_sandbox::Mode,
     /// `--toolexec PROG`: run each tool as `PROG TOOL ARGS` (e.g. qemu-aarch64-static).
-    pub toolexec: Option<PathBuf>,
+    pub toolexec: Option<crate::exec::toolexec::Toolexec>,
     /// Let the trace set any environment variable.
     pub trust_env: bool,
     /// `--allow-incomplete`: replay a trace without its End record (else it
@@ -1270,7 +1270,7 @@ fn spawn_of(
             wrapper: opts
                 .toolexec
                 .as_ref()
-                .map(|te| (te.clone(), crate::exec::toolexec_inside(te))),
+                .map(|te| crate::exec::wrapper(te, true)),
         }
     };
     let limits = if shell {

@@ -17,8 +17,9 @@ pub mod pack;
 pub mod record;
 mod run;
 pub mod runner;
+pub mod toolexec;
 
-pub(crate) use run::{tool_inside, toolexec_inside};
+pub(crate) use run::{tool_inside, wrapper};
 
 use std::collections::{BinaryHeap, HashMap};
 use std::io::IsTerminal;
@@ -163,8 +164,9 @@ pub struct ExecOptions {
     /// The sandbox every external tool runs in (mode `none` runs it directly).
     pub sandbox: SandboxHandle,
     /// `-toolexec`: a program run in the action's sandbox with the tool and its
-    /// arguments after it (a declared input of every action it wraps).
-    pub toolexec: Option<PathBuf>,
+    /// arguments after it (with what it starts with, a declared input of every
+    /// action it wraps).
+    pub toolexec: Option<toolexec::Toolexec>,
     /// Limits for each tool run.
     pub limits: gob_sandbox::Limits,
     /// Variables added to every tool's environment that the build must not

@@ -4,10 +4,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::runner::{InputData, Label, Program, Spawn, SpawnInput, SpawnOutput};
+use super::runner::{InputData, Label, Program, Spawn, SpawnInput, SpawnOutput, Wrapper};
+use super::toolexec::Toolexec;
 use super::{key, ActionResult, ExecOptions, ExecStatus, OutputFile};
 use crate::cache::{ActionKey, ActionKeyBuilder, Cache, Digest, DigestCache, Lookup};
-use crate::plan::{Action, ActionGraph, ActionId, Arg, InputSource, Loc, Tool};
+use crate::plan::{Action, ActionGraph, ActionId, ActionKind, Arg, InputSource, Loc, Tool};
 
 /// Host path of a location when running directly on the host (no sandbox).
 pub fn host_path(g: &ActionGraph, work: &Path, l: &Loc) -> PathBuf {
@@ -118,10 +119,27 @@ fn prepare(
     let mut kb = ActionKeyBuilder::new(tool_digest(digests, opts, a.tool)?);
     kb.arg(format!("kind={}", a.kind.name()));
     if let (Some(te), Some(_)) = (&opts.toolexec, a.tool.binary()) {
-        let d = digests
-            .digest(te)
-            .map_err(|e| format!("reading -toolexec program {}: {e}", te.display()))?;
-        kb.arg(format!("toolexec={d}"));
+        // The wrapper, its arguments and everything it starts with; the
+        // import path go gives it, which it may act on.
+        let digest = |p: &Path| {
+            digests
+                .digest(p)
+                .map_err(|e| format!("reading -toolexec file {}: {e}", p.display()))
+        };
+        kb.arg(format!("toolexec={}", digest(&te.program)?));
+        for w in &te.args {
+            kb.arg(format!("toolexec-arg={w}"));
+        }
+        for f in &te.runtime {
+            kb.arg(format!(
+                "toolexec-runtime={}={}",
+                f.at.display(),
+                digest(&f.host)?
+            ));
+        }
+        if let Some(ip) = toolexec_importpath(a) {
+            kb.env("TOOLEXEC_IMPORTPATH", &ip);
+        }
     }
     for arg in &a.args {
         kb.arg(key::key_text(g, a.id, &arg.0));
@@ -460,14 +478,7 @@ fn spawn_of(
         Some(bin) => Program::Tool {
             host: opts.tool_dir.join(bin),
             at: tool_path(opts, bin, view.inside),
-            wrapper: opts.toolexec.as_ref().map(|te| {
-                let seen = if view.inside {
-                    toolexec_inside(te)
-                } else {
-                    te.clone()
-                };
-                (te.clone(), seen)
-            }),
+            wrapper: opts.toolexec.as_ref().map(|te| wrapper(te, view.inside)),
         },
         None => Program::Pack,
     };
@@ -479,7 +490,15 @@ fn spawn_of(
         },
         program,
         argv,
-        env: a.env.clone(),
+        env: {
+            let mut env = a.env.clone();
+            if let (Some(_), Some(_), Some(ip)) =
+                (&opts.toolexec, a.tool.binary(), toolexec_importpath(a))
+            {
+                env.push(("TOOLEXEC_IMPORTPATH".into(), ip));
+            }
+            env
+        },
         noise_env: opts.noise_env.clone(),
         cwd: at(&a.cwd),
         inputs,
@@ -509,12 +528,40 @@ fn tool_path(opts: &ExecOptions, bin: &str, inside: bool) -> PathBuf {
 }
 
 /// Where the `-toolexec` program is seen inside the sandbox.
-pub(crate) fn toolexec_inside(te: &Path) -> PathBuf {
+fn toolexec_inside(te: &Path) -> PathBuf {
     let name = te
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "toolexec".into());
     PathBuf::from(format!("/toolexec/{name}"))
+}
+
+/// A `-toolexec` program as an action runs it: at `/toolexec/NAME` when
+/// paths are remapped (`inside`), else where it is; its start-up files
+/// where the loader opens them.
+pub(crate) fn wrapper(te: &Toolexec, inside: bool) -> Wrapper {
+    Wrapper {
+        host: te.program.clone(),
+        at: if inside {
+            toolexec_inside(&te.program)
+        } else {
+            te.program.clone()
+        },
+        args: te.args.clone(),
+        runtime: te
+            .runtime
+            .iter()
+            .map(|f| (f.host.clone(), f.at.clone()))
+            .collect(),
+    }
+}
+
+/// `TOOLEXEC_IMPORTPATH`, which go sets for every tool it runs under
+/// `-toolexec`: the package's import path as go list prints it (with its
+/// ` [main]` for a PGO variant); none for a PGO profile's conversion, which
+/// go runs for no package.
+pub(crate) fn toolexec_importpath(a: &Action) -> Option<String> {
+    (a.kind != ActionKind::Preprofile).then(|| a.import_path.clone())
 }
 
 /// Text with every inside root prefix (`/goroot/`, `/mod/…/`) replaced by the

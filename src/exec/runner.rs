@@ -61,14 +61,27 @@ pub enum Program {
         host: PathBuf,
         /// Where the action sees it (its host path when paths are not remapped).
         at: PathBuf,
-        /// `-toolexec PROG`: (host, at); the action runs `PROG TOOL ARGS`.
-        wrapper: Option<(PathBuf, PathBuf)>,
+        /// `-toolexec PROG`: the action runs `PROG ARGS TOOL TOOL-ARGS`.
+        wrapper: Option<Wrapper>,
     },
     /// gob's own `pack r OUT BASE OBJ…` (argv is `OUT BASE OBJ…`).
     Pack,
     /// `/bin/sh` on the caller's terminal, with the host's /usr, /bin, /lib
     /// and /lib64 read-only besides the inputs (`gob replay --shell`).
     Shell,
+}
+
+/// A `-toolexec` program as an action runs it.
+#[derive(Clone, Debug)]
+pub struct Wrapper {
+    /// The program on the host.
+    pub host: PathBuf,
+    /// Where the action sees it.
+    pub at: PathBuf,
+    /// Its arguments, before the tool's path.
+    pub args: Vec<String>,
+    /// What it needs to start (interpreters, loader, libraries): (host, at).
+    pub runtime: Vec<(PathBuf, PathBuf)>,
 }
 
 /// One declared input.
@@ -624,12 +637,18 @@ fn policy(s: &Spawn) -> Result<gob_sandbox::Policy, String> {
                 inside: at.clone(),
             });
             match wrapper {
-                Some((wh, wa)) => {
+                Some(w) => {
                     inputs.push(Bind {
-                        host: wh.clone(),
-                        inside: wa.clone(),
+                        host: w.host.clone(),
+                        inside: w.at.clone(),
                     });
-                    (wa.clone(), vec![at.clone().into_os_string()])
+                    inputs.extend(w.runtime.iter().map(|(host, at)| Bind {
+                        host: host.clone(),
+                        inside: at.clone(),
+                    }));
+                    let mut args: Vec<OsString> = w.args.iter().map(Into::into).collect();
+                    args.push(at.clone().into_os_string());
+                    (w.at.clone(), args)
                 }
                 None => (at.clone(), Vec::new()),
             }
