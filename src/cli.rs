@@ -147,6 +147,13 @@ pub enum CliError {
         /// `gob help build`.
         help: String,
     },
+    /// `gob build -h`: the usage line and where the help is (exit 2, as go).
+    Usage {
+        /// The command's usage line.
+        usage: String,
+        /// `gob help build`.
+        help: String,
+    },
     /// `$GOFLAGS` cannot be parsed (exit 1, as go's `base.Fatalf`).
     Goflags(String),
     /// A flag (in `$GOFLAGS`, or given) that needs cgo (exit 2, as go).
@@ -181,6 +188,9 @@ impl fmt::Display for CliError {
                 usage,
                 help,
             } => write!(f, "{message}\nusage: {usage}\nRun '{help}' for details."),
+            CliError::Usage { usage, help } => {
+                write!(f, "usage: {usage}\nRun '{help}' for details.")
+            }
             CliError::Goflags(why) => write!(f, "gob: parsing $GOFLAGS: {why}"),
             CliError::NeedsCgo(name) => write!(
                 f,
@@ -376,13 +386,12 @@ pub fn normalize(
     let Some(first) = rest.first() else {
         return Ok(out);
     };
-    // `gob help …`, `gob --help`, `gob --version`: clap's own.
-    if first == "help" || first.starts_with('-') {
+    // `gob --version`: clap's own (help is gob::help's, asked first).
+    if first.starts_with('-') {
         let name = first.trim_start_matches('-');
-        let own = first == "help"
-            || root.get_arguments().any(|a| {
-                a.get_long() == Some(name) || a.get_short().is_some_and(|s| name == s.to_string())
-            });
+        let own = root.get_arguments().any(|a| {
+            a.get_long() == Some(name) || a.get_short().is_some_and(|s| name == s.to_string())
+        });
         if !own {
             return Err(CliError::Flag {
                 message: format!("flag provided but not defined: -{name}"),
@@ -420,7 +429,7 @@ pub fn normalize(
         let joined = path.join(" ");
         let flag_error = |message: String| CliError::Flag {
             message,
-            usage: usage_line(cmd),
+            usage: usage_line(&joined, cmd),
             help: format!("gob help {joined}"),
         };
         let mut parsed = Parsed::default();
@@ -440,6 +449,14 @@ pub fn normalize(
                 Word::Flag { name, value } => (name.to_string(), value.map(str::to_string)),
             };
             let Some(flag) = set.flags.get(&name) else {
+                // go's flag package: -h and -help, whatever their value,
+                // print the usage (exit 2).
+                if name == "h" || name == "help" {
+                    return Err(CliError::Usage {
+                        usage: usage_line(&joined, cmd),
+                        help: format!("gob help {joined}"),
+                    });
+                }
                 if CGO_FLAGS.contains(&name.as_str()) && go_flags.contains(&name.as_str()) {
                     return Err(CliError::NeedsCgo(name));
                 }
@@ -467,6 +484,12 @@ pub fn normalize(
             if name == "C" && !first {
                 return Err(flag_error(format!(
                     "invalid value {:?} for flag -C: {CHDIR_FIRST}",
+                    value.unwrap_or_default()
+                )));
+            }
+            if let Some(why) = value.as_deref().and_then(|v| go_value_error(&name, v)) {
+                return Err(flag_error(format!(
+                    "invalid value {:?} for flag -{name}: {why}",
                     value.unwrap_or_default()
                 )));
             }
@@ -572,9 +595,32 @@ fn apply_goflags(
                 value.unwrap_or_default()
             ))
         })?;
+        if let Some(why) = value.as_deref().and_then(|v| go_value_error(name, v)) {
+            return Err(refuse(format!(
+                "invalid value {:?} for flag -{name} (from $GOFLAGS): {why}",
+                value.unwrap_or_default()
+            )));
+        }
         parsed.set(flag, value.as_deref());
     }
     Ok(())
+}
+
+/// Why go's flag would refuse `value` as it is set (before the command
+/// runs): an unknown -compiler, a per-package flag that does not split.
+fn go_value_error(name: &str, value: &str) -> Option<String> {
+    match name {
+        "compiler" if value != "gc" && value != "gccgo" => {
+            Some(format!("unknown compiler {value:?}"))
+        }
+        "gcflags" | "ldflags" | "asmflags" | "gccgoflags" => {
+            crate::plan::flags::PerPackageFlag::default()
+                .add(value, std::path::Path::new("/"))
+                .err()
+                .map(|e| e.to_string())
+        }
+        _ => None,
+    }
 }
 
 /// go's words for a value its flag cannot hold (`-p abc`), for the command
@@ -585,7 +631,7 @@ pub fn invalid_value(root: &Command, args: &[String], flag: &str, value: &str) -
     root.build();
     let name = args.get(1).cloned().unwrap_or_default();
     let (usage, help) = match root.find_subcommand(&name) {
-        Some(c) => (usage_line(c), format!("gob help {name}")),
+        Some(c) => (usage_line(&name, c), format!("gob help {name}")),
         None => ("gob <command> [arguments]".into(), "gob help".into()),
     };
     CliError::Flag {
@@ -595,8 +641,12 @@ pub fn invalid_value(root: &Command, args: &[String], flag: &str, value: &str) -
     }
 }
 
-/// `gob build [OPTIONS] [PACKAGES]...`: clap's usage without its heading.
-fn usage_line(cmd: &Command) -> String {
+/// The usage line of the command at `path` (`build`, `trace show`): its help
+/// topic's, else clap's without its heading.
+fn usage_line(path: &str, cmd: &Command) -> String {
+    if let Some(t) = crate::help::topic(path) {
+        return t.usage.to_string();
+    }
     let mut cmd = cmd.clone();
     let u = cmd.render_usage().to_string();
     u.strip_prefix("Usage: ").unwrap_or(&u).to_string()

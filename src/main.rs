@@ -246,6 +246,15 @@ struct GoBuildFlags {
     /// Change to this directory first.
     #[arg(short = 'C')]
     chdir: Option<PathBuf>,
+    /// The compiler: gc (gccgo is refused).
+    #[arg(long)]
+    compiler: Option<String>,
+    /// Flags for gccgo: checked and unused, as go does with gc.
+    #[arg(long)]
+    gccgoflags: Vec<String>,
+    /// Where go installs and loads packages: unused, gob keeps them in its cache.
+    #[arg(long, value_name = "DIR")]
+    pkgdir: Option<PathBuf>,
     /// Write the action graph as JSON to this file.
     #[arg(long = "debug-actiongraph")]
     debug_actiongraph: Option<PathBuf>,
@@ -616,15 +625,31 @@ fn main() -> ExitCode {
 /// The command line, read with go's flag rules and $GOFLAGS (gob::cli), then
 /// by clap; a mistake is reported with go's words and exit status.
 fn parse_command_line(env: &Env) -> Result<Cli, ExitCode> {
-    // As go's flag package: a flag given twice keeps its last value.
+    let argv: Vec<String> = std::env::args().collect();
+    if let Some(a) = gob::help::answer(&argv[1..]) {
+        if a.ok {
+            print!("{}", a.text);
+            return Err(ExitCode::SUCCESS);
+        }
+        eprint!("{}", a.text);
+        return Err(ExitCode::from(2));
+    }
+    // As go's flag package: a flag given twice keeps its last value. Help is
+    // gob::help's, with go's words and exit status, never clap's.
     let command = Cli::command()
+        .disable_help_subcommand(true)
+        .disable_help_flag(true)
         .args_override_self(true)
-        .mut_subcommands(|c| c.args_override_self(true));
-    let args = gob::cli::normalize(&command, std::env::args().collect(), env.get("GOFLAGS"))
-        .map_err(|e| {
-            eprintln!("{e}");
-            ExitCode::from(e.exit_code())
-        })?;
+        .mut_subcommands(|c| {
+            c.args_override_self(true)
+                .disable_help_flag(true)
+                .disable_help_subcommand(true)
+                .mut_subcommands(|c| c.args_override_self(true).disable_help_flag(true))
+        });
+    let args = gob::cli::normalize(&command, argv, env.get("GOFLAGS")).map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::from(e.exit_code())
+    })?;
     command
         .clone()
         .try_get_matches_from(&args)
@@ -1249,6 +1274,12 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
     let sandbox = sandbox_choice(a.sandbox.as_deref(), a.hermetic)?;
     let (limits, notice) = a.limits.parse()?;
     let toolexec = toolexec(go.toolexec.as_deref(), env)?;
+    if go.compiler.as_deref() == Some("gccgo") {
+        anyhow::bail!("-compiler=gccgo: not supported; gob builds with the gc toolchain");
+    }
+    // As go with gc: -gccgoflags is checked (by the flag parser) and unused,
+    // and -pkgdir changes nothing gob writes (packages live in its cache).
+    let _ = (&go.gccgoflags, &go.pkgdir);
     let trace = match (&a.trace, a.trace_blobs) {
         (None, Some(_)) => anyhow::bail!("--trace-blobs needs --trace FILE"),
         (None, None) => build::TraceChoice::Automatic,

@@ -62,6 +62,14 @@ const REFUSED: &[Row] = &[
     row("-race", &["build", "."]),
     row("-race", &["list", "."]),
     row("-asan", &["build", "."]),
+    // Values go's flags refuse as they are set.
+    row("", &["build", "-compiler=foo", "."]),
+    row("", &["build", "-compiler", "", "."]),
+    row("", &["build", "-gccgoflags=all=-O2 'x", "."]),
+    row("", &["build", "-gcflags='x", "."]),
+    row("", &["build", "-ldflags==x", "."]),
+    row("-compiler=foo", &["build", "."]),
+    row("-gcflags='x", &["build", "."]),
 ];
 
 /// Builds both tools must make alike (item 1's spellings, item 2's GOFLAGS).
@@ -82,6 +90,12 @@ const BUILT: &[Row] = &[
     // The command line wins over GOFLAGS.
     row("'-ldflags=-X main.v=5'", &["-ldflags", "-X main.v=6"]),
     row("-gcflags=-N", &["-gcflags=-l"]),
+    // Accepted and without effect on a gc build, as in go.
+    row(
+        "",
+        &["-compiler=gc", "-gccgoflags=all=-O2", "-pkgdir", "pkgdir"],
+    ),
+    row("-compiler=gc -pkgdir=pkgdir", &[]),
 ];
 
 /// The fixture, in a directory of its own for each test (`tag`).

@@ -506,3 +506,129 @@ fn clean_like_go() {
     assert!(blobs.is_empty(), "left in the cache: {blobs:?}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// go's help output read as gob's: `go help`, `usage: go …`, `Run 'go help …'`.
+fn help_as_gob(s: &str) -> String {
+    s.replace("go help", "gob help")
+        .replace("usage: go ", "usage: gob ")
+        .replace("\ngo ", "\ngob ")
+        .replace("Go is a tool for managing Go source code.", "")
+}
+
+/// Pins (#14 item 8): help as go gives it. `gob help CMD` prints the usage
+/// line and the text on stdout (exit 0); `gob CMD -h` (any spelling, any
+/// value) prints the usage line and where the help is on stderr (exit 2);
+/// an unknown topic gets go's words; a bare `gob` prints the overview on
+/// stderr (exit 2). The old code printed clap's help with `--tags` and
+/// exited 0 for `-h`.
+#[test]
+fn help_like_go() {
+    let area = Area::new("cmds-help");
+    let dir = area.root.clone();
+    let mut failures = Vec::new();
+    let rows: &[(&[&str], Cmp)] = &[
+        (&["help", "frob"], Cmp::All),
+        (&["help", "build", "extra"], Cmp::All),
+        (&["help", "help"], Cmp::All),
+        (&["build", "-h"], Cmp::All),
+        (&["build", "-help"], Cmp::All),
+        (&["build", "--help"], Cmp::All),
+        (&["build", "-h=false"], Cmp::All),
+        (&["build", "-x", "-help", "."], Cmp::All),
+        (&["run", "-h"], Cmp::All),
+        (&["install", "-help"], Cmp::All),
+        (&["list", "-h"], Cmp::All),
+        (&["clean", "-h"], Cmp::All),
+        (&["version", "-h"], Cmp::All),
+        // go env also takes -changed, -u and -w.
+        (&["env", "-h"], Cmp::Status),
+        (&["help"], Cmp::Status),
+        (&["help", "build"], Cmp::Status),
+        (&[], Cmp::Status),
+        (&["-h"], Cmp::Status),
+        (&["--help"], Cmp::Status),
+    ];
+    for (args, cmp) in rows {
+        let go = run(&area, &common::go_binary(), &dir, args, &[], "");
+        let gob = run(&area, &common::gob_binary(), &dir, args, &[], "");
+        let same = go.status.code() == gob.status.code()
+            && go.stdout.is_empty() == gob.stdout.is_empty()
+            && go.stderr.is_empty() == gob.stderr.is_empty()
+            && (*cmp != Cmp::All || help_as_gob(&text(&go)) == text(&gob));
+        if !same {
+            failures.push(format!(
+                "{args:?}:\n  go  ({:?}): {}\n  gob ({:?}): {}",
+                go.status.code(),
+                text(&go),
+                gob.status.code(),
+                text(&gob)
+            ));
+        }
+    }
+    // The help names go's flags with one dash and explains them.
+    let o = run(
+        &area,
+        &common::gob_binary(),
+        &dir,
+        &["help", "build"],
+        &[],
+        "",
+    );
+    let h = out(&o);
+    for want in [
+        "usage: gob build [-o output] [build flags] [packages]\n",
+        "\t-ldflags '[pattern=]arg list'\n",
+        "\t-tags tag,list\n",
+        "The -o flag forces build to write",
+        "\t--hermetic\n",
+    ] {
+        if !h.contains(want) {
+            failures.push(format!("gob help build lacks {want:?}:\n{h}"));
+        }
+    }
+    if h.contains("--tags") || h.contains("--ldflags") {
+        failures.push(format!(
+            "gob help build spells go flags with two dashes:\n{h}"
+        ));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Pins (#14, done when): README's usage section quotes the usage line that
+/// `gob help` prints for every command.
+#[test]
+fn readme_quotes_every_usage_line() {
+    let area = Area::new("cmds-readme");
+    let readme = std::fs::read_to_string(common::repo_root().join("README.md")).unwrap();
+    let o = run(&area, &common::gob_binary(), &area.root, &["help"], &[], "");
+    let commands: Vec<String> = out(&o)
+        .lines()
+        .filter_map(|l| l.strip_prefix('\t'))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "gob")
+        .map(str::to_string)
+        .collect();
+    assert!(commands.len() >= 10, "{commands:?}");
+    let mut missing = Vec::new();
+    for c in &commands {
+        let o = run(
+            &area,
+            &common::gob_binary(),
+            &area.root,
+            &["help", c],
+            &[],
+            "",
+        );
+        let usage = first_line(&out(&o))
+            .trim_start_matches("usage: ")
+            .to_string();
+        if !readme.contains(&usage) {
+            missing.push(usage);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "README.md does not show these usage lines:\n{}",
+        missing.join("\n")
+    );
+}
