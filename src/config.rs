@@ -337,8 +337,15 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
 
 /// `-overlay FILE` read and parsed as cmd/go's `fsys.Init` does (a relative
 /// FILE and the paths in it are relative to the working directory, after -C).
+/// FILE must be a regular file (go would wait on a FIFO forever).
 fn read_overlay(cwd: &Path, file: &str) -> Result<crate::load::overlay::Overlay, ConfigError> {
-    let js = std::fs::read(cwd.join(file)).map_err(|e| {
+    let read = |p: &Path| -> std::io::Result<Vec<u8>> {
+        use std::io::Read;
+        let mut js = Vec::new();
+        crate::load::files::open_regular(p)?.read_to_end(&mut js)?;
+        Ok(js)
+    };
+    let js = read(&cwd.join(file)).map_err(|e| {
         ConfigError::Overlay(format!(
             "reading overlay: open {file}: {}",
             crate::load::gobuild::scan::go_io_error(&e)

@@ -286,6 +286,24 @@ fn overlay_replacements_follow_the_input_rules() {
     let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     // SAFETY: a valid NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    // A FIFO as the overlay file itself: refused, not waited on.
+    let o = area.gob(
+        &root.join("mod"),
+        &[
+            "build",
+            "-overlay",
+            fifo.to_str().unwrap(),
+            "-o",
+            "/dev/null",
+            ".",
+        ],
+        &[],
+    );
+    assert!(
+        text(&o).contains("reading overlay: open ") && text(&o).contains("not a regular file"),
+        "{}",
+        text(&o)
+    );
     let link = format!(
         "{}: resolves to /etc/passwd, outside its root",
         files.join("link.txt").display()
