@@ -28,6 +28,10 @@ pub enum ConfigError {
     /// The working directory cannot be determined.
     #[error("cannot determine the current directory: {0}")]
     Cwd(std::io::Error),
+    /// `-overlay`'s file cannot be read or is not a valid overlay (cmd/go's
+    /// words: `reading overlay: …`, `parsing overlay JSON: …`, …).
+    #[error("{0}")]
+    Overlay(String),
 }
 
 /// A snapshot of the process environment, taken once at startup, with the
@@ -202,6 +206,10 @@ pub struct LoadFlags {
     pub pgo: Option<String>,
     /// `-C dir`.
     pub chdir: Option<PathBuf>,
+    /// `-overlay FILE`.
+    pub overlay: Option<String>,
+    /// `-modfile FILE`.
+    pub modfile: Option<String>,
 }
 
 /// Splits a `-tags` value the way cmd/go does (commas, or spaces for the old form).
@@ -283,6 +291,10 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
             gopath.join("pkg").join("mod")
         }
     };
+    let overlay = match flags.overlay.as_deref().filter(|o| !o.is_empty()) {
+        None => None,
+        Some(f) => Some(std::sync::Arc::new(read_overlay(&cwd, f)?)),
+    };
     let minor = toolchain.version.minor;
     Ok(LoadConfig {
         target: TargetConfig {
@@ -309,6 +321,7 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
             mod_flag,
             gomodcache,
             gowork: env.get("GOWORK").map(String::from),
+            modfile: flags.modfile.clone().filter(|m| !m.is_empty()),
             goroot_src: toolchain.src_dir(),
             go_version: toolchain
                 .version_string
@@ -317,8 +330,28 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
                 .to_string(),
         },
         pgo_auto,
+        overlay,
         toolchain,
     })
+}
+
+/// `-overlay FILE` read and parsed as cmd/go's `fsys.Init` does (a relative
+/// FILE and the paths in it are relative to the working directory, after -C).
+/// FILE must be a regular file (go would wait on a FIFO forever).
+fn read_overlay(cwd: &Path, file: &str) -> Result<crate::load::overlay::Overlay, ConfigError> {
+    let read = |p: &Path| -> std::io::Result<Vec<u8>> {
+        use std::io::Read;
+        let mut js = Vec::new();
+        crate::load::files::open_regular(p)?.read_to_end(&mut js)?;
+        Ok(js)
+    };
+    let js = read(&cwd.join(file)).map_err(|e| {
+        ConfigError::Overlay(format!(
+            "reading overlay: open {file}: {}",
+            crate::load::gobuild::scan::go_io_error(&e)
+        ))
+    })?;
+    crate::load::overlay::Overlay::from_json(&js, cwd).map_err(ConfigError::Overlay)
 }
 
 /// The build cache directory: `$GOBCACHE`, else `$XDG_CACHE_HOME/gob`, else `$HOME/.cache/gob`.

@@ -231,6 +231,13 @@ struct GoBuildFlags {
     /// Module download mode: readonly, vendor or mod.
     #[arg(long = "mod")]
     mod_mode: Option<String>,
+    /// Read FILE instead of the main module's go.mod (and FILE's .sum sibling instead of go.sum).
+    #[arg(long, value_name = "FILE")]
+    modfile: Option<String>,
+    /// A JSON file {"Replace": {path: file}} laid over the file system: each
+    /// path reads as its file, or is deleted when the file is "".
+    #[arg(long, value_name = "FILE")]
+    overlay: Option<String>,
     /// Profile-guided optimization: auto or off.
     #[arg(long)]
     pgo: Option<String>,
@@ -275,6 +282,8 @@ impl GoBuildFlags {
             mod_mode: self.mod_mode.clone(),
             pgo: self.pgo.clone(),
             chdir: self.chdir.clone(),
+            overlay: self.overlay.clone(),
+            modfile: self.modfile.clone(),
         }
     }
 }

@@ -14,40 +14,21 @@ mod common;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use common::area::{text, Area};
-use serde_json::Value;
+use common::area::{list_stream, text, Area};
 
 /// Fields of `go list -json` gob does not print (as tests/list_diff.rs).
 const NOT_PRINTED_BY_GOB: &[&str] = &["Doc", "Stale", "StaleReason", "Target"];
 
-/// Runs `exe args` in `dir` with the area's environment plus `extra`.
-fn run(area: &Area, exe: &Path, dir: &Path, args: &[&str], extra: &[(&str, &str)]) -> Output {
-    let env = area.env_with(extra);
-    Command::new(exe)
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .envs(env)
-        .output()
-        .unwrap_or_else(|e| panic!("running {} {args:?}: {e}", exe.display()))
+/// The packages of a `list -json` stream, without the fields gob does not print.
+fn json_stream(o: &Output) -> Vec<serde_json::Value> {
+    list_stream(o, NOT_PRINTED_BY_GOB)
 }
 
-/// The packages of a `list -json` stream, without the fields gob does not print.
-fn json_stream(o: &Output) -> Vec<Value> {
-    serde_json::Deserializer::from_slice(&o.stdout)
-        .into_iter::<Value>()
-        .map(|v| {
-            let mut v = v.expect("list -json output");
-            if let Some(m) = v.as_object_mut() {
-                for k in NOT_PRINTED_BY_GOB {
-                    m.remove(*k);
-                }
-            }
-            v
-        })
-        .collect()
+/// Runs `exe args` in `dir` with the area's environment plus `extra`.
+fn run(area: &Area, exe: &Path, dir: &Path, args: &[&str], extra: &[(&str, &str)]) -> Output {
+    area.run_with(exe, dir, args, extra)
 }
 
 fn first_line(o: &Output) -> String {
@@ -56,20 +37,6 @@ fn first_line(o: &Output) -> String {
         .next()
         .unwrap_or("")
         .to_string()
-}
-
-/// A fresh copy of fixtures/files at `area/name` (builds write into it).
-fn fixture_copy(area: &Area, name: &str) -> PathBuf {
-    let dst = area.path(name);
-    let _ = fs::remove_dir_all(&dst);
-    let st = Command::new("cp")
-        .arg("-a")
-        .arg(common::repo_root().join("fixtures/files"))
-        .arg(&dst)
-        .status()
-        .unwrap();
-    assert!(st.success(), "copying the fixture");
-    dst
 }
 
 /// Every file below `dir`, relative.
@@ -182,7 +149,7 @@ fn build_of_named_files_matches_go_build() {
         let outs: Vec<(PathBuf, Output, Vec<String>)> = runs
             .iter()
             .map(|(tool, exe, flags)| {
-                let root = fixture_copy(&area, &format!("row{i}-{tool}"));
+                let root = area.copy_fixture("files", &format!("row{i}-{tool}"));
                 let before = files_below(&root);
                 let mut argv = vec!["build"];
                 argv.extend_from_slice(flags);

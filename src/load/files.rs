@@ -9,12 +9,20 @@
 //!
 //! The loader sees only this module's types ([`Kind`], [`Entry`]), never
 //! `std::fs`: the test at the bottom keeps it so.
+//!
+//! With `-overlay`, this is also where the overlay is applied, as cmd/go's
+//! `fsys` does under go/build: a replaced path reads (and stats as) its
+//! replacement, a deleted one is missing, and a directory lists the
+//! overlay's children merged over the disk's. Both the path and the
+//! replacement read are recorded.
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+
+use super::overlay::{Lookup, Overlay};
 
 /// What a path names (following links or not, as the call says).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,12 +75,84 @@ pub struct Files {
     /// Every path touched so far, in order, with repeats: a push is all a
     /// read costs (the loader reads in parallel).
     reads: Arc<Mutex<Vec<PathBuf>>>,
+    /// `-overlay`'s view over the disk.
+    overlay: Option<Arc<Overlay>>,
+}
+
+fn not_found() -> io::Error {
+    io::Error::from_raw_os_error(libc::ENOENT)
+}
+
+/// fsys.ReadDir's refusal of an overlay child that is a directory: go
+/// reports it as a failed `read` of the directory, not an `open`.
+#[derive(Debug)]
+pub struct ChildIsDir(String);
+
+impl std::fmt::Display for ChildIsDir {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "overlay maps child {} to directory", self.0)
+    }
+}
+
+impl std::error::Error for ChildIsDir {}
+
+/// The operation go names in an error listing a directory: `read` for
+/// [`ChildIsDir`], else `open`.
+pub fn read_dir_op(e: &io::Error) -> &'static str {
+    if e.get_ref().is_some_and(|x| x.is::<ChildIsDir>()) {
+        "read"
+    } else {
+        "open"
+    }
 }
 
 impl Files {
     /// A reader with an empty record.
     pub fn new() -> Files {
         Files::default()
+    }
+
+    /// A reader that sees the disk through `overlay`.
+    pub fn with_overlay(overlay: Option<Arc<Overlay>>) -> Files {
+        Files {
+            overlay,
+            ..Files::default()
+        }
+    }
+
+    /// What the overlay says about `p` (recorded), `Disk` without one.
+    fn lookup(&self, p: &Path) -> Lookup<'_> {
+        self.note(p);
+        match &self.overlay {
+            None => Lookup::Disk,
+            Some(o) => {
+                let l = o.lookup(p);
+                if let Lookup::File(to) = l {
+                    self.note(to);
+                }
+                l
+            }
+        }
+    }
+
+    /// The file go names when reading `p` fails: its overlay replacement,
+    /// else `p` itself (fsys.Open opens the replacement).
+    pub fn actual_path(&self, p: &Path) -> PathBuf {
+        match self.overlay.as_ref().and_then(|o| o.replacement(p)) {
+            Some(to) => to.to_path_buf(),
+            None => p.to_path_buf(),
+        }
+    }
+
+    /// The path whose bytes `p` has: itself, its replacement, or none
+    /// (deleted, or a directory made by the overlay).
+    fn actual<'a>(&'a self, p: &'a Path) -> io::Result<&'a Path> {
+        match self.lookup(p) {
+            Lookup::Disk => Ok(p),
+            Lookup::File(to) => Ok(to),
+            Lookup::Deleted => Err(not_found()),
+            Lookup::Dir => Err(io::Error::from_raw_os_error(libc::EISDIR)),
+        }
     }
 
     fn note(&self, p: &Path) {
@@ -92,47 +172,131 @@ impl Files {
 
     /// The whole file.
     pub fn read(&self, p: &Path) -> io::Result<Vec<u8>> {
-        self.note(p);
-        std::fs::read(p)
+        std::fs::read(self.actual(p)?)
     }
 
     /// The whole file as UTF-8.
     pub fn read_to_string(&self, p: &Path) -> io::Result<String> {
-        self.note(p);
-        std::fs::read_to_string(p)
+        std::fs::read_to_string(self.actual(p)?)
     }
 
     /// The file opened for reading (header scans read a prefix), refused
     /// unless it is a regular file ([`open_regular`]).
     pub fn open(&self, p: &Path) -> io::Result<std::fs::File> {
-        self.note(p);
-        open_regular(p)
+        open_regular(self.actual(p)?)
     }
 
     /// The entries of a directory, in the order the system lists them; an
     /// entry that cannot be read is an error item.
     pub fn read_dir(&self, p: &Path) -> io::Result<impl Iterator<Item = io::Result<Entry>>> {
-        self.note(p);
-        Ok(std::fs::read_dir(p)?.map(|e| {
-            let e = e?;
-            Ok(Entry {
-                name: e.file_name(),
-                path: e.path(),
-                kind: e.file_type().map(Kind::of),
-            })
-        }))
+        let disk = |p: &Path| -> io::Result<Vec<io::Result<Entry>>> {
+            Ok(std::fs::read_dir(p)?
+                .map(|e| {
+                    let e = e?;
+                    Ok(Entry {
+                        name: e.file_name(),
+                        path: e.path(),
+                        kind: e.file_type().map(Kind::of),
+                    })
+                })
+                .collect())
+        };
+        let overlay = match (self.lookup(p), &self.overlay) {
+            (Lookup::Disk, _) | (_, None) => return disk(p).map(Vec::into_iter),
+            (Lookup::Deleted, _) => return Err(not_found()),
+            (Lookup::File(_), _) => return Err(io::Error::from_raw_os_error(libc::ENOTDIR)),
+            (Lookup::Dir, Some(o)) => o,
+        };
+        // fsys.ReadDir: the disk's listing (none when missing), the
+        // overlay's children merged over it, sorted by name.
+        let mut all: Vec<io::Result<Entry>> = match disk(p) {
+            Ok(v) => v,
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        for (name, kind) in overlay.children(p) {
+            let path = p.join(&name);
+            let pos = all
+                .iter()
+                .position(|e| e.as_ref().is_ok_and(|e| e.name == name));
+            let kind = match kind {
+                Lookup::Dir => {
+                    if pos.is_some_and(
+                        |i| matches!(&all[i], Ok(e) if matches!(e.kind, Ok(Kind::Dir))),
+                    ) {
+                        continue;
+                    }
+                    Kind::Dir
+                }
+                Lookup::Deleted => {
+                    if let Some(i) = pos {
+                        let _ = all.remove(i);
+                    }
+                    continue;
+                }
+                // Links followed; a replacement that is missing lists as
+                // an irregular file, one that is a directory is an error.
+                Lookup::File(to) => {
+                    self.note(to);
+                    match std::fs::metadata(to) {
+                        Err(_) => Kind::Other,
+                        Ok(m) if m.is_dir() => {
+                            return Err(io::Error::other(ChildIsDir(
+                                name.to_string_lossy().into_owned(),
+                            )))
+                        }
+                        Ok(m) => Kind::of(m.file_type()),
+                    }
+                }
+                Lookup::Disk => continue,
+            };
+            let e = Ok(Entry {
+                name,
+                path,
+                kind: Ok(kind),
+            });
+            match pos {
+                Some(i) => all[i] = e,
+                None => all.push(e),
+            }
+        }
+        if all.is_empty() {
+            return Err(not_found());
+        }
+        all.sort_by(|a, b| match (a, b) {
+            (Ok(a), Ok(b)) => a.name.cmp(&b.name),
+            _ => std::cmp::Ordering::Equal,
+        });
+        Ok(all.into_iter())
     }
 
     /// What `p` names, links followed.
     pub fn stat(&self, p: &Path) -> io::Result<Kind> {
-        self.note(p);
-        std::fs::metadata(p).map(|m| Kind::of(m.file_type()))
+        self.overlay_stat(p, |p| std::fs::metadata(p))
     }
 
     /// What `p` names, a final link not followed.
     pub fn lstat(&self, p: &Path) -> io::Result<Kind> {
-        self.note(p);
-        std::fs::symlink_metadata(p).map(|m| Kind::of(m.file_type()))
+        self.overlay_stat(p, |p| std::fs::symlink_metadata(p))
+    }
+
+    /// fsys's overlayStat: a deleted path is missing, one with replaced
+    /// descendants a directory, a replaced one its replacement (links in
+    /// the replacement followed; a directory there is an error).
+    fn overlay_stat(
+        &self,
+        p: &Path,
+        disk: fn(&Path) -> io::Result<std::fs::Metadata>,
+    ) -> io::Result<Kind> {
+        match self.lookup(p) {
+            Lookup::Disk => disk(p).map(|m| Kind::of(m.file_type())),
+            Lookup::Deleted => Err(not_found()),
+            Lookup::Dir => Ok(Kind::Dir),
+            Lookup::File(to) => match std::fs::metadata(to)? {
+                m if m.is_dir() => Err(io::Error::other("overlay maps to directory")),
+                m => Ok(Kind::of(m.file_type())),
+            },
+        }
     }
 
     /// Whether `p` is a regular file (links followed).

@@ -18,6 +18,7 @@ pub mod gobuild;
 pub mod modfile;
 pub mod modhash;
 pub mod modules;
+pub mod overlay;
 pub mod packages;
 pub mod patterns;
 
@@ -36,6 +37,8 @@ pub struct LoadConfig {
     pub modules: modules::ModuleConfig,
     /// `-pgo=auto`: main packages with a `default.pgo` get PGO variants of their deps.
     pub pgo_auto: bool,
+    /// `-overlay`: the file system as the load sees it (cmd/go's fsys).
+    pub overlay: Option<std::sync::Arc<overlay::Overlay>>,
 }
 
 /// Errors that stop a load as a whole (per-package problems are [`PackageError`]s).
@@ -63,7 +66,8 @@ pub enum LoadError {
 
 /// Loads the packages matching `patterns` and everything they import.
 pub fn load(cfg: &LoadConfig, patterns: &[String]) -> Result<PackageGraph, LoadError> {
-    let ctx = gobuild::BuildContext::new(&cfg.target)?;
+    let mut ctx = gobuild::BuildContext::new(&cfg.target)?;
+    ctx.files = files::Files::with_overlay(cfg.overlay.clone());
     let mods = modules::ModuleContext::new(&cfg.modules, &ctx.files)?;
     packages::load_packages(cfg, &ctx, &mods, patterns)
 }

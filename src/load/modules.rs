@@ -56,6 +56,9 @@ pub enum ModContextError {
         /// The go.mod.
         path: PathBuf,
     },
+    /// `-modfile` refused or unreadable, in cmd/go's words.
+    #[error("{0}")]
+    ModFileFlag(String),
     /// -mod=vendor with no vendor directory.
     #[error("-mod=vendor: {dir} does not exist; run 'go mod vendor'")]
     NoVendorDir {
@@ -331,6 +334,9 @@ pub struct ModuleConfig {
     pub gomodcache: PathBuf,
     /// `$GOWORK`: None = search, Some("off") = disabled, Some(path).
     pub gowork: Option<String>,
+    /// `-modfile`: the file read instead of the main module's go.mod (and
+    /// its `.sum` sibling instead of go.sum), as written (relative to `cwd`).
+    pub modfile: Option<String>,
     /// `$GOROOT/src`: a go.mod found there is std's, not a user module.
     pub goroot_src: PathBuf,
     /// The toolchain's Go version as gover writes it (`1.27.3`): a go.mod asking
@@ -484,6 +490,11 @@ impl ModuleContext {
         let mut replaces: Vec<modfile::Replace> = Vec::new();
         let mut replace_base: Vec<PathBuf> = Vec::new();
         if let Some(work) = work {
+            if cfg.modfile.is_some() {
+                return Err(ModContextError::ModFileFlag(
+                    "-modfile cannot be used in workspace mode".into(),
+                ));
+            }
             let data = read(files, &work)?;
             let wf = modfile::parse_go_work(&work, &data)?;
             refuse_newer(cfg, wf.go.as_deref(), || short_path(&cfg.cwd, &work))?;
@@ -503,8 +514,13 @@ impl ModuleContext {
             // main module; gob treats those trees as the standard library instead.
             let dir = gomod.parent().unwrap_or(Path::new("/"));
             if !dir.starts_with(&cfg.goroot_src) {
-                ctx.add_main(&gomod)?;
+                match &cfg.modfile {
+                    None => ctx.add_main(&gomod)?,
+                    Some(m) => ctx.add_main_modfile(cfg, dir, m)?,
+                }
             }
+        } else if cfg.modfile.is_some() {
+            return Err(ModContextError::ModFileFlag("cannot find main module, but -modfile was set.\n\t-modfile cannot be used to set the module root directory.".into()));
         }
 
         for m in &ctx.mains {
@@ -519,7 +535,17 @@ impl ModuleContext {
                 }
             }
         }
-        let main_sums: Vec<PathBuf> = ctx.mains.iter().map(|m| m.dir.join("go.sum")).collect();
+        // cmd/go: the go.mod path with `.mod` replaced by `.sum`.
+        let main_sums: Vec<PathBuf> = ctx
+            .mains
+            .iter()
+            .map(|m| match &cfg.modfile {
+                Some(f) => cfg
+                    .cwd
+                    .join(format!("{}.sum", f.strip_suffix(".mod").unwrap_or(f))),
+                None => m.dir.join("go.sum"),
+            })
+            .collect();
         for s in main_sums {
             ctx.load_sum(&s)?;
         }
@@ -554,7 +580,39 @@ impl ModuleContext {
 
     fn add_main(&mut self, gomod: &Path) -> Result<(), ModContextError> {
         let data = read(&self.files, gomod)?;
-        let file = modfile::parse_go_mod(gomod, &data)?;
+        self.add_main_data(gomod, gomod.parent().unwrap_or(Path::new("/")), &data)
+    }
+
+    /// The main module at `dir` (where its go.mod is), described by
+    /// `-modfile`'s file instead (cmd/go's `modFilePath`): named as written,
+    /// which is also the module's `GoMod`.
+    fn add_main_modfile(
+        &mut self,
+        cfg: &ModuleConfig,
+        dir: &Path,
+        modfile: &str,
+    ) -> Result<(), ModContextError> {
+        if !modfile.ends_with(".mod") {
+            return Err(ModContextError::ModFileFlag(format!(
+                "-modfile={modfile}: file does not have .mod extension"
+            )));
+        }
+        let data = self.files.read(&cfg.cwd.join(modfile)).map_err(|e| {
+            ModContextError::ModFileFlag(format!(
+                "open {modfile}: {}",
+                super::gobuild::scan::go_io_error(&e)
+            ))
+        })?;
+        self.add_main_data(Path::new(modfile), dir, &data)
+    }
+
+    fn add_main_data(
+        &mut self,
+        gomod: &Path,
+        dir: &Path,
+        data: &[u8],
+    ) -> Result<(), ModContextError> {
+        let file = modfile::parse_go_mod(gomod, data)?;
         let Some(module) = file.module.as_ref() else {
             return Err(ModContextError::NoModuleLine {
                 path: gomod.to_path_buf(),
@@ -562,7 +620,7 @@ impl ModuleContext {
         };
         self.mains.push(MainModule {
             path: module.path.clone(),
-            dir: gomod.parent().unwrap_or(Path::new("/")).to_path_buf(),
+            dir: dir.to_path_buf(),
             gomod: gomod.to_path_buf(),
             file,
         });
@@ -1097,7 +1155,7 @@ pub fn is_go_dir(files: &Files, dir: &Path) -> Result<bool, String> {
         {
             return Ok(false)
         }
-        Err(e) => return Err(go_err("open", dir, &e)),
+        Err(e) => return Err(go_err(super::files::read_dir_op(&e), dir, &e)),
     };
     let mut first_err = None;
     for e in rd {

@@ -172,6 +172,9 @@ pub struct PackageGraph {
     /// as spelled (through links): the record of [`Files`]. The no-op memo
     /// stamps exactly these.
     pub reads: BTreeSet<PathBuf>,
+    /// `-overlay`'s view, which the planner applies to the files it
+    /// declares (`plan::inputs`).
+    pub overlay: Option<std::sync::Arc<super::overlay::Overlay>>,
 }
 
 impl PackageGraph {
@@ -1438,6 +1441,7 @@ pub(super) fn load_packages(
         errors: w.errors,
         roots: roots_out,
         reads: BTreeSet::new(),
+        overlay: cfg.overlay.clone(),
     };
     vendored_std_roots(&mut g);
     if cfg.pgo_auto {

@@ -1200,6 +1200,9 @@ pub fn plan(
         }
     }
     let mut actions = pl.actions;
+    if let Some(o) = &g.overlay {
+        super::inputs::apply_overlay(&mut actions, o);
+    }
     super::inputs::check_declared_inputs(&mut actions, &pl.roots, g, &pl.t.goroot)?;
     Ok(ActionGraph {
         actions,

@@ -199,6 +199,53 @@ impl Area {
     pub fn path(&self, rel: &str) -> PathBuf {
         self.root.join(rel)
     }
+
+    /// Runs `exe args` in `dir` with [`Area::env_with`]`(extra)`.
+    pub fn run_with(
+        &self,
+        exe: &Path,
+        dir: &Path,
+        args: &[&str],
+        extra: &[(&str, &str)],
+    ) -> Output {
+        Command::new(exe)
+            .args(args)
+            .current_dir(dir)
+            .env_clear()
+            .envs(self.env_with(extra))
+            .output()
+            .unwrap_or_else(|e| panic!("running {} {args:?}: {e}", exe.display()))
+    }
+
+    /// A fresh copy of `fixtures/FIXTURE` at `area/name` (tests write into it).
+    pub fn copy_fixture(&self, fixture: &str, name: &str) -> PathBuf {
+        let dst = self.path(name);
+        let _ = fs::remove_dir_all(&dst);
+        let st = Command::new("cp")
+            .arg("-a")
+            .arg(super::repo_root().join("fixtures").join(fixture))
+            .arg(&dst)
+            .status()
+            .unwrap();
+        assert!(st.success(), "copying fixtures/{fixture}");
+        dst
+    }
+}
+
+/// The packages of a `list -json` stream, without the fields in `drop`.
+pub fn list_stream(o: &Output, drop: &[&str]) -> Vec<serde_json::Value> {
+    serde_json::Deserializer::from_slice(&o.stdout)
+        .into_iter::<serde_json::Value>()
+        .map(|v| {
+            let mut v = v.expect("list -json output");
+            if let Some(m) = v.as_object_mut() {
+                for k in drop {
+                    m.remove(*k);
+                }
+            }
+            v
+        })
+        .collect()
 }
 
 /// `go version -m BIN` without its first line (the file name): the build info.

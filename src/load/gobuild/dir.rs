@@ -8,7 +8,7 @@ use thiserror::Error;
 use super::constraint::{self, ConstraintError, FileConstraints, HeaderError};
 use super::context::BuildContext;
 use super::scan::{self, GoFileHeader, Pos, ScanError};
-use crate::load::files::{Files, Kind};
+use crate::load::files::{read_dir_op, Files, Kind};
 
 /// A position in a file of the directory.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -96,8 +96,10 @@ pub struct FileError {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum DirError {
     /// The directory could not be read.
-    #[error("open {}: {msg}", dir.display())]
+    #[error("{op} {}: {msg}", dir.display())]
     ReadDir {
+        /// What failed: `open`, or `read` (an overlay child that is a directory).
+        op: &'static str,
         /// The directory.
         dir: PathBuf,
         /// OS error text.
@@ -405,7 +407,7 @@ impl Walk<'_> {
                 self.bad(
                     name,
                     FileErrorKind::Open {
-                        path: path.to_path_buf(),
+                        path: self.ctx.files.actual_path(path),
                         msg,
                     },
                 );
@@ -630,13 +632,13 @@ pub fn import_dir_with(
 ) -> (DirPackage, Option<DirError>) {
     match read_dir_sorted(&ctx.files, dir) {
         Ok(entries) => classify_files(ctx, dir, flavor, &entries, false),
-        Err(msg) => {
+        Err((op, msg)) => {
             let p = DirPackage {
                 dir: dir.to_path_buf(),
                 ..DirPackage::default()
             };
             let d = dir.to_path_buf();
-            (p, Some(DirError::ReadDir { dir: d, msg }))
+            (p, Some(DirError::ReadDir { op, dir: d, msg }))
         }
     }
 }
@@ -867,11 +869,12 @@ fn asm_include_files(
 }
 
 /// Names of the non-directory entries of `dir`, byte-sorted like os.ReadDir.
-fn read_dir_sorted(files: &Files, dir: &Path) -> Result<Vec<String>, String> {
-    let rd = files.read_dir(dir).map_err(|e| scan::go_io_error(&e))?;
+fn read_dir_sorted(files: &Files, dir: &Path) -> Result<Vec<String>, (&'static str, String)> {
+    let go_err = |e: std::io::Error| (read_dir_op(&e), scan::go_io_error(&e));
+    let rd = files.read_dir(dir).map_err(go_err)?;
     let mut names = Vec::new();
     for ent in rd {
-        let ent = ent.map_err(|e| scan::go_io_error(&e))?;
+        let ent = ent.map_err(go_err)?;
         match ent.kind {
             Ok(Kind::Dir) | Err(_) => continue,
             Ok(Kind::Symlink) if files.is_dir(&ent.path) => continue,
