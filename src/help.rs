@@ -247,9 +247,13 @@ commands, as in go:
 \t\tleave newly-created directories in the module cache read-write
 \t\t(gob never writes the module cache).
 \t-modfile file
-\t\tread (and possibly write) an alternate go.mod file.
+\t\tread an alternate go.mod file (and its .sum sibling) instead of the
+\t\tone in the module root directory.
 \t-overlay file
-\t\tread a JSON config file that provides an overlay for build operations.
+\t\tread a JSON config file that provides an overlay for build operations:
+\t\t{\"Replace\": {\"path\": \"replacement, or empty to delete\"}}. Replacement
+\t\tfiles are declared inputs of the actions that read them, and are
+\t\tembedded in traces.
 \t-pgo file
 \t\tspecify the file path of a profile for profile-guided optimization;
 \t\tauto (the default) uses default.pgo in the main package's directory,
