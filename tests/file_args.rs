@@ -24,14 +24,7 @@ const NOT_PRINTED_BY_GOB: &[&str] = &["Doc", "Stale", "StaleReason", "Target"];
 
 /// Runs `exe args` in `dir` with the area's environment plus `extra`.
 fn run(area: &Area, exe: &Path, dir: &Path, args: &[&str], extra: &[(&str, &str)]) -> Output {
-    let env = area.env_with(extra);
-    Command::new(exe)
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .envs(env)
-        .output()
-        .unwrap_or_else(|e| panic!("running {} {args:?}: {e}", exe.display()))
+    area.run_with(exe, dir, args, extra)
 }
 
 /// The packages of a `list -json` stream, without the fields gob does not print.
