@@ -84,9 +84,6 @@ const GO_BUILD_FLAGS: &[&str] = &[
 /// Why cmd/go refuses -C anywhere but first on the command line.
 const CHDIR_FIRST: &str = "-C flag must be first flag on command line";
 
-/// Flags that need cgo, refused with go's words (gob builds with CGO_ENABLED=0).
-const CGO_FLAGS: &[&str] = &["race", "msan", "asan"];
-
 /// The flags of the go command a gob command stands for (`None`: no go
 /// counterpart, so `$GOFLAGS` is not read), and whether a go flag that gob
 /// does not implement is an error (commands that load or build) or has no
@@ -156,8 +153,6 @@ pub enum CliError {
     },
     /// `$GOFLAGS` cannot be parsed (exit 1, as go's `base.Fatalf`).
     Goflags(String),
-    /// A flag (in `$GOFLAGS`, or given) that needs cgo (exit 2, as go).
-    NeedsCgo(String),
     /// A go flag in `$GOFLAGS` that gob does not implement yet (exit 2).
     Unsupported {
         /// The flag's name.
@@ -192,10 +187,6 @@ impl fmt::Display for CliError {
                 write!(f, "usage: {usage}\nRun '{help}' for details.")
             }
             CliError::Goflags(why) => write!(f, "gob: parsing $GOFLAGS: {why}"),
-            CliError::NeedsCgo(name) => write!(
-                f,
-                "gob: -{name} requires cgo; enable cgo by setting CGO_ENABLED=1"
-            ),
             CliError::Unsupported { name, command } => write!(
                 f,
                 "gob: -{name} (from $GOFLAGS): not supported by {command} yet"
@@ -436,7 +427,6 @@ pub fn normalize(
         if let (Some(g), 1) = (goflags, path.len()) {
             apply_goflags(g, &joined, &set, &mut parsed, &flag_error)?;
         }
-        let go_flags = go_counterpart(&joined).map(|(v, _)| v).unwrap_or_default();
         let mut arguments = Vec::new();
         let mut first = true;
         while let Some(w) = words.next() {
@@ -456,9 +446,6 @@ pub fn normalize(
                         usage: usage_line(&joined, cmd),
                         help: format!("gob help {joined}"),
                     });
-                }
-                if CGO_FLAGS.contains(&name.as_str()) && go_flags.contains(&name.as_str()) {
-                    return Err(CliError::NeedsCgo(name));
                 }
                 return Err(flag_error(format!(
                     "flag provided but not defined: -{name}"
@@ -554,9 +541,6 @@ fn apply_goflags(
             continue;
         }
         let Some(flag) = set.flags.get(name) else {
-            if CGO_FLAGS.contains(&name) {
-                return Err(CliError::NeedsCgo(name.to_string()));
-            }
             if strict {
                 return Err(CliError::Unsupported {
                     name: name.to_string(),

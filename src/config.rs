@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use crate::load::buildmode::{check_instrument, InstrumentError};
 use crate::load::gobuild::TargetConfig;
 use crate::load::modules::{ModMode, ModuleConfig};
-use crate::load::LoadConfig;
+use crate::load::{BuildMode, BuildModeError, BuildModeFlags, LoadConfig, Pgo};
 use crate::toolchain::{Toolchain, ToolchainError};
 
 /// Errors in the environment or flags, each naming the variable or flag at fault.
@@ -25,6 +26,13 @@ pub enum ConfigError {
         /// What is wrong and what would work.
         why: String,
     },
+    /// `-buildmode`, `-installsuffix` or `-linkshared` refused as cmd/go
+    /// refuses them (printed unprefixed, exit status 1).
+    #[error(transparent)]
+    BuildMode(#[from] BuildModeError),
+    /// `-race`, `-msan` or `-asan` refused as cmd/go refuses them (exit status 2).
+    #[error(transparent)]
+    Instrument(#[from] InstrumentError),
     /// The working directory cannot be determined.
     #[error("cannot determine the current directory: {0}")]
     Cwd(std::io::Error),
@@ -210,6 +218,8 @@ pub struct LoadFlags {
     pub overlay: Option<String>,
     /// `-modfile FILE`.
     pub modfile: Option<String>,
+    /// `-buildmode`, `-installsuffix`, `-linkshared` (and whether `-o` was given).
+    pub build_mode: BuildModeFlags,
 }
 
 /// Splits a `-tags` value the way cmd/go does (commas, or spaces for the old form).
@@ -258,18 +268,6 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
             why: "must be one of readonly, vendor, mod".into(),
         })?),
     };
-    let pgo = flags.pgo.clone().unwrap_or_else(|| "auto".into());
-    let pgo_auto = match pgo.as_str() {
-        "auto" => true,
-        "off" => false,
-        other => {
-            return Err(ConfigError::Bad {
-                name: "-pgo".into(),
-                value: other.into(),
-                why: "gob supports -pgo=auto and -pgo=off".into(),
-            })
-        }
-    };
     let mut cwd = std::env::current_dir().map_err(ConfigError::Cwd)?;
     if let Some(c) = &flags.chdir {
         cwd = cwd.join(c);
@@ -281,6 +279,20 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
             });
         }
     }
+    // cmd/go's instrumentInit and buildModeInit run before anything is loaded.
+    let host = (toolchain.host_goos.as_str(), toolchain.host_goarch.as_str());
+    let not_by_gob = check_instrument(&flags.build_mode, (&goos, &goarch), host)?;
+    let build_mode = BuildMode::resolve(&flags.build_mode, &goos, &goarch)?;
+    if let Some(e) = not_by_gob {
+        return Err(e.into());
+    }
+    // A profile file is made absolute against the (-C) directory, as
+    // cmd/go's filepath.Abs after its chdir.
+    let pgo = match flags.pgo.as_deref().unwrap_or("auto") {
+        "auto" => Pgo::Auto,
+        "off" => Pgo::Off,
+        file => Pgo::File(crate::load::modules::clean_path(&cwd.join(file))),
+    };
     let gomodcache = match env.get("GOMODCACHE") {
         Some(p) => PathBuf::from(p),
         None => {
@@ -329,8 +341,9 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
                 .unwrap_or(&toolchain.version_string)
                 .to_string(),
         },
-        pgo_auto,
+        pgo,
         overlay,
+        build_mode,
         toolchain,
     })
 }

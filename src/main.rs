@@ -238,9 +238,28 @@ struct GoBuildFlags {
     /// path reads as its file, or is deleted when the file is "".
     #[arg(long, value_name = "FILE")]
     overlay: Option<String>,
-    /// Profile-guided optimization: auto or off.
+    /// Profile-guided optimization: auto, off, or a profile FILE for every main package.
     #[arg(long)]
     pgo: Option<String>,
+    /// Build mode: default, exe, pie or archive (go's c-archive, c-shared,
+    /// shared and plugin are refused as go refuses them without cgo).
+    #[arg(long, value_name = "MODE")]
+    buildmode: Option<String>,
+    /// A suffix for the install directory, passed to compile and link as go does.
+    #[arg(long, value_name = "SUFFIX")]
+    installsuffix: Option<String>,
+    /// Link against shared libraries (needs cgo: refused as go refuses it).
+    #[arg(long)]
+    linkshared: bool,
+    /// Enable the race detector (needs cgo: refused with go's message).
+    #[arg(long)]
+    race: bool,
+    /// Enable memory sanitizer interoperation (needs cgo: refused with go's message).
+    #[arg(long)]
+    msan: bool,
+    /// Enable address sanitizer interoperation (needs cgo: refused with go's message).
+    #[arg(long)]
+    asan: bool,
     /// Accepted for compatibility: gob always builds with -trimpath.
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     trimpath: Option<String>,
@@ -274,8 +293,9 @@ struct GoBuildFlags {
 }
 
 impl GoBuildFlags {
-    /// The flags that shape loading.
-    fn load_flags(&self, common: &CommonArgs) -> LoadFlags {
+    /// The flags that shape loading; `output`: whether go's `-o` was given
+    /// (what cmd/go's buildModeInit checks).
+    fn load_flags(&self, common: &CommonArgs, output: bool) -> LoadFlags {
         LoadFlags {
             goroot: common.goroot.clone(),
             tags: self.tags.clone(),
@@ -284,6 +304,15 @@ impl GoBuildFlags {
             chdir: self.chdir.clone(),
             overlay: self.overlay.clone(),
             modfile: self.modfile.clone(),
+            build_mode: gob::load::BuildModeFlags {
+                buildmode: self.buildmode.clone(),
+                installsuffix: self.installsuffix.clone(),
+                linkshared: self.linkshared,
+                output,
+                race: self.race,
+                msan: self.msan,
+                asan: self.asan,
+            },
         }
     }
 }
@@ -618,10 +647,21 @@ fn main() -> ExitCode {
             let _ = e;
             ExitCode::from(1)
         }
-        Err(e) => {
-            eprintln!("gob: {}", error_text(&e));
-            ExitCode::from(1)
-        }
+        // cmd/go's buildModeInit and instrumentInit words, as they are.
+        Err(e) => match e.downcast_ref() {
+            Some(config::ConfigError::BuildMode(_)) => {
+                eprintln!("{e}");
+                ExitCode::from(1)
+            }
+            Some(config::ConfigError::Instrument(_)) => {
+                eprintln!("{e}");
+                ExitCode::from(2)
+            }
+            _ => {
+                eprintln!("gob: {}", error_text(&e));
+                ExitCode::from(1)
+            }
+        },
     };
     // Interrupted: the signal thread removes the work directories and ends
     // gob with the signal; returning now would exit first.
@@ -750,7 +790,8 @@ fn toolchain_config(env: &Env, c: CommonArgs) -> anyhow::Result<gob::load::LoadC
 
 /// `gob build`: exit 1 for a failed build, with go build's words.
 fn run_build(a: BuildArgs, env: &Env) -> anyhow::Result<ExitCode> {
-    build_prepared(prepare_build(a, env)?, env)
+    let output = a.output.is_some();
+    build_prepared(prepare_build(a, env, output)?, env)
 }
 
 /// `gob run`: go run's arguments, the package built like gob build into a
@@ -787,6 +828,7 @@ fn run_run(a: RunArgs, env: &Env) -> anyhow::Result<ExitCode> {
         a.own
             .build_args(a.common, a.go, dir.path().to_path_buf(), packages.clone()),
         env,
+        false,
     )?;
     let cfg = &prepared.cfg.clone();
     // The executable's name: the package's, or the first file's (go run's ExeName).
@@ -895,6 +937,7 @@ fn run_install(a: InstallArgs, env: &Env) -> anyhow::Result<ExitCode> {
         a.own
             .build_args(a.common, a.go, PathBuf::new(), packages.clone()),
         env,
+        false,
     )?;
     let cfg = &prepared.cfg.clone();
     let vars = config::env_vars(env, cfg)?;
@@ -1001,7 +1044,12 @@ fn run_clean(a: CleanArgs, env: &Env) -> anyhow::Result<ExitCode> {
     // needs no toolchain.
     let mut cfg = None;
     if clean::cleans_packages(&o, &a.packages, true) {
-        let c = config::load_config(env, &a.go.load_flags(&a.common))?;
+        // go clean never checks -buildmode, -race and their like.
+        let flags = LoadFlags {
+            build_mode: Default::default(),
+            ..a.go.load_flags(&a.common, false)
+        };
+        let c = config::load_config(env, &flags)?;
         let (gomod, gowork) = gob::load::modules::locate(&c.modules);
         if clean::cleans_packages(&o, &a.packages, gomod.is_some() || gowork.is_some()) {
             let gopath = config::env_vars(env, &c)?
@@ -1100,9 +1148,11 @@ fn build_prepared(p: PreparedBuild, env: &Env) -> anyhow::Result<ExitCode> {
         build::BuildError::Plan(e) => eprintln!("{e}"),
         // go build's own words, with go's prefix (or none) and exit status.
         e @ (build::BuildError::OutputNotDir(_)
+        | build::BuildError::BuildModeUnsupported { .. }
         | build::BuildError::NoMainPackages
         | build::BuildError::OutputIsDir(_)) => eprintln!("gob: {e}"),
         e @ (build::BuildError::NoPackages
+        | build::BuildError::OneMainPackage(_)
         | build::BuildError::NoGoFiles { .. }
         | build::BuildError::Load(gob::load::LoadError::Files(_))) => {
             eprintln!("{e}")
@@ -1117,7 +1167,7 @@ fn build_prepared(p: PreparedBuild, env: &Env) -> anyhow::Result<ExitCode> {
 
 /// `gob list`: exit 1 when an error was reported.
 fn run_list(a: ListArgs, env: &Env) -> anyhow::Result<ExitCode> {
-    let cfg = config::load_config(env, &a.go.load_flags(&a.common))?;
+    let cfg = config::load_config(env, &a.go.load_flags(&a.common, false))?;
     let opts = ListOptions {
         deps: a.deps,
         json: a.json,
@@ -1163,7 +1213,8 @@ fn run_audit(a: AuditArgs, env: &Env) -> anyhow::Result<ExitCode> {
     }
     let keep = a.keep.clone();
     let against = a.against.clone();
-    let prepared = match prepare_build(a.build, env) {
+    let output = a.build.output.is_some();
+    let prepared = match prepare_build(a.build, env, output) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("gob audit: {}", error_text(&e));
@@ -1252,7 +1303,8 @@ struct PreparedBuild {
     keep_work: bool,
 }
 
-fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
+/// `output`: whether the user gave go's `-o` (gob run and install set one of their own).
+fn prepare_build(a: BuildArgs, env: &Env, output: bool) -> anyhow::Result<PreparedBuild> {
     let go = &a.go;
     // The parser gives canonical values: true, false or (-buildvcs) auto.
     if go.buildvcs.as_deref() == Some("true") {
@@ -1261,7 +1313,7 @@ fn prepare_build(a: BuildArgs, env: &Env) -> anyhow::Result<PreparedBuild> {
     if go.trimpath.as_deref() == Some("false") {
         anyhow::bail!("-trimpath=false: gob always builds with -trimpath");
     }
-    let cfg = config::load_config(env, &go.load_flags(&a.common))?;
+    let cfg = config::load_config(env, &go.load_flags(&a.common, output))?;
     if go.jobs == Some(0) {
         anyhow::bail!("-p must be a positive integer: 0");
     }
@@ -1510,11 +1562,10 @@ mod tests {
         );
         let v = normalize(&["gob", "trace", "show", "-json", "t"], None).unwrap();
         assert_eq!(v, ["gob", "trace", "show", "--json", "--", "t"]);
-        let e = normalize(&["gob", "build", "-race"], None).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "gob: -race requires cgo; enable cgo by setting CGO_ENABLED=1"
-        );
+        // -race is a flag like any other; its refusal (go's words, for the
+        // target) is the configuration's (tests/buildmode.rs).
+        let v = normalize(&["gob", "build", "-race"], None).unwrap();
+        assert_eq!(v, ["gob", "build", "--race"]);
     }
 
     /// Issue #14 item 2: $GOFLAGS as cmd/go reads it.
@@ -1566,10 +1617,8 @@ mod tests {
         assert!(err("-v=maybe", "list").starts_with(
             "gob: invalid boolean value \"maybe\" for flag -v (from $GOFLAGS): parse error\n"
         ));
-        assert_eq!(
-            err("-race", "list"),
-            "gob: -race requires cgo; enable cgo by setting CGO_ENABLED=1"
-        );
+        let v = normalize(&["gob", "list"], Some("-race -buildmode=pie")).unwrap();
+        assert_eq!(v, ["gob", "list", "--buildmode=pie", "--race"]);
         // gob's own options are not go flags: never read from GOFLAGS.
         assert_eq!(
             err("-sandbox=none", "build"),

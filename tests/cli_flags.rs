@@ -14,7 +14,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::area::{build_info, text, Area};
+use common::area::{build_info, first_stderr_line, text, Area};
 
 /// One row: `$GOFLAGS`, then the arguments after the command.
 struct Row {
@@ -113,22 +113,7 @@ fn fixture(tag: &str) -> PathBuf {
 }
 
 fn run(area: &Area, exe: &Path, dir: &Path, goflags: &str, args: &[&str]) -> Output {
-    let env = area.env_with(&[("GOFLAGS", goflags)]);
-    Command::new(exe)
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .envs(env)
-        .output()
-        .unwrap_or_else(|e| panic!("running {}: {e}", exe.display()))
-}
-
-fn first_stderr_line(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr)
-        .lines()
-        .next()
-        .unwrap_or("")
-        .to_string()
+    area.run_with(exe, dir, args, &[("GOFLAGS", goflags)])
 }
 
 /// go's line with go's name for itself read as gob's.

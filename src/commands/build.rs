@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::cache::{Cache, Digest, DigestCache};
 use crate::exec::record::{self, TraceRecorder};
 use crate::exec::{self, BuildReport, ExecOptions};
+use crate::load::buildmode::Filter;
 use crate::load::{LoadConfig, PackageGraph, PkgId};
 use crate::memo::MemoOutput;
 use crate::plan::{self, ActionGraph, InputSource, PlanOptions};
@@ -157,6 +158,18 @@ pub enum BuildError {
     /// `-o FILE` and no package left to build (cmd/go prints this without a prefix).
     #[error("no packages to build")]
     NoPackages,
+    /// `-buildmode=exe -o FILE`, c-archive, c-shared or plugin given other
+    /// than one main package (cmd/go's oneMainPkg, unprefixed).
+    #[error("-buildmode={0} requires exactly one main package")]
+    OneMainPackage(&'static str),
+    /// A build mode go would build but gob cannot yet.
+    #[error("-buildmode={mode}: not supported by gob yet: {why}")]
+    BuildModeUnsupported {
+        /// The mode.
+        mode: &'static str,
+        /// What it would need.
+        why: &'static str,
+    },
     /// The executable's default name is a directory.
     #[error("build output {0:?} already exists and is a directory")]
     OutputIsDir(String),
@@ -182,6 +195,9 @@ pub struct Targets {
     /// Where a package's result is installed: a main package's executable, or a
     /// non-main package's archive (`-o lib.a ./lib`).
     pub dests: Vec<(PkgId, PathBuf)>,
+    /// Whether a linked result is installed executable (not in the C and
+    /// plugin build modes, as go build).
+    pub linked_exec: bool,
 }
 
 /// Applies go build's rules (`runBuild` in cmd/go/internal/work/build.go):
@@ -218,19 +234,42 @@ pub fn select_targets(
         .collect();
     let is_main = |id: &PkgId| graph.pkg(*id).name == "main";
     let name = |id: PkgId| exec_name(graph.pkg(id), goos);
-    let mut t = Targets::default();
+    // go names the output of a lone main package before -buildmode's
+    // filter (and the omission of test-only packages) runs, which may then
+    // leave nothing to write there. Named test files alone have no name.
+    let lone_main = matches!(graph.roots[..], [only] if is_main(&only) && !name(only).is_empty());
+    let bm = &cfg.build_mode;
+    let roots = match bm.filter {
+        Filter::All => roots,
+        Filter::Main => roots.into_iter().filter(is_main).collect(),
+        Filter::NotMain => roots.into_iter().filter(|id| !is_main(id)).collect(),
+        // cmd/go checks the packages before omitting test-only ones.
+        Filter::OneMain if lone_main => roots,
+        Filter::OneMain => return Err(BuildError::OneMainPackage(bm.mode.name())),
+    };
+    if let (Some(why), false) = (bm.gob_refusal(), roots.is_empty()) {
+        return Err(BuildError::BuildModeUnsupported {
+            mode: bm.mode.name(),
+            why,
+        });
+    }
+    let mut t = Targets {
+        linked_exec: bm.installs_executable(),
+        ..Targets::default()
+    };
     match output.filter(|o| *o != Path::new("/dev/null")) {
         // -o /dev/null, like no -o at all, except a lone main package is not installed.
         None if output.is_some() => t.roots = roots,
         None => {
-            if let [only] = roots[..] {
-                if is_main(&only) {
-                    let dest = cfg.modules.cwd.join(name(only));
-                    if dest.is_dir() {
-                        return Err(BuildError::OutputIsDir(name(only)));
-                    }
-                    t.dests.push((only, dest));
+            if lone_main {
+                let [only] = roots[..] else {
+                    return Err(BuildError::NoPackages);
+                };
+                let dest = cfg.modules.cwd.join(name(only));
+                if dest.is_dir() {
+                    return Err(BuildError::OutputIsDir(name(only)));
                 }
+                t.dests.push((only, dest));
             }
             t.roots = roots;
         }
@@ -834,7 +873,7 @@ fn install_targets(
     for (pkg, dest) in &targets.dests {
         // A main package's executable, or the archive of a non-main one.
         let (action, name, exec) = match ag.links.iter().find(|(id, _)| id == pkg) {
-            Some((_, link)) => (*link, "a.out", true),
+            Some((_, link)) => (*link, "a.out", targets.linked_exec),
             None => match ag.archives.get(pkg) {
                 Some(a) => (*a, "_pkg_.a", false),
                 None => continue,

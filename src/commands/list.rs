@@ -194,7 +194,7 @@ pub fn list(
         if failed {
             return Ok(true);
         }
-        if opts.deps || (cfg.pgo_auto && graph.roots.len() > 1) {
+        if opts.deps || (cfg.pgo == crate::load::Pgo::Auto && graph.roots.len() > 1) {
             for id in graph.post_order(&graph.roots) {
                 if let Some(e) = graph.pkg(id).error {
                     eprintln!("{}", graph.errors[e.0 as usize]);

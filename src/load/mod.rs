@@ -11,6 +11,7 @@
 //! one of them reads the file system only through `files`, which records
 //! what the load read (`PackageGraph::reads`, what the no-op memo stamps).
 
+pub mod buildmode;
 pub mod cmdfiles;
 pub mod embed;
 pub mod files;
@@ -24,6 +25,7 @@ pub mod patterns;
 
 use crate::toolchain::Toolchain;
 
+pub use buildmode::{BuildMode, BuildModeError, BuildModeFlags};
 pub use packages::{ErrId, ModuleInfo, Package, PackageError, PackageGraph, PkgId};
 
 /// Everything a load depends on, passed explicitly: no environment is read below here.
@@ -35,10 +37,24 @@ pub struct LoadConfig {
     pub target: gobuild::TargetConfig,
     /// Module-mode inputs.
     pub modules: modules::ModuleConfig,
-    /// `-pgo=auto`: main packages with a `default.pgo` get PGO variants of their deps.
-    pub pgo_auto: bool,
+    /// `-pgo`: which profile each package is compiled with.
+    pub pgo: Pgo,
     /// `-overlay`: the file system as the load sees it (cmd/go's fsys).
     pub overlay: Option<std::sync::Arc<overlay::Overlay>>,
+    /// `-buildmode`, `-installsuffix`, `-linkshared` for the target.
+    pub build_mode: BuildMode,
+}
+
+/// The `-pgo` flag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pgo {
+    /// `off`.
+    Off,
+    /// `auto`: main packages with a `default.pgo` get PGO variants of their deps.
+    Auto,
+    /// `-pgo=FILE`: every package is compiled with this profile (absolute,
+    /// resolved against the current directory as cmd/go's `filepath.Abs`).
+    File(std::path::PathBuf),
 }
 
 /// Errors that stop a load as a whole (per-package problems are [`PackageError`]s).

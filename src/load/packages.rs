@@ -155,7 +155,8 @@ pub struct Package {
     pub cmdline_files: bool,
     /// For PGO variants: the main package it is built for.
     pub for_main: Option<String>,
-    /// The `default.pgo` applied, for main packages with -pgo=auto and their deps.
+    /// The profile applied: `default.pgo` for main packages with -pgo=auto
+    /// and their deps; every package's with -pgo=FILE.
     pub pgo_profile: Option<PathBuf>,
 }
 
@@ -926,7 +927,7 @@ impl Walk<'_, '_> {
                 .implicit_imports(&self.packages[id.0 as usize].files.clone());
             let p = &self.packages[id.0 as usize];
             if p.name == "main" {
-                if let Some(what) = must_link_external(&self.ld.ctx.goos, &self.ld.ctx.goarch) {
+                if let Some(what) = self.ld.cfg.build_mode.external_linking_reason() {
                     if !self.ld.ctx.cgo_enabled {
                         let e = format!(
                             "{what} requires external (cgo) linking, but cgo is not enabled"
@@ -1248,16 +1249,6 @@ fn disallow_vendor(importer_dir: &Path, path: &str, p: &Package) -> Option<Strin
     None
 }
 
-/// internal/platform.MustLinkExternal for a build without cgo.
-fn must_link_external(goos: &str, goarch: &str) -> Option<String> {
-    let must = match goos {
-        "android" => goarch != "arm64",
-        "ios" => goarch == "arm64",
-        _ => false,
-    };
-    must.then(|| format!("{goos}/{goarch}"))
-}
-
 fn module_info(mods: &ModuleContext, m: &ModuleRef, root: &Path) -> ModuleInfo {
     match m {
         ModuleRef::Main(i) => {
@@ -1444,8 +1435,15 @@ pub(super) fn load_packages(
         overlay: cfg.overlay.clone(),
     };
     vendored_std_roots(&mut g);
-    if cfg.pgo_auto {
-        split_pgo(&mut g, &ctx.files);
+    match &cfg.pgo {
+        super::Pgo::Auto => split_pgo(&mut g, &ctx.files),
+        // cmd/go's setPGOProfilePath: every package, no variants.
+        super::Pgo::File(profile) => {
+            for p in &mut g.packages {
+                p.pgo_profile = Some(profile.clone());
+            }
+        }
+        super::Pgo::Off => {}
     }
     compute_deps(&mut g);
     g.reads = ctx.files.reads();

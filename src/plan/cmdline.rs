@@ -319,9 +319,7 @@ impl<'a> Planner<'a> {
             lit("-D"),
             lit(format!("GOARCH_{}", c.goarch)),
         ];
-        if codegen_shared(&c.goos, &c.goarch) {
-            a.push(lit("-shared"));
-        }
+        a.extend(self.t.cfg.build_mode.forced_asmflags().into_iter().map(lit));
         a.extend(self.t.opts.asmflags.for_package(p).into_iter().map(lit));
         if p.standard {
             a.push(lit("-std"));
@@ -402,7 +400,8 @@ impl<'a> Planner<'a> {
         if let Some(&id) = self.preprofiles.get(profile) {
             return id;
         }
-        // The profile sits in its main package's directory.
+        // The main package the profile is `default.pgo` of, else the first
+        // package named (-pgo=FILE).
         let owner = self
             .g
             .packages
@@ -417,7 +416,20 @@ impl<'a> Planner<'a> {
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let at = self.src_loc(p, &file);
+        // A profile inside the package's root (`-pgo=prof/cpu.pgo`) is seen
+        // at its own path there; one outside every root (the user's choice)
+        // beside the package's files.
+        let (root, host_root) = package_root(p, &self.t.goroot);
+        let at = match profile.strip_prefix(&host_root) {
+            Ok(rel) if !rel.as_os_str().is_empty() => {
+                let _ = self.src_loc(p, "");
+                Loc::Src {
+                    root,
+                    rel: rel.to_string_lossy().into_owned(),
+                }
+            }
+            _ => self.src_loc(p, &file),
+        };
         let id = self.push(Action {
             id: me,
             kind: ActionKind::Preprofile,
@@ -619,6 +631,11 @@ impl<'a> Planner<'a> {
         if ext_files == 0 && !std_incomplete {
             args.push(lit("-complete"));
         }
+        let suffix = &c.build_mode.install_suffix;
+        if !suffix.is_empty() {
+            args.push(lit("-installsuffix"));
+            args.push(lit(suffix.clone()));
+        }
         if c.target.goarch == "wasm" {
             args.push(lit("-dwarf=false"));
         }
@@ -654,9 +671,7 @@ impl<'a> Planner<'a> {
         }
         // Where cmd/go puts -c=N; the executor fills it in (see exec::Tokens).
         args.push(Arg(Vec::new()));
-        if codegen_shared(&c.target.goos, &c.target.goarch) {
-            args.push(lit("-shared"));
-        }
+        args.extend(c.build_mode.forced_gcflags().into_iter().map(lit));
         args.extend(self.t.opts.gcflags.for_package(p).into_iter().map(lit));
         args.push(lit("-nolocalimports"));
         args.push(lit("-importcfg"));
@@ -892,7 +907,10 @@ impl<'a> Planner<'a> {
         if let Some(raw) = &self.t.opts.asmflags.raw {
             setting("-asmflags", raw);
         }
-        setting("-buildmode", "exe");
+        setting(
+            "-buildmode",
+            self.t.cfg.build_mode.setting(p.name == "main"),
+        );
         setting("-compiler", "gc");
         if let Some(raw) = self.t.opts.gcflags.raw.as_ref().filter(|r| !r.is_empty()) {
             setting("-gcflags", raw);
@@ -988,15 +1006,17 @@ impl<'a> Planner<'a> {
             lit("-importcfg"),
             Arg::loc(work(me, "importcfg.link")),
         ];
+        let bm = &self.t.cfg.build_mode;
+        if !bm.install_suffix.is_empty() {
+            args.push(lit("-installsuffix"));
+            args.push(lit(bm.install_suffix.clone()));
+        }
         if !godebug.is_empty() {
             args.push(lit(format!("-X=runtime.godebugDefault={godebug}")));
         }
-        let mode = if default_pie(&self.t.cfg.target.goos) {
-            "pie"
-        } else {
-            "exe"
-        };
-        args.push(lit(format!("-buildmode={mode}")));
+        // Only modes that link reach here (archive is refused before planning).
+        args.push(lit(format!("-buildmode={}", bm.ld_mode.unwrap_or("exe"))));
+        args.extend(bm.forced_ldflags().into_iter().map(lit));
         let ldflags = self.t.opts.ldflags.for_package(p);
         // cmd/go's setextld: the C compiler as the external linker, unless the
         // user named one. An internal link (always, without cgo) never runs it.
@@ -1033,17 +1053,6 @@ impl<'a> Planner<'a> {
             }],
         })
     }
-}
-
-/// internal/platform.DefaultPIE (without -race): these systems link position-independent executables by default.
-fn default_pie(goos: &str) -> bool {
-    matches!(goos, "android" | "ios" | "windows" | "darwin")
-}
-
-/// cmd/go's codegenArg for the default PIE build mode: `-shared` for compile
-/// and asm, except on windows.
-fn codegen_shared(goos: &str, _goarch: &str) -> bool {
-    default_pie(goos) && goos != "windows"
 }
 
 /// The `-D` symbols cmd/go's asmArgs defines for the target's architecture

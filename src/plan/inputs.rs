@@ -163,6 +163,16 @@ pub(super) fn check_declared_inputs(
                     .clone()
                     .map(|rr| (r, rr))
             });
+            // A profile that cannot be opened fails as go's preprofile
+            // action does, in its words (it cannot be staged to run it).
+            if a.kind == ActionKind::Preprofile {
+                if let Err(e) = std::fs::File::open(host) {
+                    return Err(PlanError::Profile {
+                        path: host.clone(),
+                        why: crate::load::gobuild::scan::go_io_error(&e),
+                    });
+                }
+            }
             let allowed = if replacement {
                 "an overlay's replacement must be a regular file in the directory the overlay names"
             } else {

@@ -334,6 +334,14 @@ pub enum PlanError {
         /// Why it is refused.
         why: String,
     },
+    /// The `-pgo` profile cannot be opened: go's preprofile failure.
+    #[error("# {}\npreprofile: error opening profile: open {}: {why}", .path.display(), .path.display())]
+    Profile {
+        /// The profile.
+        path: PathBuf,
+        /// Go's words for the error (`no such file or directory`).
+        why: String,
+    },
     /// An assembly header gob may not declare as an input.
     #[error("package {import_path}: {from}: #include \"{header}\" is {why}")]
     AsmInclude {

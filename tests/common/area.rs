@@ -60,6 +60,15 @@ impl Area {
     }
 }
 
+/// The first line on stderr (empty if none).
+pub fn first_stderr_line(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
 /// stdout then stderr, for assertion messages.
 pub fn text(o: &Output) -> String {
     format!(
@@ -82,14 +91,24 @@ impl Area {
 
     /// Runs gob with `extra` environment entries on top of [`Area::env`].
     pub fn gob(&self, dir: &Path, args: &[&str], extra: &[(&str, &str)]) -> Output {
-        let env = self.env_with(extra);
-        Command::new(super::gob_binary())
+        self.run_with(&super::gob_binary(), dir, args, extra)
+    }
+
+    /// Runs `exe args` in `dir` with [`Area::env_with`]`(extra)`.
+    pub fn run_with(
+        &self,
+        exe: &Path,
+        dir: &Path,
+        args: &[&str],
+        extra: &[(&str, &str)],
+    ) -> Output {
+        Command::new(exe)
             .args(args)
             .current_dir(dir)
             .env_clear()
-            .envs(env)
+            .envs(self.env_with(extra))
             .output()
-            .unwrap_or_else(|e| panic!("running gob {args:?}: {e}"))
+            .unwrap_or_else(|e| panic!("running {} {args:?}: {e}", exe.display()))
     }
 
     /// Runs gob as [`Area::gob`] does, its stdout and stderr to files under
@@ -200,22 +219,6 @@ impl Area {
         self.root.join(rel)
     }
 
-    /// Runs `exe args` in `dir` with [`Area::env_with`]`(extra)`.
-    pub fn run_with(
-        &self,
-        exe: &Path,
-        dir: &Path,
-        args: &[&str],
-        extra: &[(&str, &str)],
-    ) -> Output {
-        Command::new(exe)
-            .args(args)
-            .current_dir(dir)
-            .env_clear()
-            .envs(self.env_with(extra))
-            .output()
-            .unwrap_or_else(|e| panic!("running {} {args:?}: {e}", exe.display()))
-    }
 
     /// A fresh copy of `fixtures/FIXTURE` at `area/name` (tests write into it).
     pub fn copy_fixture(&self, fixture: &str, name: &str) -> PathBuf {
