@@ -394,3 +394,45 @@ fn heavy_cmd_go_passes_the_audit() {
         text(&o)
     );
 }
+
+/// Pins (issue #13 item 8): recording embeds each input in the trace, and
+/// it read the input's file whole into memory first, so an audit (two such
+/// builds) took as much memory as its largest input: over go build's for
+/// cmd/go, whose link reads archives of 12 MB. Inputs are now streamed into
+/// the trace in pieces: a package with a 96 MiB `.syso` (packed by gob's own
+/// pack, in gob's process) is audited with gob (and the compile it runs)
+/// staying far below the file's size.
+#[test]
+fn audit_memory_does_not_grow_with_an_input() {
+    const SYSO: usize = 96 << 20;
+    const BOUND: u64 = 64 << 20;
+    let area = Area::new("audit-memory");
+    let dir = area.path("bigsyso");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("go.mod"),
+        "module example.com/bigsyso\n\ngo 1.22\n",
+    )
+    .unwrap();
+    fs::write(dir.join("big.go"), "package bigsyso\n\nconst X = 1\n").unwrap();
+    let piece: Vec<u8> = (0..1u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let mut f = fs::File::create(dir.join("big.syso")).unwrap();
+    for i in 0..SYSO >> 20 {
+        use std::io::Write;
+        f.write_all(&[i as u8]).unwrap();
+        f.write_all(&piece[1..]).unwrap();
+    }
+    drop(f);
+    let (code, out, rss) = area.gob_rss(&dir, &["audit", "."]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("gob audit: reproducible: "), "{out}");
+    eprintln!("gob audit: peak RSS {} MiB", rss >> 20);
+    assert!(
+        rss < BOUND,
+        "gob audit of a package with a {} MiB input peaked at {} MiB",
+        SYSO >> 20,
+        rss >> 20
+    );
+}

@@ -34,19 +34,7 @@ pub fn first_difference(a: &[u8], b: &[u8]) -> Option<u64> {
 /// As [`first_difference`], over two readers, in constant memory (two
 /// 64 KiB buffers): for outputs and release binaries, which can be large.
 pub fn first_difference_read(mut a: impl Read, mut b: impl Read) -> io::Result<Option<u64>> {
-    /// Fills `buf` unless the reader ends first; returns how much it read.
-    fn fill(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-        let mut n = 0;
-        while n < buf.len() {
-            match r.read(&mut buf[n..]) {
-                Ok(0) => break,
-                Ok(k) => n += k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(n)
-    }
+    use crate::writer::fill;
     let (mut ba, mut bb) = (vec![0u8; 64 << 10], vec![0u8; 64 << 10]);
     let mut at = 0u64;
     loop {

@@ -34,4 +34,4 @@ pub use reader::{BlobRead, CopyError, Item, Limits, Trace, TraceReader};
 pub use summary::{summary, KindSummary, SlowAction, Summary, SLOWEST};
 pub use text::{escape, is_plain, terminal_safe_json, Esc, EscLine};
 pub use validate::{check_inside_path, MAX_PATH};
-pub use writer::{TraceWriter, WriterOptions, DEFAULT_LEVEL};
+pub use writer::{TraceWriter, WriterOptions, BLOB_PIECE, DEFAULT_LEVEL};

@@ -16,7 +16,7 @@
 //! `tests/sizes.rs`); [`WriterOptions::flush_each_action`] turns it off.
 
 use std::fs::File;
-use std::io::Write;
+use std::io::{Read, Seek, Write};
 use std::path::Path;
 
 use crate::codec;
@@ -136,33 +136,87 @@ impl<W: Write> TraceWriter<W> {
     /// digest was written already. Returns whether it wrote it. The digest is
     /// checked (a wrong one would make the trace unreadable).
     pub fn write_blob(&mut self, digest: &Digest, data: &[u8]) -> Result<bool, TraceError> {
+        self.write_blob_from(digest, data.len() as u64, &mut std::io::Cursor::new(data))
+    }
+
+    /// Embeds the `len` bytes `src` holds from its start, whose BLAKE3 digest
+    /// must be `digest`, unless a blob with that digest was written already.
+    /// Returns whether it wrote it. In constant memory, whatever the size:
+    /// `src` is read twice in pieces of [`BLOB_PIECE`] bytes. The first pass
+    /// checks its length and digest and notes each piece's digest; the second
+    /// writes each piece only after checking it is the piece the first pass
+    /// hashed. So the trace never holds a byte that was not checked, even if
+    /// `src` changes meanwhile (then the writer is broken: the trace ends
+    /// before this blob's record is complete, and readers see it cut).
+    pub fn write_blob_from<R: Read + Seek>(
+        &mut self,
+        digest: &Digest,
+        len: u64,
+        src: &mut R,
+    ) -> Result<bool, TraceError> {
         self.check_broken()?;
         if self.state.has_blob(digest) {
             return Ok(false);
         }
         let at = self.loc();
-        let actual = Digest::of(data);
-        if actual != *digest {
+        // The record is the data plus a few dozen bytes: refuse what a reader
+        // with the default limits would refuse.
+        let max = self.options.limits.max_record;
+        if len.saturating_add(64) > max {
+            return Err(TraceError::RecordTooLarge {
+                at,
+                size: len.saturating_add(64),
+                max,
+            });
+        }
+        let rd = |source| TraceError::Write { source };
+        let mut piece = vec![0u8; BLOB_PIECE.min(len as usize + 1).max(1)];
+        // Pass 1: the whole digest and each piece's, reading one byte past
+        // `len` to see a longer source.
+        src.rewind().map_err(rd)?;
+        let mut whole = blake3::Hasher::new();
+        let mut pieces = Vec::new();
+        let mut seen = 0u64;
+        loop {
+            let want = (len + 1 - seen).min(piece.len() as u64) as usize;
+            let n = fill(src, &mut piece[..want]).map_err(rd)?;
+            if n == 0 {
+                break;
+            }
+            whole.update(&piece[..n]);
+            pieces.push((n, *blake3::hash(&piece[..n]).as_bytes()));
+            seen += n as u64;
+        }
+        let actual = Digest(*whole.finalize().as_bytes());
+        if seen != len || actual != *digest {
             return Err(TraceError::DigestMismatch {
                 at,
                 digest: *digest,
                 actual,
             });
         }
-        // The record is the data plus a few dozen bytes: refuse what a reader
-        // with the default limits would refuse.
-        let max = self.options.limits.max_record;
-        if data.len() as u64 + 64 > max {
-            return Err(TraceError::RecordTooLarge {
-                at,
-                size: data.len() as u64 + 64,
-                max,
-            });
+        // Pass 2: written piece by piece, each checked first.
+        src.rewind().map_err(rd)?;
+        codec::encode_blob_prefix(&mut self.scratch, digest, len as usize);
+        self.begin_record(len)?;
+        for &(n, d) in &pieces {
+            let got = fill(src, &mut piece[..n]);
+            let same = matches!(got, Ok(k) if k == n && *blake3::hash(&piece[..n]).as_bytes() == d);
+            if !same {
+                self.broken = true;
+                return Err(rd(got.err().unwrap_or_else(|| {
+                    std::io::Error::other(format!(
+                        "blob {digest} changed while it was being embedded"
+                    ))
+                })));
+            }
+            if let Err(e) = self.enc.write_all(&piece[..n]) {
+                self.broken = true;
+                return Err(rd(e));
+            }
         }
-        // The content is written straight from `data`, not copied.
-        codec::encode_blob_prefix(&mut self.scratch, digest, data.len());
-        self.emit_with(data, false)?;
-        self.state.blob(digest, data.len() as u64, at)?;
+        self.end_record(len, false)?;
+        self.state.blob(digest, len, at)?;
         Ok(true)
     }
 
@@ -247,16 +301,20 @@ impl<W: Write> TraceWriter<W> {
         }
     }
 
-    /// Frames the record in `scratch` and writes it, then flushes if asked.
+    /// Frames and writes the record whose bytes are `scratch`, then flushes
+    /// if asked.
     fn emit(&mut self, flush: bool) -> Result<(), TraceError> {
-        self.emit_with(&[], flush)
+        self.begin_record(0)?;
+        self.end_record(0, flush)
     }
 
-    /// Frames and writes the record whose bytes are `scratch` then `tail`.
-    fn emit_with(&mut self, tail: &[u8], flush: bool) -> Result<(), TraceError> {
-        let len = self.scratch.len() + tail.len();
+    /// Writes the frame head of a record whose bytes are `scratch` then
+    /// `tail` more, and `scratch`; the caller writes the `tail` bytes, then
+    /// calls [`Self::end_record`].
+    fn begin_record(&mut self, tail: u64) -> Result<(), TraceError> {
+        let len = self.scratch.len() as u64 + tail;
         let max_total = self.options.limits.max_total;
-        if self.offset + len as u64 + 9 > max_total {
+        if self.offset + len + 9 > max_total {
             self.scratch.clear();
             return Err(TraceError::TotalTooLarge {
                 at: self.loc(),
@@ -264,22 +322,18 @@ impl<W: Write> TraceWriter<W> {
             });
         }
         let mut head = Vec::with_capacity(9);
-        codec::encode_frame_head(&mut head, len as u64);
-        let wr = |source| TraceError::Write { source };
+        codec::encode_frame_head(&mut head, len);
         let written = self
             .enc
             .write_all(&head)
-            .and_then(|()| self.enc.write_all(&self.scratch))
-            .and_then(|()| self.enc.write_all(tail))
-            .and_then(|()| if flush { self.enc.flush() } else { Ok(()) });
+            .and_then(|()| self.enc.write_all(&self.scratch));
         if let Err(e) = written {
             self.broken = true;
             self.scratch.clear();
-            return Err(wr(e));
+            return Err(TraceError::Write { source: e });
         }
-        self.offset += (head.len() + len) as u64;
-        self.records += 1;
-        // Keep a modest buffer, not the largest blob ever written.
+        self.offset += (head.len() + self.scratch.len()) as u64;
+        // Keep a modest buffer, not the largest action record ever written.
         if self.scratch.capacity() > 1 << 20 {
             self.scratch = Vec::with_capacity(4096);
         } else {
@@ -287,6 +341,37 @@ impl<W: Write> TraceWriter<W> {
         }
         Ok(())
     }
+
+    /// Ends the record [`Self::begin_record`] started, after its `tail`
+    /// bytes, then flushes if asked.
+    fn end_record(&mut self, tail: u64, flush: bool) -> Result<(), TraceError> {
+        if flush {
+            if let Err(e) = self.enc.flush() {
+                self.broken = true;
+                return Err(TraceError::Write { source: e });
+            }
+        }
+        self.offset += tail;
+        self.records += 1;
+        Ok(())
+    }
+}
+
+/// The piece a blob is read and written in by [`TraceWriter::write_blob_from`].
+pub const BLOB_PIECE: usize = 256 << 10;
+
+/// Fills `buf` unless `r` ends first; returns how much it read.
+pub(crate) fn fill(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 /// Refuses an action a reader with these [`Limits`] would refuse for

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use gob_replay::schema::*;
-use gob_replay::{CopyError, Item, Limits, Trace, TraceError, TraceReader};
+use gob_replay::{CopyError, Item, Limits, Trace, TraceError, TraceReader, TraceWriter};
 
 fn small_held() -> Limits {
     Limits {
@@ -257,4 +257,124 @@ fn a_skimming_reader_yields_only_blobs_and_proves_its_input() {
     let other = write(&header(), &[]);
     let mut fourth = TraceReader::new(&other[..]).expect("open");
     assert_ne!(fourth.input_digest().expect("digest"), a);
+}
+
+/// A source that yields `first` on its first pass and `second` after a
+/// rewind, noting the largest read it was asked for and every byte it gave.
+struct Changing {
+    first: Vec<u8>,
+    second: Vec<u8>,
+    pass: u32,
+    pos: usize,
+    largest_read: usize,
+    given_second: usize,
+}
+
+impl std::io::Read for Changing {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.largest_read = self.largest_read.max(buf.len());
+        let src = if self.pass <= 1 {
+            &self.first
+        } else {
+            &self.second
+        };
+        let n = buf.len().min(src.len() - self.pos.min(src.len()));
+        buf[..n].copy_from_slice(&src[self.pos..self.pos + n]);
+        self.pos += n;
+        if self.pass > 1 {
+            self.given_second += n;
+        }
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for Changing {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        assert_eq!(to, std::io::SeekFrom::Start(0), "only rewinds");
+        self.pass += 1;
+        self.pos = 0;
+        Ok(0)
+    }
+}
+
+fn changing(first: Vec<u8>, second: Vec<u8>) -> Changing {
+    Changing {
+        first,
+        second,
+        pass: 0,
+        pos: 0,
+        largest_read: 0,
+        given_second: 0,
+    }
+}
+
+/// Pins (issue #13 item 8): the writer embedded a blob from one slice, so
+/// `gob build --trace` and `gob audit` read each input whole into memory (a
+/// linked program's archives are megabytes each: audit of cmd/go peaked
+/// above go build). `write_blob_from` reads its source in pieces of at most
+/// `BLOB_PIECE` bytes, whatever the blob's size, and the blob reads back.
+#[test]
+fn a_blob_is_written_from_a_source_in_pieces() {
+    let data: Vec<u8> = (0..3 * gob_replay::BLOB_PIECE + 17)
+        .map(|i| (i * 7 % 251) as u8)
+        .collect();
+    let d = Digest::of(&data);
+    let mut src = changing(data.clone(), data.clone());
+    let mut w = TraceWriter::new(Vec::new(), &header()).unwrap();
+    assert!(w.write_blob_from(&d, data.len() as u64, &mut src).unwrap());
+    assert!(
+        src.largest_read <= gob_replay::BLOB_PIECE,
+        "{}",
+        src.largest_read
+    );
+    assert!(!w
+        .write_blob_from(&d, data.len() as u64, &mut changing(Vec::new(), Vec::new()))
+        .unwrap());
+    let bytes = w
+        .finish(End {
+            actions: 0,
+            success: true,
+        })
+        .unwrap();
+    let t = Trace::from_reader(&bytes[..], Limits::default()).unwrap();
+    assert_eq!(t.blobs.get(&d), Some(&data));
+}
+
+/// Pins: a source that is not the bytes hashed is refused before anything
+/// is written (another length, other content), and one that changes between
+/// the check and the copy never gets a changed byte into the trace: the
+/// writer stops at the first piece that differs and is broken after it.
+#[test]
+fn a_blob_source_that_changes_is_not_written() {
+    let n = 2 * gob_replay::BLOB_PIECE + 5;
+    let data = vec![b'a'; n];
+    let d = Digest::of(&data);
+    let mut w = TraceWriter::new(Vec::new(), &header()).unwrap();
+    let before = w.bytes_written();
+    for other in [vec![b'a'; n - 1], vec![b'a'; n + 1], vec![b'b'; n]] {
+        let err = w
+            .write_blob_from(&d, n as u64, &mut changing(other.clone(), other))
+            .unwrap_err();
+        assert!(matches!(err, TraceError::DigestMismatch { .. }), "{err}");
+        assert_eq!(w.bytes_written(), before);
+        assert!(!w.has_blob(&d));
+    }
+    // Right on the first pass, changed in its second piece on the second.
+    let mut later = data.clone();
+    later[gob_replay::BLOB_PIECE + 1] = b'S';
+    let mut src = changing(data.clone(), later);
+    let err = w.write_blob_from(&d, n as u64, &mut src).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("changed while it was being embedded"),
+        "{err}"
+    );
+    assert!(!w.has_blob(&d));
+    // The first piece was checked and written; the second was read, found
+    // changed, and not written; nothing more was read.
+    assert_eq!(src.given_second, 2 * gob_replay::BLOB_PIECE);
+    assert!(
+        w.write_blob(&Digest::of(b"x"), b"x").is_err(),
+        "the writer is broken"
+    );
 }

@@ -343,7 +343,7 @@ fn run_builds(
         Some((_, t)) if patterns.is_empty() => t.header.patterns.clone(),
         _ => patterns.to_vec(),
     };
-    let one = |v: &Variant| -> Result<(BuildRun, BuildReport, PathBuf), BuildError> {
+    let one = |v: &Variant| -> Result<(BuildRun, OutputPaths, PathBuf), BuildError> {
         let cache_dir = root.join(v.name.to_string()).join("cache");
         let cache = crate::cache::Cache::open(&cache_dir).map_err(|e| {
             BuildError::Trace(format!("opening cache {}: {e}", cache_dir.display()))
@@ -379,7 +379,8 @@ fn run_builds(
                 actions: report.results.len(),
                 wall: t0.elapsed(),
             },
-            report,
+            // Only where the outputs are is kept: build b runs beside it.
+            OutputPaths::of(report),
             out,
         ))
     };
@@ -401,17 +402,17 @@ fn run_builds(
     let (trace_a_path, side_a) = match against {
         Some((p, t)) => (p, SideA::Trace(Box::new(t))),
         None => {
-            let (run, report, out) = one(&va).map_err(|source| AuditError::Build {
+            let (run, paths, out) = one(&va).map_err(|source| AuditError::Build {
                 variant: 'a',
                 source,
             })?;
             emit_build(&run);
             let p = run.trace.clone();
             builds.push(run);
-            (p, SideA::Built { report, out })
+            (p, SideA::Built { paths, out })
         }
     };
-    let (run_b, report_b, out_b) = match one(&vb) {
+    let (run_b, paths_b, out_b) = match one(&vb) {
         Ok(x) => x,
         Err(source) if matches!(side_a, SideA::Built { .. }) => {
             // Build a worked and b did not: b's conditions broke the build.
@@ -480,22 +481,12 @@ fn run_builds(
             if fb.digest == fa.digest {
                 continue;
             }
-            let output = |r: &BuildReport, index: u32| {
-                r.results
-                    .get(index as usize)
-                    .and_then(|r| r.output(&o.name))
-                    .map(|f| f.path.clone())
-            };
-            let Some(path_b) = output(&report_b, d.action.index_b) else {
+            let Some(path_b) = paths_b.get(d.action.index_b, &o.name) else {
                 continue;
             };
-            let path_a;
             let side = match &side_a {
-                SideA::Built { report, .. } => match output(report, d.action.index_a) {
-                    Some(p) => {
-                        path_a = p;
-                        Bytes::File(&path_a)
-                    }
+                SideA::Built { paths, .. } => match paths.get(d.action.index_a, &o.name) {
+                    Some(p) => Bytes::File(p),
                     None => continue,
                 },
                 SideA::Trace(_) => match side_a_blobs.get(&fa.digest) {
@@ -503,7 +494,7 @@ fn run_builds(
                     None => continue,
                 },
             };
-            if let Some((at, a, b)) = difference(&side, &Bytes::File(&path_b)) {
+            if let Some((at, a, b)) = difference(&side, &Bytes::File(path_b)) {
                 offsets.push((
                     d.action.index_a,
                     Offset {
@@ -547,7 +538,34 @@ fn run_builds(
 
 enum SideA {
     Trace(Box<Trace>),
-    Built { report: BuildReport, out: PathBuf },
+    Built { paths: OutputPaths, out: PathBuf },
+}
+
+/// Where each action's outputs are on the host, by action index: all an
+/// audit keeps of a build's report (the first differing byte is read from
+/// these files), so the first build's report is not held while the second
+/// build runs.
+struct OutputPaths(Vec<Vec<(String, PathBuf)>>);
+
+impl OutputPaths {
+    fn of(report: BuildReport) -> OutputPaths {
+        OutputPaths(
+            report
+                .results
+                .into_iter()
+                .map(|r| r.outputs.into_iter().map(|o| (o.name, o.path)).collect())
+                .collect(),
+        )
+    }
+
+    /// The host path of output `name` of the action at `index`.
+    fn get(&self, index: u32, name: &str) -> Option<&Path> {
+        self.0
+            .get(index as usize)?
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, p)| p.as_path())
+    }
 }
 
 /// The files under a staged output (a tar file, or a directory of binaries), by name.

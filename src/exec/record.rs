@@ -246,32 +246,37 @@ impl TraceRecorder {
             if w.has_blob(&d) {
                 continue;
             }
-            let bytes = match &u.bytes {
-                InputBytes::Inline(b) => b.clone(),
+            match &u.bytes {
+                InputBytes::Inline(b) => w.write_blob(&d, b).map_err(at)?,
                 InputBytes::File(_) if !self.blobs => continue,
-                InputBytes::File(p) => read_hashed(p, u.digest, u.size)
+                InputBytes::File(p) => embed_file(w, p, u.digest, u.size)
                     .map_err(|e| format!("embedding {} in the trace: {e}", p.display()))?,
             };
-            w.write_blob(&d, &bytes).map_err(at)?;
         }
         w.write_action(&record(a, r)).map_err(at)
     }
 }
 
-/// The bytes of an input file, only if they are the ones its action was
+/// Embeds the input file at `p`, only if it holds the bytes its action was
 /// keyed by (`digest`, `size`): a trace never holds bytes other than those
-/// checked and hashed, even if the file was swapped since.
-fn read_hashed(p: &Path, digest: Digest, size: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let (f, _) = super::runner::open_input(p)?;
-    let mut bytes = Vec::with_capacity(size as usize);
-    f.take(size.saturating_add(1)).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 != size || Digest::of_bytes(&bytes) != digest {
-        return Err(std::io::Error::other(format!(
-            "changed since it was hashed ({digest}); not embedded"
-        )));
-    }
-    Ok(bytes)
+/// checked and hashed, even if the file was swapped since or is rewritten
+/// while it is embedded. Streamed in pieces
+/// ([`TraceWriter::write_blob_from`]): memory does not grow with the file
+/// (a linked program's archives are megabytes each).
+fn embed_file<W: std::io::Write>(
+    w: &mut TraceWriter<W>,
+    p: &Path,
+    digest: Digest,
+    size: u64,
+) -> std::io::Result<bool> {
+    let (mut f, _) = super::runner::open_input(p)?;
+    w.write_blob_from(&self::digest(digest), size, &mut f)
+        .map_err(|e| match e {
+            gob_replay::TraceError::DigestMismatch { .. } => std::io::Error::other(format!(
+                "changed since it was hashed ({digest}); not embedded"
+            )),
+            e => std::io::Error::other(e.to_string()),
+        })
 }
 
 impl Recorder for TraceRecorder {
@@ -334,6 +339,28 @@ fn prune(dir: &Path, keep: usize) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    /// The least header a writer takes.
+    fn test_header() -> Header {
+        let p = || Platform {
+            os: "linux".into(),
+            arch: "amd64".into(),
+        };
+        Header {
+            format: schema::FORMAT.into(),
+            version: schema::VERSION,
+            gob_version: "0".into(),
+            target: p(),
+            target_env: Vec::new(),
+            go_version: "go1.27.3".into(),
+            tool_platform: p(),
+            tools: Vec::new(),
+            host: p(),
+            roots: Vec::new(),
+            patterns: Vec::new(),
+            blobs: true,
+        }
+    }
+
     /// Regression (issue #13 item 1): the trace embedded an input by reading
     /// its path again after the action ran, whatever it held then; a file
     /// swapped since it was hashed (or for a link) is not embedded.
@@ -345,15 +372,29 @@ mod tests {
         let f = dir.join("a.go");
         std::fs::write(&f, b"package a\n").unwrap();
         let d = Digest::of_bytes(b"package a\n");
-        assert_eq!(read_hashed(&f, d, 10).unwrap(), b"package a\n");
+        let mut w = TraceWriter::new(Vec::new(), &test_header()).unwrap();
         std::fs::write(&f, b"SECRET!!!\n").unwrap();
-        let e = read_hashed(&f, d, 10).unwrap_err().to_string();
+        let e = embed_file(&mut w, &f, d, 10).unwrap_err().to_string();
         assert!(e.contains("changed since it was hashed"), "{e}");
         std::fs::write(dir.join("b.go"), b"package a\n").unwrap();
         std::fs::remove_file(&f).unwrap();
         std::os::unix::fs::symlink(dir.join("b.go"), &f).unwrap();
-        let e = read_hashed(&f, d, 10).unwrap_err().to_string();
+        let e = embed_file(&mut w, &f, d, 10).unwrap_err().to_string();
         assert!(e.contains("a symlink now"), "{e}");
+        // Neither was written; the file with the hashed bytes is.
+        assert!(!w.has_blob(&digest(d)));
+        assert!(embed_file(&mut w, &dir.join("b.go"), d, 10).unwrap());
+        let bytes = w
+            .finish(schema::End {
+                actions: 0,
+                success: true,
+            })
+            .unwrap();
+        let t = gob_replay::Trace::from_reader(&bytes[..], gob_replay::Limits::default()).unwrap();
+        assert_eq!(
+            t.blobs.get(&digest(d)).map(|b| &b[..]),
+            Some(&b"package a\n"[..])
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
