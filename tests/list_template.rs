@@ -63,6 +63,12 @@ const TEMPLATES: &[&str] = &[
     "{{range $i, $d := .Deps}}{{if ge $i 2}}{{break}}{{end}}{{$d}} {{end}}",
     "{{range .Deps}}{{if eq . \"unsafe\"}}{{continue}}{{end}}{{.}} {{end}}",
     "{{range 3}}{{.}}{{end}}",
+    r#"{{printf "%5.2f|%e|%g|%v|%08.3f" 3.14159 1234567.0 0.000012 1e21 -2.5}}"#,
+    r#"{{printf "%+d|%x|%X|%o|%b|%c|%q|%U" 42 255 255 8 5 65 66 67}}"#,
+    r#"{{printf "%d %s"}} {{printf "%d" "x"}} {{printf "%s" 1 2}} {{printf "%t %v" true nil}}"#,
+    r#"{{and 1 0 2}} {{or 0 "" "x"}} {{1.5}} {{1e6}} {{0x1F}} {{'a'}}"#,
+    "{{.Module.Replace}} {{.Module.Time}} {{printf \"%v|%s\" .Module .Deps}}",
+    "{{$x := 1}}{{$x = 2}}{{$x}} {{with $y := .Name}}{{$y}}{{end}}",
     // Errors, in go's words.
     "{{.Foo}}",
     "{{.Module.Foo}}",
@@ -79,6 +85,13 @@ const TEMPLATES: &[&str] = &[
     "{{range}}{{end}}",
     "{{$x}}",
     "{{break}}",
+    "{{.Name}",
+    "{{@}}",
+    "{{range $a, $b, $c := .Deps}}{{end}}",
+    "{{-.Name}}",
+    "{{0x1Fg}}",
+    "{{nil}}",
+    "{{\"x\" 1}}",
 ];
 
 /// Templates gob refuses (it does not compute the field), with its words.
@@ -226,8 +239,9 @@ fn check(env: &Env, dir: &Path, args: &[&str], expect: Expect) -> Option<String>
     (!d.is_empty()).then(|| format!("{row}:\n    {}", d.join("\n    ")))
 }
 
-fn temp_env(gomodcache: Option<PathBuf>) -> Env {
-    let tmp = std::env::temp_dir().join(format!("gob-list-template-{}", std::process::id()));
+/// A fresh temp area per test: the tests run in parallel and each removes its own.
+fn temp_env(name: &str, gomodcache: Option<PathBuf>) -> Env {
+    let tmp = std::env::temp_dir().join(format!("gob-list-template-{}-{name}", std::process::id()));
     for d in ["home", "gopath", "gocache", "tmp", "modcache"] {
         std::fs::create_dir_all(tmp.join(d)).unwrap();
     }
@@ -271,7 +285,7 @@ fn finish(diffs: Vec<String>) {
 
 #[test]
 fn list_f_matches_go_on_goroot_and_fixtures() {
-    let env = temp_env(None);
+    let env = temp_env("f", None);
     let mut diffs = Vec::new();
     let src = env.goroot.join("src");
     check_packages(
@@ -290,7 +304,7 @@ fn list_f_matches_go_on_goroot_and_fixtures() {
 
 #[test]
 fn list_m_matches_go_on_fixtures() {
-    let env = temp_env(None);
+    let env = temp_env("m", None);
     let mut diffs = Vec::new();
     let fixtures = repo_root().join("fixtures");
     for f in ["replace", "hello", "workspace"] {
@@ -320,7 +334,7 @@ fn list_f_and_m_match_go_on_the_corpus() {
         eprintln!("GOB_TEST_CORPUS not set: skipping the corpus rows (see docs/corpus.md)");
         return;
     };
-    let env = temp_env(Some(corpus.join("gomodcache")));
+    let env = temp_env("corpus", Some(corpus.join("gomodcache")));
     let mut diffs = Vec::new();
     for app in ["cli", "net"] {
         let dir = corpus.join("apps").join(app);

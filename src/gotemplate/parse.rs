@@ -200,6 +200,8 @@ enum Tok {
     Declare,
     Assign,
     Comma,
+    /// Any other printable ASCII character.
+    Char(String),
     Space,
     Eof,
     Error(String),
@@ -232,7 +234,8 @@ impl Item {
                     | Tok::Number(s)
                     | Tok::Str(s)
                     | Tok::RawStr(s)
-                    | Tok::CharConst(s) => s.clone(),
+                    | Tok::CharConst(s)
+                    | Tok::Char(s) => s.clone(),
                     Tok::Bool(b) => b.to_string(),
                     Tok::Pipe => "|".into(),
                     Tok::LParen => "(".into(),
@@ -440,11 +443,21 @@ fn lex(src: &str) -> Vec<Item> {
                 b'$' | b'.' => {
                     i += 1;
                     if c == b'.' && b.get(i).is_some_and(|d| d.is_ascii_digit()) {
-                        i = scan_number(b, start);
+                        match scan_number(b, start) {
+                            Ok(end) => i = end,
+                            Err(end) => {
+                                items.push(bad_number(&src[start..end], start, line));
+                                return items;
+                            }
+                        }
                         Tok::Number(src[start..i].to_string())
                     } else {
                         while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
                             i += 1;
+                        }
+                        if !at_terminator(b, i) {
+                            items.push(bad_char(src, i, line));
+                            return items;
                         }
                         let w = src[start..i].to_string();
                         if c == b'$' {
@@ -457,20 +470,22 @@ fn lex(src: &str) -> Vec<Item> {
                     }
                 }
                 b'+' | b'-' | b'0'..=b'9' => {
-                    i = scan_number(b, start);
-                    if i == start + 1 && !c.is_ascii_digit() {
-                        items.push(err(
-                            &format!("bad number syntax: {:?}", &src[start..i]),
-                            start,
-                            line,
-                        ));
-                        return items;
+                    match scan_number(b, start) {
+                        Ok(end) => i = end,
+                        Err(end) => {
+                            items.push(bad_number(&src[start..end], start, line));
+                            return items;
+                        }
                     }
                     Tok::Number(src[start..i].to_string())
                 }
                 c if c.is_ascii_alphabetic() || c == b'_' => {
                     while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
                         i += 1;
+                    }
+                    if !at_terminator(b, i) {
+                        items.push(bad_char(src, i, line));
+                        return items;
                     }
                     let w = &src[start..i];
                     match w {
@@ -482,6 +497,11 @@ fn lex(src: &str) -> Vec<Item> {
                             None => Tok::Ident(w.to_string()),
                         },
                     }
+                }
+                // Other printable ASCII: go's itemChar, which the parser refuses in context.
+                c if c.is_ascii_graphic() => {
+                    i += 1;
+                    Tok::Char((c as char).to_string())
                 }
                 _ => {
                     let ch = src[i..].chars().next().unwrap_or('\0');
@@ -521,20 +541,75 @@ fn unicode_plus(c: char) -> String {
     format!("U+{:04X} '{c}'", c as u32)
 }
 
-fn scan_number(b: &[u8], start: usize) -> usize {
+/// text/template's scanNumber: the end of the number at `start`, or Err(end)
+/// when a letter or digit follows it (go's "bad number syntax").
+fn scan_number(b: &[u8], start: usize) -> Result<usize, usize> {
     let mut i = start;
-    if matches!(b.get(i), Some(b'+' | b'-')) {
-        i += 1;
+    let accept = |i: &mut usize, set: &[u8]| -> bool {
+        if b.get(*i).is_some_and(|c| set.contains(c)) {
+            *i += 1;
+            true
+        } else {
+            false
+        }
+    };
+    let run = |i: &mut usize, set: &[u8]| {
+        while b.get(*i).is_some_and(|c| set.contains(c)) {
+            *i += 1;
+        }
+    };
+    accept(&mut i, b"+-");
+    let mut digits: &[u8] = b"0123456789_";
+    if accept(&mut i, b"0") {
+        if accept(&mut i, b"xX") {
+            digits = b"0123456789abcdefABCDEF_";
+        } else if accept(&mut i, b"oO") {
+            digits = b"01234567_";
+        } else if accept(&mut i, b"bB") {
+            digits = b"01_";
+        }
     }
-    while i < b.len()
-        && (b[i].is_ascii_alphanumeric()
-            || b[i] == b'.'
-            || b[i] == b'_'
-            || ((b[i] == b'+' || b[i] == b'-') && matches!(b[i - 1], b'e' | b'E' | b'p' | b'P')))
+    run(&mut i, digits);
+    if accept(&mut i, b".") {
+        run(&mut i, digits);
+    }
+    if digits.len() == 11 && accept(&mut i, b"eE") {
+        accept(&mut i, b"+-");
+        run(&mut i, b"0123456789_");
+    }
+    if digits.len() == 23 && accept(&mut i, b"pP") {
+        accept(&mut i, b"+-");
+        run(&mut i, b"0123456789_");
+    }
+    accept(&mut i, b"i");
+    if b.get(i)
+        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
     {
-        i += 1;
+        return Err(i + 1);
     }
-    i
+    Ok(i)
+}
+
+/// Whether a word may end at `i` (text/template's atTerminator).
+fn at_terminator(b: &[u8], i: usize) -> bool {
+    match b.get(i) {
+        None => true,
+        Some(c) => {
+            matches!(
+                c,
+                b' ' | b'\t' | b'\r' | b'\n' | b'.' | b',' | b'|' | b':' | b')' | b'('
+            ) || b[i..].starts_with(b"}}")
+        }
+    }
+}
+
+fn bad_number(text: &str, pos: usize, line: usize) -> Item {
+    err(&format!("bad number syntax: {}", go_quote(text)), pos, line)
+}
+
+fn bad_char(src: &str, i: usize, line: usize) -> Item {
+    let ch = src[i..].chars().next().unwrap_or('\0');
+    err(&format!("bad character {}", unicode_plus(ch)), i, line)
 }
 
 fn err(msg: &str, pos: usize, line: usize) -> Item {
@@ -817,6 +892,10 @@ impl Parser<'_> {
                     let v2 = self.next_non_space();
                     let d = self.next_non_space();
                     match (&v2.tok, &d.tok) {
+                        (Tok::Var(_), Tok::Comma) => {
+                            return self
+                                .fail(v.line, format!("too many declarations in {context}"));
+                        }
                         (Tok::Var(n2), Tok::Declare | Tok::Assign) => {
                             let Tok::Var(name) = v.tok else {
                                 unreachable!()
