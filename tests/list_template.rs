@@ -310,6 +310,11 @@ fn list_m_matches_go_on_fixtures() {
     for f in ["replace", "hello", "workspace"] {
         check_modules(&env, &fixtures.join(f), &mut diffs);
     }
+    // Outside any module.
+    let outside = env.tmp.join("tmp");
+    for row in [&["-m"][..], &["-m", "all"]] {
+        diffs.extend(check(&env, &outside, row, Expect::SameAsGo));
+    }
     // Vendoring: go's refusals of what the vendor directory cannot answer.
     for row in [
         &["-m"][..],

@@ -80,10 +80,15 @@ pub(super) fn list_modules(
     }
     let mods = ModuleContext::new(&cfg.modules, &Files::new()).map_err(LoadError::from)?;
     if mods.mains.is_empty() {
-        return refuse(
-            "gob: go.mod file not found in current directory or any parent directory; see 'go help modules'"
-                .into(),
-        );
+        // Outside a module go lists its pseudo main module for no argument,
+        // and cannot match any argument.
+        let Some(a) = args.first() else {
+            writeln!(out, "command-line-arguments")?;
+            return Ok(false);
+        };
+        return refuse(format!(
+            "gob: cannot match \"{a}\": go.mod file not found in current directory or any parent directory; see 'go help modules'"
+        ));
     }
     if mods.mode == ModMode::Vendor {
         if req.retracted {
