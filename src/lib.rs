@@ -12,6 +12,7 @@ pub mod config;
 pub mod dist;
 pub mod events;
 pub mod exec;
+pub mod gotemplate;
 pub mod help;
 pub mod limits;
 pub mod load;

@@ -495,7 +495,22 @@ struct ListArgs {
     /// Report erroneous packages instead of failing.
     #[arg(short = 'e')]
     e: bool,
-    /// Package patterns (default ".").
+    /// Print each package (or module) with this Go text/template.
+    #[arg(short = 'f', value_name = "TEMPLATE")]
+    format: Option<String>,
+    /// List modules instead of packages.
+    #[arg(short = 'm')]
+    m: bool,
+    /// With -m: available upgrades (needs the network: refused).
+    #[arg(short = 'u')]
+    u: bool,
+    /// With -m: available versions (needs the network: refused).
+    #[arg(long)]
+    versions: bool,
+    /// With -m: retractions (needs the network: refused).
+    #[arg(long)]
+    retracted: bool,
+    /// Package patterns (default "."); module patterns with -m.
     packages: Vec<String>,
 }
 
@@ -1168,15 +1183,34 @@ fn build_prepared(p: PreparedBuild, env: &Env) -> anyhow::Result<ExitCode> {
 /// `gob list`: exit 1 when an error was reported.
 fn run_list(a: ListArgs, env: &Env) -> anyhow::Result<ExitCode> {
     let cfg = config::load_config(env, &a.go.load_flags(&a.common, false))?;
+    let gopath = config::env_vars(env, &cfg)?
+        .into_iter()
+        .find(|(k, _)| k == "GOPATH")
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    let req = list::ListRequest {
+        format: a.format,
+        modules: a.m,
+        upgrades: a.u,
+        versions: a.versions,
+        retracted: a.retracted,
+        gopath,
+    };
     let opts = ListOptions {
+        format: None,
         deps: a.deps,
         json: a.json,
         e: a.e,
     };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let failed = match list::list(&cfg, &a.packages, opts, &mut out) {
-        // go's own words for named files, unprefixed.
+    let failed = match list::run(&cfg, &req, opts, &a.packages, &mut out) {
+        // go's own words for named files and refused flags, unprefixed.
         Err(list::ListError::Load(e @ gob::load::LoadError::Files(_))) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e @ (list::ListError::Template(_) | list::ListError::Refused(_))) => {
+            drop(out);
             eprintln!("{e}");
             return Ok(ExitCode::from(1));
         }

@@ -8,15 +8,18 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use crate::gotemplate::{Template, Value};
 use crate::load::{LoadConfig, PackageGraph, PkgId};
+
+use super::list_values::{package_value, TemplateError};
 
 /// `go list -json`'s Module object (cmd/go's modinfo.ModulePublic, in its field
 /// order; the fields of `go list -m -u`, -retracted and -reuse are not printed for packages).
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct JsonModule {
+pub(super) struct JsonModule {
     #[serde(skip_serializing_if = "String::is_empty")]
-    path: String,
+    pub(super) path: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     version: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -37,10 +40,19 @@ struct JsonModule {
     sum: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     go_mod_sum: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) error: Option<JsonModuleError>,
+}
+
+/// modinfo.ModuleError.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct JsonModuleError {
+    pub(super) err: String,
 }
 
 impl JsonModule {
-    fn from(m: &crate::load::ModuleInfo) -> JsonModule {
+    pub(super) fn from(m: &crate::load::ModuleInfo) -> JsonModule {
         let path_str = |p: &std::path::Path| p.to_string_lossy().into_owned();
         JsonModule {
             path: m.path.clone(),
@@ -60,6 +72,7 @@ impl JsonModule {
             go_version: m.go_version.clone().unwrap_or_default(),
             sum: m.sum.clone(),
             go_mod_sum: m.gomod_sum.clone(),
+            error: None,
         }
     }
 }
@@ -148,8 +161,10 @@ struct JsonPackage {
 }
 
 /// What `gob list` prints.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct ListOptions {
+    /// `-f`: the parsed template each package (or module) is printed with.
+    pub format: Option<std::rc::Rc<Template>>,
     /// `-deps`: every dependency too, in post-order.
     pub deps: bool,
     /// `-json`: JSON objects instead of import paths.
@@ -167,6 +182,70 @@ pub enum ListError {
     /// The listing could not be written.
     #[error(transparent)]
     Write(#[from] std::io::Error),
+    /// `-f`: the template failed on a package (go stops there, exit 1).
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// A flag combination or request go list refuses, in its words (exit 1).
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// What the command line asks of `gob list` beyond [`ListOptions`].
+#[derive(Clone, Debug, Default)]
+pub struct ListRequest {
+    /// `-f TEMPLATE`.
+    pub format: Option<String>,
+    /// `-m`: modules instead of packages.
+    pub modules: bool,
+    /// `-u`, `-versions`, `-retracted`: questions only a module proxy answers.
+    pub upgrades: bool,
+    /// `-versions`.
+    pub versions: bool,
+    /// `-retracted`.
+    pub retracted: bool,
+    /// `$GOPATH`, for the template's `context`.
+    pub gopath: String,
+}
+
+/// `gob list` as go list runs it: go's refusals, the `-f` template parsed
+/// before anything is loaded, then packages or (`-m`) modules.
+pub fn run(
+    cfg: &LoadConfig,
+    req: &ListRequest,
+    mut opts: ListOptions,
+    patterns: &[String],
+    out: &mut dyn Write,
+) -> Result<bool, ListError> {
+    if req.format.is_some() && opts.json {
+        return Err(ListError::Refused(
+            "gob list -f cannot be used with -json".into(),
+        ));
+    }
+    if let Some(src) = &req.format {
+        let t = super::list_values::parse_format(
+            src,
+            cfg,
+            &super::list_values::ContextInfo {
+                gopath: req.gopath.clone(),
+            },
+            super::list_modules::lookup(cfg),
+        )?;
+        opts.format = Some(std::rc::Rc::new(t));
+    }
+    if req.modules {
+        return super::list_modules::list_modules(cfg, req, &opts, patterns, out);
+    }
+    if req.upgrades {
+        return Err(ListError::Refused(
+            "gob list -u can only be used with -m".into(),
+        ));
+    }
+    if req.versions {
+        return Err(ListError::Refused(
+            "gob list -versions can only be used with -m".into(),
+        ));
+    }
+    list(cfg, patterns, opts, out)
 }
 
 /// `gob list`: loads `patterns` and writes the listing to `out`. Returns
@@ -203,13 +282,14 @@ pub fn list(
             }
         }
     }
-    write_list(&graph, opts, out)?;
+    let r = write_list(&graph, &opts, out);
     out.flush()?;
+    r?;
     Ok(failed)
 }
 
 /// The packages to print, in cmd/go's order.
-pub fn listed(g: &PackageGraph, opts: ListOptions) -> Vec<PkgId> {
+pub fn listed(g: &PackageGraph, opts: &ListOptions) -> Vec<PkgId> {
     if opts.deps {
         g.post_order(&g.roots)
     } else {
@@ -280,25 +360,64 @@ fn to_json(g: &PackageGraph, id: PkgId) -> JsonPackage {
 /// Writes the listing; returns whether any listed package has an error.
 pub fn write_list(
     g: &PackageGraph,
-    opts: ListOptions,
+    opts: &ListOptions,
     out: &mut dyn Write,
-) -> std::io::Result<bool> {
+) -> Result<bool, ListError> {
     let mut any_err = false;
+    let mut nl = NewlineTracker::default();
     for id in listed(g, opts) {
         let p = g.pkg(id);
         any_err |= p.error.is_some();
         if opts.json {
-            let v = to_json(g, id);
-            let mut buf = Vec::new();
-            let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
-            let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
-            v.serialize(&mut ser).map_err(std::io::Error::other)?;
-            buf.push(b'\n');
-            out.write_all(&buf)?;
+            write_json(&to_json(g, id), out)?;
+        } else if let Some(t) = &opts.format {
+            let v = package_value(g, id);
+            nl.execute(t, &v, out)?;
         } else if !p.import_path.is_empty() {
             // go ends a line only when its template printed something.
             writeln!(out, "{}", p.import_path)?;
         }
     }
     Ok(any_err)
+}
+
+/// One value as go's `json.MarshalIndent(x, "", "\t")` and a newline.
+pub(super) fn write_json(v: &impl Serialize, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+    v.serialize(&mut ser).map_err(std::io::Error::other)?;
+    buf.push(b'\n');
+    out.write_all(&buf)
+}
+
+/// go list's TrackingWriter: after each item a newline only when the last
+/// byte written so far is not one (nothing printed yet counts as a newline).
+#[derive(Default)]
+pub(super) struct NewlineTracker {
+    need_nl: bool,
+}
+
+impl NewlineTracker {
+    /// Runs the template on one item and writes what it printed; on an error,
+    /// what was printed before it is written too, as go flushes it.
+    pub(super) fn execute(
+        &mut self,
+        t: &Template,
+        v: &Value,
+        out: &mut dyn Write,
+    ) -> Result<(), ListError> {
+        let mut s = String::new();
+        let r = t.execute(v, &mut s);
+        out.write_all(s.as_bytes())?;
+        if let Some(&last) = s.as_bytes().last() {
+            self.need_nl = last != b'\n';
+        }
+        r.map_err(TemplateError::Exec)?;
+        if self.need_nl {
+            out.write_all(b"\n")?;
+            self.need_nl = false;
+        }
+        Ok(())
+    }
 }

@@ -15,6 +15,8 @@ pub mod env;
 pub mod install;
 /// `gob list`: packages as `go list` prints them (its `-json` schema).
 pub mod list;
+pub mod list_modules;
+pub mod list_values;
 /// `gob replay`: a trace's actions re-run through the runner, outputs proved bit for bit.
 pub mod replay;
 /// `gob run`: go run's argument rule; the program run outside the sandbox.

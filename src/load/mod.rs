@@ -17,6 +17,7 @@ pub mod embed;
 pub mod files;
 pub mod gobuild;
 pub mod modfile;
+pub mod modgraph;
 pub mod modhash;
 pub mod modules;
 pub mod overlay;

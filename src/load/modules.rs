@@ -83,6 +83,14 @@ pub enum ModContextError {
         /// What is inconsistent.
         detail: String,
     },
+    /// The module graph needs a go.mod the module cache does not hold.
+    #[error("{module}: module lookup disabled: {} is not in the module cache (gob never downloads; run go mod download)", file.display())]
+    NotInCache {
+        /// `path@version`.
+        module: String,
+        /// The go.mod file looked for.
+        file: PathBuf,
+    },
 }
 
 /// One main module (the module in the current directory, or each `use` of go.work).
@@ -320,7 +328,10 @@ pub struct ModuleContext {
     /// Modules whose hash was verified (or failed), so each is hashed once.
     verified: Mutex<HashMap<(String, String), Result<(), ModImportError>>>,
     /// The file system, through the load's recording reader.
-    files: Files,
+    pub(super) files: Files,
+    /// The `replace` directives in effect (go.work's, else the main
+    /// modules'), each with the directory its relative paths start from.
+    replaces: Vec<(modfile::Replace, PathBuf)>,
 }
 
 /// Inputs to [`ModuleContext::new`]; no environment is read inside.
@@ -480,6 +491,7 @@ impl ModuleContext {
             sums: Vec::new(),
             verified: Mutex::new(HashMap::new()),
             files: files.clone(),
+            replaces: Vec::new(),
         };
 
         let work = match cfg.gowork.as_deref() {
@@ -570,10 +582,11 @@ impl ModuleContext {
             }
         };
 
+        ctx.replaces = replaces.into_iter().zip(replace_base).collect();
         if ctx.mode == ModMode::Vendor && !ctx.mains.is_empty() {
             ctx.init_vendor(cfg)?;
         } else {
-            ctx.init_build_list(cfg, &replaces, &replace_base)?;
+            ctx.init_build_list(cfg)?;
         }
         Ok(ctx)
     }
@@ -731,24 +744,13 @@ impl ModuleContext {
 
     /// The build list from the main modules' requirements (graph pruning: since
     /// go 1.17 the main go.mod lists every module that provides a package).
-    fn init_build_list(
-        &mut self,
-        cfg: &ModuleConfig,
-        replaces: &[modfile::Replace],
-        bases: &[PathBuf],
-    ) -> Result<(), ModContextError> {
-        let excluded = |path: &str, version: &str| {
-            self.mains.iter().any(|m| {
-                m.file
-                    .exclude
-                    .iter()
-                    .any(|e| e.path == path && e.version == version)
-            })
-        };
+    fn init_build_list(&mut self, cfg: &ModuleConfig) -> Result<(), ModContextError> {
         let mut deps: BTreeMap<String, DepModule> = BTreeMap::new();
         for m in &self.mains {
             for r in &m.file.require {
-                if excluded(&r.path, &r.version) || self.mains.iter().any(|mm| mm.path == r.path) {
+                if self.excluded(&r.path, &r.version)
+                    || self.mains.iter().any(|mm| mm.path == r.path)
+                {
                     continue;
                 }
                 let newer = deps
@@ -768,39 +770,7 @@ impl ModuleContext {
             }
         }
         for d in deps.values_mut() {
-            // A versioned replace wins over an unversioned one for the same path.
-            let mut chosen: Option<(usize, &modfile::Replace)> = None;
-            for (i, r) in replaces.iter().enumerate() {
-                if r.old_path != d.path {
-                    continue;
-                }
-                match &r.old_version {
-                    Some(v) if *v == d.version => chosen = Some((i, r)),
-                    None if chosen.is_none_or(|(_, c)| c.old_version.is_none()) => {
-                        chosen = Some((i, r))
-                    }
-                    _ => {}
-                }
-            }
-            if let Some((i, r)) = chosen {
-                d.source = match &r.new {
-                    ReplaceTarget::Local(dir) => {
-                        let p = Path::new(dir);
-                        ModSource::LocalReplace {
-                            dir: clean_path(&if p.is_absolute() {
-                                p.to_path_buf()
-                            } else {
-                                bases[i].join(p)
-                            }),
-                            written: dir.clone(),
-                        }
-                    }
-                    ReplaceTarget::Module { path, version } => ModSource::ModuleReplace {
-                        path: path.clone(),
-                        version: version.clone(),
-                    },
-                };
-            }
+            d.source = self.source_of(&d.path, &d.version);
         }
         for d in deps.values_mut() {
             d.meta = self.dep_meta(cfg, d)?;
@@ -809,12 +779,63 @@ impl ModuleContext {
         Ok(())
     }
 
+    /// Whether a main go.mod excludes this module version.
+    pub(super) fn excluded(&self, path: &str, version: &str) -> bool {
+        self.mains.iter().any(|m| {
+            m.file
+                .exclude
+                .iter()
+                .any(|e| e.path == path && e.version == version)
+        })
+    }
+
+    /// Where a module version's files come from under the `replace`
+    /// directives in effect: a versioned replace wins over an unversioned one.
+    pub(super) fn source_of(&self, path: &str, version: &str) -> ModSource {
+        let mut chosen: Option<&(modfile::Replace, PathBuf)> = None;
+        for rb in &self.replaces {
+            let r = &rb.0;
+            if r.old_path != path {
+                continue;
+            }
+            match &r.old_version {
+                Some(v) if v == version => chosen = Some(rb),
+                None if chosen.is_none_or(|(c, _)| c.old_version.is_none()) => chosen = Some(rb),
+                _ => {}
+            }
+        }
+        match chosen {
+            None => ModSource::Cache,
+            Some((r, base)) => match &r.new {
+                ReplaceTarget::Local(dir) => {
+                    let p = Path::new(dir);
+                    ModSource::LocalReplace {
+                        dir: clean_path(&if p.is_absolute() {
+                            p.to_path_buf()
+                        } else {
+                            base.join(p)
+                        }),
+                        written: dir.clone(),
+                    }
+                }
+                ReplaceTarget::Module { path, version } => ModSource::ModuleReplace {
+                    path: path.clone(),
+                    version: version.clone(),
+                },
+            },
+        }
+    }
+
     /// Reads what cmd/go reads of a build-list module: the go.mod in effect (the
     /// replacement directory's, or the cache's `.mod` file) and the cache's
     /// `.info`. A module asking for a newer Go than the toolchain is refused, as
     /// go refuses it while loading the module graph. Files not yet downloaded are
     /// left out here; importing a package from such a module fails later.
-    fn dep_meta(&self, cfg: &ModuleConfig, d: &DepModule) -> Result<DepMeta, ModContextError> {
+    pub(super) fn dep_meta(
+        &self,
+        cfg: &ModuleConfig,
+        d: &DepModule,
+    ) -> Result<DepMeta, ModContextError> {
         let (gomod, info, what) = match &d.source {
             ModSource::LocalReplace { dir, written } => (dir.join("go.mod"), None, written.clone()),
             ModSource::Cache => {
@@ -841,6 +862,11 @@ impl ModuleContext {
             time,
             indirect: self.indirect(&d.path),
         })
+    }
+
+    /// The module cache's `<version>.mod` for a module version.
+    pub(super) fn cache_mod_file(&self, path: &str, version: &str) -> PathBuf {
+        self.cache_files(path, version).0
     }
 
     /// The module cache's `<version>.mod` and `<version>.info` for a module version.

@@ -20,7 +20,7 @@ use super::cmdfiles::{self, NamedFiles};
 use super::embed;
 use super::files::Files;
 use super::gobuild::{self, BuildContext, DirPackage};
-use super::modules::{ModImportError, ModSource, ModuleContext, ModuleRef};
+use super::modules::{DepModule, ModImportError, ModSource, ModuleContext, ModuleRef};
 use super::patterns::{self, Match};
 use super::{LoadConfig, LoadError};
 
@@ -1251,94 +1251,101 @@ fn disallow_vendor(importer_dir: &Path, path: &str, p: &Package) -> Option<Strin
 
 fn module_info(mods: &ModuleContext, m: &ModuleRef, root: &Path) -> ModuleInfo {
     match m {
-        ModuleRef::Main(i) => {
-            let mm = &mods.mains[*i];
-            ModuleInfo {
-                path: mm.path.clone(),
-                main: true,
-                dir: mm.dir.clone(),
-                gomod: Some(mm.gomod.clone()),
-                go_version: mm.file.go.clone(),
-                ..ModuleInfo::default()
-            }
-        }
-        ModuleRef::Dep(path) => {
-            let Some(dep) = mods.deps.get(path) else {
-                return ModuleInfo {
-                    path: path.clone(),
-                    dir: root.to_path_buf(),
-                    ..ModuleInfo::default()
-                };
-            };
-            let vendored = mods.mode == super::modules::ModMode::Vendor;
-            let meta = &dep.meta;
-            // go.sum hashes (zip, go.mod) of a module version from the cache.
-            let sums = |p: &str, v: &str| {
-                if vendored {
-                    (None, None)
-                } else {
-                    mods.sums(p, v)
-                }
-            };
-            let replace = match &dep.source {
-                ModSource::Cache => None,
-                ModSource::LocalReplace { dir, written } => Some(ModuleInfo {
-                    path: written.clone(),
-                    dir: dir.clone(),
-                    gomod: Some(dir.join("go.mod")),
-                    go_version: meta.go_version.clone(),
-                    ..ModuleInfo::default()
-                }),
-                ModSource::ModuleReplace {
-                    path: rp,
-                    version: rv,
-                } => {
-                    let (sum, gomod_sum) = sums(rp, rv);
-                    Some(ModuleInfo {
-                        path: rp.clone(),
-                        version: rv.clone(),
-                        time: (!vendored).then(|| meta.time.clone()).flatten(),
-                        dir: if vendored {
-                            PathBuf::new()
-                        } else {
-                            root.to_path_buf()
-                        },
-                        gomod: meta.gomod.clone(),
-                        go_version: meta.go_version.clone(),
-                        sum,
-                        gomod_sum,
-                        ..ModuleInfo::default()
-                    })
-                }
-            };
-            let (sum, gomod_sum) = match replace {
-                Some(_) => (None, None),
-                None => sums(path, &dep.version),
-            };
-            ModuleInfo {
+        ModuleRef::Main(i) => main_module_info(mods, *i),
+        ModuleRef::Dep(path) => match mods.deps.get(path) {
+            Some(dep) => dep_module_info(mods, dep, root),
+            None => ModuleInfo {
                 path: path.clone(),
-                version: dep.version.clone(),
-                main: false,
                 dir: root.to_path_buf(),
-                gomod: if vendored {
-                    None
+                ..ModuleInfo::default()
+            },
+        },
+    }
+}
+
+/// A main module as `go list` reports it.
+pub fn main_module_info(mods: &ModuleContext, i: usize) -> ModuleInfo {
+    let mm = &mods.mains[i];
+    ModuleInfo {
+        path: mm.path.clone(),
+        main: true,
+        dir: mm.dir.clone(),
+        gomod: Some(mm.gomod.clone()),
+        go_version: mm.file.go.clone(),
+        ..ModuleInfo::default()
+    }
+}
+
+/// A dependency module as `go list` reports it, its files at `root`.
+pub fn dep_module_info(mods: &ModuleContext, dep: &DepModule, root: &Path) -> ModuleInfo {
+    let path = &dep.path;
+    let vendored = mods.mode == super::modules::ModMode::Vendor;
+    let meta = &dep.meta;
+    // go.sum hashes (zip, go.mod) of a module version from the cache.
+    let sums = |p: &str, v: &str| {
+        if vendored {
+            (None, None)
+        } else {
+            mods.sums(p, v)
+        }
+    };
+    let replace = match &dep.source {
+        ModSource::Cache => None,
+        ModSource::LocalReplace { dir, written } => Some(ModuleInfo {
+            path: written.clone(),
+            dir: dir.clone(),
+            gomod: Some(dir.join("go.mod")),
+            go_version: meta.go_version.clone(),
+            ..ModuleInfo::default()
+        }),
+        ModSource::ModuleReplace {
+            path: rp,
+            version: rv,
+        } => {
+            let (sum, gomod_sum) = sums(rp, rv);
+            Some(ModuleInfo {
+                path: rp.clone(),
+                version: rv.clone(),
+                time: (!vendored).then(|| meta.time.clone()).flatten(),
+                dir: if vendored {
+                    PathBuf::new()
                 } else {
-                    replace
-                        .as_ref()
-                        .map_or(meta.gomod.clone(), |r| r.gomod.clone())
+                    root.to_path_buf()
                 },
+                gomod: meta.gomod.clone(),
                 go_version: meta.go_version.clone(),
-                time: match (&replace, vendored) {
-                    (None, false) => meta.time.clone(),
-                    _ => None,
-                },
-                indirect: meta.indirect,
                 sum,
                 gomod_sum,
-                replace: replace.map(Box::new),
-                vendored,
-            }
+                ..ModuleInfo::default()
+            })
         }
+    };
+    let (sum, gomod_sum) = match replace {
+        Some(_) => (None, None),
+        None => sums(path, &dep.version),
+    };
+    ModuleInfo {
+        path: path.clone(),
+        version: dep.version.clone(),
+        main: false,
+        dir: root.to_path_buf(),
+        gomod: if vendored {
+            None
+        } else {
+            replace
+                .as_ref()
+                .map_or(meta.gomod.clone(), |r| r.gomod.clone())
+        },
+        go_version: meta.go_version.clone(),
+        time: match (&replace, vendored) {
+            (None, false) => meta.time.clone(),
+            _ => None,
+        },
+        indirect: meta.indirect,
+        sum,
+        gomod_sum,
+        replace: replace.map(Box::new),
+        vendored,
     }
 }
 
