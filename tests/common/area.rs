@@ -219,7 +219,6 @@ impl Area {
         self.root.join(rel)
     }
 
-
     /// A fresh copy of `fixtures/FIXTURE` at `area/name` (tests write into it).
     pub fn copy_fixture(&self, fixture: &str, name: &str) -> PathBuf {
         let dst = self.path(name);
