@@ -210,6 +210,8 @@ pub struct LoadFlags {
     pub overlay: Option<String>,
     /// `-modfile FILE`.
     pub modfile: Option<String>,
+    /// `-cover` (also implied by `-covermode` and `-coverpkg`).
+    pub cover: Option<crate::load::Cover>,
 }
 
 /// Splits a `-tags` value the way cmd/go does (commas, or spaces for the old form).
@@ -330,6 +332,7 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
                 .to_string(),
         },
         pgo_auto,
+        cover: flags.cover.clone(),
         overlay,
         toolchain,
     })
