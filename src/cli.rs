@@ -594,6 +594,9 @@ fn apply_goflags(
 /// runs): an unknown -compiler, a per-package flag that does not split.
 fn go_value_error(name: &str, value: &str) -> Option<String> {
     match name {
+        "covermode" if !matches!(value, "" | "set" | "count" | "atomic") => {
+            Some(r#"valid modes are "set", "count", or "atomic""#.into())
+        }
         "compiler" if value != "gc" && value != "gccgo" => {
             Some(format!("unknown compiler {value:?}"))
         }

@@ -220,6 +220,8 @@ pub struct LoadFlags {
     pub modfile: Option<String>,
     /// `-buildmode`, `-installsuffix`, `-linkshared` (and whether `-o` was given).
     pub build_mode: BuildModeFlags,
+    /// `-cover` (also implied by `-covermode` and `-coverpkg`).
+    pub cover: Option<crate::load::Cover>,
 }
 
 /// Splits a `-tags` value the way cmd/go does (commas, or spaces for the old form).
@@ -342,6 +344,7 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
                 .to_string(),
         },
         pgo,
+        cover: flags.cover.clone(),
         overlay,
         build_mode,
         toolchain,

@@ -208,8 +208,18 @@ commands, as in go:
 \t\tparallel. The default is the number of CPUs.
 \t-race, -msan, -asan
 \t\tneed cgo, which gob does not build yet: refused with go's message.
-\t-cover, -covermode, -coverpkg
-\t\tcoverage instrumentation: not supported by gob yet.
+\t-cover
+\t\tenable code coverage instrumentation (a cover action per package).
+\t-covermode set,count,atomic
+\t\tset the mode for coverage analysis. The default is \"set\".
+\t\tset: bool: does this statement run?
+\t\tcount: int: how many times does this statement run?
+\t\tatomic: int: count, but correct in multithreaded programs.
+\t\tSets -cover.
+\t-coverpkg pattern1,pattern2,pattern3
+\t\tapply coverage analysis to each package whose import path matches
+\t\tthe patterns. The default is the packages in the main Go module and
+\t\tthose named on the command line. Sets -cover.
 \t-v
 \t\tprint the names of packages as they are compiled.
 \t-work

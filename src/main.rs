@@ -313,7 +313,44 @@ impl GoBuildFlags {
                 msan: self.msan,
                 asan: self.asan,
             },
+            cover: None,
         }
+    }
+}
+
+/// go's coverage flags, which `build`, `run`, `install` (and `audit`) take
+/// and `list` does not.
+#[derive(Args, Clone, Default)]
+struct CoverArgs {
+    /// Instrument the packages for coverage (GOCOVERDIR data when the program runs).
+    #[arg(long)]
+    cover: bool,
+    /// Coverage mode: set, count or atomic (sets -cover).
+    #[arg(long, value_name = "MODE")]
+    covermode: Option<String>,
+    /// Instrument the packages matching these comma-separated patterns instead
+    /// of the main module's (sets -cover).
+    #[arg(long, value_name = "PATTERNS")]
+    coverpkg: Option<String>,
+}
+
+impl CoverArgs {
+    /// go's -cover with the mode it defaults to; None without -cover.
+    fn cover(&self) -> Option<gob::load::Cover> {
+        let on = self.cover || self.covermode.is_some() || self.coverpkg.is_some();
+        on.then(|| gob::load::Cover {
+            // The flag parser accepts only go's modes; "" is go's default.
+            mode: self
+                .covermode
+                .as_deref()
+                .and_then(gob::load::CoverMode::parse)
+                .unwrap_or(gob::load::CoverMode::Set),
+            pkgs: self
+                .coverpkg
+                .as_deref()
+                .map(|v| v.split(',').map(String::from).collect())
+                .unwrap_or_default(),
+        })
     }
 }
 
@@ -323,6 +360,8 @@ struct BuildArgs {
     common: CommonArgs,
     #[command(flatten)]
     go: GoBuildFlags,
+    #[command(flatten)]
+    cover: CoverArgs,
     /// Write the binary to this file (or into this directory).
     #[arg(short = 'o')]
     output: Option<PathBuf>,
@@ -373,6 +412,8 @@ struct RunArgs {
     #[command(flatten)]
     go: GoBuildFlags,
     #[command(flatten)]
+    cover: CoverArgs,
+    #[command(flatten)]
     own: SandboxArgs,
     /// Run the binary as `XPROG BINARY ARGS...` (default for a target other
     /// than the host: go_GOOS_GOARCH_exec from $PATH, if any).
@@ -389,6 +430,8 @@ struct InstallArgs {
     #[command(flatten)]
     go: GoBuildFlags,
     #[command(flatten)]
+    cover: CoverArgs,
+    #[command(flatten)]
     own: SandboxArgs,
     /// Package patterns (default ".").
     packages: Vec<String>,
@@ -401,12 +444,14 @@ impl SandboxArgs {
         self,
         common: CommonArgs,
         go: GoBuildFlags,
+        cover: CoverArgs,
         output: PathBuf,
         packages: Vec<String>,
     ) -> BuildArgs {
         BuildArgs {
             common,
             go,
+            cover,
             output: Some(output),
             debug_timing: false,
             sandbox: self.sandbox,
@@ -840,8 +885,13 @@ fn run_run(a: RunArgs, env: &Env) -> anyhow::Result<ExitCode> {
         RunTarget::Package(p) => vec![p.clone()],
     };
     let prepared = prepare_build(
-        a.own
-            .build_args(a.common, a.go, dir.path().to_path_buf(), packages.clone()),
+        a.own.build_args(
+            a.common,
+            a.go,
+            a.cover,
+            dir.path().to_path_buf(),
+            packages.clone(),
+        ),
         env,
         false,
     )?;
@@ -950,7 +1000,7 @@ fn run_install(a: InstallArgs, env: &Env) -> anyhow::Result<ExitCode> {
     };
     let prepared = prepare_build(
         a.own
-            .build_args(a.common, a.go, PathBuf::new(), packages.clone()),
+            .build_args(a.common, a.go, a.cover, PathBuf::new(), packages.clone()),
         env,
         false,
     )?;
@@ -1347,7 +1397,9 @@ fn prepare_build(a: BuildArgs, env: &Env, output: bool) -> anyhow::Result<Prepar
     if go.trimpath.as_deref() == Some("false") {
         anyhow::bail!("-trimpath=false: gob always builds with -trimpath");
     }
-    let cfg = config::load_config(env, &go.load_flags(&a.common, output))?;
+    let mut load_flags = go.load_flags(&a.common, output);
+    load_flags.cover = a.cover.cover();
+    let cfg = config::load_config(env, &load_flags)?;
     if go.jobs == Some(0) {
         anyhow::bail!("-p must be a positive integer: 0");
     }

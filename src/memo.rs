@@ -118,7 +118,7 @@ pub fn dependency_paths(
 ) -> BTreeSet<PathBuf> {
     let mut set = g.reads.clone();
     set.insert(goroot.join("VERSION"));
-    for t in ["compile", "asm", "link", "preprofile"] {
+    for t in ["compile", "asm", "link", "preprofile", "cover"] {
         set.insert(tool_dir.join(t));
     }
     for a in &ag.actions {

@@ -18,7 +18,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::area::{build_info, list_stream, text, Area};
+use common::area::{build_info, first_line, list_stream, text, Area};
 
 /// Fields of `go list -json` gob does not print.
 const NOT_PRINTED_BY_GOB: &[&str] = &["Doc", "Stale", "StaleReason", "Target", "DefaultGODEBUG"];
@@ -29,16 +29,6 @@ fn fixture() -> PathBuf {
 
 fn run(area: &Area, exe: &Path, dir: &Path, args: &[&str], extra: &[(&str, &str)]) -> Output {
     area.run_with(exe, dir, args, extra)
-}
-
-/// The first line of stderr, go's `go: ` prefix read as gob's.
-fn first_line(o: &Output) -> String {
-    let s = String::from_utf8_lossy(&o.stderr);
-    let l = s.lines().next().unwrap_or("");
-    match l.strip_prefix("go: ") {
-        Some(rest) => format!("gob: {rest}"),
-        None => l.to_string(),
-    }
 }
 
 /// The rows every test shares: (flags, extra environment).

@@ -19,6 +19,7 @@ pub const REPLAY_TOOLS: &[&str] = &[
     "asm",
     "link",
     "preprofile",
+    "cover",
     "cgo",
     "pack",
     INTERNAL_PACK,

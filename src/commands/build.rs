@@ -491,6 +491,9 @@ pub fn build(
     let targets = targets(cfg, &graph, opts, tar_output)?;
     let ag = plan::plan(cfg, &graph, &targets.roots, &opts.plan)?;
     timing.lap("plan");
+    for pat in &ag.cover_unmatched {
+        eprintln!("warning: no packages being built depend on matches for pattern {pat}");
+    }
     if let Some(p) = &opts.debug_actiongraph {
         write_actiongraph(&ag, p)?;
     }
@@ -610,7 +613,11 @@ fn memo_key(
     opts: &BuildOptions,
     tar_output: bool,
 ) -> Option<Digest> {
+    // -coverpkg: go warns about unmatched patterns on every build, which
+    // only a plan can tell.
+    let coverpkg = cfg.cover.as_ref().is_some_and(|c| !c.pkgs.is_empty());
     let usable = !opts.force
+        && !coverpkg
         && !opts.dry_run
         && !opts.trace.is_explicit()
         && !tar_output

@@ -44,6 +44,8 @@ pub struct LoadConfig {
     pub overlay: Option<std::sync::Arc<overlay::Overlay>>,
     /// `-buildmode`, `-installsuffix`, `-linkshared` for the target.
     pub build_mode: BuildMode,
+    /// `-cover`: main packages also link `runtime/coverage` (cmd/go's LinkerDeps).
+    pub cover: Option<Cover>,
 }
 
 /// The `-pgo` flag.
@@ -56,6 +58,49 @@ pub enum Pgo {
     /// `-pgo=FILE`: every package is compiled with this profile (absolute,
     /// resolved against the current directory as cmd/go's `filepath.Abs`).
     File(std::path::PathBuf),
+}
+
+/// `-cover`, `-covermode`, `-coverpkg`: coverage instrumentation as `go build
+/// -cover` plans it (which packages: `plan::cmdline`'s `cover_mode`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cover {
+    /// `-covermode`.
+    pub mode: CoverMode,
+    /// `-coverpkg` patterns; empty: the main modules' packages and those
+    /// named on the command line.
+    pub pkgs: Vec<String>,
+}
+
+/// A `-covermode` value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoverMode {
+    /// Whether each block ran (the default without -race).
+    Set,
+    /// How many times each block ran.
+    Count,
+    /// `count`, safe with goroutines (sync/atomic counters).
+    Atomic,
+}
+
+impl CoverMode {
+    /// The mode named `s` (cmd/go's coverModeFlag), or None.
+    pub fn parse(s: &str) -> Option<CoverMode> {
+        match s {
+            "set" => Some(CoverMode::Set),
+            "count" => Some(CoverMode::Count),
+            "atomic" => Some(CoverMode::Atomic),
+            _ => None,
+        }
+    }
+
+    /// Its name, as the cover tool takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CoverMode::Set => "set",
+            CoverMode::Count => "count",
+            CoverMode::Atomic => "atomic",
+        }
+    }
 }
 
 /// Errors that stop a load as a whole (per-package problems are [`PackageError`]s).

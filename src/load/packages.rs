@@ -564,8 +564,8 @@ impl<'a> Loader<'a> {
         members
     }
 
-    /// Imports the build adds beyond the source's: the linker's (runtime, …)
-    /// for main packages, and the simd bridge.
+    /// Imports the build adds beyond the source's: the linker's (runtime, …,
+    /// runtime/coverage with -cover) for main packages, and the simd bridge.
     fn implicit_imports(&self, p: &DirPackage) -> Vec<&'static str> {
         let mut v = Vec::new();
         let arch = self.ctx.goarch.as_str();
@@ -576,6 +576,9 @@ impl<'a> Loader<'a> {
             v.push("runtime");
             if arch == "arm" {
                 v.push("math");
+            }
+            if self.cfg.cover.is_some() {
+                v.push("runtime/coverage");
             }
         }
         v

@@ -42,6 +42,8 @@ struct Planner<'a> {
     /// Package directory → the headers its assembly includes from the package
     /// directory (path below the root, host path).
     asm_headers: HashMap<PathBuf, Vec<(String, PathBuf)>>,
+    /// `-cover`'s packages.
+    cover: Option<super::cover::Selection>,
 }
 
 fn lit(s: impl Into<String>) -> Arg {
@@ -523,6 +525,44 @@ impl<'a> Planner<'a> {
         }
         let pgo = p.pgo_profile.clone().map(|prof| self.preprofile(&prof));
 
+        // -cover: the cover action first; in atomic mode the package also
+        // imports sync/atomic (cmd/go's EnsureImport).
+        let cover_mode = self.cover.as_ref().and_then(|c| c.mode(p));
+        if cover_mode == Some(crate::load::CoverMode::Atomic)
+            && !dep_archives.iter().any(|(path, _)| path == "sync/atomic")
+        {
+            if let Some(i) = self
+                .g
+                .packages
+                .iter()
+                .position(|q| q.import_path == "sync/atomic")
+            {
+                let a = self.build_package(PkgId(i as u32));
+                dep_archives.push(("sync/atomic".into(), a));
+            }
+        }
+        let instrumented = cover_mode.map(|mode| {
+            let me = self.next_id();
+            let compile = ActionId(me.0 + 1);
+            let sources = p
+                .files
+                .go_files
+                .iter()
+                .map(|f| {
+                    let source = super::cover::Source {
+                        at: self.src_loc(p, f),
+                        host: self.host_file(p, f),
+                    };
+                    (f.clone(), source)
+                })
+                .collect();
+            let env = self.t.tool_env.clone();
+            let (action, instrumented) =
+                super::cover::action(me, compile, id, p, mode, sources, env, src_dir.clone());
+            self.push(action);
+            instrumented
+        });
+
         let me = self.next_id();
         let mut inputs: Vec<Input> = Vec::new();
         let mut deps: Vec<ActionId> = dep_archives.iter().map(|(_, a)| *a).collect();
@@ -641,6 +681,14 @@ impl<'a> Planner<'a> {
         }
         args.push(lit("-goversion"));
         args.push(lit(c.toolchain.version_string.clone()));
+        if let Some(ins) = &instrumented {
+            args.push(Arg(vec![
+                Part::Lit("-coveragecfg=".into()),
+                Part::Loc(ins.cfg.clone()),
+            ]));
+            inputs.extend(ins.inputs.iter().cloned());
+            deps.push(ins.action);
+        }
         if let Some(pp) = pgo {
             let at = work(pp, "pgo.preprofile");
             args.push(Arg(vec![
@@ -695,13 +743,17 @@ impl<'a> Planner<'a> {
                 exec: false,
             });
         }
-        for f in &p.files.go_files {
-            let at = self.src_loc(p, f);
-            args.push(Arg::loc(at.clone()));
-            inputs.push(Input {
-                at,
-                source: InputSource::Host(self.host_file(p, f)),
-            });
+        if let Some(ins) = &instrumented {
+            args.extend(ins.files.iter().cloned().map(Arg::loc));
+        } else {
+            for f in &p.files.go_files {
+                let at = self.src_loc(p, f);
+                args.push(Arg::loc(at.clone()));
+                inputs.push(Input {
+                    at,
+                    source: InputSource::Host(self.host_file(p, f)),
+                });
+            }
         }
         let compile = self.push(Action {
             id: me,
@@ -915,6 +967,9 @@ impl<'a> Planner<'a> {
         if let Some(raw) = self.t.opts.gcflags.raw.as_ref().filter(|r| !r.is_empty()) {
             setting("-gcflags", raw);
         }
+        if c.cover.is_some() {
+            setting("-cover", "true");
+        }
         if !self.t.opts.tags.is_empty() {
             setting("-tags", &self.t.opts.tags.join(","));
         }
@@ -1125,7 +1180,7 @@ fn tool_env(cfg: &LoadConfig) -> Vec<(String, String)> {
     env
 }
 
-fn json_str(s: &str) -> String {
+pub(super) fn json_str(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
 }
 
@@ -1199,6 +1254,10 @@ pub fn plan(
         preprofiles: HashMap::new(),
         roots: Vec::new(),
         asm_headers: asm_headers_of,
+        cover: cfg
+            .cover
+            .as_ref()
+            .map(|c| super::cover::Selection::new(c, &cfg.modules.cwd)),
     };
     let mut links = Vec::new();
     for &r in roots {
@@ -1208,6 +1267,13 @@ pub fn plan(
             pl.build_package(r);
         }
     }
+    let cover_unmatched = match &pl.cover {
+        Some(sel) => {
+            let built = g.post_order(roots);
+            sel.unmatched(built.iter().map(|&id| g.pkg(id)))
+        }
+        None => Vec::new(),
+    };
     let mut actions = pl.actions;
     if let Some(o) = &g.overlay {
         super::inputs::apply_overlay(&mut actions, o);
@@ -1218,6 +1284,7 @@ pub fn plan(
         links,
         archives: pl.archive,
         roots: pl.roots,
+        cover_unmatched,
     })
 }
 

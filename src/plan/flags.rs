@@ -20,6 +20,63 @@ enum Matcher {
     Dir { dir: PathBuf, tree: bool },
 }
 
+impl Matcher {
+    /// A `pattern=` of a per-package flag (cmd/go's `MatchPackage`); `cwd`
+    /// anchors `./` patterns.
+    fn parse(pat: &str, cwd: &Path) -> Matcher {
+        match pat {
+            "all" => Matcher::All,
+            "std" => Matcher::Std,
+            "cmd" => Matcher::Cmd,
+            p if p == "." || p.starts_with("./") || p.starts_with("../") || p.starts_with('/') => {
+                let tree = p.ends_with("/...");
+                let d = p.trim_end_matches("/...");
+                Matcher::Dir {
+                    dir: crate::load::modules::clean_path(&cwd.join(d)),
+                    tree,
+                }
+            }
+            p => Matcher::ImportPath(p.to_string()),
+        }
+    }
+
+    /// Whether `p` (import path `path`, without a variant suffix) matches.
+    fn matches(&self, p: &Package, path: &str) -> bool {
+        match self {
+            Matcher::Cmdline => p.cmdline,
+            Matcher::All => true,
+            Matcher::Std => p.standard && !path.starts_with("cmd/") && path != "cmd",
+            Matcher::Cmd => p.standard && (path == "cmd" || path.starts_with("cmd/")),
+            Matcher::ImportPath(pat) => crate::load::patterns::match_pattern(pat, path),
+            Matcher::Dir { dir, tree } => {
+                if *tree {
+                    p.dir.starts_with(dir)
+                } else {
+                    p.dir == *dir
+                }
+            }
+        }
+    }
+}
+
+/// A package pattern as `-coverpkg` takes it (cmd/go's `MatchPackage`, the
+/// rule `-gcflags`'s `pattern=` follows too).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackagePattern(Matcher);
+
+impl PackagePattern {
+    /// The pattern `pat`; `cwd` anchors `./` patterns.
+    pub fn new(pat: &str, cwd: &Path) -> PackagePattern {
+        PackagePattern(Matcher::parse(pat, cwd))
+    }
+
+    /// Whether package `p` matches.
+    pub fn matches(&self, p: &Package) -> bool {
+        let path = p.import_path.split(" [").next().unwrap_or(&p.import_path);
+        self.0.matches(p, path)
+    }
+}
+
 /// One flag's values, in command-line order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PerPackageFlag {
@@ -96,26 +153,7 @@ impl PerPackageFlag {
             if let Some(q) = v.chars().next().filter(|c| *c == '\'' || *c == '"') {
                 return Err(FlagError::Quote(q));
             }
-            let pat = v[..i].trim();
-            let m = match pat {
-                "all" => Matcher::All,
-                "std" => Matcher::Std,
-                "cmd" => Matcher::Cmd,
-                p if p == "."
-                    || p.starts_with("./")
-                    || p.starts_with("../")
-                    || p.starts_with('/') =>
-                {
-                    let tree = p.ends_with("/...");
-                    let d = p.trim_end_matches("/...");
-                    Matcher::Dir {
-                        dir: crate::load::modules::clean_path(&cwd.join(d)),
-                        tree,
-                    }
-                }
-                p => Matcher::ImportPath(p.to_string()),
-            };
-            (m, &v[i + 1..])
+            (Matcher::parse(v[..i].trim(), cwd), &v[i + 1..])
         };
         self.values.push((matcher, split_quoted(rest)?));
         Ok(())
@@ -131,21 +169,7 @@ impl PerPackageFlag {
         let path = p.import_path.split(" [").next().unwrap_or(&p.import_path);
         let mut flags = Vec::new();
         for (m, v) in &self.values {
-            let hit = match m {
-                Matcher::Cmdline => p.cmdline,
-                Matcher::All => true,
-                Matcher::Std => p.standard && !path.starts_with("cmd/") && path != "cmd",
-                Matcher::Cmd => p.standard && (path == "cmd" || path.starts_with("cmd/")),
-                Matcher::ImportPath(pat) => crate::load::patterns::match_pattern(pat, path),
-                Matcher::Dir { dir, tree } => {
-                    if *tree {
-                        p.dir.starts_with(dir)
-                    } else {
-                        p.dir == *dir
-                    }
-                }
-            };
-            if hit {
+            if m.matches(p, path) {
                 flags = v.clone();
             }
         }

@@ -1,6 +1,7 @@
 //! Action graph creation (planning): the cmd/go build graph, immutable once made.
 //!
-//! Per package: `asm -gensymabis` (when there are .s files) → `compile` → one
+//! Per package: `asm -gensymabis` (when there are .s files), `cover` (with
+//! `-cover`, for the packages it instruments) → `compile` → one
 //! `asm` per .s file → `pack`; per main package a `link`; per PGO profile a
 //! `preprofile`. Every action declares each file it reads and writes as a
 //! [`Loc`], a host-independent location (`/goroot/src/fmt/print.go`,
@@ -11,6 +12,7 @@
 //! (`inputs.rs`: each a regular file inside its root).
 
 pub mod cmdline;
+mod cover;
 pub mod flags;
 mod inputs;
 
@@ -39,6 +41,9 @@ pub enum ActionKind {
     Compile,
     /// `asm`: one .s file to an object.
     Asm,
+    /// `cover`: a package's Go files instrumented for coverage (`-cover`),
+    /// plus its counter variables and the compiler's `-coveragecfg`.
+    Cover,
     /// Append the assembly objects to the compiled archive (done by gob itself, like cmd/go).
     Pack,
     /// `preprofile`: a PGO profile to the compiler's serialized form.
@@ -54,6 +59,7 @@ impl ActionKind {
             ActionKind::Symabis => "symabis",
             ActionKind::Compile => "compile",
             ActionKind::Asm => "asm",
+            ActionKind::Cover => "cover",
             ActionKind::Pack => "pack",
             ActionKind::Preprofile => "preprofile",
             ActionKind::Link => "link",
@@ -72,6 +78,8 @@ pub enum Tool {
     Link,
     /// `…/preprofile`.
     Preprofile,
+    /// `…/cover`.
+    Cover,
     /// Implemented inside gob (pack r).
     InternalPack,
 }
@@ -84,6 +92,7 @@ impl Tool {
             Tool::Asm => Some("asm"),
             Tool::Link => Some("link"),
             Tool::Preprofile => Some("preprofile"),
+            Tool::Cover => Some("cover"),
             Tool::InternalPack => None,
         }
     }
@@ -259,6 +268,8 @@ pub struct ActionGraph {
     pub archives: HashMap<PkgId, ActionId>,
     /// Host directories of the source roots, to render locations on this host.
     pub roots: Vec<(SrcRoot, PathBuf)>,
+    /// `-coverpkg` patterns that match no package built (go warns about each).
+    pub cover_unmatched: Vec<String>,
 }
 
 impl ActionGraph {

@@ -69,6 +69,16 @@ pub fn first_stderr_line(o: &Output) -> String {
         .to_string()
 }
 
+/// The first line of stderr, go's `go: ` prefix read as gob's.
+pub fn first_line(o: &Output) -> String {
+    let s = String::from_utf8_lossy(&o.stderr);
+    let l = s.lines().next().unwrap_or("");
+    match l.strip_prefix("go: ") {
+        Some(rest) => format!("gob: {rest}"),
+        None => l.to_string(),
+    }
+}
+
 /// stdout then stderr, for assertion messages.
 pub fn text(o: &Output) -> String {
     format!(
