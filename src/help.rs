@@ -207,7 +207,9 @@ commands, as in go:
 \t\tthe number of programs, such as build commands, that can be run in
 \t\tparallel. The default is the number of CPUs.
 \t-race, -msan, -asan
-\t\tneed cgo, which gob does not build yet: refused with go's message.
+\t\tneed cgo, which gob does not build yet: refused with go's message
+\t\tand in go's order (-race for darwin, which go builds without cgo,
+\t\tis refused as not supported yet).
 \t-cover
 \t\tenable code coverage instrumentation (a cover action per package).
 \t-covermode set,count,atomic
@@ -230,7 +232,9 @@ commands, as in go:
 \t-asmflags '[pattern=]arg list'
 \t\targuments to pass on each go tool asm invocation.
 \t-buildmode mode
-\t\tbuild mode to use (default, exe, pie, archive).
+\t\tbuild mode to use: default, exe, pie or archive, on every target go
+\t\tbuilds them without cgo; the modes that need cgo (c-archive,
+\t\tc-shared, shared, plugin) get go's message.
 \t-buildvcs
 \t\tgob never stamps version control information (as -buildvcs=false);
 \t\tauto and false are accepted, true is refused.
@@ -241,7 +245,8 @@ commands, as in go:
 \t-gcflags '[pattern=]arg list'
 \t\targuments to pass on each go tool compile invocation.
 \t-installsuffix suffix
-\t\ta suffix to use in the name of the package installation directory.
+\t\ta suffix to use in the name of the package installation directory
+\t\t(passed to compile and link as go passes it).
 \t-json
 \t\temit build output in JSON suitable for automated processing
 \t\t(go's build events; docs/json.md).
@@ -249,7 +254,8 @@ commands, as in go:
 \t\targuments to pass on each go tool link invocation
 \t\t(-ldflags \"-s -w\", -ldflags=-X=main.version=1).
 \t-linkshared
-\t\tbuild code that will be linked against shared libraries: needs cgo.
+\t\tbuild code that will be linked against shared libraries: needs
+\t\texternal (cgo) linking, refused with go's message.
 \t-mod mode
 \t\tmodule download mode to use: readonly, vendor, or mod. gob never
 \t\tdownloads: modules come from the module cache or vendor/.
