@@ -16,7 +16,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::area::{list_stream, text, Area};
+use common::area::{first_stderr_line as first_line, list_stream, text, Area};
 
 /// Fields of `go list -json` gob does not print (as tests/list_diff.rs).
 const NOT_PRINTED_BY_GOB: &[&str] = &["Doc", "Stale", "StaleReason", "Target"];
@@ -29,14 +29,6 @@ fn json_stream(o: &Output) -> Vec<serde_json::Value> {
 /// Runs `exe args` in `dir` with the area's environment plus `extra`.
 fn run(area: &Area, exe: &Path, dir: &Path, args: &[&str], extra: &[(&str, &str)]) -> Output {
     area.run_with(exe, dir, args, extra)
-}
-
-fn first_line(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr)
-        .lines()
-        .next()
-        .unwrap_or("")
-        .to_string()
 }
 
 /// Every file below `dir`, relative.

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::area::{text, Area};
+use common::area::{first_stderr_line as first_line, text, Area};
 
 /// The targets: every platform docs/build-vs-go.md measures.
 const TARGETS: &[(&str, &str)] = &[
@@ -286,14 +286,6 @@ fn first_line_as_gob(o: &Output) -> String {
         .map(|r| format!("gob: {r}"))
         .unwrap_or(l)
         .replace("usage: go ", "usage: gob ")
-}
-
-fn first_line(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr)
-        .lines()
-        .next()
-        .unwrap_or("")
-        .to_string()
 }
 
 /// Runs `exe build -a -n ARGS .` in `dir` for a target.
