@@ -131,7 +131,8 @@ impl Closure {
     }
 
     /// Declares `at` (an absolute path as a program or the loader names it)
-    /// as the regular file it resolves to; false if it was declared already.
+    /// as the regular file it resolves to, and returns that file; `None` if
+    /// `at` was declared already.
     fn declare(&mut self, at: &Path) -> Result<Option<PathBuf>, String> {
         if !at.is_absolute() || at.components().any(|c| matches!(c, Component::ParentDir)) {
             return Err(format!(

@@ -732,10 +732,9 @@ impl Parser<'_> {
                 Tok::Left => {
                     self.action_line = it.line;
                     let kw = self.peek_non_space();
-                    if let Tok::Keyword(k @ ("end" | "else")) = kw.tok {
+                    if let Tok::Keyword("end" | "else") = kw.tok {
                         self.next_non_space();
                         if top {
-                            let _ = k;
                             return self.fail(kw.line, format!("unexpected {}", end_word(&kw)));
                         }
                         return Ok((list, Some(kw)));
