@@ -242,24 +242,19 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
         .get("GOARCH")
         .unwrap_or(&toolchain.host_goarch)
         .to_string();
-    let cgo = env.get("CGO_ENABLED").unwrap_or("0");
-    match cgo {
-        "0" => {}
-        "1" => {
+    // cgo is off unless asked for (issue #15 turns go's default on once
+    // every cgo build is hermetic).
+    let cgo_enabled = match env.get("CGO_ENABLED").unwrap_or("0") {
+        "0" => false,
+        "1" => true,
+        other => {
             return Err(ConfigError::Bad {
                 name: "CGO_ENABLED".into(),
-                value: cgo.into(),
-                why: "gob does not build cgo yet; set CGO_ENABLED=0 (packages that need cgo are reported as errors)".into(),
-            })
-        }
-        _ => {
-            return Err(ConfigError::Bad {
-                name: "CGO_ENABLED".into(),
-                value: cgo.into(),
+                value: other.into(),
                 why: "must be 0 or 1".into(),
             })
         }
-    }
+    };
     let tags = flags.tags.as_deref().map(split_tags).unwrap_or_default();
     let mod_s = flags.mod_mode.clone();
     let mod_flag = match mod_s {
@@ -314,7 +309,7 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
         target: TargetConfig {
             goos,
             goarch,
-            cgo_enabled: false,
+            cgo_enabled,
             build_tags: tags,
             go_minor: minor,
             goexperiment: env.get("GOEXPERIMENT").unwrap_or("").to_string(),

@@ -228,10 +228,6 @@ fn bad_environment_is_named() {
         (&[("GOOS", "plan10")], "GOOS"),
         (&[("GOARCH", "vax")], "GOARCH"),
         (&[("GOAMD64", "v9")], "GOAMD64"),
-        (
-            &[("CGO_ENABLED", "1")],
-            "CGO_ENABLED=\"1\": gob does not build cgo yet",
-        ),
         (&[("GOFLAGS", "-mod=bogus")], "-mod=\"bogus\""),
         // go strips the "no" prefix before reporting, and so does gob.
         (
