@@ -305,6 +305,7 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
         Some(f) => Some(std::sync::Arc::new(read_overlay(&cwd, f)?)),
     };
     let minor = toolchain.version.minor;
+    let cgo = cgo_env(env, &goos)?;
     Ok(LoadConfig {
         target: TargetConfig {
             goos,
@@ -342,7 +343,38 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
         cover: flags.cover.clone(),
         overlay,
         build_mode,
+        cgo,
         toolchain,
+    })
+}
+
+/// `$CC`, `$CXX` and the `$CGO_*FLAGS` in words, as cmd/go's `envList`
+/// splits them (go's defaults when unset or empty), and `$PATH`.
+fn cgo_env(env: &Env, goos: &str) -> Result<crate::cc::CgoEnv, ConfigError> {
+    let words = |name: &str, default: &str| -> Result<Vec<String>, ConfigError> {
+        let v = env.get(name).filter(|v| !v.is_empty()).unwrap_or(default);
+        crate::plan::flags::split_quoted(v).map_err(|e| ConfigError::Bad {
+            name: name.into(),
+            value: v.into(),
+            why: e.to_string(),
+        })
+    };
+    let cc_default = default_cc(goos);
+    let cxx_default = if cc_default == "clang" {
+        "clang++"
+    } else {
+        "g++"
+    };
+    Ok(crate::cc::CgoEnv {
+        cc: words("CC", cc_default)?,
+        cxx: words("CXX", cxx_default)?,
+        path: env.process("PATH").unwrap_or("").to_string(),
+        flags: crate::cc::EnvFlags {
+            cppflags: words("CGO_CPPFLAGS", "")?,
+            cflags: words("CGO_CFLAGS", DEFAULT_CFLAGS)?,
+            cxxflags: words("CGO_CXXFLAGS", DEFAULT_CFLAGS)?,
+            ldflags: words("CGO_LDFLAGS", DEFAULT_CFLAGS)?,
+        },
     })
 }
 

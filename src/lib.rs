@@ -6,6 +6,7 @@
 
 pub mod buildinfo;
 pub mod cache;
+pub mod cc;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -1470,6 +1470,8 @@ fn prepare_build(a: BuildArgs, env: &Env, output: bool) -> anyhow::Result<Prepar
             ldflags: per_package("ldflags", &go.ldflags)?,
             asmflags: per_package("asmflags", &go.asmflags)?,
             tags: cfg.target.build_tags.clone(),
+            // Found after loading, when a package needs it (commands::build).
+            cc: None,
         },
     };
     Ok(PreparedBuild {

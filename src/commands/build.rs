@@ -132,6 +132,9 @@ pub enum BuildError {
     /// A tool failed.
     #[error(transparent)]
     Exec(#[from] exec::ExecError),
+    /// The C toolchain a cgo package needs could not be found.
+    #[error(transparent)]
+    Cc(#[from] crate::cc::CcError),
     /// The trace could not be written.
     #[error("trace: {0}")]
     Trace(String),
@@ -365,7 +368,7 @@ pub fn write_actiongraph(g: &ActionGraph, path: &Path) -> Result<(), BuildError>
                 "Mode": a.kind.name(),
                 "Package": a.import_path,
                 "Deps": a.deps.iter().map(|d| d.0).collect::<Vec<_>>(),
-                "Tool": a.tool.binary().unwrap_or("internal:pack"),
+                "Tool": a.tool.binary().unwrap_or(if a.tool.c_compiler() { a.tool.trace_name() } else { "internal:pack" }),
                 "Args": a.args.iter().filter(|x| !x.0.is_empty()).map(|x| x.render(&|l| l.inside())).collect::<Vec<_>>(),
                 "Env": a.env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
                 "Dir": a.cwd.inside(),
@@ -489,7 +492,8 @@ pub fn build(
     let graph = crate::load::load(cfg, patterns)?;
     timing.lap("load");
     let targets = targets(cfg, &graph, opts, tar_output)?;
-    let ag = plan::plan(cfg, &graph, &targets.roots, &opts.plan)?;
+    let plan_opts = with_c_toolchain(cfg, &graph, &targets.roots, &opts.plan)?;
+    let ag = plan::plan(cfg, &graph, &targets.roots, &plan_opts)?;
     timing.lap("plan");
     for pat in &ag.cover_unmatched {
         eprintln!("warning: no packages being built depend on matches for pattern {pat}");
@@ -607,6 +611,27 @@ impl TraceChoice {
 /// Memo check, part 1: the no-op memo's key (the same configuration, flags
 /// and patterns), or None when this build must really run (`-a`, `-n`,
 /// `--trace FILE`, a tar output, `--debug-actiongraph`).
+/// The plan options with the C toolchain, found when cgo is on and a package
+/// to build has cgo files (discovery runs the compiler, so only then).
+fn with_c_toolchain(
+    cfg: &LoadConfig,
+    graph: &crate::load::PackageGraph,
+    roots: &[crate::load::PkgId],
+    opts: &plan::PlanOptions,
+) -> Result<plan::PlanOptions, BuildError> {
+    let mut opts = opts.clone();
+    let needs = cfg.target.cgo_enabled
+        && graph
+            .post_order(roots)
+            .iter()
+            .any(|&id| !graph.pkg(id).files.cgo_files.is_empty());
+    if needs && opts.cc.is_none() {
+        let cc = cfg.cgo.discover()?;
+        opts.cc = Some(std::sync::Arc::new(cc));
+    }
+    Ok(opts)
+}
+
 fn memo_key(
     cfg: &LoadConfig,
     patterns: &[String],

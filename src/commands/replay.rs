@@ -1293,6 +1293,7 @@ fn spawn_of(
         noise_env: Vec::new(),
         cwd: PathBuf::from(&a.cwd),
         inputs,
+        toolchain: Vec::new(),
         own: (own, PathBuf::from(own_inside)),
         outputs,
         limits,

@@ -34,7 +34,7 @@ pub fn host_platform() -> Platform {
 
 /// The name of the program an action runs, as traces name it.
 pub fn tool_name(a: &Action) -> &'static str {
-    a.tool.binary().unwrap_or(INTERNAL_PACK)
+    a.tool.trace_name()
 }
 
 use gob_replay::schema::INTERNAL_PACK;

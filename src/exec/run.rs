@@ -88,8 +88,22 @@ fn fail(a: &Action, key: Option<ActionKey>, started: Instant, msg: String) -> Ac
     }
 }
 
+/// The build's C toolchain, which a planned C action must have.
+fn c_toolchain(g: &ActionGraph) -> Result<&crate::cc::CToolchain, String> {
+    g.cc.as_deref()
+        .ok_or_else(|| "internal error: a C action without a C toolchain".to_string())
+}
+
 /// The digest of the program an action runs: the tool binary, or gob itself for internal steps.
-fn tool_digest(digests: &DigestCache, opts: &ExecOptions, tool: Tool) -> Result<Digest, String> {
+fn tool_digest(
+    g: &ActionGraph,
+    digests: &DigestCache,
+    opts: &ExecOptions,
+    tool: Tool,
+) -> Result<Digest, String> {
+    if tool.c_compiler() {
+        return c_toolchain(g)?.identity(digests);
+    }
     match tool.binary() {
         Some(b) => {
             let p = opts.tool_dir.join(b);
@@ -116,8 +130,16 @@ fn prepare(
     digests: &DigestCache,
     opts: &ExecOptions,
 ) -> Result<Prepared, String> {
-    let mut kb = ActionKeyBuilder::new(tool_digest(digests, opts, a.tool)?);
+    let mut kb = ActionKeyBuilder::new(tool_digest(g, digests, opts, a.tool)?);
     kb.arg(format!("kind={}", a.kind.name()));
+    // Everything the C toolchain holds (programs, headers, libraries), for
+    // the actions that see it.
+    if a.c_toolchain {
+        kb.arg(format!(
+            "c-toolchain={}",
+            c_toolchain(g)?.identity(digests)?
+        ));
+    }
     if let (Some(te), Some(_)) = (&opts.toolexec, a.tool.binary()) {
         // The wrapper, its arguments and everything it starts with; the
         // import path go gives it, which it may act on.
@@ -474,13 +496,32 @@ fn spawn_of(
             )),
         })
         .collect::<Result<Vec<_>, String>>()?;
-    let program = match a.tool.binary() {
-        Some(bin) => Program::Tool {
+    let program = match (a.tool, a.tool.binary()) {
+        (_, Some(bin)) => Program::Tool {
             host: opts.tool_dir.join(bin),
             at: tool_path(opts, bin, view.inside),
             wrapper: opts.toolexec.as_ref().map(|te| wrapper(te, view.inside)),
         },
-        None => Program::Pack,
+        // cmd/go runs the C compiler without -toolexec.
+        (Tool::Cc | Tool::Cxx, None) => {
+            let cc = c_toolchain(g)?;
+            let (host, at) = match a.tool {
+                Tool::Cxx => cc.cxx_program.clone().ok_or_else(|| {
+                    format!("{}: no C++ compiler ($CXX) was found", a.import_path)
+                })?,
+                _ => cc.cc_program.clone(),
+            };
+            Program::Tool {
+                host,
+                at,
+                wrapper: None,
+            }
+        }
+        (_, None) => Program::Pack,
+    };
+    let toolchain = match (&g.cc, a.c_toolchain) {
+        (Some(cc), true) => cc.binds(matches!(a.kind, ActionKind::CcLink | ActionKind::Link)),
+        _ => Vec::new(),
     };
     Ok(Spawn {
         label: Label {
@@ -502,6 +543,7 @@ fn spawn_of(
         noise_env: opts.noise_env.clone(),
         cwd: at(&a.cwd),
         inputs,
+        toolchain,
         own: (host(&own), at(&own)),
         outputs,
         limits: opts.limits.clone(),

@@ -167,6 +167,9 @@ pub struct Spawn {
     pub cwd: PathBuf,
     /// Every declared input.
     pub inputs: Vec<SpawnInput>,
+    /// The C toolchain's files and directories (`crate::cc`), bound
+    /// read-only where the compiler names them: (host, path).
+    pub toolchain: Vec<(PathBuf, PathBuf)>,
     /// The writable directory: (host, where the action sees it).
     pub own: (PathBuf, PathBuf),
     /// Every declared output.
@@ -630,6 +633,10 @@ fn policy(s: &Spawn) -> Result<gob_sandbox::Policy, String> {
         )
         .map(|(k, v)| (k.into(), v.into()))
         .collect();
+    inputs.extend(s.toolchain.iter().map(|(host, at)| Bind {
+        host: host.clone(),
+        inside: at.clone(),
+    }));
     let (program, mut args) = match &s.program {
         Program::Tool { host, at, wrapper } => {
             inputs.push(Bind {
@@ -683,6 +690,9 @@ fn policy(s: &Spawn) -> Result<gob_sandbox::Policy, String> {
     if !matches!(s.program, Program::Shell) {
         args.extend(s.argv.iter().map(Into::into));
     }
+    // The C driver is also among the toolchain's files: the same bind once.
+    inputs.sort_by(|x, y| (&x.inside, &x.host).cmp(&(&y.inside, &y.host)));
+    inputs.dedup_by(|x, y| x.inside == y.inside && x.host == y.host);
     Ok(gob_sandbox::Policy {
         program,
         args,
@@ -941,6 +951,7 @@ mod tests {
             noise_env: Vec::new(),
             cwd: root.to_path_buf(),
             inputs: Vec::new(),
+            toolchain: Vec::new(),
             own: (root.join(id), root.join(id)),
             outputs: Vec::new(),
             limits: gob_sandbox::Limits::default(),

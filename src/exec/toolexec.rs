@@ -100,6 +100,18 @@ impl Toolexec {
     }
 }
 
+/// What the programs (each `(host file, path it is run by)`) need to start:
+/// their interpreters, loaders and libraries, each where it is opened, and
+/// the programs themselves. Used for the C toolchain's programs (`cc`).
+pub(crate) fn start_closure(programs: &[(PathBuf, PathBuf)]) -> Result<Vec<RuntimeFile>, String> {
+    let mut c = Closure::default();
+    for (host, at) in programs {
+        c.declare(at)?;
+        c.executable(host, at, 0)?;
+    }
+    Ok(c.files())
+}
+
 /// The start-up closure being collected: inside path → host file.
 #[derive(Default)]
 struct Closure {

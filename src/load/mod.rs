@@ -46,6 +46,8 @@ pub struct LoadConfig {
     pub build_mode: BuildMode,
     /// `-cover`: main packages also link `runtime/coverage` (cmd/go's LinkerDeps).
     pub cover: Option<Cover>,
+    /// What the environment says of the C toolchain (used when cgo is on).
+    pub cgo: crate::cc::CgoEnv,
 }
 
 /// The `-pgo` flag.

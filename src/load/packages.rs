@@ -572,8 +572,32 @@ impl<'a> Loader<'a> {
         if matches!(arch, "wasm" | "amd64" | "arm64") && p.imports.iter().any(|i| i == "simd") {
             v.push(SIMD_BRIDGE);
         }
+        // cgo's translation imports these (cmd/go's cgoExclude and
+        // cgoSyscallExclude spare the packages they would make a cycle with).
+        if !p.cgo_files.is_empty() {
+            let std = |paths: &[&str]| {
+                p.dir
+                    .strip_prefix(&self.goroot_src)
+                    .is_ok_and(|rel| paths.iter().any(|x| rel == Path::new(x)))
+            };
+            v.push("unsafe");
+            if !std(&["runtime/cgo"]) {
+                v.push("runtime/cgo");
+            }
+            if !std(&[
+                "runtime/cgo",
+                "runtime/race",
+                "runtime/msan",
+                "runtime/asan",
+            ]) {
+                v.push("syscall");
+            }
+        }
         if p.name == "main" {
             v.push("runtime");
+            if self.ctx.cgo_enabled && self.cfg.build_mode.external_linking_reason().is_some() {
+                v.push("runtime/cgo");
+            }
             if arch == "arm" {
                 v.push("math");
             }

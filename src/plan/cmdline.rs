@@ -16,41 +16,41 @@ use crate::load::gobuild::IncludeDir;
 use crate::load::{LoadConfig, ModuleInfo, Package, PackageGraph, PkgId};
 
 /// Everything about the target the command lines need.
-struct Target<'a> {
+pub(super) struct Target<'a> {
     /// The environment every tool runs with (cmd/go passes the target this way).
-    tool_env: Vec<(String, String)>,
-    cfg: &'a LoadConfig,
-    opts: &'a PlanOptions,
-    goroot: PathBuf,
+    pub(super) tool_env: Vec<(String, String)>,
+    pub(super) cfg: &'a LoadConfig,
+    pub(super) opts: &'a PlanOptions,
+    pub(super) goroot: PathBuf,
     /// `pkg/include/*.h`, the assembler's system include directory.
-    include_files: Vec<String>,
+    pub(super) include_files: Vec<String>,
     /// Whether one of them has an `#include` of its own.
-    include_files_include: bool,
+    pub(super) include_files_include: bool,
     /// `DefaultGODEBUG` table: (name, changed-in minor, old value).
-    godebugs: Vec<(String, u32, String)>,
+    pub(super) godebugs: Vec<(String, u32, String)>,
 }
 
-struct Planner<'a> {
-    t: Target<'a>,
-    g: &'a PackageGraph,
-    actions: Vec<Action>,
+pub(super) struct Planner<'a> {
+    pub(super) t: Target<'a>,
+    pub(super) g: &'a PackageGraph,
+    pub(super) actions: Vec<Action>,
     /// The action producing each package's archive.
-    archive: HashMap<PkgId, ActionId>,
+    pub(super) archive: HashMap<PkgId, ActionId>,
     /// PGO profile host path → preprofile action.
-    preprofiles: HashMap<PathBuf, ActionId>,
-    roots: Vec<(SrcRoot, PathBuf)>,
+    pub(super) preprofiles: HashMap<PathBuf, ActionId>,
+    pub(super) roots: Vec<(SrcRoot, PathBuf)>,
     /// Package directory → the headers its assembly includes from the package
     /// directory (path below the root, host path).
-    asm_headers: HashMap<PathBuf, Vec<(String, PathBuf)>>,
+    pub(super) asm_headers: HashMap<PathBuf, Vec<(String, PathBuf)>>,
     /// `-cover`'s packages.
-    cover: Option<super::cover::Selection>,
+    pub(super) cover: Option<super::cover::Selection>,
 }
 
-fn lit(s: impl Into<String>) -> Arg {
+pub(super) fn lit(s: impl Into<String>) -> Arg {
     Arg::lit(s)
 }
 
-fn work(action: ActionId, rel: &str) -> Loc {
+pub(super) fn work(action: ActionId, rel: &str) -> Loc {
     Loc::Work {
         action,
         rel: rel.to_string(),
@@ -167,7 +167,7 @@ pub(super) fn package_root(p: &Package, goroot: &Path) -> (SrcRoot, PathBuf) {
 }
 
 /// The package directory below its root, `/`-separated (empty at the root).
-fn dir_below(p: &Package, host_root: &Path) -> String {
+pub(super) fn dir_below(p: &Package, host_root: &Path) -> String {
     p.dir
         .strip_prefix(host_root)
         .map(|r| r.to_string_lossy().replace('\\', "/"))
@@ -233,12 +233,12 @@ fn asm_headers(p: &Package, goroot: &Path) -> Result<Vec<(String, PathBuf)>, Pla
 }
 
 impl<'a> Planner<'a> {
-    fn pkg(&self, id: PkgId) -> &'a Package {
+    pub(super) fn pkg(&self, id: PkgId) -> &'a Package {
         self.g.pkg(id)
     }
 
     /// The source root and path below it for a package directory.
-    fn src_loc(&mut self, p: &Package, rel_file: &str) -> Loc {
+    pub(super) fn src_loc(&mut self, p: &Package, rel_file: &str) -> Loc {
         let (root, host_root) = package_root(p, &self.t.goroot);
         if !self.roots.iter().any(|(r, _)| *r == root) {
             self.roots.push((root.clone(), host_root.clone()));
@@ -252,7 +252,7 @@ impl<'a> Planner<'a> {
         Loc::Src { root, rel }
     }
 
-    fn host_file(&self, p: &Package, f: &str) -> PathBuf {
+    pub(super) fn host_file(&self, p: &Package, f: &str) -> PathBuf {
         p.dir.join(f)
     }
 
@@ -264,7 +264,7 @@ impl<'a> Planner<'a> {
     }
 
     /// The `-p` value: `main` for main packages.
-    fn pkgpath(p: &Package) -> String {
+    pub(super) fn pkgpath(p: &Package) -> String {
         if p.name == "main" {
             "main".into()
         } else {
@@ -386,7 +386,7 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn push(&mut self, mut a: Action) -> ActionId {
+    pub(super) fn push(&mut self, mut a: Action) -> ActionId {
         a.deps.sort();
         a.deps.dedup();
         let id = a.id;
@@ -394,7 +394,7 @@ impl<'a> Planner<'a> {
         id
     }
 
-    fn next_id(&self) -> ActionId {
+    pub(super) fn next_id(&self) -> ActionId {
         ActionId(self.actions.len() as u32)
     }
 
@@ -435,6 +435,7 @@ impl<'a> Planner<'a> {
         let id = self.push(Action {
             id: me,
             kind: ActionKind::Preprofile,
+            c_toolchain: false,
             package: owner,
             import_path: format!("{} (pgo)", p.import_path.split(" [").next().unwrap_or("")),
             deps: Vec::new(),
@@ -469,7 +470,7 @@ impl<'a> Planner<'a> {
         }
         let p = self.pkg(id);
         let c = self.t.cfg;
-        let sfiles = p.files.s_files.clone();
+        let sfiles = super::cgo::go_asm_files(p);
         let src_dir = self.src_loc(p, "");
 
         // asm -gensymabis, with an empty go_asm.h in its objdir.
@@ -496,6 +497,7 @@ impl<'a> Planner<'a> {
             Some(self.push(Action {
                 id: me,
                 kind: ActionKind::Symabis,
+                c_toolchain: false,
                 package: id,
                 import_path: p.import_path.clone(),
                 deps: Vec::new(),
@@ -562,6 +564,12 @@ impl<'a> Planner<'a> {
             self.push(action);
             instrumented
         });
+
+        // cgo: its actions first; the compile takes their Go files.
+        let cgo_out = match &self.t.opts.cc {
+            Some(cc) if !p.files.cgo_files.is_empty() => Some(self.cgo_actions(id, &cc.clone())),
+            _ => None,
+        };
 
         let me = self.next_id();
         let mut inputs: Vec<Input> = Vec::new();
@@ -755,9 +763,23 @@ impl<'a> Planner<'a> {
                 });
             }
         }
+        // cgo's Go files, staged in the compile's own directory (cmd/go's objdir).
+        for (name, a) in cgo_out.iter().flat_map(|c| &c.go_files) {
+            let at = work(me, name);
+            args.push(Arg::loc(at.clone()));
+            inputs.push(Input {
+                at,
+                source: InputSource::Output {
+                    action: *a,
+                    name: name.clone(),
+                },
+            });
+            deps.push(*a);
+        }
         let compile = self.push(Action {
             id: me,
             kind: ActionKind::Compile,
+            c_toolchain: false,
             package: id,
             import_path: p.import_path.clone(),
             deps,
@@ -772,7 +794,8 @@ impl<'a> Planner<'a> {
 
         // Like cmd/go, only packages with .s or .syso files are packed again.
         let sysos = p.files.syso_files.clone();
-        if sfiles.is_empty() && sysos.is_empty() {
+        let cgo_objs = cgo_out.map(|c| c.objs).unwrap_or_default();
+        if sfiles.is_empty() && sysos.is_empty() && cgo_objs.is_empty() {
             self.archive.insert(id, compile);
             return compile;
         }
@@ -801,6 +824,7 @@ impl<'a> Planner<'a> {
             let a = self.push(Action {
                 id: me,
                 kind: ActionKind::Asm,
+                c_toolchain: false,
                 package: id,
                 import_path: p.import_path.clone(),
                 deps: vec![compile],
@@ -833,7 +857,7 @@ impl<'a> Planner<'a> {
             Arg::loc(work(compile, "_pkg_.a")),
         ];
         let mut deps = vec![compile];
-        for (a, obj) in &objs {
+        for (a, obj) in objs.iter().chain(&cgo_objs) {
             inputs.push(Input {
                 at: work(*a, obj),
                 source: InputSource::Output {
@@ -856,6 +880,7 @@ impl<'a> Planner<'a> {
         let pack = self.push(Action {
             id: me,
             kind: ActionKind::Pack,
+            c_toolchain: false,
             package: id,
             import_path: p.import_path.clone(),
             deps,
@@ -977,7 +1002,8 @@ impl<'a> Planner<'a> {
         if !godebug.is_empty() {
             setting("DefaultGODEBUG", godebug);
         }
-        setting("CGO_ENABLED", "0");
+        // go records the CGO_*FLAGS only without -trimpath, which gob always has.
+        setting("CGO_ENABLED", if c.target.cgo_enabled { "1" } else { "0" });
         setting("GOARCH", &c.target.goarch);
         if !c.target.goexperiment.is_empty() {
             setting("GOEXPERIMENT", &c.target.goexperiment);
@@ -1044,6 +1070,19 @@ impl<'a> Planner<'a> {
             });
             deps.push(a);
         }
+        // A program with cgo may be linked externally: the linker runs the C compiler.
+        let link_cc = match &self.t.opts.cc {
+            Some(cc)
+                if self
+                    .g
+                    .post_order(&[id])
+                    .iter()
+                    .any(|&d| !self.pkg(d).files.cgo_files.is_empty()) =>
+            {
+                Some(cc.path.clone())
+            }
+            _ => None,
+        };
         let godebug = self.default_godebug(p);
         let info = self.build_info(p, &godebug);
         let mut data = Vec::new();
@@ -1086,6 +1125,7 @@ impl<'a> Planner<'a> {
         self.push(Action {
             id: me,
             kind: ActionKind::Link,
+            c_toolchain: link_cc.is_some(),
             package: id,
             import_path: p.import_path.clone(),
             deps,
@@ -1095,6 +1135,9 @@ impl<'a> Planner<'a> {
             env: {
                 let mut e = self.t.tool_env.clone();
                 e.push(("GOROOT".into(), String::new()));
+                if let Some(path) = &link_cc {
+                    e.push(("PATH".into(), path.clone()));
+                }
                 e.sort();
                 e
             },
@@ -1238,6 +1281,11 @@ pub fn plan(
             .and_then(std::io::read_to_string)
             .is_ok_and(|t| t.lines().any(|l| l.trim_start().starts_with("#include")))
     });
+    // cgo packages: what gob cannot build of them, before anything is planned.
+    for id in g.post_order(roots) {
+        let why = "no C toolchain was found (set CC, or CGO_ENABLED=0)";
+        super::cgo::check(g.pkg(id), opts.cc.as_deref(), why)?;
+    }
     let mut pl = Planner {
         t: Target {
             tool_env: tool_env(cfg),
@@ -1285,6 +1333,7 @@ pub fn plan(
         archives: pl.archive,
         roots: pl.roots,
         cover_unmatched,
+        cc: opts.cc.clone(),
     })
 }
 

@@ -197,6 +197,7 @@ pub(super) fn action(
     let action = Action {
         id: me,
         kind: ActionKind::Cover,
+        c_toolchain: false,
         package: id,
         import_path: p.import_path.clone(),
         deps: Vec::new(),

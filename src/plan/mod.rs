@@ -11,6 +11,7 @@
 //! no file contents (the executor does); it resolves the declared inputs
 //! (`inputs.rs`: each a regular file inside its root).
 
+mod cgo;
 pub mod cmdline;
 mod cover;
 pub mod flags;
@@ -50,6 +51,15 @@ pub enum ActionKind {
     Preprofile,
     /// `link`: a main package and all its dependencies to an executable.
     Link,
+    /// `cgo`: a package's cgo files to Go and C (`_cgo_gotypes.go`,
+    /// `X.cgo1.go`, `X.cgo2.c`, `_cgo_export.[ch]`, `_cgo_main.c`).
+    Cgo,
+    /// The C compiler on one C, C++ or assembly file of a cgo package.
+    Cc,
+    /// The C compiler linking `_cgo_.o`, for the symbols `cgo -dynimport` reads.
+    CcLink,
+    /// `cgo -dynimport`: `_cgo_import.go` from `_cgo_.o`.
+    Dynimport,
 }
 
 impl ActionKind {
@@ -63,6 +73,10 @@ impl ActionKind {
             ActionKind::Pack => "pack",
             ActionKind::Preprofile => "preprofile",
             ActionKind::Link => "link",
+            ActionKind::Cgo => "cgo",
+            ActionKind::Cc => "cc",
+            ActionKind::CcLink => "cc-link",
+            ActionKind::Dynimport => "dynimport",
         }
     }
 }
@@ -80,8 +94,14 @@ pub enum Tool {
     Preprofile,
     /// `…/cover`.
     Cover,
+    /// `…/cgo`.
+    Cgo,
     /// Implemented inside gob (pack r).
     InternalPack,
+    /// The C compiler, `$CC` (the host's C toolchain, `crate::cc`).
+    Cc,
+    /// The C++ compiler, `$CXX`.
+    Cxx,
 }
 
 impl Tool {
@@ -93,7 +113,22 @@ impl Tool {
             Tool::Link => Some("link"),
             Tool::Preprofile => Some("preprofile"),
             Tool::Cover => Some("cover"),
-            Tool::InternalPack => None,
+            Tool::Cgo => Some("cgo"),
+            Tool::InternalPack | Tool::Cc | Tool::Cxx => None,
+        }
+    }
+
+    /// The C toolchain's compiler this runs, if any.
+    pub fn c_compiler(self) -> bool {
+        matches!(self, Tool::Cc | Tool::Cxx)
+    }
+
+    /// The name traces and `-json` give the program.
+    pub fn trace_name(self) -> &'static str {
+        match self {
+            Tool::Cc => "cc",
+            Tool::Cxx => "c++",
+            other => other.binary().unwrap_or(gob_replay::schema::INTERNAL_PACK),
         }
     }
 }
@@ -255,6 +290,9 @@ pub struct Action {
     pub inputs: Vec<Input>,
     /// Every file it writes.
     pub outputs: Vec<Output>,
+    /// Whether it sees the C toolchain (`crate::cc`): it runs the compiler,
+    /// or a tool that may (cgo; a link with cgo packages, linking externally).
+    pub c_toolchain: bool,
 }
 
 /// The immutable graph.
@@ -270,6 +308,8 @@ pub struct ActionGraph {
     pub roots: Vec<(SrcRoot, PathBuf)>,
     /// `-coverpkg` patterns that match no package built (go warns about each).
     pub cover_unmatched: Vec<String>,
+    /// The C toolchain the actions with `c_toolchain` see.
+    pub cc: Option<std::sync::Arc<crate::cc::CToolchain>>,
 }
 
 impl ActionGraph {
@@ -316,6 +356,8 @@ pub struct PlanOptions {
     pub asmflags: flags::PerPackageFlag,
     /// The `-tags` list, for the build info.
     pub tags: Vec<String>,
+    /// The C toolchain, when cgo is on and a package needs it.
+    pub cc: Option<std::sync::Arc<crate::cc::CToolchain>>,
 }
 
 /// Why a plan cannot be made.
@@ -325,15 +367,23 @@ pub enum PlanError {
     /// path and its error, in the order go reports them.
     #[error("{}", .0.iter().map(|(_, e)| e.as_str()).collect::<Vec<_>>().join("\n"))]
     Load(Vec<(String, String)>),
-    /// A package needs cgo.
-    #[error(
-        "package {import_path}: needs cgo ({files}), but gob builds with CGO_ENABLED=0 for now"
-    )]
+    /// A package needs cgo, and the C toolchain could not be found.
+    #[error("package {import_path}: needs cgo ({files}), but {why}")]
     NeedsCgo {
         /// The package.
         import_path: String,
         /// Its cgo files.
         files: String,
+        /// Why there is no C toolchain.
+        why: String,
+    },
+    /// A package's cgo files cannot be built as go would.
+    #[error("package {import_path}: {why}")]
+    Cgo {
+        /// The package.
+        import_path: String,
+        /// What is wrong (go's words where go has them).
+        why: String,
     },
     /// A declared input that is not a regular file inside its root.
     #[error("package {import_path}: {}: {why}", file.display())]
@@ -420,9 +470,11 @@ impl ActionGraph {
                 .filter(|x| !x.0.is_empty())
                 .map(|x| shell_quote(&x.render(&|l| l.inside())))
                 .collect();
-            let prog = match a.tool.binary() {
-                Some(b) => format!("$TOOLDIR/{b}"),
-                None => "gob-internal pack r".to_string(),
+            let prog = match (a.tool, a.tool.binary()) {
+                (_, Some(b)) => format!("$TOOLDIR/{b}"),
+                (Tool::Cc, None) => "$CC".to_string(),
+                (Tool::Cxx, None) => "$CXX".to_string(),
+                (_, None) => "gob-internal pack r".to_string(),
             };
             writeln!(f, "cd {}", a.cwd.inside())?;
             writeln!(f, "{prog} {}", argv.join(" "))?;

@@ -182,6 +182,18 @@ pub struct DirPackage {
     pub swig_cxx_files: Vec<String>,
     /// .syso files.
     pub syso_files: Vec<String>,
+    /// `#cgo CFLAGS:` words of the cgo files, `${SRCDIR}` expanded to `dir`.
+    pub cgo_cflags: Vec<String>,
+    /// `#cgo CPPFLAGS:` words.
+    pub cgo_cppflags: Vec<String>,
+    /// `#cgo CXXFLAGS:` words.
+    pub cgo_cxxflags: Vec<String>,
+    /// `#cgo FFLAGS:` words.
+    pub cgo_fflags: Vec<String>,
+    /// `#cgo LDFLAGS:` words.
+    pub cgo_ldflags: Vec<String>,
+    /// `#cgo pkg-config:` package names.
+    pub cgo_pkg_config: Vec<String>,
     /// `_test.go` files in the package.
     pub test_go_files: Vec<String>,
     /// `_test.go` files of package `<name>_test`.
