@@ -46,6 +46,10 @@ pub struct LoadConfig {
     pub build_mode: BuildMode,
     /// `-cover`: main packages also link `runtime/coverage` (cmd/go's LinkerDeps).
     pub cover: Option<Cover>,
+    /// CGO_ENABLED as go computes it (`config::cgo_enabled`): what `gob env`
+    /// prints. Builds still use `target.cgo_enabled` (on only with
+    /// CGO_ENABLED=1) until #15's cgo actions are complete.
+    pub cgo_default: bool,
 }
 
 /// The `-pgo` flag.
