@@ -40,6 +40,23 @@ pub enum ConfigError {
     /// words: `reading overlay: …`, `parsing overlay JSON: …`, …).
     #[error("{0}")]
     Overlay(String),
+    /// `CC`, `CXX` or `FC` names its program by a relative path (cmd/go's
+    /// `BuildInit` words).
+    #[error("{var} environment variable is relative; must be absolute path: {program}")]
+    RelativeCompiler {
+        /// `CC`, `CXX` or `FC`.
+        var: &'static str,
+        /// The program, the value's first word.
+        program: String,
+    },
+    /// `CC`, `CXX` or `FC` cannot be split into words (cmd/go's words).
+    #[error("{var} environment variable could not be parsed: {source}")]
+    CompilerWords {
+        /// `CC`, `CXX` or `FC`.
+        var: &'static str,
+        /// The unbalanced quote.
+        source: crate::plan::flags::FlagError,
+    },
 }
 
 /// A snapshot of the process environment, taken once at startup, with the
@@ -201,6 +218,149 @@ fn parse_env_file(data: &[u8]) -> HashMap<String, String> {
     m
 }
 
+/// `$GOROOT/go.env`: the toolchain's defaults beneath the process and the
+/// go/env file (cmd/go's `initEnvCache`); empty when missing.
+fn read_goroot_env(goroot: &Path) -> HashMap<String, String> {
+    std::fs::read(goroot.join("go.env"))
+        .map(|b| parse_env_file(&b))
+        .unwrap_or_default()
+}
+
+/// A configuration key as cmd/go's `cfg.Getenv` reads it: the process, the
+/// go/env file, then `$GOROOT/go.env` (empty values count as unset).
+fn layered<'a>(env: &'a Env, goroot_env: &'a HashMap<String, String>, k: &str) -> Option<&'a str> {
+    env.get(k).or_else(|| {
+        goroot_env
+            .get(k)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    })
+}
+
+/// What cmd/go's CGO_ENABLED decision reads (`cfg.defaultContext`, on top
+/// of go/build's `defaultContext`).
+#[derive(Clone, Copy, Debug)]
+pub struct CgoInputs<'a> {
+    /// `CGO_ENABLED`: the process, the go/env file, then `$GOROOT/go.env`.
+    /// Only `0` and `1` count; any other value is as if unset.
+    pub setting: Option<&'a str>,
+    /// The toolchain's `DefaultCGO_ENABLED` (empty for a release).
+    pub toolchain_default: &'a str,
+    /// The target GOOS and GOARCH.
+    pub target: (&'a str, &'a str),
+    /// The platform the go command runs on (the toolchain's host).
+    pub host: (&'a str, &'a str),
+    /// `$CC` is set in the process environment (go asks `os.Getenv` here:
+    /// a CC from the go/env file does not count).
+    pub cc_in_process: bool,
+    /// The target's default C compiler (`gcc`, or `clang` on darwin, ios,
+    /// freebsd, openbsd) is found on `$PATH` as `exec.LookPath` finds it.
+    pub default_cc_found: bool,
+}
+
+/// CGO_ENABLED as cmd/go computes it: `0` or `1` as set; else the
+/// toolchain's built-in default; else on only for the host platform, where
+/// the platform supports cgo and a C compiler can be found (`$CC` set, or
+/// the default compiler on `$PATH`). `CC=/nonexistent` still turns cgo on:
+/// go only looks for the default compiler.
+pub fn cgo_enabled(i: &CgoInputs) -> bool {
+    match i.setting {
+        Some("0") => return false,
+        Some("1") => return true,
+        _ => {}
+    }
+    match i.toolchain_default {
+        "0" => false,
+        "1" => true,
+        _ => {
+            i.target == i.host
+                && cgo_supported(i.target.0, i.target.1)
+                && (i.cc_in_process || i.default_cc_found)
+        }
+    }
+}
+
+/// cmd/go's `platform.CgoSupported`: the ports cgo works on
+/// (`internal/platform/zosarch.go` of the pinned toolchain).
+pub fn cgo_supported(goos: &str, goarch: &str) -> bool {
+    const PORTS: &[(&str, &[&str])] = &[
+        ("aix", &["ppc64"]),
+        ("android", &["386", "amd64", "arm", "arm64"]),
+        ("darwin", &["amd64", "arm64"]),
+        ("dragonfly", &["amd64"]),
+        ("freebsd", &["386", "amd64", "arm", "arm64", "riscv64"]),
+        ("illumos", &["amd64"]),
+        ("ios", &["amd64", "arm64"]),
+        (
+            "linux",
+            &[
+                "386", "amd64", "arm", "arm64", "loong64", "mips", "mips64", "mips64le", "mipsle",
+                "ppc64", "ppc64le", "riscv64", "s390x", "sparc64",
+            ],
+        ),
+        ("netbsd", &["386", "amd64", "arm", "arm64"]),
+        ("openbsd", &["386", "amd64", "arm", "arm64", "riscv64"]),
+        ("solaris", &["amd64"]),
+        ("windows", &["386", "amd64", "arm64"]),
+    ];
+    PORTS
+        .iter()
+        .any(|(os, arches)| *os == goos && arches.contains(&goarch))
+}
+
+/// `exec.LookPath` on Unix: a name with a slash is used as it is, else the
+/// first `$PATH` entry (an empty one is `.`) holding it; either way a
+/// directory or a file without an execute bit does not count. Returns the
+/// path and whether go accepts it: a hit in a relative entry is go's
+/// `ErrDot` error (though go still returns the path).
+fn look_path(path_var: Option<&str>, name: &str) -> Option<(String, bool)> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &Path| {
+        std::fs::metadata(p).is_ok_and(|m| !m.is_dir() && m.permissions().mode() & 0o111 != 0)
+    };
+    if name.contains('/') {
+        return executable(Path::new(name)).then(|| (name.to_string(), true));
+    }
+    path_var?
+        .split(':')
+        .map(|d| Path::new(if d.is_empty() { "." } else { d }).join(name))
+        .find(|p| executable(p))
+        .map(|p| {
+            let absolute = p.is_absolute();
+            (p.display().to_string(), absolute)
+        })
+}
+
+/// The words of `CC`, `CXX` or `FC` (cmd/go's `envList`: its layered
+/// value, else `def`, split as cmd/go's `quoted.Split`).
+fn compiler_words(
+    env: &Env,
+    goroot_env: &HashMap<String, String>,
+    var: &'static str,
+    def: &str,
+) -> Result<Vec<String>, ConfigError> {
+    let v = layered(env, goroot_env, var).unwrap_or(def);
+    crate::plan::flags::split_quoted(v).map_err(|source| ConfigError::CompilerWords { var, source })
+}
+
+/// cmd/go's `BuildInit` check on `CC`, `CXX` and `FC`: each names its
+/// program by an absolute path or by a bare name looked up in `$PATH`,
+/// never by a relative path (`go build` and a full `go env` refuse it).
+pub fn check_compilers(env: &Env, cfg: &LoadConfig) -> Result<(), ConfigError> {
+    let goroot_env = read_goroot_env(&cfg.toolchain.goroot);
+    for var in ["CC", "CXX", "FC"] {
+        let words = compiler_words(env, &goroot_env, var, "")?;
+        let Some(program) = words.into_iter().next() else {
+            continue;
+        };
+        let p = Path::new(&program);
+        if !p.is_absolute() && p.file_name() != Some(p.as_os_str()) {
+            return Err(ConfigError::RelativeCompiler { var, program });
+        }
+    }
+    Ok(())
+}
+
 /// Flags shared by `list` and `build` that shape loading.
 #[derive(Clone, Debug, Default)]
 pub struct LoadFlags {
@@ -242,19 +402,19 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
         .get("GOARCH")
         .unwrap_or(&toolchain.host_goarch)
         .to_string();
-    // cgo is off unless asked for (issue #15 turns go's default on once
-    // every cgo build is hermetic).
-    let cgo_enabled = match env.get("CGO_ENABLED").unwrap_or("0") {
-        "0" => false,
-        "1" => true,
-        other => {
-            return Err(ConfigError::Bad {
-                name: "CGO_ENABLED".into(),
-                value: other.into(),
-                why: "must be 0 or 1".into(),
-            })
-        }
-    };
+    let goroot_env = read_goroot_env(&toolchain.goroot);
+    let default_cc = default_cc(&goos);
+    let cgo_default = cgo_enabled(&CgoInputs {
+        setting: layered(env, &goroot_env, "CGO_ENABLED"),
+        toolchain_default: &toolchain.arch_defaults.cgo_enabled,
+        target: (&goos, &goarch),
+        host: (&toolchain.host_goos, &toolchain.host_goarch),
+        cc_in_process: env.process("CC").is_some(),
+        default_cc_found: look_path(env.process("PATH"), default_cc).is_some_and(|(_, ok)| ok),
+    });
+    // Builds keep cgo off unless CGO_ENABLED=1 until #15's cgo actions are
+    // complete; then this becomes `let cgo_enabled = cgo_default;`.
+    let cgo_enabled = layered(env, &goroot_env, "CGO_ENABLED") == Some("1");
     let tags = flags.tags.as_deref().map(split_tags).unwrap_or_default();
     let mod_s = flags.mod_mode.clone();
     let mod_flag = match mod_s {
@@ -344,6 +504,7 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
         overlay,
         build_mode,
         cgo,
+        cgo_default,
         toolchain,
     })
 }
@@ -419,21 +580,8 @@ pub fn cache_max(env: &Env) -> Result<Option<u64>, ConfigError> {
 pub fn env_vars(env: &Env, cfg: &LoadConfig) -> Result<Vec<(String, String)>, ConfigError> {
     let t = &cfg.target;
     let tc = &cfg.toolchain;
-    // GOROOT/go.env holds defaults beneath the process and the go/env file.
-    let goroot_env = std::fs::read(tc.goroot.join("go.env"))
-        .map(|b| parse_env_file(&b))
-        .unwrap_or_default();
-    let get = |k: &str| -> String {
-        env.get(k)
-            .or_else(|| {
-                goroot_env
-                    .get(k)
-                    .map(String::as_str)
-                    .filter(|v| !v.is_empty())
-            })
-            .unwrap_or("")
-            .to_string()
-    };
+    let goroot_env = read_goroot_env(&tc.goroot);
+    let get = |k: &str| -> String { layered(env, &goroot_env, k).unwrap_or("").to_string() };
     let or = |k: &str, def: &str| -> String {
         let v = get(k);
         if v.is_empty() {
@@ -513,6 +661,9 @@ pub fn env_vars(env: &Env, cfg: &LoadConfig) -> Result<Vec<(String, String)>, Co
     };
     let goprivate = get("GOPRIVATE");
     let cc = or("CC", default_cc(&t.goos));
+    // A CC that cannot be split is refused before GOGCCFLAGS is shown
+    // (`check_compilers`); the other variables do not need its words.
+    let cc_words = compiler_words(env, &goroot_env, "CC", default_cc(&t.goos)).unwrap_or_default();
     let cxx = or(
         "CXX",
         if default_cc(&t.goos) == "clang" {
@@ -522,7 +673,9 @@ pub fn env_vars(env: &Env, cfg: &LoadConfig) -> Result<Vec<(String, String)>, Co
         },
     );
     let gccgo = or("GCCGO", "gccgo");
-    let gccgo = find_in_path(env, &gccgo).unwrap_or(gccgo);
+    let gccgo = look_path(env.process("PATH"), &gccgo)
+        .map(|(p, _)| p)
+        .unwrap_or(gccgo);
     let quoted = |k: &str, def: &str| -> String {
         match env.get(k) {
             Some(v) => v.to_string(),
@@ -538,8 +691,11 @@ pub fn env_vars(env: &Env, cfg: &LoadConfig) -> Result<Vec<(String, String)>, Co
             "CGO_CXXFLAGS".into(),
             quoted("CGO_CXXFLAGS", DEFAULT_CFLAGS),
         ),
-        // gob builds without cgo until it supports it (issue #15).
-        ("CGO_ENABLED".into(), "0".into()),
+        // go's value (builds use it once #15's pipeline is complete).
+        (
+            "CGO_ENABLED".into(),
+            if cfg.cgo_default { "1" } else { "0" }.into(),
+        ),
         ("CGO_FFLAGS".into(), quoted("CGO_FFLAGS", DEFAULT_CFLAGS)),
         ("CGO_LDFLAGS".into(), quoted("CGO_LDFLAGS", DEFAULT_CFLAGS)),
         ("CXX".into(), cxx),
@@ -573,7 +729,10 @@ pub fn env_vars(env: &Env, cfg: &LoadConfig) -> Result<Vec<(String, String)>, Co
         ("GOEXPERIMENT".into(), t.goexperiment.clone()),
         ("GOFIPS140".into(), or("GOFIPS140", "off")),
         ("GOFLAGS".into(), get("GOFLAGS")),
-        ("GOGCCFLAGS".into(), gcc_flags(&cc, t)),
+        (
+            "GOGCCFLAGS".into(),
+            gcc_flags(&cc_words, t, cfg.cgo_default, env.process("PATH")),
+        ),
         ("GOHOSTARCH".into(), tc.host_goarch.clone()),
         ("GOHOSTOS".into(), tc.host_goos.clone()),
         ("GOINSECURE".into(), get("GOINSECURE")),
@@ -648,27 +807,25 @@ fn default_cc(goos: &str) -> &'static str {
     }
 }
 
-/// `name` resolved through `$PATH` when it is a bare program name found
-/// there (cmd/go prints GCCGO as the path it found).
-fn find_in_path(env: &Env, name: &str) -> Option<String> {
-    if name.contains('/') {
-        return None;
-    }
-    env.process("PATH")?
-        .split(':')
-        .filter(|d| !d.is_empty())
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file())
-        .map(|p| p.display().to_string())
-}
-
-/// `GOGCCFLAGS`: the flags cmd/go's `compilerCmd` gives the C compiler,
-/// without running it (gob does not build cgo yet, issue #15): the flags a
-/// current gcc or clang accepts, `-pthread` only with cgo (off), and the
-/// work directory shown as `/tmp/go-build`, which go replaces by its own
-/// random one.
-fn gcc_flags(cc: &str, t: &TargetConfig) -> String {
-    let mut a: Vec<&str> = Vec::new();
+/// `GOGCCFLAGS`: cmd/go's `compilerCmd` for CC (`cc`, its words), `-I .`,
+/// then the flags, less its first three words (go's `cmd[3:]`: with a
+/// two-word CC such as `zig cc` the `.` shows). The work directory shows as
+/// `/tmp/go-build`, which go replaces by its own random one. `-pthread`
+/// comes with cgo. go keeps a flag its probe does not see rejected: a CC that
+/// cannot be run rejects nothing; one that runs is taken to accept what
+/// current gcc (or clang, and `zig cc`, which is clang) accepts, without
+/// running it (the probes are #15's `src/cc.rs`).
+fn gcc_flags(cc: &[String], t: &TargetConfig, cgo: bool, path_var: Option<&str>) -> String {
+    let runs = cc
+        .first()
+        .is_some_and(|c| look_path(path_var, c).is_some_and(|(_, ok)| ok));
+    let base = cc
+        .first()
+        .map(|c| c.rsplit('/').next().unwrap_or(c))
+        .unwrap_or("");
+    let clang_flags = !runs || base.contains("clang") || base == "zig";
+    let mut a: Vec<&str> = cc.iter().map(String::as_str).collect();
+    a.extend(["-I", "."]);
     if t.goos != "windows" {
         a.push("-fPIC");
     }
@@ -685,11 +842,13 @@ fn gcc_flags(cc: &str, t: &TargetConfig) -> String {
         "loong64" => a.extend(["-mabi=lp64d", "-mno-relax"]),
         _ => {}
     }
+    if cgo {
+        a.push("-pthread");
+    }
     if t.goos == "aix" {
         a.push("-mcmodel=large");
     }
-    let base = cc.rsplit('/').next().unwrap_or(cc);
-    if base.contains("clang") {
+    if clang_flags {
         a.extend(["-fno-caret-diagnostics", "-Qunused-arguments"]);
     }
     a.extend([
@@ -701,5 +860,120 @@ fn gcc_flags(cc: &str, t: &TargetConfig) -> String {
     if darwin {
         a.push("-fno-common");
     }
-    a.join(" ")
+    a.get(3..).unwrap_or_default().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs() -> CgoInputs<'static> {
+        CgoInputs {
+            setting: None,
+            toolchain_default: "",
+            target: ("linux", "amd64"),
+            host: ("linux", "amd64"),
+            cc_in_process: false,
+            default_cc_found: true,
+        }
+    }
+
+    #[test]
+    fn cgo_defaults_as_go_decides() {
+        let on = |f: &dyn Fn(&mut CgoInputs<'static>)| {
+            let mut i = inputs();
+            f(&mut i);
+            cgo_enabled(&i)
+        };
+        // The host with gcc on PATH: on; explicit values win.
+        assert!(on(&|_| {}));
+        assert!(!on(&|i| i.setting = Some("0")));
+        assert!(on(&|i| i.setting = Some("1")));
+        // Anything but 0 or 1 is as if unset.
+        assert!(on(&|i| i.setting = Some("yes")));
+        assert!(!on(&|i| {
+            i.setting = Some("yes");
+            i.default_cc_found = false
+        }));
+        // No default compiler: off, unless CC is set (even to a missing one).
+        assert!(!on(&|i| i.default_cc_found = false));
+        assert!(on(&|i| {
+            i.default_cc_found = false;
+            i.cc_in_process = true
+        }));
+        assert!(on(&|i| {
+            i.default_cc_found = false;
+            i.setting = Some("1")
+        }));
+        // Another target: off unless asked for, whatever the compiler.
+        assert!(!on(&|i| i.target = ("linux", "arm64")));
+        assert!(!on(&|i| i.target = ("windows", "amd64")));
+        assert!(on(&|i| {
+            i.target = ("linux", "arm64");
+            i.setting = Some("1")
+        }));
+        // A host port without cgo.
+        assert!(!on(&|i| {
+            i.target = ("plan9", "amd64");
+            i.host = ("plan9", "amd64")
+        }));
+        // A toolchain built with CGO_ENABLED set decides before the host rule.
+        assert!(on(&|i| {
+            i.toolchain_default = "1";
+            i.target = ("linux", "arm64")
+        }));
+        assert!(!on(&|i| i.toolchain_default = "0"));
+        assert!(on(&|i| {
+            i.toolchain_default = "0";
+            i.setting = Some("1")
+        }));
+    }
+
+    #[test]
+    fn the_toolchains_cgo_default_is_read() {
+        use crate::load::gobuild::ArchDefaults;
+        let release = "const DefaultGOFIPS140 = `off`\nconst DefaultCGO_ENABLED = \"\"\n";
+        assert_eq!(ArchDefaults::parse(release).cgo_enabled, "");
+        let built = "const DefaultCGO_ENABLED = \"0\"\n";
+        assert_eq!(ArchDefaults::parse(built).cgo_enabled, "0");
+    }
+
+    #[test]
+    fn cgo_ports_are_zosarchs() {
+        assert!(cgo_supported("linux", "riscv64"));
+        assert!(cgo_supported("windows", "arm64"));
+        assert!(!cgo_supported("js", "wasm"));
+        assert!(!cgo_supported("openbsd", "ppc64"));
+        assert!(!cgo_supported("wasip1", "wasm"));
+    }
+
+    #[test]
+    fn look_path_is_exec_lookpaths() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("gob-lookpath-{}", std::process::id()));
+        let bin = dir.join("bin");
+        std::fs::create_dir_all(bin.join("adir")).unwrap();
+        for (name, mode) in [("cc", 0o755), ("plain", 0o644)] {
+            let p = bin.join(name);
+            std::fs::write(&p, "").unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let path = format!("/nonexistent:{}", bin.display());
+        let cc = bin.join("cc").display().to_string();
+        assert_eq!(look_path(Some(&path), "cc"), Some((cc.clone(), true)));
+        // Not executable, a directory, absent, no PATH.
+        assert_eq!(look_path(Some(&path), "plain"), None);
+        assert_eq!(look_path(Some(&path), "adir"), None);
+        assert_eq!(look_path(Some(&path), "gcc-none"), None);
+        assert_eq!(look_path(None, "cc"), None);
+        // A name with a slash is not searched for.
+        assert_eq!(look_path(None, &cc), Some((cc.clone(), true)));
+        assert_eq!(look_path(Some(&path), "bin/cc"), None);
+        // A hit in a relative entry is found but refused (go's ErrDot).
+        let up = "../".repeat(std::env::current_dir().unwrap().components().count());
+        let relative = format!("{up}{}", bin.display().to_string().trim_start_matches('/'));
+        let (p, ok) = look_path(Some(&relative), "cc").unwrap();
+        assert!(!ok, "{p}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

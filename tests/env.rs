@@ -4,9 +4,15 @@
 //! that move the user's directories; names answered one a line, unknown
 //! ones as an empty line; `-json` in go's layout.
 //!
+//! cgo's variables (issue #15 item 3): CGO_ENABLED unset (go's default: on
+//! for the host with a C compiler on PATH), 1, 0, an invalid value, with CC
+//! missing, a bare name not on PATH, `zig cc`, no compiler on PATH, CC only
+//! in the go/env file, and cross targets; a relative CC refused as go
+//! refuses it. The other rows run with CGO_ENABLED=0, as the harness sets it.
+//!
 //! Differences, each explained in docs/build-vs-go.md: gob adds `GOBCACHE`
 //! (its own cache); go's `GOGCCFLAGS` names a random work directory, masked
-//! here. Both run with CGO_ENABLED=0 (gob does not build cgo yet, #15).
+//! here.
 
 mod common;
 
@@ -86,6 +92,14 @@ fn gob_env_prints_what_go_env_prints() {
     let config = area.path("out/config");
     std::fs::create_dir_all(config.join("go/telemetry")).unwrap();
     std::fs::write(config.join("go/telemetry/mode"), "off 2026-01-02\n").unwrap();
+    // cgo's settings: off in a go/env file; CC there (go looks for the
+    // default compiler all the same); a PATH without a C compiler.
+    let cgo_off_file = area.path("out/goenv-cgo-off");
+    std::fs::write(&cgo_off_file, "CGO_ENABLED=0\n").unwrap();
+    let cc_file = area.path("out/goenv-cc");
+    std::fs::write(&cc_file, "CC=/usr/bin/gcc\n").unwrap();
+    let no_cc = area.path("out/no-cc-bin");
+    std::fs::create_dir_all(&no_cc).unwrap();
     let rows = vec![
         Row {
             name: "module",
@@ -154,6 +168,93 @@ fn gob_env_prints_what_go_env_prints() {
             set: vec![],
             unset: vec!["HOME", "GOMODCACHE"],
         },
+        Row {
+            name: "CGO_ENABLED unset",
+            dir: "hello",
+            set: vec![],
+            unset: vec!["CGO_ENABLED"],
+        },
+        Row {
+            name: "CGO_ENABLED=1",
+            dir: "hello",
+            set: vec![("CGO_ENABLED", "1".into())],
+            unset: vec![],
+        },
+        Row {
+            name: "CGO_ENABLED=yes (as unset)",
+            dir: "hello",
+            set: vec![("CGO_ENABLED", "yes".into())],
+            unset: vec![],
+        },
+        Row {
+            name: "CGO_ENABLED=yes over a go/env file's 0",
+            dir: "hello",
+            set: vec![
+                ("CGO_ENABLED", "yes".into()),
+                ("GOENV", cgo_off_file.display().to_string()),
+            ],
+            unset: vec![],
+        },
+        Row {
+            name: "CC=/nonexistent",
+            dir: "hello",
+            set: vec![("CC", "/nonexistent".into())],
+            unset: vec!["CGO_ENABLED"],
+        },
+        Row {
+            name: "CC=no-such-cc",
+            dir: "hello",
+            set: vec![("CC", "no-such-cc".into()), ("CXX", "no-such-cxx".into())],
+            unset: vec!["CGO_ENABLED"],
+        },
+        Row {
+            name: "CC=zig cc",
+            dir: "hello",
+            set: vec![("CC", "zig cc".into()), ("CXX", "zig c++".into())],
+            unset: vec!["CGO_ENABLED"],
+        },
+        Row {
+            name: "no C compiler on PATH",
+            dir: "hello",
+            set: vec![("PATH", no_cc.display().to_string())],
+            unset: vec!["CGO_ENABLED"],
+        },
+        Row {
+            name: "no C compiler on PATH, CGO_ENABLED=1",
+            dir: "hello",
+            set: vec![
+                ("PATH", no_cc.display().to_string()),
+                ("CGO_ENABLED", "1".into()),
+            ],
+            unset: vec![],
+        },
+        Row {
+            name: "no C compiler on PATH, CC only in the go/env file",
+            dir: "hello",
+            set: vec![
+                ("PATH", no_cc.display().to_string()),
+                ("GOENV", cc_file.display().to_string()),
+            ],
+            unset: vec!["CGO_ENABLED"],
+        },
+        Row {
+            name: "cross to linux/arm64, CGO_ENABLED unset",
+            dir: "hello",
+            set: vec![("GOARCH", "arm64".into())],
+            unset: vec!["CGO_ENABLED"],
+        },
+        Row {
+            name: "cross to linux/arm64, CGO_ENABLED=1",
+            dir: "hello",
+            set: vec![("GOARCH", "arm64".into()), ("CGO_ENABLED", "1".into())],
+            unset: vec![],
+        },
+        Row {
+            name: "cross to windows/amd64, CGO_ENABLED unset",
+            dir: "hello",
+            set: vec![("GOOS", "windows".into())],
+            unset: vec!["CGO_ENABLED"],
+        },
     ];
     let go = common::go_binary();
     let gob = common::gob_binary();
@@ -201,6 +302,9 @@ fn gob_env_prints_what_go_env_prints() {
             "CGO_CFLAGS",
             "GOEXE",
             "GO_EXTLINK_ENABLED",
+            "CGO_ENABLED",
+            "CC",
+            "CXX",
         ];
         let mut args = vec!["env"];
         args.extend(names);
@@ -217,6 +321,56 @@ fn gob_env_prints_what_go_env_prints() {
             "{}: -json by name",
             row.name
         );
+    }
+}
+
+/// A CC, CXX or FC named by a relative path is refused as go refuses it,
+/// where go checks it: the full listing and the variables go computes with
+/// its builder (GOGCCFLAGS…), not a plain `env GOOS`. So is a CC whose
+/// quotes do not balance.
+#[test]
+fn a_relative_or_unsplittable_compiler_is_refused_as_go_refuses_it() {
+    let area = Area::new("env-cc");
+    let hello = common::repo_root().join("fixtures/hello");
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "CC",
+            "./gcc",
+            "CC environment variable is relative; must be absolute path: ./gcc",
+        ),
+        (
+            "CXX",
+            "bin/g++ -O2",
+            "CXX environment variable is relative; must be absolute path: bin/g++",
+        ),
+        (
+            "FC",
+            "'x",
+            "FC environment variable could not be parsed: unterminated ' string",
+        ),
+    ];
+    for (var, value, words) in cases {
+        let env = area.env_with(&[(var, value)]);
+        let go_ok = run(&common::go_binary(), &hello, &["env", "GOOS"], &env).1;
+        let gob_ok = run(&common::gob_binary(), &hello, &["env", "GOOS"], &env).1;
+        assert_eq!(gob_ok, go_ok, "{var}={value}: env GOOS");
+        for args in [&["env"][..], &["env", "-json"], &["env", "GOGCCFLAGS"]] {
+            for (exe, prefix) in [(common::go_binary(), "go"), (common::gob_binary(), "gob")] {
+                let o = Command::new(&exe)
+                    .args(args)
+                    .current_dir(&hello)
+                    .env_clear()
+                    .envs(env.iter().cloned())
+                    .output()
+                    .unwrap();
+                assert_eq!(o.status.code(), Some(1), "{prefix} {args:?} {var}={value}");
+                assert_eq!(
+                    common::area::first_stderr_line(&o),
+                    format!("{prefix}: {words}"),
+                    "{args:?} {var}={value}"
+                );
+            }
+        }
     }
 }
 

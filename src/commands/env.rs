@@ -22,6 +22,20 @@ pub enum EnvError {
 /// an empty line), or without names every variable as `NAME='value'`
 /// (quoted for a POSIX shell).
 pub fn env(env: &Env, cfg: &LoadConfig, names: &[String], json: bool) -> Result<String, EnvError> {
+    // The variables go computes with its builder (`ExtraEnvVarsCostly`),
+    // after `BuildInit`'s check of CC, CXX and FC.
+    const COSTLY: &[&str] = &[
+        "CGO_CFLAGS",
+        "CGO_CPPFLAGS",
+        "CGO_CXXFLAGS",
+        "CGO_FFLAGS",
+        "CGO_LDFLAGS",
+        "PKG_CONFIG",
+        "GOGCCFLAGS",
+    ];
+    if names.is_empty() || names.iter().any(|n| COSTLY.contains(&n.as_str())) {
+        config::check_compilers(env, cfg)?;
+    }
     let vars = config::env_vars(env, cfg)?;
     let selected: Vec<(String, String)> = if names.is_empty() {
         vars

@@ -48,6 +48,10 @@ pub struct LoadConfig {
     pub cover: Option<Cover>,
     /// What the environment says of the C toolchain (used when cgo is on).
     pub cgo: crate::cc::CgoEnv,
+    /// CGO_ENABLED as go computes it (`config::cgo_enabled`): what `gob env`
+    /// prints. Builds still use `target.cgo_enabled` (on only with
+    /// CGO_ENABLED=1) until #15's cgo actions are complete.
+    pub cgo_default: bool,
 }
 
 /// The `-pgo` flag.

@@ -165,8 +165,9 @@ impl TargetConfig {
     }
 }
 
-/// The defaults a toolchain was built with for the GO$GOARCH knobs
-/// (`internal/buildcfg/zbootstrap.go`); `Default` is a release toolchain's.
+/// The defaults a toolchain was built with for the GO$GOARCH knobs and
+/// CGO_ENABLED (`internal/buildcfg/zbootstrap.go`); `Default` is a release
+/// toolchain's.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ArchDefaults {
     /// `DefaultGO386`.
@@ -185,6 +186,9 @@ pub struct ArchDefaults {
     pub goppc64: String,
     /// `DefaultGORISCV64`.
     pub goriscv64: String,
+    /// `DefaultCGO_ENABLED`: `0` or `1` when the toolchain was built with
+    /// `CGO_ENABLED` set, else empty (go decides; `config::cgo_enabled`).
+    pub cgo_enabled: String,
 }
 
 impl Default for ArchDefaults {
@@ -198,6 +202,7 @@ impl Default for ArchDefaults {
             gomips64: "hardfloat".into(),
             goppc64: "power8".into(),
             goriscv64: "rva20u64".into(),
+            cgo_enabled: String::new(),
         }
     }
 }
@@ -227,6 +232,7 @@ impl ArchDefaults {
                 "GOMIPS64" => &mut d.gomips64,
                 "GOPPC64" => &mut d.goppc64,
                 "GORISCV64" => &mut d.goriscv64,
+                "CGO_ENABLED" => &mut d.cgo_enabled,
                 _ => continue,
             };
             if !value.is_empty() {
