@@ -11,6 +11,7 @@
 //! no file contents (the executor does); it resolves the declared inputs
 //! (`inputs.rs`: each a regular file inside its root).
 
+pub mod cgoflags;
 pub mod cmdline;
 mod cover;
 pub mod flags;
