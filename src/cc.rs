@@ -90,6 +90,9 @@ pub struct EnvFlags {
     pub cxxflags: Vec<String>,
     /// `$CGO_LDFLAGS` (default `-O2 -g`).
     pub ldflags: Vec<String>,
+    /// `$CGO_<NAME>_ALLOW`/`_DISALLOW`: how the user widens or narrows the
+    /// allowlist the package's own flags are checked against.
+    pub overrides: crate::plan::cgoflags::FlagOverrides,
 }
 
 /// What a build says of its C toolchain: `$CC`, `$CXX`, `$PATH` and the

@@ -438,7 +438,7 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
     }
     // cmd/go's instrumentInit and buildModeInit run before anything is loaded.
     let host = (toolchain.host_goos.as_str(), toolchain.host_goarch.as_str());
-    let not_by_gob = check_instrument(&flags.build_mode, (&goos, &goarch), host)?;
+    let not_by_gob = check_instrument(&flags.build_mode, (&goos, &goarch), host, cgo_enabled)?;
     let build_mode = BuildMode::resolve(&flags.build_mode, &goos, &goarch)?;
     if let Some(e) = not_by_gob {
         return Err(e.into());
@@ -465,7 +465,7 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
         Some(f) => Some(std::sync::Arc::new(read_overlay(&cwd, f)?)),
     };
     let minor = toolchain.version.minor;
-    let cgo = cgo_env(env, &goos)?;
+    let cgo = cgo_env(env, &goroot_env, &goos)?;
     Ok(LoadConfig {
         target: TargetConfig {
             goos,
@@ -483,7 +483,6 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
             goppc64: env.get("GOPPC64").map(String::from),
             goriscv64: env.get("GORISCV64").map(String::from),
             gowasm: env.get("GOWASM").map(String::from),
-            cc: env.get("CC").map(String::from),
             arch_defaults: toolchain.arch_defaults.clone(),
         },
         modules: ModuleConfig {
@@ -510,10 +509,15 @@ pub fn load_config(env: &Env, flags: &LoadFlags) -> Result<LoadConfig, ConfigErr
 }
 
 /// `$CC`, `$CXX` and the `$CGO_*FLAGS` in words, as cmd/go's `envList`
-/// splits them (go's defaults when unset or empty), and `$PATH`.
-fn cgo_env(env: &Env, goos: &str) -> Result<crate::cc::CgoEnv, ConfigError> {
+/// reads and splits them (layered as `cfg.Getenv`; go's defaults when unset
+/// or empty), the `CGO_*_ALLOW`/`_DISALLOW` overrides, and `$PATH`.
+fn cgo_env(
+    env: &Env,
+    goroot_env: &HashMap<String, String>,
+    goos: &str,
+) -> Result<crate::cc::CgoEnv, ConfigError> {
     let words = |name: &str, default: &str| -> Result<Vec<String>, ConfigError> {
-        let v = env.get(name).filter(|v| !v.is_empty()).unwrap_or(default);
+        let v = layered(env, goroot_env, name).unwrap_or(default);
         crate::plan::flags::split_quoted(v).map_err(|e| ConfigError::Bad {
             name: name.into(),
             value: v.into(),
@@ -526,15 +530,30 @@ fn cgo_env(env: &Env, goos: &str) -> Result<crate::cc::CgoEnv, ConfigError> {
     } else {
         "g++"
     };
+    // The linker gets them back joined (cmd/go's setextld): go's build
+    // fails on words quoted.Join refuses; gob refuses them up front.
+    let joinable = |var: &'static str, w: Vec<String>| -> Result<Vec<String>, ConfigError> {
+        match crate::plan::flags::join_quoted(&w) {
+            Ok(_) => Ok(w),
+            Err(why) => Err(ConfigError::Bad {
+                name: var.into(),
+                value: layered(env, goroot_env, var).unwrap_or("").into(),
+                why,
+            }),
+        }
+    };
     Ok(crate::cc::CgoEnv {
-        cc: words("CC", cc_default)?,
-        cxx: words("CXX", cxx_default)?,
+        cc: joinable("CC", compiler_words(env, goroot_env, "CC", cc_default)?)?,
+        cxx: joinable("CXX", compiler_words(env, goroot_env, "CXX", cxx_default)?)?,
         path: env.process("PATH").unwrap_or("").to_string(),
         flags: crate::cc::EnvFlags {
             cppflags: words("CGO_CPPFLAGS", "")?,
             cflags: words("CGO_CFLAGS", DEFAULT_CFLAGS)?,
             cxxflags: words("CGO_CXXFLAGS", DEFAULT_CFLAGS)?,
             ldflags: words("CGO_LDFLAGS", DEFAULT_CFLAGS)?,
+            overrides: crate::plan::cgoflags::FlagOverrides::from_lookup(|k| {
+                layered(env, goroot_env, k).map(str::to_string)
+            }),
         },
     })
 }

@@ -174,6 +174,12 @@ dependencies, but it does not install the results. It plans the same actions
 as go build (compile, asm, pack, link) and runs each in a sandbox that holds
 only the action's declared inputs.
 
+With CGO_ENABLED=1 it also runs go's cgo pipeline (cgo, one C compile per
+C, C++ or .S file, the _cgo_.o link, cgo -dynimport) with the C compiler
+($CC, else gcc; $CXX for C++), whose programs, headers and libraries are
+declared inputs of those actions. #cgo flags are checked against go's
+allowlist (CGO_CFLAGS_ALLOW and the like widen it).
+
 If the arguments to build are a list of .go files from a single directory,
 build treats them as a list of source files specifying a single package
 (command-line-arguments).
@@ -207,9 +213,9 @@ commands, as in go:
 \t\tthe number of programs, such as build commands, that can be run in
 \t\tparallel. The default is the number of CPUs.
 \t-race, -msan, -asan
-\t\tneed cgo, which gob does not build yet: refused with go's message
-\t\tand in go's order (-race for darwin, which go builds without cgo,
-\t\tis refused as not supported yet).
+\t\tneed cgo: without it refused with go's message and in go's order;
+\t\twith it (and -race for darwin, which go builds without cgo)
+\t\trefused as not supported by gob yet.
 \t-cover
 \t\tenable code coverage instrumentation (a cover action per package).
 \t-covermode set,count,atomic
@@ -368,7 +374,9 @@ layout. With variable names it prints each value on its own line (an empty
 line for a name it does not know, as go does); -json prints JSON.
 
 Values come from the environment, then the go env file (GOENV) and
-$GOROOT/go.env, as go reads them. gob builds with CGO_ENABLED=0.
+$GOROOT/go.env, as go reads them. CGO_ENABLED is what go computes (1 on
+the host with a C compiler); gob's builds use cgo only when CGO_ENABLED=1
+is set, for now.
 ";
 
 const CLEAN: &str = "\

@@ -33,22 +33,10 @@ use std::process::Command;
 use common::modcache::{crc32, stored_zip, unescape_module_path};
 
 /// Fields `go list -json` prints that gob does not compute: documentation, staleness
-/// and install targets (gob has no GOPATH install), DefaultGODEBUG (gob plans it
-/// into the link instead), and the `#cgo` directive fields (cgo is issue #15).
-/// Every other field either side prints is compared.
-const NOT_PRINTED_BY_GOB: &[&str] = &[
-    "Doc",
-    "Stale",
-    "StaleReason",
-    "Target",
-    "DefaultGODEBUG",
-    "CgoCFLAGS",
-    "CgoCPPFLAGS",
-    "CgoCXXFLAGS",
-    "CgoFFLAGS",
-    "CgoLDFLAGS",
-    "CgoPkgConfig",
-];
+/// and install targets (gob has no GOPATH install), and DefaultGODEBUG (gob plans it
+/// into the link instead). Every other field either side prints is compared,
+/// the `#cgo` directives' `CgoCFLAGS`… too (go lists them with cgo off as well).
+const NOT_PRINTED_BY_GOB: &[&str] = &["Doc", "Stale", "StaleReason", "Target", "DefaultGODEBUG"];
 
 /// Fields compared by their own rules below rather than as whole JSON values.
 const SPECIAL_FIELDS: &[&str] = &["ImportPath", "Name", "Error", "DepsErrors"];
@@ -393,6 +381,9 @@ fn cases(goroot: &Path) -> Vec<Case> {
         fixture("cycle", "cycle", &[], &[], Errors),
         fixture("missing", "missing", &[], &[], Errors),
         fixture("bad-import", "bad-import", &[], &[], Errors),
+        // #15: cgo packages (C with a header through ${SRCDIR}, C++, .S),
+        // their #cgo directives and cgo's implicit imports.
+        fixture("cgo", "cgo", &[], &[("CGO_ENABLED", "1")], Clean),
     ]);
     // Patterns other than ./...: "all", workspace members, literal directories.
     let with_patterns = |name: &str, dir: &str, patterns: &[&str], expect: Expect| Case {
@@ -415,7 +406,22 @@ fn cases(goroot: &Path) -> Vec<Case> {
         ),
         with_patterns("hello ./nonexist", "hello", &["./nonexist"], Errors),
         with_patterns("hello std pattern", "hello", &["net/...", "fmt"], Clean),
+        // #15: with cgo off the packages are errors, their #cgo flags listed all the same.
+        with_patterns("cgo, cgo off", "cgo", &[".", "./cxx", "./asm"], Errors),
     ]);
+    // #15: std's cgo packages with cgo on (runtime/race reports an error
+    // where the race detector does not exist: presence compared only).
+    v.push(Case {
+        name: "std cgo".into(),
+        dir: goroot.join("src"),
+        flags: vec![],
+        patterns: ["runtime/cgo", "net", "os/user", "runtime/race"]
+            .map(String::from)
+            .to_vec(),
+        env: vec![("CGO_ENABLED".into(), "1".into())],
+        exact_errors: false,
+        expect: Expect::Any,
+    });
     v
 }
 

@@ -25,6 +25,10 @@ pub const REPLAY_TOOLS: &[&str] = &[
     INTERNAL_PACK,
 ];
 
+/// The action kinds of cgo's pipeline, and the C tools' names in traces.
+const CGO_KINDS: &[&str] = &["cgo", "cc", "cc-link", "dynimport"];
+const C_TOOLS: &[&str] = &["cc", "c++"];
+
 /// Environment variables a trace may set for a tool without `--trust-env`:
 /// the target and its knobs (and `GOROOT=""`, how gob keeps the linker from
 /// recording one).
@@ -61,6 +65,20 @@ pub enum PlanError {
 /// pack never does; a crafted one would make the archive grow without
 /// bound).
 pub fn check_replayable(trace: &Trace, trust_env: bool) -> Result<(), PlanError> {
+    // A cgo build's C actions run the recording host's C compiler, which a
+    // trace neither carries nor names in a way replay could vouch for.
+    if let Some(a) = trace
+        .actions
+        .iter()
+        .find(|a| CGO_KINDS.contains(&a.kind.as_str()) || C_TOOLS.contains(&a.tool.as_str()))
+    {
+        return Err(PlanError::Refused(format!(
+            "action {} ({} of {}) belongs to a cgo build: gob replay does not replay cgo builds yet",
+            action_id(a.index),
+            Esc(&a.kind),
+            Esc(&a.package)
+        )));
+    }
     for a in &trace.actions {
         let id = action_id(a.index);
         if !REPLAY_TOOLS.contains(&a.tool.as_str()) {

@@ -141,6 +141,17 @@ pub enum BuildError {
     /// The sandbox asked for is not available.
     #[error(transparent)]
     Sandbox(#[from] gob_sandbox::SandboxError),
+    /// `--sandbox=landlock` and a program cmd/link would link externally.
+    #[error(
+        "{package}: links externally ({why}), and cmd/link then sets file times, \
+         which --sandbox=landlock denies: use --sandbox=full or --sandbox=namespaces"
+    )]
+    LandlockExternalLink {
+        /// The main package.
+        package: String,
+        /// What makes the link external.
+        why: String,
+    },
     /// Writing an output or the action graph failed.
     #[error("{path}: {source}")]
     Write {
@@ -518,6 +529,9 @@ pub fn build(
         });
     }
     let eopts = exec_options(cfg, work_dir, opts)?;
+    if eopts.sandbox.0.mode() == gob_sandbox::Mode::Landlock {
+        refuse_landlock_external_link(&graph, &ag, &targets.roots)?;
+    }
     let digests = DigestCache::load(cache).map_err(|e| exec::ExecError::Internal(e.to_string()))?;
     timing.lap("stat cache load");
     let mut recorder = open_trace(cfg, cache, &ag, &digests, patterns, opts)?;
@@ -551,7 +565,9 @@ pub fn build(
     save_caches(cache, &digests);
     timing.lap("stat caches save");
     timing.print(opts.debug_timing);
-    if let (Some(k), Some(installed)) = (memo_key, installed) {
+    // Not with a C toolchain: its headers and libraries are directory trees
+    // gob binds whole, which no set of stamps can vouch for unchanged.
+    if let (Some(k), Some(installed), None) = (memo_key, installed, &ag.cc) {
         let run = MemoRun {
             key: k,
             actions: report.results.len(),
@@ -608,9 +624,6 @@ impl TraceChoice {
     }
 }
 
-/// Memo check, part 1: the no-op memo's key (the same configuration, flags
-/// and patterns), or None when this build must really run (`-a`, `-n`,
-/// `--trace FILE`, a tar output, `--debug-actiongraph`).
 /// The plan options with the C toolchain, found when cgo is on and a package
 /// to build has cgo files (discovery runs the compiler, so only then).
 fn with_c_toolchain(
@@ -630,6 +643,31 @@ fn with_c_toolchain(
         opts.cc = Some(std::sync::Arc::new(cc));
     }
     Ok(opts)
+}
+
+/// Memo check, part 1: the no-op memo's key (the same configuration, flags
+/// and patterns), or None when this build must really run (`-a`, `-n`,
+/// `--trace FILE`, a tar output, `--debug-actiongraph`).
+/// `--sandbox=landlock` denies the calls that change a file's metadata on
+/// the host tree, and cmd/link's external link sets its temporary files'
+/// times: a program that links externally is refused before anything runs.
+fn refuse_landlock_external_link(
+    graph: &PackageGraph,
+    ag: &ActionGraph,
+    roots: &[crate::load::PkgId],
+) -> Result<(), BuildError> {
+    if ag.cc.is_none() {
+        return Ok(());
+    }
+    for &root in roots {
+        if let Some(why) = plan::external_link_cause(graph, root) {
+            return Err(BuildError::LandlockExternalLink {
+                package: graph.pkg(root).import_path.clone(),
+                why,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn memo_key(

@@ -126,16 +126,51 @@ struct JsonPackage {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     ignored_other_files: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "CFiles")]
+    c_files: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "CXXFiles")]
+    cxx_files: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "MFiles")]
+    m_files: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     h_files: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "FFiles")]
+    f_files: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[serde(rename = "SFiles")]
     s_files: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    swig_files: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "SwigCXXFiles")]
+    swig_cxx_files: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     syso_files: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     embed_patterns: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     embed_files: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "CgoCFLAGS")]
+    cgo_cflags: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "CgoCPPFLAGS")]
+    cgo_cppflags: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "CgoCXXFLAGS")]
+    cgo_cxxflags: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "CgoFFLAGS")]
+    cgo_fflags: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "CgoLDFLAGS")]
+    cgo_ldflags: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "CgoPkgConfig")]
+    cgo_pkg_config: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     imports: Vec<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -337,11 +372,23 @@ fn to_json(g: &PackageGraph, id: PkgId) -> JsonPackage {
         ignored_go_files: f.ignored_go_files.clone(),
         invalid_go_files: f.invalid_go_files.clone(),
         ignored_other_files: f.ignored_other_files.clone(),
+        c_files: f.c_files.clone(),
+        cxx_files: f.cxx_files.clone(),
+        m_files: f.m_files.clone(),
         h_files: f.h_files.clone(),
+        f_files: f.f_files.clone(),
         s_files: f.s_files.clone(),
+        swig_files: f.swig_files.clone(),
+        swig_cxx_files: f.swig_cxx_files.clone(),
         syso_files: f.syso_files.clone(),
         embed_patterns: f.embed_patterns.clone(),
         embed_files: p.embed_files.clone(),
+        cgo_cflags: f.cgo.cflags.clone(),
+        cgo_cppflags: f.cgo.cppflags.clone(),
+        cgo_cxxflags: f.cgo.cxxflags.clone(),
+        cgo_fflags: f.cgo.fflags.clone(),
+        cgo_ldflags: f.cgo.ldflags.clone(),
+        cgo_pkg_config: f.cgo.pkg_config.clone(),
         imports: p.imports.clone(),
         import_map,
         deps: p.deps.clone(),

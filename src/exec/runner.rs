@@ -306,7 +306,7 @@ impl<'a> Runner<'a> {
         host_of: &dyn Fn(&str) -> Option<PathBuf>,
         ran: &mut Ran,
     ) {
-        let policy = match policy(s) {
+        let policy = match policy(s, self.sandbox.mode()) {
             Ok(p) => p,
             Err(e) => {
                 ran.status = ExecStatus::Error(format!("{}: {e}", s.label.describe()));
@@ -608,8 +608,11 @@ fn rename_noreplace(tmp: &Path, dest: &Path) -> std::io::Result<()> {
 
 /// Step 2: the sandbox policy of a tool run: exactly the declared inputs
 /// (read-only, where the action sees them), the program, the own directory
-/// writable, the declared environment, then the noise.
-fn policy(s: &Spawn) -> Result<gob_sandbox::Policy, String> {
+/// writable, the declared environment, then the noise. Where `mode` gives the
+/// tool no private writable `/tmp` of its own (Landlock on the host tree),
+/// `$TMPDIR` is the own directory: cgo's and the external linker's
+/// temporary files go there (and are gone when they exit).
+fn policy(s: &Spawn, mode: gob_sandbox::Mode) -> Result<gob_sandbox::Policy, String> {
     use gob_sandbox::Bind;
     let mut inputs: Vec<Bind> = s
         .inputs
@@ -633,6 +636,10 @@ fn policy(s: &Spawn) -> Result<gob_sandbox::Policy, String> {
         )
         .map(|(k, v)| (k.into(), v.into()))
         .collect();
+    if mode == gob_sandbox::Mode::Landlock {
+        env.retain(|(k, _)| k != "TMPDIR");
+        env.push(("TMPDIR".into(), s.own.1.clone().into_os_string()));
+    }
     inputs.extend(s.toolchain.iter().map(|(host, at)| Bind {
         host: host.clone(),
         inside: at.clone(),

@@ -115,8 +115,8 @@ pub enum InstrumentError {
         /// The target.
         goarch: String,
     },
-    /// It needs cgo, which is off (gob builds with CGO_ENABLED=0); go says
-    /// how to enable it only when the target is its own host.
+    /// It needs cgo, which is off; go says how to enable it only when the
+    /// target is its own host.
     #[error("gob: -{flag} requires cgo{}", if *.host { "; enable cgo by setting CGO_ENABLED=1" } else { "" })]
     NeedsCgo {
         /// `race`, `msan` or `asan`.
@@ -124,20 +124,21 @@ pub enum InstrumentError {
         /// Whether the target is the toolchain's host.
         host: bool,
     },
-    /// `-race` for darwin, which go builds without cgo.
+    /// What go builds: `-race` for darwin (without cgo), any of them with cgo.
     #[error("gob: -{0}: not supported by gob yet: instrumented builds are not planned")]
     NotByGob(&'static str),
 }
 
-/// Checks `-race`, `-msan`, `-asan` for `goos/goarch` (cgo off) in cmd/go's
-/// order; `host` is the toolchain's own GOOS/GOARCH. (go's check of the C
-/// compiler's version for -asan runs the compiler; gob does not.) What go
-/// accepts (`-race` for darwin) is returned, for gob to refuse after go's
-/// later checks.
+/// Checks `-race`, `-msan`, `-asan` for `goos/goarch` in cmd/go's order;
+/// `host` is the toolchain's own GOOS/GOARCH, `cgo` whether cgo is on. (go's
+/// check of the C compiler's version for -asan runs the compiler; gob does
+/// not.) What go accepts (`-race` for darwin, any of them with cgo) is
+/// returned, for gob to refuse after go's later checks.
 pub fn check_instrument(
     f: &BuildModeFlags,
     (goos, goarch): (&str, &str),
     host: (&str, &str),
+    cgo: bool,
 ) -> Result<Option<InstrumentError>, InstrumentError> {
     if !(f.race || f.msan || f.asan) {
         return Ok(None);
@@ -179,7 +180,7 @@ pub fn check_instrument(
         "race"
     };
     // On macOS -race does not need cgo; -asan and -msan do.
-    if goos != "darwin" || f.asan || f.msan {
+    if !cgo && (goos != "darwin" || f.asan || f.msan) {
         return Err(InstrumentError::NeedsCgo {
             flag,
             host: (goos, goarch) == host,
@@ -520,6 +521,28 @@ fn mode_supported(mode: Mode, goos: &str, goarch: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sanitizers_need_cgo_only_while_it_is_off() {
+        let race = BuildModeFlags {
+            race: true,
+            ..Default::default()
+        };
+        let host = ("linux", "amd64");
+        assert_eq!(
+            check_instrument(&race, host, host, false),
+            Err(InstrumentError::NeedsCgo {
+                flag: "race",
+                host: true
+            })
+        );
+        // With cgo go builds it: gob's own refusal, not go's advice to set
+        // the CGO_ENABLED=1 that is already set.
+        assert_eq!(
+            check_instrument(&race, host, host, true),
+            Ok(Some(InstrumentError::NotByGob("race")))
+        );
+    }
 
     fn resolve(
         mode: &str,

@@ -438,7 +438,7 @@ impl<'a> Loader<'a> {
             .filter(|i| *i != "C")
             .map(|i| (i.clone(), Importer::Module))
             .collect();
-        for i in self.implicit_imports(&data.pkg) {
+        for i in self.implicit_imports(cmdfiles::IMPORT_PATH, false, &data.pkg) {
             roots.push((i.to_string(), Importer::Module));
         }
         let path = cmdfiles::IMPORT_PATH.to_string();
@@ -496,7 +496,7 @@ impl<'a> Loader<'a> {
                         next.push((i.clone(), imp));
                     }
                 }
-                for i in self.implicit_imports(&data.pkg) {
+                for i in self.implicit_imports(&path, standard, &data.pkg) {
                     next.push((i.to_string(), imp));
                 }
                 self.dirs.insert(path, data);
@@ -555,7 +555,7 @@ impl<'a> Loader<'a> {
                 for i in d.pkg.imports.iter().filter(|i| *i != "C") {
                     queue.push((i.clone(), imp));
                 }
-                for i in self.implicit_imports(&d.pkg) {
+                for i in self.implicit_imports(&r.path, r.standard, &d.pkg) {
                     queue.push((i.to_string(), imp));
                 }
             }
@@ -564,45 +564,53 @@ impl<'a> Loader<'a> {
         members
     }
 
-    /// Imports the build adds beyond the source's: the linker's (runtime, …,
-    /// runtime/coverage with -cover) for main packages, and the simd bridge.
-    fn implicit_imports(&self, p: &DirPackage) -> Vec<&'static str> {
+    /// Imports the build adds beyond the source's, in cmd/go's order: the
+    /// simd bridge; cgo's `unsafe`, `runtime/cgo` and `syscall` for a
+    /// package with cgo files (or SWIG's, `sync` too, with SWIG files),
+    /// except where std would import itself; the linker's (runtime, …,
+    /// runtime/cgo when it links externally, runtime/coverage with -cover)
+    /// for main packages.
+    fn implicit_imports(&self, path: &str, standard: bool, p: &DirPackage) -> Vec<&'static str> {
         let mut v = Vec::new();
+        let add = |v: &mut Vec<&'static str>, i: &'static str| {
+            if !v.contains(&i) {
+                v.push(i);
+            }
+        };
         let arch = self.ctx.goarch.as_str();
         if matches!(arch, "wasm" | "amd64" | "arm64") && p.imports.iter().any(|i| i == "simd") {
-            v.push(SIMD_BRIDGE);
+            add(&mut v, SIMD_BRIDGE);
         }
-        // cgo's translation imports these (cmd/go's cgoExclude and
-        // cgoSyscallExclude spare the packages they would make a cycle with).
         if !p.cgo_files.is_empty() {
-            let std = |paths: &[&str]| {
-                p.dir
-                    .strip_prefix(&self.goroot_src)
-                    .is_ok_and(|rel| paths.iter().any(|x| rel == Path::new(x)))
-            };
-            v.push("unsafe");
-            if !std(&["runtime/cgo"]) {
-                v.push("runtime/cgo");
+            add(&mut v, "unsafe");
+            if !(standard && path == "runtime/cgo") {
+                add(&mut v, "runtime/cgo");
             }
-            if !std(&[
+            let no_syscall = [
                 "runtime/cgo",
                 "runtime/race",
                 "runtime/msan",
                 "runtime/asan",
-            ]) {
-                v.push("syscall");
+            ];
+            if !(standard && no_syscall.contains(&path)) {
+                add(&mut v, "syscall");
+            }
+        }
+        if !p.swig_files.is_empty() || !p.swig_cxx_files.is_empty() {
+            for i in ["unsafe", "runtime/cgo", "syscall", "sync"] {
+                add(&mut v, i);
             }
         }
         if p.name == "main" {
-            v.push("runtime");
+            add(&mut v, "runtime");
             if self.ctx.cgo_enabled && self.cfg.build_mode.external_linking_reason().is_some() {
-                v.push("runtime/cgo");
+                add(&mut v, "runtime/cgo");
             }
             if arch == "arm" {
-                v.push("math");
+                add(&mut v, "math");
             }
             if self.cfg.cover.is_some() {
-                v.push("runtime/coverage");
+                add(&mut v, "runtime/coverage");
             }
         }
         v
@@ -636,6 +644,29 @@ fn dir_data(pkg: DirPackage, err: Option<gobuild::DirError>) -> DirData {
 }
 
 const SIMD_BRIDGE: &str = "simd/internal/bridge";
+
+/// cmd/go's refusal of C, C++, Objective-C and Fortran sources in a package
+/// that neither uses cgo nor SWIG (with cgo off, the C-side lists are
+/// already empty, but Fortran's is not).
+fn foreign_sources_error(f: &DirPackage) -> Option<String> {
+    if !f.cgo_files.is_empty() || !f.swig_files.is_empty() || !f.swig_cxx_files.is_empty() {
+        return None;
+    }
+    [
+        ("C", &f.c_files),
+        ("C++", &f.cxx_files),
+        ("Objective-C", &f.m_files),
+        ("Fortran", &f.f_files),
+    ]
+    .into_iter()
+    .find(|(_, files)| !files.is_empty())
+    .map(|(what, files)| {
+        format!(
+            "{what} source files not allowed when not using cgo or SWIG: {}",
+            files.join(" ")
+        )
+    })
+}
 
 /// Renders a module resolution error the way cmd/go words it.
 fn mod_import_message(e: &ModImportError) -> String {
@@ -897,6 +928,21 @@ impl Walk<'_, '_> {
         if let Some(d) = data {
             let p = &mut self.packages[id.0 as usize];
             p.files = d.pkg.clone();
+            if !self.ld.ctx.cgo_enabled {
+                // cmd/go drops the sources only cgo or SWIG builds, as it
+                // ignores the files that import "C" (.s, .h, .syso stay:
+                // the assembler and linker take them).
+                let f = Arc::make_mut(&mut p.files);
+                for list in [
+                    &mut f.c_files,
+                    &mut f.cxx_files,
+                    &mut f.m_files,
+                    &mut f.swig_files,
+                    &mut f.swig_cxx_files,
+                ] {
+                    list.clear();
+                }
+            }
             p.name = d.pkg.name.clone();
             p.raw_imports = d
                 .pkg
@@ -949,9 +995,8 @@ impl Walk<'_, '_> {
         // Linker dependencies of a main package may themselves be an error.
         let mut import_list: Vec<String> = self.packages[id.0 as usize].raw_imports.clone();
         if data.is_some() {
-            let extra = self
-                .ld
-                .implicit_imports(&self.packages[id.0 as usize].files.clone());
+            let p = &self.packages[id.0 as usize];
+            let extra = self.ld.implicit_imports(path, p.standard, &p.files.clone());
             let p = &self.packages[id.0 as usize];
             if p.name == "main" {
                 if let Some(what) = self.ld.cfg.build_mode.external_linking_reason() {
@@ -1021,6 +1066,9 @@ impl Walk<'_, '_> {
                 p.incomplete = true;
             }
             internal.push(p1);
+        }
+        if let Some(e) = foreign_sources_error(&self.packages[id.0 as usize].files) {
+            self.set_error(id, path, e, None, None);
         }
         self.stk.pop();
         self.packages[id.0 as usize].internal_imports = internal;

@@ -22,6 +22,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::cgoflags;
 use super::cmdline::{lit, package_root, work, Planner};
 use super::{
     Action, ActionId, ActionKind, Arg, Input, InputSource, Loc, Output, Part, PlanError, Tool,
@@ -35,6 +36,11 @@ pub(super) struct CgoOut {
     pub go_files: Vec<(String, ActionId)>,
     /// Objects for the pack, in go's order: (producing action, name).
     pub objs: Vec<(ActionId, String)>,
+    /// cmd/go's `preferlinkext` token: the user's `$CGO_*FLAGS` may not
+    /// work with the internal linker, so an empty file of that name goes
+    /// into the archive (before the objects) and the linker links
+    /// externally unless told otherwise.
+    pub prefer_link_ext: bool,
 }
 
 /// The `.s`/`.S` files go's assembler still takes in a cgo package: none,
@@ -74,19 +80,15 @@ fn gas_files(p: &Package) -> Vec<String> {
 pub(super) fn check(p: &Package, cc: Option<&CToolchain>, why_none: &str) -> Result<(), PlanError> {
     let f = &p.files;
     if f.cgo_files.is_empty() {
-        if !f.c_files.is_empty() || !f.cxx_files.is_empty() || !f.m_files.is_empty() {
-            // go's gc toolchain: C sources without cgo are an error.
-            return Ok(());
-        }
         return Ok(());
     }
-    if cc.is_none() {
+    let Some(cc) = cc else {
         return Err(PlanError::NeedsCgo {
             import_path: p.import_path.clone(),
             files: f.cgo_files.join(", "),
             why: why_none.to_string(),
         });
-    }
+    };
     let refuse = |why: String| {
         Err(PlanError::Cgo {
             import_path: p.import_path.clone(),
@@ -99,10 +101,30 @@ pub(super) fn check(p: &Package, cc: Option<&CToolchain>, why_none: &str) -> Res
     if !f.f_files.is_empty() {
         return refuse("Fortran files: gob does not run a Fortran compiler yet".into());
     }
-    if !f.cgo_pkg_config.is_empty() {
+    // cmd/go's CFlags: the package's flags (as go/build expanded them on the
+    // host) against the allowlist, with the user's CGO_*_ALLOW/_DISALLOW.
+    let bad_flag = |why: String| {
+        Err(PlanError::CgoFlag {
+            import_path: p.import_path.clone(),
+            why,
+        })
+    };
+    let allow = &cc.env_flags.overrides;
+    let c = &f.cgo;
+    for (name, list) in [
+        ("CPPFLAGS", &c.cppflags),
+        ("CFLAGS", &c.cflags),
+        ("CXXFLAGS", &c.cxxflags),
+        ("FFLAGS", &c.fflags),
+    ] {
+        cgoflags::check_compiler_flags(name, &format!("#cgo {name}"), list, allow)
+            .or_else(bad_flag)?;
+    }
+    cgoflags::check_linker_flags("LDFLAGS", "#cgo LDFLAGS", &c.ldflags, allow).or_else(bad_flag)?;
+    if !c.pkg_config.is_empty() {
         return refuse(format!(
             "#cgo pkg-config: {}: gob does not run pkg-config yet",
-            f.cgo_pkg_config.join(" ")
+            c.pkg_config.join(" ")
         ));
     }
     for s in gas_files(p) {
@@ -156,26 +178,57 @@ fn arch_args(goos: &str, goarch: &str, t: &crate::load::gobuild::TargetConfig) -
 }
 
 /// A flag of the package's (`${SRCDIR}` already expanded to the host package
-/// directory by the loader) with that directory spelled as the package's
-/// location, so it names the directory the action sees.
+/// directory by the loader) with the host directory `host_dir` of its root
+/// (module, GOROOT) spelled as that root's location `dir`, so it names the
+/// place the action sees.
 fn flag_arg(flag: &str, host_dir: &Path, dir: &Loc) -> Arg {
     let host = host_dir.to_string_lossy();
-    if host.is_empty() || !flag.contains(host.as_ref()) {
-        return lit(flag);
-    }
     let mut parts = Vec::new();
     let mut rest = flag;
-    while let Some(i) = rest.find(host.as_ref()) {
-        if i > 0 {
-            parts.push(Part::Lit(rest[..i].to_string()));
+    let mut lit_start = 0;
+    let mut i = 0;
+    // The directory where it is a whole path component prefix: followed by
+    // `/` or the end (`-I/p/dir2` is not `/p/dir`).
+    while !host.is_empty() {
+        let Some(at) = rest[i..].find(host.as_ref()) else {
+            break;
+        };
+        let end = i + at + host.len();
+        if matches!(rest.as_bytes().get(end), None | Some(b'/')) {
+            if i + at > lit_start {
+                parts.push(Part::Lit(rest[lit_start..i + at].to_string()));
+            }
+            parts.push(Part::Loc(dir.clone()));
+            rest = &rest[end..];
+            lit_start = 0;
+            i = 0;
+        } else {
+            i = i + at + 1;
         }
-        parts.push(Part::Loc(dir.clone()));
-        rest = &rest[i + host.len()..];
     }
-    if !rest.is_empty() {
-        parts.push(Part::Lit(rest.to_string()));
+    if !rest[lit_start..].is_empty() || parts.is_empty() {
+        parts.push(Part::Lit(rest[lit_start..].to_string()));
     }
     Arg(parts)
+}
+
+/// The name of cmd/go's token file asking the linker to link externally.
+pub(super) const PREFER_LINK_EXT: &str = "preferlinkext";
+
+/// cmd/go's runCgo: whether the flags the C tools get (the environment's,
+/// then the package's) may not work with the internal linker.
+fn prefers_external_link(env: &crate::cc::EnvFlags, pkg: &crate::load::gobuild::CgoFlags) -> bool {
+    let join = |a: &[String], b: &[String]| -> Vec<String> { a.iter().chain(b).cloned().collect() };
+    let cflags = join(&env.cflags, &pkg.cflags);
+    let cxxflags = join(&env.cxxflags, &pkg.cxxflags);
+    let fflags = pkg.fflags.clone();
+    let ldflags = join(&env.ldflags, &pkg.ldflags);
+    cgoflags::flags_not_compatible_with_internal_linking(&[
+        ("CGO_CFLAGS", &cflags),
+        ("CGO_CXXFLAGS", &cxxflags),
+        ("CGO_FFLAGS", &fflags),
+    ]) || cgoflags::check_linker_flags_for_internal_link("CGO_LDFLAGS", "CGO_LDFLAGS", &ldflags)
+        .is_err()
 }
 
 /// Go's `strconv.Quote` of an argument made of parts (locations are plain paths).
@@ -234,6 +287,40 @@ fn c_sources(dir: &Path) -> Vec<String> {
     }
     out.sort();
     out
+}
+
+/// The directories the package's `#cgo` C/C++ preprocessor flags add with
+/// `-I` (`-Idir` or `-I dir`; go/build made them absolute) that lie inside
+/// `root` but outside the package directory `dir` (whose files are declared
+/// anyway), cleaned, each once, outermost first: a directory inside another
+/// is covered by it.
+fn include_dirs(flags: &crate::load::gobuild::CgoFlags, dir: &Path, root: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    for list in [&flags.cppflags, &flags.cflags, &flags.cxxflags] {
+        let mut words = list.iter();
+        while let Some(w) = words.next() {
+            let d = match w.strip_prefix("-I") {
+                Some("") => words.next().map(String::as_str),
+                Some(d) => Some(d),
+                None => None,
+            };
+            let Some(d) = d.map(|d| crate::load::modules::clean_path(Path::new(d))) else {
+                continue;
+            };
+            if d.starts_with(root) && !d.starts_with(dir) {
+                out.push(d);
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    let mut kept: Vec<PathBuf> = Vec::new();
+    for d in out {
+        if !kept.iter().any(|k| d.starts_with(k)) {
+            kept.push(d);
+        }
+    }
+    kept
 }
 
 impl Planner<'_> {
@@ -305,46 +392,75 @@ impl Planner<'_> {
         let src_dir = self.src_loc(p, "");
         let (root, host_root) = package_root(p, &self.t.goroot);
         let f = p.files.clone();
-        let host_dir = p.dir.clone();
-        let pkg_flag = |fl: &String| flag_arg(fl, &host_dir, &src_dir);
+        let root_loc = Loc::Src {
+            root: root.clone(),
+            rel: String::new(),
+        };
+        let pkg_flag = |fl: &String| flag_arg(fl, &host_root, &root_loc);
         let cppflags: Vec<Arg> = cc
             .env_flags
             .cppflags
             .iter()
             .map(lit)
-            .chain(f.cgo_cppflags.iter().map(pkg_flag))
+            .chain(f.cgo.cppflags.iter().map(pkg_flag))
             .collect();
         let cflags: Vec<Arg> = cc
             .env_flags
             .cflags
             .iter()
             .map(lit)
-            .chain(f.cgo_cflags.iter().map(pkg_flag))
+            .chain(f.cgo.cflags.iter().map(pkg_flag))
             .collect();
         let cxxflags: Vec<Arg> = cc
             .env_flags
             .cxxflags
             .iter()
             .map(lit)
-            .chain(f.cgo_cxxflags.iter().map(pkg_flag))
+            .chain(f.cgo.cxxflags.iter().map(pkg_flag))
             .collect();
         let mut ldflags: Vec<Arg> = cc
             .env_flags
             .ldflags
             .iter()
             .map(lit)
-            .chain(f.cgo_ldflags.iter().map(pkg_flag))
+            .chain(f.cgo.ldflags.iter().map(pkg_flag))
             .collect();
         if !f.m_files.is_empty() {
             ldflags.push(lit("-lobjc"));
         }
-        let sources = c_sources(&p.dir);
-        let source_inputs = |pl: &mut Planner<'_>| -> Vec<Input> {
+        let prefer_link_ext = prefers_external_link(&cc.env_flags, &f.cgo);
+        // The package's own C files and headers, and those of every
+        // directory its `#cgo` flags add with `-I` inside its module (as
+        // `-I${SRCDIR}/../include`): at their places under the root.
+        let mut sources: Vec<(Loc, PathBuf)> = Vec::new();
+        for dir in std::iter::once(p.dir.clone()).chain(include_dirs(&f.cgo, &p.dir, &host_root)) {
+            let Ok(dir_rel) = dir.strip_prefix(&host_root) else {
+                continue;
+            };
+            let mut names = c_sources(&dir);
+            if dir == p.dir {
+                // The cgo files too: the package directory then exists in
+                // the action's view, for `-I${SRCDIR}/../include` to
+                // resolve through it even when it holds no C file.
+                names.extend(f.cgo_files.iter().cloned());
+            }
+            for s in names {
+                let rel = dir_rel.join(&s).to_string_lossy().into_owned();
+                sources.push((
+                    Loc::Src {
+                        root: root.clone(),
+                        rel,
+                    },
+                    dir.join(&s),
+                ));
+            }
+        }
+        let source_inputs = |_: &mut Planner<'_>| -> Vec<Input> {
             sources
                 .iter()
-                .map(|s| Input {
-                    at: pl.src_loc(p, s),
-                    source: InputSource::Host(p.dir.join(s)),
+                .map(|(at, host)| Input {
+                    at: at.clone(),
+                    source: InputSource::Host(host.clone()),
                 })
                 .collect()
         };
@@ -581,7 +697,18 @@ impl Planner<'_> {
         args.extend([lit("-o"), Arg::loc(work(me, "_cgo_.o"))]);
         let mut inputs = Vec::new();
         let mut deps = Vec::new();
-        for (a, name) in std::iter::once(&(main_o, "_cgo_main.o".to_string())).chain(objs.iter()) {
+        for (i, (a, name)) in std::iter::once(&(main_o, "_cgo_main.o".to_string()))
+            .chain(objs.iter())
+            .enumerate()
+        {
+            if i == 1 && prefer_link_ext {
+                let at = work(me, PREFER_LINK_EXT);
+                args.push(Arg::loc(at.clone()));
+                inputs.push(Input {
+                    at,
+                    source: InputSource::Generated(Vec::new()),
+                });
+            }
             let at = work(*a, name);
             args.push(Arg::loc(at.clone()));
             inputs.push(Input {
@@ -688,6 +815,43 @@ impl Planner<'_> {
         CgoOut {
             go_files: gen_go,
             objs,
+            prefer_link_ext,
         }
     }
+}
+
+/// cmd/link's `internalpkg`: the standard packages whose C objects the
+/// internal linker links itself.
+const INTERNAL_LINK_OK: &[&str] = &[
+    "crypto/internal/boring",
+    "crypto/internal/boring/syso",
+    "crypto/x509",
+    "net",
+    "os/user",
+    "runtime/cgo",
+    "runtime/race",
+    "runtime/msan",
+    "runtime/asan",
+];
+
+/// Why cmd/link links `root`'s program externally on its own (an executable
+/// with cgo: `determineLinkMode`'s `iscgo && externalobj`): the first
+/// package, in build order, outside [`INTERNAL_LINK_OK`] that brings C
+/// objects (cgo's or `.syso` files). None when it links internally, or when
+/// the program has no cgo (it decides nothing then).
+pub fn external_link_cause(g: &crate::load::PackageGraph, root: PkgId) -> Option<String> {
+    let order = g.post_order(&[root]);
+    let has_cgo = order
+        .iter()
+        .any(|&d| g.pkg(d).standard && g.pkg(d).import_path == "runtime/cgo");
+    if !has_cgo {
+        return None;
+    }
+    order.iter().find_map(|&d| {
+        let p = g.pkg(d);
+        let f = &p.files;
+        let objects = !f.cgo_files.is_empty() || !f.syso_files.is_empty();
+        (objects && !(p.standard && INTERNAL_LINK_OK.contains(&p.import_path.as_str())))
+            .then(|| format!("package {} has C objects", p.import_path))
+    })
 }

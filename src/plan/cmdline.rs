@@ -794,6 +794,7 @@ impl<'a> Planner<'a> {
 
         // Like cmd/go, only packages with .s or .syso files are packed again.
         let sysos = p.files.syso_files.clone();
+        let prefer_link_ext = cgo_out.as_ref().is_some_and(|c| c.prefer_link_ext);
         let cgo_objs = cgo_out.map(|c| c.objs).unwrap_or_default();
         if sfiles.is_empty() && sysos.is_empty() && cgo_objs.is_empty() {
             self.archive.insert(id, compile);
@@ -857,16 +858,30 @@ impl<'a> Planner<'a> {
             Arg::loc(work(compile, "_pkg_.a")),
         ];
         let mut deps = vec![compile];
-        for (a, obj) in objs.iter().chain(&cgo_objs) {
-            inputs.push(Input {
-                at: work(*a, obj),
-                source: InputSource::Output {
-                    action: *a,
-                    name: obj.clone(),
-                },
-            });
-            args.push(Arg::loc(work(*a, obj)));
-            deps.push(*a);
+        // The assembler's objects, cmd/go's preferlinkext token, cgo's objects.
+        let token = prefer_link_ext.then_some(None);
+        for o in objs
+            .iter()
+            .map(Some)
+            .chain(token)
+            .chain(cgo_objs.iter().map(Some))
+        {
+            let (at, source) = match o {
+                Some((a, obj)) => {
+                    deps.push(*a);
+                    let source = InputSource::Output {
+                        action: *a,
+                        name: obj.clone(),
+                    };
+                    (work(*a, obj), source)
+                }
+                None => (
+                    work(me, super::cgo::PREFER_LINK_EXT),
+                    InputSource::Generated(Vec::new()),
+                ),
+            };
+            args.push(Arg::loc(at.clone()));
+            inputs.push(Input { at, source });
         }
         // System objects go in after the assembler's, as cmd/go's objects list.
         for f in &sysos {
@@ -1119,7 +1134,16 @@ impl<'a> Planner<'a> {
             .any(|f| f == "-extld" || f.starts_with("-extld="));
         args.extend(ldflags.into_iter().map(lit));
         if !user_extld {
-            args.push(lit(format!("-extld={}", self.t.cfg.target.c_compiler())));
+            // C++ anywhere in the program: the C++ compiler links it.
+            let cxx = self.g.post_order(&[id]).iter().any(|&d| {
+                let f = &self.pkg(d).files;
+                !f.cxx_files.is_empty() || !f.swig_cxx_files.is_empty()
+            });
+            let cgo = &self.t.cfg.cgo;
+            let words = if cxx { &cgo.cxx } else { &cgo.cc };
+            // config's cgo_env refused words quoted.Join cannot join.
+            let joined = super::flags::join_quoted(words).unwrap_or_default();
+            args.push(lit(format!("-extld={joined}")));
         }
         args.push(Arg::loc(work(main_archive, "_pkg_.a")));
         self.push(Action {

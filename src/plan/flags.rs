@@ -138,6 +138,32 @@ pub fn split_quoted(v: &str) -> Result<Vec<String>, FlagError> {
     Ok(out)
 }
 
+/// Joins words as cmd/internal/quoted.Join does, so that [`split_quoted`]
+/// gives them back: a word with a space or a quote is put in the quote it
+/// does not contain; `Err` names a word that contains both.
+pub fn join_quoted(words: &[String]) -> Result<String, String> {
+    let mut out = String::new();
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let space = w.bytes().any(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+        let (single, double) = (w.contains('\''), w.contains('"'));
+        match (space || single || double, single, double) {
+            (false, _, _) => out.push_str(w),
+            (true, false, _) => out.push_str(&format!("'{w}'")),
+            (true, true, false) => out.push_str(&format!("\"{w}\"")),
+            (true, true, true) => {
+                return Err(format!(
+                    "argument {} contains both single and double quotes and cannot be quoted",
+                    crate::load::modfile::go_quote(w)
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
 impl PerPackageFlag {
     /// Adds one occurrence (`-gcflags=all=-N -l`, `-ldflags=-s`); `cwd` anchors `./` patterns.
     pub fn add(&mut self, value: &str, cwd: &Path) -> Result<(), FlagError> {
@@ -179,6 +205,20 @@ impl PerPackageFlag {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn join_quoted_round_trips_as_go() {
+        let w = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(join_quoted(&w(&["zig", "cc"])).unwrap(), "zig cc");
+        assert_eq!(join_quoted(&w(&["/a b/cc", "-x"])).unwrap(), "'/a b/cc' -x");
+        assert_eq!(join_quoted(&w(&["it's"])).unwrap(), "\"it's\"");
+        for v in [w(&["/a b/cc", "-x"]), w(&["it's", "a\tb"])] {
+            assert_eq!(split_quoted(&join_quoted(&v).unwrap()).unwrap(), v);
+        }
+        assert!(join_quoted(&w(&["'\""]))
+            .unwrap_err()
+            .contains("both single and double"));
+    }
+
     use super::*;
 
     #[test]

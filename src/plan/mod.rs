@@ -12,6 +12,7 @@
 //! (`inputs.rs`: each a regular file inside its root).
 
 mod cgo;
+pub mod cgoflags;
 pub mod cmdline;
 mod cover;
 pub mod flags;
@@ -385,6 +386,15 @@ pub enum PlanError {
         /// What is wrong (go's words where go has them).
         why: String,
     },
+    /// A package's `#cgo` flag is off cmd/go's allowlist (go's words, which
+    /// name the package without `package `).
+    #[error("{import_path}: {why}")]
+    CgoFlag {
+        /// The package.
+        import_path: String,
+        /// go's message.
+        why: String,
+    },
     /// A declared input that is not a regular file inside its root.
     #[error("package {import_path}: {}: {why}", file.display())]
     Input {
@@ -417,6 +427,7 @@ pub enum PlanError {
     },
 }
 
+pub use cgo::external_link_cause;
 pub use cmdline::{check_load_errors, plan};
 
 impl fmt::Display for ActionGraph {

@@ -146,23 +146,6 @@ pub struct TargetConfig {
     pub gowasm: Option<String>,
     /// The toolchain's defaults for the knobs above (its `zbootstrap.go`).
     pub arch_defaults: ArchDefaults,
-    /// `$CC` as given (None or empty: the toolchain's default for the target).
-    /// cmd/go names it to the linker as `-extld`; an internal link never runs it.
-    pub cc: Option<String>,
-}
-
-impl TargetConfig {
-    /// The C compiler cmd/go names to the linker: `$CC`, else cmd/go's
-    /// DefaultCC (clang on darwin, ios, freebsd and openbsd, gcc elsewhere).
-    pub fn c_compiler(&self) -> String {
-        match self.cc.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-            Some(cc) => cc.split_whitespace().collect::<Vec<_>>().join(" "),
-            None => match self.goos.as_str() {
-                "darwin" | "ios" | "freebsd" | "openbsd" => "clang".to_string(),
-                _ => "gcc".to_string(),
-            },
-        }
-    }
 }
 
 /// The defaults a toolchain was built with for the GO$GOARCH knobs and
@@ -638,19 +621,6 @@ impl BuildContext {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn c_compiler_is_cmd_gos_default_or_cc() {
-        let mut t = TargetConfig::new("linux", "amd64");
-        assert_eq!(t.c_compiler(), "gcc");
-        for goos in ["darwin", "ios", "freebsd", "openbsd"] {
-            assert_eq!(TargetConfig::new(goos, "arm64").c_compiler(), "clang");
-        }
-        t.cc = Some("  zig   cc ".into());
-        assert_eq!(t.c_compiler(), "zig cc");
-        t.cc = Some(String::new());
-        assert_eq!(t.c_compiler(), "gcc");
-    }
 
     fn ctx(goos: &str, goarch: &str) -> BuildContext {
         BuildContext::new(&TargetConfig::new(goos, goarch)).unwrap()

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use super::cgo::{self, CgoError, CgoFlags};
 use super::constraint::{self, ConstraintError, FileConstraints, HeaderError};
 use super::context::BuildContext;
 use super::scan::{self, GoFileHeader, Pos, ScanError};
@@ -80,6 +81,9 @@ pub enum FileErrorKind {
         /// Full path (go/build) or base name (module index).
         path: PathBuf,
     },
+    /// A bad `#cgo` directive in the preamble of `import "C"`.
+    #[error("{0}")]
+    Cgo(CgoError),
 }
 
 /// A per-file problem recorded while classifying a directory.
@@ -182,18 +186,6 @@ pub struct DirPackage {
     pub swig_cxx_files: Vec<String>,
     /// .syso files.
     pub syso_files: Vec<String>,
-    /// `#cgo CFLAGS:` words of the cgo files, `${SRCDIR}` expanded to `dir`.
-    pub cgo_cflags: Vec<String>,
-    /// `#cgo CPPFLAGS:` words.
-    pub cgo_cppflags: Vec<String>,
-    /// `#cgo CXXFLAGS:` words.
-    pub cgo_cxxflags: Vec<String>,
-    /// `#cgo FFLAGS:` words.
-    pub cgo_fflags: Vec<String>,
-    /// `#cgo LDFLAGS:` words.
-    pub cgo_ldflags: Vec<String>,
-    /// `#cgo pkg-config:` package names.
-    pub cgo_pkg_config: Vec<String>,
     /// `_test.go` files in the package.
     pub test_go_files: Vec<String>,
     /// `_test.go` files of package `<name>_test`.
@@ -224,6 +216,19 @@ pub struct DirPackage {
     pub xtest_embed_pattern_pos: BTreeMap<String, Vec<FilePos>>,
     /// Whether a non-test file has `//go:binary-only-package`.
     pub binary_only: bool,
+    /// The `#cgo` directives' flags as go/build stores them (go list's
+    /// `CgoCFLAGS`…`CgoPkgConfig`): read from every file that imports "C"
+    /// whether cgo is enabled or not, `${SRCDIR}` expanded to [`Self::dir`]
+    /// and relative `-I`/`-L` paths joined to it. Both depend on the
+    /// package's *host* directory: a planner that runs the C tools with the
+    /// package elsewhere (a sandbox's inside path) uses
+    /// [`Self::cgo_written`]`.in_dir(inside_dir)` instead.
+    pub cgo: CgoFlags,
+    /// The same directives' words as written (split and unquoted, nothing
+    /// expanded): `cgo_written.in_dir(dir)` is [`Self::cgo`]; a word that
+    /// contains `${SRCDIR}` or is a relative `-I`/`-L` path is one that
+    /// depends on the directory.
+    pub cgo_written: CgoFlags,
     /// Every per-file problem, in directory order.
     pub errors: Vec<FileError>,
 }
@@ -529,6 +534,7 @@ impl Walk<'_> {
                 is_cgo = true;
             }
         }
+        self.save_cgo(path, name, h, is_test);
 
         let bucket = if is_cgo {
             if self.ctx.cgo_enabled {
@@ -571,6 +577,30 @@ impl Walk<'_> {
                 file: path.to_path_buf(),
                 pos: e.pos,
             });
+        }
+    }
+
+    /// The `#cgo` directives of the file's `import "C"` preambles (cgo
+    /// enabled or not). go/build reads each preamble of a non-test file and
+    /// names the file by its path; the module index joins the directive
+    /// lines of every file's preambles, tests' too, and names it by its base
+    /// name.
+    fn save_cgo(&mut self, path: &Path, name: &str, h: &GoFileHeader, is_test: bool) {
+        let dir = self.p.dir.to_string_lossy().into_owned();
+        let texts: Vec<String> = match self.flavor {
+            Flavor::GoBuild if is_test => return,
+            Flavor::GoBuild => h.cgo_preambles.clone(),
+            Flavor::ModIndex => vec![h.cgo_preambles.concat()],
+        };
+        let (file, trimmed) = match self.flavor {
+            Flavor::GoBuild => (path.display().to_string(), false),
+            Flavor::ModIndex => (name.to_string(), true),
+        };
+        for text in texts {
+            let (written, flags) = (&mut self.p.cgo_written, &mut self.p.cgo);
+            if let Err(e) = cgo::save_cgo(self.ctx, &file, &dir, &text, trimmed, written, flags) {
+                self.bad(name, FileErrorKind::Cgo(e));
+            }
         }
     }
 

@@ -8,6 +8,7 @@
 //! implement tag and file-name matching.
 
 pub mod anytags;
+pub mod cgo;
 pub mod constraint;
 pub mod context;
 pub mod dir;
@@ -15,6 +16,7 @@ pub mod scan;
 
 pub use crate::load::files::open_regular;
 pub use anytags::{dir_has_go_any_tags, should_build_any_tags};
+pub use cgo::{CgoError, CgoFlags, CgoVerb};
 pub use constraint::{ConstraintError, Expr, FileConstraints, HeaderError};
 pub use context::{
     is_known_arch, is_known_os, is_unix_os, ArchDefaults, BuildContext, ContextError, TargetConfig,

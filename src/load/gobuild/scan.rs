@@ -117,6 +117,12 @@ pub struct GoFileHeader {
     pub parse_error: Option<ScanError>,
     /// Number of bytes (after any BOM) that form the header go/build looks at.
     pub header_len: usize,
+    /// The text (go/ast's `CommentGroup.Text`) of the doc comment of each
+    /// `import "C"` that has one, in source order: cgo's preamble, where
+    /// the `#cgo` directives are. The doc is the comment group ending on the
+    /// line just before the spec, or before `import` when the declaration
+    /// has only this spec (go/build's `readGoInfo`).
+    pub cgo_preambles: Vec<String>,
 }
 
 impl GoFileHeader {
@@ -507,6 +513,7 @@ fn scan_src(path: &Path, src: &mut Src<'_>) -> Result<GoFileHeader, ScanError> {
         constraints,
         parse_error: None,
         header_len,
+        cgo_preambles: Vec::new(),
     };
     if !parsed.errors.is_empty() {
         let mut errors: Vec<SyntaxError> = parsed
@@ -527,7 +534,7 @@ fn scan_src(path: &Path, src: &mut Src<'_>) -> Result<GoFileHeader, ScanError> {
     }
 
     let mut has_embed = false;
-    for (lit, off) in &parsed.imports {
+    for (lit, off, doc) in &parsed.imports {
         let Some(raw) = unquote(lit) else {
             return Err(ScanError::BadQuoted {
                 path: path.to_path_buf(),
@@ -547,6 +554,9 @@ fn scan_src(path: &Path, src: &mut Src<'_>) -> Result<GoFileHeader, ScanError> {
             return Ok(out);
         }
         has_embed |= p == "embed";
+        if p == "C" {
+            out.cgo_preambles.extend(doc.as_deref().map(comment_text));
+        }
         out.imports.push(ImportSpec {
             path: p,
             pos: lines.pos(*off),
@@ -1437,14 +1447,76 @@ impl<'b> Scanner<'b> {
     }
 }
 
+/// go/ast's `CommentGroup.Text`: the comments' text without their markers,
+/// `//` lines losing one leading space, directives (`//go:…`, `//line `,
+/// `//export `, `//extern `) dropped, trailing white space stripped,
+/// leading blank lines removed and runs of blank lines made one, ending in
+/// a newline.
+pub fn comment_text(comments: &[Vec<u8>]) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for c in comments {
+        let c = String::from_utf8_lossy(c);
+        let body: &str = if let Some(rest) = c.strip_prefix("//") {
+            if let Some(r) = rest.strip_prefix(' ') {
+                r
+            } else if !rest.is_empty() && is_comment_directive(rest) {
+                continue;
+            } else {
+                rest
+            }
+        } else {
+            let inner = c.strip_prefix("/*").unwrap_or(&c);
+            inner.strip_suffix("*/").unwrap_or(inner)
+        };
+        lines.extend(
+            body.split('\n')
+                .map(|l| l.trim_end_matches([' ', '\t', '\n', '\r']).to_string()),
+        );
+    }
+    let mut out: Vec<String> = Vec::new();
+    for l in lines {
+        if !l.is_empty() || out.last().is_some_and(|p| !p.is_empty()) {
+            out.push(l);
+        }
+    }
+    if out.last().is_some_and(|l| !l.is_empty()) {
+        out.push(String::new());
+    }
+    out.join("\n")
+}
+
+/// go/ast's `isDirective` on a `//` comment without its slashes.
+fn is_comment_directive(c: &str) -> bool {
+    if ["line ", "extern ", "export "]
+        .iter()
+        .any(|p| c.starts_with(p))
+    {
+        return true;
+    }
+    let b = c.as_bytes();
+    let Some(colon) = c.find(':') else {
+        return false;
+    };
+    if colon == 0 || colon + 1 >= b.len() {
+        return false;
+    }
+    (0..=colon + 1)
+        .filter(|&i| i != colon)
+        .all(|i| is_alnum(b[i]))
+}
+
 // ---------------------------------------------------------------------------
 // go/parser in ImportsOnly mode, reduced to what go/build uses.
+
+/// One import spec: its raw literal, its position, its doc comment (the
+/// comments of the group, as written).
+type ParsedImport = (Vec<u8>, usize, Option<Vec<Vec<u8>>>);
 
 struct ParsedHeader {
     package: Option<String>,
     package_pos: Option<usize>,
-    /// (raw literal, spec position offset)
-    imports: Vec<(Vec<u8>, usize)>,
+    /// (raw literal, spec position offset, the spec's doc comment)
+    imports: Vec<ParsedImport>,
     errors: Vec<(usize, String)>,
 }
 
@@ -1459,24 +1531,75 @@ struct Parser<'b> {
     sync_pos: usize,
     sync_cnt: u32,
     bailout: bool,
+    /// Whether a token was read (the first has no previous line).
+    started: bool,
+    /// go/parser's `leadComment`: the comment group that ends on the line
+    /// just before the current token.
+    lead: Option<Vec<Vec<u8>>>,
 }
 
 impl<'b> Parser<'b> {
+    /// One token from the scanner; its errors go straight into the list
+    /// (no same-line filter).
+    fn scan_token(&mut self) -> Token<'b> {
+        let t = self.sc.scan();
+        for (o, m) in self.sc.errors.drain(..) {
+            let line = self.lines.pos(o).line;
+            self.errors.push((o, line, m));
+        }
+        t
+    }
+
+    fn line(&self, off: usize) -> u32 {
+        self.lines.pos(off).line
+    }
+
+    /// go/parser's `next`: the next token that is not a comment, noting the
+    /// lead comment before it (a comment on the previous token's line starts
+    /// a group of its own, never a lead comment).
     fn next(&mut self) {
-        loop {
-            let t = self.sc.scan();
-            // Scanner errors go straight into the list (no same-line filter).
-            for (o, m) in self.sc.errors.drain(..) {
-                let line = self.lines.pos(o).line;
-                self.errors.push((o, line, m));
+        self.lead = None;
+        let prev_line = if self.started { self.line(self.off) } else { 0 };
+        self.started = true;
+        let mut t = self.scan_token();
+        if t.kind == Tk::Comment {
+            if self.line(t.off) == prev_line {
+                t = self.comment_group(t, 0).2;
             }
-            if t.kind != Tk::Comment {
-                self.kind = t.kind;
-                self.off = t.off;
-                self.lit = t.lit;
-                return;
+            let mut last = None;
+            while t.kind == Tk::Comment {
+                let (group, end, next) = self.comment_group(t, 1);
+                last = Some((group, end));
+                t = next;
+            }
+            if let Some((group, end)) = last {
+                if end + 1 == self.line(t.off) {
+                    self.lead = Some(group);
+                }
             }
         }
+        self.kind = t.kind;
+        self.off = t.off;
+        self.lit = t.lit;
+    }
+
+    /// go/parser's `consumeCommentGroup(n)`: `first` and the comments that
+    /// start at most `n` lines after the previous one ends; returns them,
+    /// the group's last line and the token after it.
+    fn comment_group(&mut self, first: Token<'b>, n: u32) -> (Vec<Vec<u8>>, u32, Token<'b>) {
+        let mut list = Vec::new();
+        let mut end = self.line(first.off);
+        let mut t = first;
+        while t.kind == Tk::Comment && self.line(t.off) <= end + n {
+            end = self.line(t.off);
+            if t.lit.get(1) == Some(&b'*') {
+                let lines = t.lit.iter().filter(|&&c| c == b'\n').count();
+                end += u32::try_from(lines).unwrap_or(u32::MAX);
+            }
+            list.push(t.lit.into_owned());
+            t = self.scan_token();
+        }
+        (list, end, t)
     }
 
     fn error(&mut self, off: usize, msg: String) {
@@ -1561,7 +1684,7 @@ impl<'b> Parser<'b> {
         }
     }
 
-    fn parse_import_spec(&mut self, imports: &mut Vec<(Vec<u8>, usize)>) {
+    fn parse_import_spec(&mut self, imports: &mut Vec<ParsedImport>, doc: Option<Vec<Vec<u8>>>) {
         let mut name_pos = None;
         match self.kind {
             Tk::Ident => {
@@ -1592,7 +1715,7 @@ impl<'b> Parser<'b> {
             });
         }
         self.expect_semi();
-        imports.push((path, name_pos.unwrap_or(pos)));
+        imports.push((path, name_pos.unwrap_or(pos), doc));
     }
 }
 
@@ -1607,6 +1730,8 @@ fn parse_header(header: &[u8]) -> ParsedHeader {
         sync_pos: 0,
         sync_cnt: 0,
         bailout: false,
+        started: false,
+        lead: None,
     };
     // Scanner errors from construction (e.g. NUL at offset 0).
     for (o, m) in p.sc.errors.drain(..) {
@@ -1640,20 +1765,28 @@ fn parse_header(header: &[u8]) -> ParsedHeader {
     let mut imports = Vec::new();
     let mut guard = 0usize;
     while p.kind == Tk::Kw("import") && !p.bailout {
+        // go/build takes a spec's own doc comment, else the declaration's
+        // when the declaration has only that spec.
+        let decl_doc = p.lead.take();
         p.next();
         if p.kind == Tk::Op("(") {
             p.next();
+            let first = imports.len();
             while p.kind != Tk::Op(")") && p.kind != Tk::Eof && !p.bailout {
-                p.parse_import_spec(&mut imports);
+                let doc = p.lead.take();
+                p.parse_import_spec(&mut imports, doc);
                 guard += 1;
                 if guard > header.len() + 16 {
                     break;
                 }
             }
+            if let [(_, _, doc @ None)] = &mut imports[first..] {
+                *doc = decl_doc;
+            }
             p.expect(Tk::Op(")"));
             p.expect_semi();
         } else {
-            p.parse_import_spec(&mut imports);
+            p.parse_import_spec(&mut imports, decl_doc);
         }
     }
     if p.bailout {
@@ -1686,6 +1819,29 @@ mod tests {
         assert_eq!((h.imports[1].pos.line, h.imports[1].pos.col), (7, 2));
         assert_eq!((h.imports[0].pos.line, h.imports[0].pos.col), (6, 2));
         assert!(h.parse_error.is_none());
+    }
+
+    /// The preamble of `import "C"` is go/parser's doc comment: the group
+    /// ending on the line just before the spec (or before `import` for a
+    /// lone spec), not one on the previous token's line, not one followed
+    /// by a blank line; go/ast's Text drops markers and directives.
+    #[test]
+    fn cgo_preambles_are_doc_comments() {
+        let h = scan("package p\n\n// #cgo LDFLAGS: -la\n//go:generate x\n/* #cgo CFLAGS: -DB\n   #cgo CFLAGS: -DC */\nimport \"C\"\n");
+        assert_eq!(
+            h.cgo_preambles,
+            ["#cgo LDFLAGS: -la\n #cgo CFLAGS: -DB\n   #cgo CFLAGS: -DC\n"]
+        );
+        let h = scan("package p\n// #cgo LDFLAGS: -lx\n\nimport \"C\"\n");
+        assert!(h.cgo_preambles.is_empty());
+        let h = scan("package p\nimport ( // #cgo LDFLAGS: -lx\n\t\"fmt\"\n\t// #cgo LDFLAGS: -ly\n\t\"C\"\n)\n");
+        assert_eq!(h.cgo_preambles, ["#cgo LDFLAGS: -ly\n"]);
+        let h = scan("package p\n// #cgo LDFLAGS: -lz\nimport (\n\t\"C\"\n)\n");
+        assert_eq!(h.cgo_preambles, ["#cgo LDFLAGS: -lz\n"]);
+        let h = scan("package p\n// #cgo LDFLAGS: -lz\nimport (\n\t\"C\"\n\t\"fmt\"\n)\n");
+        assert!(h.cgo_preambles.is_empty());
+        let h = scan("package p\nimport \"fmt\" // #cgo LDFLAGS: -lq\nimport \"C\"\n");
+        assert!(h.cgo_preambles.is_empty());
     }
 
     #[test]
