@@ -57,7 +57,7 @@ pub struct CToolchain {
     pub cc: Vec<String>,
     /// `$CXX` in words.
     pub cxx: Vec<String>,
-    /// The C driver: (host file, path it is run by).
+    /// The C driver: (host file, path it is run by: the same file).
     pub cc_program: (PathBuf, PathBuf),
     /// The C++ driver, when there is one.
     pub cxx_program: Option<(PathBuf, PathBuf)>,
@@ -269,7 +269,10 @@ impl CToolchain {
             let p = probe(&cc, path, flag, &env_flags.cflags, &env_flags.ldflags);
             supported.insert(flag.to_string(), p);
         }
-        let resolved = |at: &PathBuf| std::fs::canonicalize(at).map(|h| (h, at.clone())).ok();
+        // The drivers run by their own files: gcc finds its helpers from
+        // where it runs (through links, with realpath), and in the sandbox
+        // the name it was found by is a plain file, not the host's link.
+        let resolved = |at: &PathBuf| std::fs::canonicalize(at).map(|h| (h.clone(), h)).ok();
         let cc_program = resolved(&driver).ok_or_else(|| CcError::NotFound(cc[0].clone()))?;
         let cxx_program = cxx_driver.as_ref().and_then(resolved);
         Ok(CToolchain {
@@ -290,11 +293,45 @@ impl CToolchain {
     /// Everything an action that runs the compiler sees, read-only: (host,
     /// path); a link (`link` true) also sees the library directories' files.
     pub fn binds(&self, link: bool) -> Vec<(PathBuf, PathBuf)> {
-        let mut v: Vec<(PathBuf, PathBuf)> =
-            self.files.iter().chain(&self.trees).cloned().collect();
+        let mut v: Vec<(PathBuf, PathBuf)> = self
+            .files
+            .iter()
+            .chain(&self.trees)
+            .chain(std::iter::once(&self.cc_program))
+            .chain(&self.cxx_program)
+            .cloned()
+            .collect();
         if link {
             v.extend(self.lib_files.iter().cloned());
         }
+        v
+    }
+
+    /// What the no-op memo stamps for this toolchain (`crate::memo`): every
+    /// program and library file, by its host file and by the path it is run
+    /// or opened by (a link), the library directories (listed by discovery:
+    /// an added library changes their stamps), and every directory and file
+    /// of the trees (an added header shadowing another changes a
+    /// directory's). Stamped only, never hashed: like GOROOT, a changed
+    /// stamp is a miss.
+    pub fn memo_paths(&self) -> Vec<PathBuf> {
+        let mut v = Vec::new();
+        for (host, at) in self.files.iter().chain(&self.lib_files) {
+            v.push(host.clone());
+            v.push(at.clone());
+        }
+        for (_, at) in &self.lib_files {
+            v.extend(at.parent().map(Path::to_path_buf));
+        }
+        for (host, _) in &self.trees {
+            v.push(host.clone());
+            for (rel, file) in walk_files(host) {
+                v.extend(rel.parent().map(|d| host.join(d)));
+                v.push(file);
+            }
+        }
+        v.sort();
+        v.dedup();
         v
     }
 

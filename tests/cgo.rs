@@ -15,7 +15,9 @@
 //!   `CGO_CFLAGS_ALLOW` lets it through as in go;
 //! - `--hermetic`: a header outside every declared root (an absolute `-I`)
 //!   is not in the action's view, and the failure names it and the package;
-//! - `gob replay` refuses a cgo build's trace, naming a C action.
+//! - `gob replay` refuses a cgo build's trace, naming a C action;
+//! - the no-op memo answers a cgo build again, and not once the C compiler
+//!   `$PATH` would find changes.
 //!
 //! The host compiler is the oracle's too, so these need gcc and g++ on
 //! `/usr/bin`, and the sqlite case Debian's golang-github-mattn-go-sqlite3-dev
@@ -290,4 +292,47 @@ fn replay_refuses_a_cgo_trace() {
     let err = text(&o);
     assert!(!o.status.success(), "{err}");
     assert!(err.contains("belongs to a cgo build"), "{err}");
+}
+
+/// Whether gob's stderr says the no-op memo answered.
+fn memo_hit(o: &std::process::Output) -> bool {
+    String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .any(|l| l.contains("no-op memo") && !l.contains("not recorded"))
+}
+
+#[test]
+fn the_memo_stamps_the_c_toolchain() {
+    if !have_cc() {
+        return;
+    }
+    let area = Area::new("cgo-memo");
+    let fx = area.copy_fixture("cgo", "cgo");
+    // An empty directory first on $PATH: a gcc appearing there is the one
+    // the next build would run.
+    let first = area.path("first");
+    fs::create_dir_all(&first).unwrap();
+    let path = format!("{}:/usr/bin:/bin", first.display());
+    let env = [CGO, ("PATH", path.as_str())];
+    let bin = area.path("out/cgo");
+    let args = ["build", "-v", "-o", bin.to_str().unwrap(), "."];
+    let o = area.gob(&fx, &args, &env);
+    assert!(o.status.success(), "{}", text(&o));
+    // Past the racy window, then until the memo answers.
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    area.gob(&fx, &args, &env);
+    let o = area.gob(&fx, &args, &env);
+    assert!(
+        memo_hit(&o),
+        "an unchanged cgo build is the memo's: {}",
+        text(&o)
+    );
+    std::os::unix::fs::symlink("/usr/bin/gcc", first.join("gcc")).unwrap();
+    let o = area.gob(&fx, &args, &env);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        !memo_hit(&o),
+        "another gcc on $PATH: the memo must not answer: {}",
+        text(&o)
+    );
 }

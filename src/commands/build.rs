@@ -565,9 +565,7 @@ pub fn build(
     save_caches(cache, &digests);
     timing.lap("stat caches save");
     timing.print(opts.debug_timing);
-    // Not with a C toolchain: its headers and libraries are directory trees
-    // gob binds whole, which no set of stamps can vouch for unchanged.
-    if let (Some(k), Some(installed), None) = (memo_key, installed, &ag.cc) {
+    if let (Some(k), Some(installed)) = (memo_key, installed) {
         let run = MemoRun {
             key: k,
             actions: report.results.len(),
@@ -990,9 +988,22 @@ fn save_memo(
     outputs: Vec<MemoOutput>,
     run: MemoRun,
 ) {
+    // The C toolchain's files and trees, and the `$PATH` directories its
+    // programs were looked up in: stamped, not hashed (like GOROOT).
+    let c_paths: Vec<PathBuf> = match &ag.cc {
+        Some(cc) => cc
+            .memo_paths()
+            .into_iter()
+            .chain(std::env::split_paths(&cfg.cgo.path).filter(|d| d.is_absolute()))
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut immutable: Vec<&Path> = memo_immutable(cfg).to_vec();
+    immutable.extend(c_paths.iter().map(PathBuf::as_path));
     let paths: BTreeSet<PathBuf> =
         crate::memo::dependency_paths(graph, ag, &cfg.toolchain.goroot, &cfg.toolchain.tool_dir())
             .into_iter()
+            .chain(c_paths.iter().cloned())
             // A changed -toolexec program must rebuild (it is keyed by content).
             .chain(
                 opts.toolexec
@@ -1005,7 +1016,7 @@ fn save_memo(
         cache,
         &run.key,
         &paths,
-        &memo_immutable(cfg),
+        &immutable,
         outputs,
         run.actions,
         run.wall_start,

@@ -511,9 +511,6 @@ fn spawn_of(
                 })?,
                 _ => cc.cc_program.clone(),
             };
-            // On the host tree (Landlock) the driver runs by its own file:
-            // the name it is run by may be a link, which binds no rule.
-            let at = if view.inside { at } else { host.clone() };
             Program::Tool {
                 host,
                 at,
