@@ -993,10 +993,19 @@ impl Trace {
                 Ok(None) => break,
                 Ok(Some(Item::Blob(b))) => {
                     let digest = b.digest();
-                    if keep(&digest, b.len()) {
-                        t.blobs.insert(digest, b.into_vec()?);
+                    let read = if keep(&digest, b.len()) {
+                        b.into_vec().map(|v| {
+                            t.blobs.insert(digest, v);
+                        })
                     } else {
-                        b.skip()?;
+                        b.skip()
+                    };
+                    match read {
+                        Ok(()) => {}
+                        // Cut inside the blob (a build killed while it
+                        // wrote it): the records before it stand.
+                        Err(TraceError::Incomplete { .. }) => break,
+                        Err(e) => return Err(e),
                     }
                 }
                 Ok(Some(Item::Record(crate::schema::Record::Action(a)))) => t.actions.push(a),

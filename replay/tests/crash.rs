@@ -119,6 +119,33 @@ fn killed_while_writing_keeps_every_finished_action() {
     check_killed_trace(&path, done);
 }
 
+/// Pins: a trace cut inside a blob (the kill landed while it was written)
+/// opens as incomplete with the actions before it; `Trace::open` returned
+/// the cut as an error (tests/trace.rs's killed build, now and then).
+#[test]
+fn cut_inside_a_blob_opens_incomplete() {
+    let h = header();
+    let mut w = TraceWriter::new(Vec::new(), &h).unwrap();
+    w.write_action(&compile(0, "a", vec![], 3)).unwrap();
+    w.flush().unwrap();
+    let before = w.get_ref().len();
+    let data: Vec<u8> = (0..300_000u32)
+        .map(|j| (j.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    w.write_blob(&Digest::of(&data), &data).unwrap();
+    w.flush().unwrap();
+    let after = w.get_ref().len();
+    assert!(after > before + 2, "the blob took no bytes");
+    let dir = std::env::temp_dir().join(format!("gob-replay-cut-blob-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("trace");
+    std::fs::write(&path, &w.get_ref()[..(before + after) / 2]).unwrap();
+    let t = gob_replay::Trace::open(&path, Limits::default()).unwrap();
+    assert!(!t.is_complete());
+    assert_eq!(t.actions.len(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn dropped_writer_is_incomplete() {
     let h = header();
