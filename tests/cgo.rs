@@ -14,8 +14,11 @@
 //! - a `#cgo` flag off cmd/go's allowlist fails with go's message, and
 //!   `CGO_CFLAGS_ALLOW` lets it through as in go;
 //! - `--hermetic`: a header outside every declared root (an absolute `-I`)
-//!   is not in the action's view, and the failure names it and the package;
-//! - `gob replay` refuses a cgo build's trace, naming a C action;
+//!   is not in the action's view, and the failure names it and the
+//!   package; a header that is a link into the module is declared (the
+//!   program is go's), one out of it refused by name;
+//! - a cgo build's trace names the C toolchain by its identity; `gob
+//!   replay` refuses it, naming a C action;
 //! - the no-op memo answers a cgo build again, and not once the C compiler
 //!   `$PATH` would find changes.
 //!
@@ -288,6 +291,16 @@ fn replay_refuses_a_cgo_trace() {
         &[CGO],
     );
     assert!(o.status.success(), "{}", text(&o));
+    // The header names the C toolchain by its identity, as the Go tools.
+    let t = gob_replay::Trace::open(&trace, gob_replay::Limits::default()).unwrap();
+    let cc: Vec<_> = t
+        .header
+        .tools
+        .iter()
+        .filter(|x| x.name == "cc" || x.name == "c++")
+        .collect();
+    assert_eq!(cc.len(), 2, "{:?}", t.header.tools);
+    assert_eq!(cc[0].digest, cc[1].digest);
     let o = area.gob(&fx, &["replay", trace.to_str().unwrap()], &[]);
     let err = text(&o);
     assert!(!o.status.success(), "{err}");
@@ -334,5 +347,44 @@ fn the_memo_stamps_the_c_toolchain() {
         !memo_hit(&o),
         "another gcc on $PATH: the memo must not answer: {}",
         text(&o)
+    );
+}
+
+#[test]
+fn linked_headers_are_declared_inside_the_module_only() {
+    if !have_cc() {
+        return;
+    }
+    let area = Area::new("cgo-links");
+    let dir = area.path("links");
+    write(
+        &dir,
+        &[
+            ("go.mod", "module example.com/links\n\ngo 1.24\n"),
+            ("hdrs/real.h", "#define REAL 41\n"),
+            (
+                "main.go",
+                "package main\n\n// #include \"link.h\"\nimport \"C\"\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(C.REAL + 1) }\n",
+            ),
+        ],
+    );
+    std::os::unix::fs::symlink("hdrs/real.h", dir.join("link.h")).unwrap();
+    assert_eq!(same_program(&area, &dir, "links", &[]), "42\n");
+
+    // A link out of the module: go reads it; gob refuses it by name before
+    // anything runs (plan/inputs.rs), as any input out of its root.
+    let outside = area.path("outside");
+    write(&outside, &[("real.h", "#define REAL 41\n")]);
+    fs::remove_file(dir.join("link.h")).unwrap();
+    std::os::unix::fs::symlink(outside.join("real.h"), dir.join("link.h")).unwrap();
+    let args = ["build", "-o", "/dev/null", "."];
+    let go = area.run_with(&common::go_binary(), &dir, &args, &[CGO]);
+    assert!(go.status.success(), "go: {}", text(&go));
+    let gob = area.gob(&dir, &args, &[CGO]);
+    let err = text(&gob);
+    assert!(!gob.status.success(), "{err}");
+    assert!(
+        err.contains("link.h") && err.contains("example.com/links"),
+        "{err}"
     );
 }

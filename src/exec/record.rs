@@ -66,6 +66,16 @@ pub fn header(
                 digest: digest(d),
                 size: 0,
             });
+        } else if let (Some(cc), true) = (&graph.cc, matches!(name, "cc" | "c++")) {
+            // The C toolchain's identity: every program, library and header
+            // the C actions may read (src/cc.rs), as their keys hold it.
+            if let Ok(d) = cc.identity(digests) {
+                tools.push(ToolId {
+                    name: name.into(),
+                    digest: digest(d),
+                    size: 0,
+                });
+            }
         } else if let Ok((d, size)) = digests.digest_sized(&tc.tool_dir().join(name)) {
             tools.push(ToolId {
                 name: name.into(),

@@ -258,10 +258,13 @@ fn is_c_source(name: &str) -> bool {
 }
 
 /// The package's C sources and headers, in its directory and below it (not
-/// through links, not into directories holding another package's go.mod):
-/// what its C compiles may include with a relative path. Names relative to
-/// the package directory, sorted.
+/// through directory links, not into directories holding another package's
+/// go.mod): what its C compiles may include with a relative path. Names
+/// relative to the package directory, sorted.
 fn c_sources(dir: &Path) -> Vec<String> {
+    // A link to a file counts: plan/inputs.rs declares it by its target,
+    // and refuses one out of the package's root, naming it.
+    let linked_file = |r: &Path| dir.join(r).is_file();
     let mut out = Vec::new();
     let mut stack = vec![PathBuf::new()];
     while let Some(rel) = stack.pop() {
@@ -280,7 +283,7 @@ fn c_sources(dir: &Path) -> Vec<String> {
                 {
                     stack.push(r);
                 }
-            } else if ft.is_file() && is_c_source(&name) {
+            } else if is_c_source(&name) && (ft.is_file() || (ft.is_symlink() && linked_file(&r))) {
                 out.push(r.to_string_lossy().into_owned());
             }
         }
