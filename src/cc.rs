@@ -170,6 +170,27 @@ impl CToolchain {
         env_flags: EnvFlags,
     ) -> Result<CToolchain, CcError> {
         let driver = find_program(&cc, "CC", path)?;
+        // go's flag probes (each a compile) run meanwhile, side by side.
+        let probes = {
+            let (cc, path) = (cc.clone(), path.to_string());
+            let (cflags, ldflags) = (env_flags.cflags.clone(), env_flags.ldflags.clone());
+            std::thread::spawn(move || {
+                std::thread::scope(|s| {
+                    let runs: Vec<_> = PROBED_FLAGS
+                        .iter()
+                        .map(|flag| {
+                            let (cc, path, cflags, ldflags) = (&cc, &path, &cflags, &ldflags);
+                            s.spawn(move || {
+                                (flag.to_string(), probe(cc, path, flag, cflags, ldflags))
+                            })
+                        })
+                        .collect();
+                    runs.into_iter()
+                        .map(|r| r.join().unwrap_or_default())
+                        .collect::<BTreeMap<String, bool>>()
+                })
+            })
+        };
         let cxx_driver = find_program(&cxx, "CXX", path).ok();
         let ask = |args: &[&str]| ask(&cc, path, args);
         let search = ask(&["-print-search-dirs"])?;
@@ -264,11 +285,8 @@ impl CToolchain {
         let path_env = std::env::join_paths(&path_dirs)
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let mut supported = BTreeMap::new();
-        for flag in PROBED_FLAGS {
-            let p = probe(&cc, path, flag, &env_flags.cflags, &env_flags.ldflags);
-            supported.insert(flag.to_string(), p);
-        }
+        // A probe thread that panicked leaves its flag unsupported.
+        let supported = probes.join().unwrap_or_default();
         // The drivers run by their own files: gcc finds its helpers from
         // where it runs (through links, with realpath), and in the sandbox
         // the name it was found by is a plain file, not the host's link.
