@@ -228,9 +228,13 @@ impl CToolchain {
             }
             Ok(())
         };
-        add_program(driver.clone(), !cc[0].contains('/'))?;
+        // The drivers by their own files (they run by them, see below): the
+        // name one was found by (a link on $PATH, perhaps below /tmp, which
+        // the sandbox provides itself) is never opened inside.
+        let real = |p: &PathBuf| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+        add_program(real(&driver), !cc[0].contains('/'))?;
         if let Some(d) = &cxx_driver {
-            add_program(d.clone(), !cxx[0].contains('/'))?;
+            add_program(real(d), !cxx[0].contains('/'))?;
         }
         for h in HELPERS {
             let named = ask(&[&format!("-print-prog-name={h}")])?;
@@ -323,6 +327,21 @@ impl CToolchain {
             v.extend(self.lib_files.iter().cloned());
         }
         v
+    }
+
+    /// `$CC` (or, `cxx`, `$CXX`) in words as the tools that run the driver
+    /// themselves get it (cgo's `$CC`, the linker's `-extld`): the driver
+    /// by its own file, which is what the sandbox holds.
+    pub fn run_words(&self, cxx: bool) -> Vec<String> {
+        let (mut words, program) = if cxx {
+            (self.cxx.clone(), self.cxx_program.as_ref())
+        } else {
+            (self.cc.clone(), Some(&self.cc_program))
+        };
+        if let (Some(first), Some((_, at))) = (words.first_mut(), program) {
+            *first = at.to_string_lossy().into_owned();
+        }
+        words
     }
 
     /// What the no-op memo stamps for this toolchain (`crate::memo`): every

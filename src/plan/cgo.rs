@@ -493,9 +493,7 @@ impl Planner<'_> {
         }
         // cgo runs $CC itself: by the driver's own file, as the C actions
         // do (found through a link elsewhere, gcc would look for cc1 there).
-        let mut cc_words = cc.cc.clone();
-        cc_words[0] = cc.cc_program.1.to_string_lossy().into_owned();
-        let cc_var = super::flags::join_quoted(&cc_words).unwrap_or_default();
+        let cc_var = super::flags::join_quoted(&cc.run_words(false)).unwrap_or_default();
         let mut extra_env: Vec<(&str, String)> = vec![("CC", cc_var)];
         if !ldflags.is_empty() {
             let mut parts = vec![Part::Lit("-ldflags=".into())];

@@ -1086,7 +1086,7 @@ impl<'a> Planner<'a> {
             deps.push(a);
         }
         // A program with cgo may be linked externally: the linker runs the C compiler.
-        let link_cc = match &self.t.opts.cc {
+        let link_cc_toolchain = match &self.t.opts.cc {
             Some(cc)
                 if self
                     .g
@@ -1094,10 +1094,11 @@ impl<'a> Planner<'a> {
                     .iter()
                     .any(|&d| !self.pkg(d).files.cgo_files.is_empty()) =>
             {
-                Some(cc.path.clone())
+                Some(cc.clone())
             }
             _ => None,
         };
+        let link_cc = link_cc_toolchain.as_ref().map(|cc| cc.path.clone());
         let godebug = self.default_godebug(p);
         let info = self.build_info(p, &godebug);
         let mut data = Vec::new();
@@ -1139,10 +1140,16 @@ impl<'a> Planner<'a> {
                 let f = &self.pkg(d).files;
                 !f.cxx_files.is_empty() || !f.swig_cxx_files.is_empty()
             });
+            // A program with cgo may run it: the driver by its own file, as
+            // the sandbox holds it; else go's words (never run).
             let cgo = &self.t.cfg.cgo;
-            let words = if cxx { &cgo.cxx } else { &cgo.cc };
+            let words = match &link_cc_toolchain {
+                Some(cc) => cc.run_words(cxx),
+                None if cxx => cgo.cxx.clone(),
+                None => cgo.cc.clone(),
+            };
             // config's cgo_env refused words quoted.Join cannot join.
-            let joined = super::flags::join_quoted(words).unwrap_or_default();
+            let joined = super::flags::join_quoted(&words).unwrap_or_default();
             args.push(lit(format!("-extld={joined}")));
         }
         args.push(Arg::loc(work(main_archive, "_pkg_.a")));
