@@ -185,8 +185,9 @@ impl CToolchain {
                             })
                         })
                         .collect();
+                    // A probe that panicked leaves its flag unsupported.
                     runs.into_iter()
-                        .map(|r| r.join().unwrap_or_default())
+                        .filter_map(|r| r.join().ok())
                         .collect::<BTreeMap<String, bool>>()
                 })
             })
@@ -289,7 +290,6 @@ impl CToolchain {
         let path_env = std::env::join_paths(&path_dirs)
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default();
-        // A probe thread that panicked leaves its flag unsupported.
         let supported = probes.join().unwrap_or_default();
         // The drivers run by their own files: gcc finds its helpers from
         // where it runs (through links, with realpath), and in the sandbox

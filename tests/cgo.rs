@@ -388,3 +388,26 @@ fn linked_headers_are_declared_inside_the_module_only() {
         "{err}"
     );
 }
+
+/// Pins: `CXX` set to blanks (no words) with C++ to build panicked in the
+/// planner; it is a clear error naming the package.
+#[test]
+fn blank_cxx_is_named_not_a_panic() {
+    if !have_cc() {
+        return;
+    }
+    let area = Area::new("cgo-blank-cxx");
+    let fx = area.copy_fixture("cgo", "cgo");
+    let o = area.gob(
+        &fx,
+        &["build", "-o", "/dev/null", "."],
+        &[CGO, ("CXX", "  ")],
+    );
+    let err = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("example.com/cgo/cxx: no C++ compiler ($CXX) was found"),
+        "{err}"
+    );
+}

@@ -185,29 +185,28 @@ fn flag_arg(flag: &str, host_dir: &Path, dir: &Loc) -> Arg {
     let host = host_dir.to_string_lossy();
     let mut parts = Vec::new();
     let mut rest = flag;
-    let mut lit_start = 0;
-    let mut i = 0;
-    // The directory where it is a whole path component prefix: followed by
-    // `/` or the end (`-I/p/dir2` is not `/p/dir`).
+    let mut from = 0;
+    // Only where it is a whole path prefix: followed by `/` or the end
+    // (`-I/p/dir2` does not name `/p/dir`).
     while !host.is_empty() {
-        let Some(at) = rest[i..].find(host.as_ref()) else {
+        let Some(at) = rest[from..].find(host.as_ref()).map(|a| from + a) else {
             break;
         };
-        let end = i + at + host.len();
+        let end = at + host.len();
         if matches!(rest.as_bytes().get(end), None | Some(b'/')) {
-            if i + at > lit_start {
-                parts.push(Part::Lit(rest[lit_start..i + at].to_string()));
+            if at > 0 {
+                parts.push(Part::Lit(rest[..at].to_string()));
             }
             parts.push(Part::Loc(dir.clone()));
             rest = &rest[end..];
-            lit_start = 0;
-            i = 0;
+            from = 0;
         } else {
-            i = i + at + 1;
+            // `host` starts with `/`: one byte on is a char boundary.
+            from = at + 1;
         }
     }
-    if !rest[lit_start..].is_empty() || parts.is_empty() {
-        parts.push(Part::Lit(rest[lit_start..].to_string()));
+    if !rest.is_empty() || parts.is_empty() {
+        parts.push(Part::Lit(rest.to_string()));
     }
     Arg(parts)
 }
@@ -334,7 +333,8 @@ impl Planner<'_> {
     fn cc_prefix(&mut self, cc: &CToolchain, tool: Tool, p: &Package, me: ActionId) -> Vec<Arg> {
         let t = &self.t.cfg.target;
         let words = if tool == Tool::Cxx { &cc.cxx } else { &cc.cc };
-        let mut a: Vec<Arg> = words[1..].iter().map(lit).collect();
+        // Empty words (CC=" ") have no driver: the spawn names that.
+        let mut a: Vec<Arg> = words.iter().skip(1).map(lit).collect();
         a.push(lit("-I"));
         a.push(Arg::loc(self.src_loc(p, "")));
         if t.goos != "windows" {
@@ -860,4 +860,29 @@ pub fn external_link_cause(g: &crate::load::PackageGraph, root: PkgId) -> Option
         (objects && !(p.standard && INTERNAL_LINK_OK.contains(&p.import_path.as_str())))
             .then(|| format!("package {} has C objects", p.import_path))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_arg_maps_the_root_on_path_boundaries() {
+        let dir = Loc::Src {
+            root: super::super::SrcRoot::Goroot,
+            rel: String::new(),
+        };
+        let host = Path::new("/p/dir");
+        let lit = |s: &str| Part::Lit(s.into());
+        let loc = || Part::Loc(dir.clone());
+        let got = |f: &str| flag_arg(f, host, &dir).0;
+        assert_eq!(got("-I/p/dir/inc"), vec![lit("-I"), loc(), lit("/inc")]);
+        assert_eq!(got("/p/dir"), vec![loc()]);
+        assert_eq!(got("-I/p/dir2"), vec![lit("-I/p/dir2")]);
+        assert_eq!(
+            got("-DX=/p/dir2:/p/dir/a"),
+            vec![lit("-DX=/p/dir2:"), loc(), lit("/a")]
+        );
+        assert_eq!(got(""), vec![lit("")]);
+    }
 }
